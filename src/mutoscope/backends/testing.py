@@ -1,0 +1,70 @@
+"""``mutoscope-test``: a deterministic, model-free backend for tests and benchmarks only.
+
+It draws a square whose colour and path come from a hash of the prompt. It is registered only
+when ``MUTOSCOPE_ENABLE_TEST_BACKEND=1``, and is never the default model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback, VideoBackend
+
+if TYPE_CHECKING:
+    from mutoscope.backends.registry import Register
+    from mutoscope.config import Settings
+
+
+class TestPatternBackend(VideoBackend):
+    """Renders a hashed test pattern; ``step_seconds`` slows it down for crash tests."""
+
+    __test__ = False  # not a pytest class
+    name = "mutoscope-test"
+    description = "Deterministic test pattern (tests and benchmarks only; not a generative model)"
+    accepts_image = True
+    accepts_video = True
+    sizes = ("720x1280", "1280x720", "1024x1792", "1792x1024", "256x256", "320x180")
+
+    def __init__(self, steps: int = 8, step_seconds: float = 0.0):
+        self.steps = steps
+        self.step_seconds = step_seconds
+        self.calls = 0
+
+    def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
+        self.calls += 1
+        # 1. Derive colours and motion from the prompt and seed
+        digest = hashlib.sha256(f"{request.prompt}|{request.seed}".encode()).digest()
+        fg = np.frombuffer(digest[:3], dtype=np.uint8)
+        bg = 255 - fg
+        # 2. "Denoise": report progress step by step (cancellation raises from the callback)
+        for step in range(self.steps):
+            if self.step_seconds:
+                time.sleep(self.step_seconds)
+            on_progress((step + 1) / self.steps)
+        # 3. Render frames at the requested size
+        count = round(int(request.seconds) * self.fps)
+        w, h = request.width, request.height
+        frames = np.empty((count, h, w, 3), dtype=np.uint8)
+        frames[:] = bg
+        if request.image is not None:
+            ref = np.asarray(request.image.convert("RGB").resize((w, h)))
+            frames[:] = (ref // 2 + bg // 2).astype(np.uint8)
+        side = max(8, min(w, h) // 5)
+        for i in range(count):
+            t = i / max(1, count - 1)
+            x = int((w - side) * (0.5 + 0.45 * np.sin(2 * np.pi * t + digest[3])))
+            y = int((h - side) * (0.5 + 0.45 * np.cos(2 * np.pi * t + digest[4])))
+            frames[i, y : y + side, x : x + side] = fg
+        return GeneratedVideo(frames=frames, fps=self.fps)
+
+
+def register_backends(register: Register, settings: Settings) -> None:
+    if settings.enable_test_backend:
+        import os
+
+        step_seconds = float(os.environ.get("MUTOSCOPE_TEST_STEP_SECONDS", "0"))
+        register(TestPatternBackend(step_seconds=step_seconds))

@@ -1,0 +1,108 @@
+"""MP4 (H.264, yuv420p, faststart) encode and decode with PyAV; thumbnails and spritesheets."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    frame_count: int
+    fps: float
+    duration: float
+
+
+def encode_mp4(
+    frames: np.ndarray, path: Path | str, *, fps: float = 24.0, crf: int = 20, preset: str = "veryfast"
+) -> None:
+    """Write (T, H, W, 3) uint8 RGB frames as H.264/yuv420p MP4 with the moov atom up front."""
+    frames = _even(frames)
+    rate = Fraction(fps).limit_denominator(1001)
+    with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height = frames.shape[2], frames.shape[1]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf), "preset": preset}
+        stream.codec_context.time_base = 1 / rate
+        for i, frame in enumerate(frames):
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            vf.pts = i
+            out.mux(stream.encode(vf))
+        out.mux(stream.encode(None))
+
+
+def decode_mp4(source: Path | str | bytes, *, max_frames: int | None = None) -> np.ndarray:
+    """Decode every video frame as (T, H, W, 3) uint8 RGB."""
+    handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    frames = []
+    with av.open(handle) as container:
+        for frame in container.decode(video=0):
+            frames.append(frame.to_ndarray(format="rgb24"))
+            if max_frames is not None and len(frames) >= max_frames:
+                break
+    if not frames:
+        raise ValueError("no video frames could be decoded")
+    return np.stack(frames)
+
+
+def probe(source: Path | str | bytes) -> VideoInfo:
+    """Size, frame count, rate and duration, counted by decoding (not from the header)."""
+    handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    with av.open(handle) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or stream.guessed_rate or 24)
+        count = sum(1 for _ in container.decode(video=0))
+        return VideoInfo(stream.width, stream.height, count, fps, count / fps)
+
+
+def thumbnail(frames: np.ndarray, path: Path | str, *, max_side: int = 640) -> None:
+    """A JPEG poster from the middle of the clip."""
+    image = Image.fromarray(frames[len(frames) // 2])
+    image.thumbnail((max_side, max_side))
+    image.save(path, format="JPEG", quality=85)
+
+
+def spritesheet(
+    frames: np.ndarray, path: Path | str, *, count: int = 16, tile_width: int = 160
+) -> None:
+    """A JPEG grid of ``count`` evenly spaced frames (for hover-scrubbing)."""
+    picks = np.linspace(0, len(frames) - 1, num=min(count, len(frames))).round().astype(int)
+    h, w = frames.shape[1:3]
+    tile_h = max(2, round(h * tile_width / w))
+    cols = math.ceil(math.sqrt(len(picks)))
+    rows = math.ceil(len(picks) / cols)
+    sheet = Image.new("RGB", (cols * tile_width, rows * tile_h))
+    for n, i in enumerate(picks):
+        tile = Image.fromarray(frames[i]).resize((tile_width, tile_h), Image.Resampling.BILINEAR)
+        sheet.paste(tile, ((n % cols) * tile_width, (n // cols) * tile_h))
+    sheet.save(path, format="JPEG", quality=80)
+
+
+def resize_frames(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize every frame (bicubic) to ``width`` x ``height``."""
+    if frames.shape[2] == width and frames.shape[1] == height:
+        return frames
+    return np.stack(
+        [
+            np.asarray(Image.fromarray(f).resize((width, height), Image.Resampling.BICUBIC))
+            for f in frames
+        ]
+    )
+
+
+def _even(frames: np.ndarray) -> np.ndarray:
+    """yuv420p needs even dimensions: crop one pixel where needed."""
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ValueError(f"frames must be (T, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    h, w = frames.shape[1] // 2 * 2, frames.shape[2] // 2 * 2
+    return frames[:, :h, :w]

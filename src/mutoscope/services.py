@@ -1,0 +1,85 @@
+"""The handful of long-lived objects one Mutoscope process needs, built once from Settings.
+
+Built by ``build_services`` and passed down explicitly (to the API through ``app.state``, to
+the worker and CLI as an argument): no module-level globals.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from mutoscope.backends.registry import BackendRegistry, load_backends
+from mutoscope.config import Settings
+from mutoscope.storage.db import make_engine, session_factory, upgrade
+from mutoscope.storage.files import LocalFileStore
+from mutoscope.worker.hooks import NullProvenance, NullRights, ProvenanceStamper, RightsGate
+
+if TYPE_CHECKING:
+    from mutoscope.jobs.base import JobQueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker
+    backends: BackendRegistry
+    files: LocalFileStore
+    queue: JobQueue
+    rights: RightsGate
+    provenance: ProvenanceStamper
+
+    def close(self) -> None:
+        self.backends.close()
+        self.engine.dispose()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    backends: BackendRegistry | None = None,
+    rights: RightsGate | None = None,
+    provenance: ProvenanceStamper | None = None,
+) -> Services:
+    """Open the database (migrating it), the file store, the backends and the layers."""
+    from mutoscope.jobs.sqlite import SqlJobQueue
+
+    settings.ensure_dirs()
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        backends=backends if backends is not None else load_backends(settings),
+        files=LocalFileStore(settings.media_dir),
+        queue=SqlJobQueue(sessions, lease_seconds=settings.lease_seconds),
+        rights=rights if rights is not None else _default_rights(settings, sessions),
+        provenance=provenance if provenance is not None else _default_provenance(settings, sessions),
+    )
+
+
+def _default_rights(settings: Settings, sessions: sessionmaker) -> RightsGate:
+    try:
+        from mutoscope.rights.service import RightsService
+    except ImportError:
+        log.warning("rights layer not installed; prompts are not screened")
+        return NullRights()
+    return RightsService(settings, sessions)
+
+
+def _default_provenance(settings: Settings, sessions: sessionmaker) -> ProvenanceStamper:
+    try:
+        from mutoscope.provenance.service import ProvenanceService
+    except ImportError:
+        log.warning("provenance layer not installed; videos are not signed")
+        return NullProvenance()
+    return ProvenanceService(settings, sessions)
