@@ -49,7 +49,7 @@ def build_services(
     provenance: ProvenanceStamper | None = None,
 ) -> Services:
     """Open the database (migrating it), the file store, the backends and the layers."""
-    from mutoscope.jobs.sqlite import SqlJobQueue
+    from mutoscope.jobs.sql import SqlJobQueue
 
     settings.ensure_dirs()
     engine = make_engine(settings.db_url)
@@ -63,7 +63,9 @@ def build_services(
         files=LocalFileStore(settings.media_dir),
         queue=SqlJobQueue(sessions, lease_seconds=settings.lease_seconds),
         rights=rights if rights is not None else _default_rights(settings, sessions),
-        provenance=provenance if provenance is not None else _default_provenance(settings, sessions),
+        provenance=provenance
+        if provenance is not None
+        else _default_provenance(settings, sessions),
     )
 
 

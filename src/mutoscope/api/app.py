@@ -1,0 +1,113 @@
+"""The FastAPI application factory: API routes, studio pages, and the in-process worker."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from mutoscope import __version__
+from mutoscope.api import errors
+from mutoscope.api import models as models_routes
+from mutoscope.api import videos as video_routes
+from mutoscope.config import Settings
+from mutoscope.services import Services, build_services
+from mutoscope.users import LOCAL_USER, UserService
+from mutoscope.videos import VideoService
+from mutoscope.worker.pool import Worker
+
+log = logging.getLogger(__name__)
+
+# Routers other layers contribute (module path, attribute); missing ones are skipped.
+OPTIONAL_ROUTERS = (
+    ("mutoscope.api.rights", "router"),
+    ("mutoscope.api.provenance", "router"),
+    ("mutoscope.api.studio", "router"),
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    keyless: bool = False,
+    run_worker: bool = True,
+) -> FastAPI:
+    """Build the app. ``keyless`` allows key-free use while no API key exists (loopback only)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = services or build_services(settings)
+        _attach(app, svc, keyless)
+        worker = Worker(svc, concurrency=settings.workers) if run_worker else None
+        if worker:
+            worker.start()
+        app.state.worker = worker
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+            if services is None:
+                svc.close()
+
+    app = FastAPI(
+        title="Mutoscope",
+        version=__version__,
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+        description="OpenAI-compatible Videos API with rights screening and provenance built in.",
+    )
+    errors.install(app)
+    app.add_middleware(PollAfterMiddleware, poll_after_ms=settings.poll_after_ms)
+    app.include_router(video_routes.extensions)
+    app.include_router(video_routes.router)
+    app.include_router(models_routes.router)
+    for module, attr in OPTIONAL_ROUTERS:
+        try:
+            router = getattr(importlib.import_module(module), attr)
+        except ImportError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _attach(app: FastAPI, services: Services, keyless: bool) -> None:
+    app.state.services = services
+    app.state.users = UserService(services.sessions)
+    app.state.videos = VideoService(services)
+    app.state.keyless = keyless
+    app.state.local_user = app.state.users.get_or_create(LOCAL_USER, is_admin=True)
+
+
+class PollAfterMiddleware:
+    """Adds ``openai-poll-after-ms`` to /v1/videos responses, as the OpenAI API does."""
+
+    def __init__(self, app: Any, poll_after_ms: int):
+        self.app = app
+        self.header = (b"openai-poll-after-ms", str(poll_after_ms).encode())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/videos"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append(self.header)
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)

@@ -1,0 +1,78 @@
+"""Dependency aliases for route handlers: ``ServicesDep``, ``CurrentUser``, ``AdminUser``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mutoscope.errors import Forbidden, Unauthorized
+from mutoscope.services import Services
+from mutoscope.storage.records import UserRecord
+from mutoscope.users import LOCAL_USER, UserService
+from mutoscope.videos import VideoService
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def get_users(request: Request) -> UserService:
+    return request.app.state.users  # type: ignore[no-any-return]
+
+
+def get_videos(request: Request) -> VideoService:
+    return request.app.state.videos  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+UsersDep = Annotated[UserService, Depends(get_users)]
+VideosDep = Annotated[VideoService, Depends(get_videos)]
+
+
+def current_user(request: Request, users: UsersDep) -> UserRecord:
+    """The user behind a Bearer key, a studio session, or the keyless local user.
+
+    Keyless mode applies only while the server allows it (loopback ``serve``) and no API key
+    exists yet; once any key exists every request must carry a valid one.
+    """
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return users.authenticate(auth[7:].strip())
+    session_user = getattr(request.state, "session_user", None)
+    if session_user is not None:
+        return session_user  # type: ignore[no-any-return]
+    if request.app.state.keyless and not users.any_key():
+        return request.app.state.local_user  # type: ignore[no-any-return]
+    raise Unauthorized(
+        "You didn't provide an API key. Send 'Authorization: Bearer <key>'; create a key with "
+        "`mutoscope keys create --user NAME --name KEY`."
+    )
+
+
+def optional_user(request: Request, users: UsersDep) -> UserRecord | None:
+    try:
+        return current_user(request, users)
+    except Unauthorized:
+        return None
+
+
+def admin_user(user: Annotated[UserRecord, Depends(current_user)]) -> UserRecord:
+    if not user.is_admin:
+        raise Forbidden("this needs an admin account (`mutoscope users create --admin`)")
+    return user
+
+
+CurrentUser = Annotated[UserRecord, Depends(current_user)]
+OptionalUser = Annotated[UserRecord | None, Depends(optional_user)]
+AdminUser = Annotated[UserRecord, Depends(admin_user)]
+
+__all__ = [
+    "LOCAL_USER",
+    "AdminUser",
+    "CurrentUser",
+    "OptionalUser",
+    "ServicesDep",
+    "UsersDep",
+    "VideosDep",
+]

@@ -1,0 +1,90 @@
+"""Wire models mirroring the OpenAI Videos API, built from rows in one function each."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from mutoscope.storage.records import VideoRecord
+
+
+class VideoError(BaseModel):
+    code: str
+    message: str
+    param: str | None = None
+    type: str | None = None
+
+
+class Video(BaseModel):
+    id: str
+    object: Literal["video"] = "video"
+    model: str
+    status: Literal["queued", "in_progress", "completed", "failed"]
+    progress: int
+    created_at: int
+    completed_at: int | None
+    expires_at: int | None
+    prompt: str | None
+    size: str
+    seconds: str
+    remixed_from_video_id: str | None
+    error: VideoError | None
+
+
+class VideoList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Video]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class VideoDeleted(BaseModel):
+    id: str
+    object: Literal["video.deleted"] = "video.deleted"
+    deleted: bool = True
+
+
+class Model(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str
+    description: str | None = None
+    sizes: list[str] = []
+    seconds: list[str] = []
+    accepts_image: bool = False
+    accepts_video: bool = False
+    alias_of: str | None = None
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Model]
+
+
+def video_dict(r: VideoRecord) -> dict:
+    """The wire ``Video`` as a plain dict (the hot path: no model validation)."""
+    return {
+        "id": r.id,
+        "object": "video",
+        "model": r.model,
+        "status": r.status,
+        "progress": r.progress,
+        "created_at": r.created_at,
+        "completed_at": r.completed_at,
+        "expires_at": r.expires_at,
+        "prompt": r.prompt,
+        "size": r.size,
+        "seconds": r.seconds,
+        "remixed_from_video_id": r.remixed_from_video_id,
+        "error": {
+            "code": r.error_code,
+            "message": r.error_message or "",
+            "param": None,
+            "type": None,
+        }
+        if r.error_code
+        else None,
+    }

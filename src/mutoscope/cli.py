@@ -1,0 +1,282 @@
+"""``mutoscope``: generate locally, serve the API and studio, manage keys, users and layers."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mutoscope.config import Settings
+
+app = typer.Typer(help="Mutoscope: open, self-hostable AI video.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (and the C2PA signing key).", no_args_is_help=True)
+users_app = typer.Typer(help="Studio accounts.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+console = Console(stderr=True)
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _services(settings: Settings | None = None) -> Any:
+    from mutoscope.services import build_services
+
+    return build_services(settings or Settings())
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Argument(help="What the video shows.")],
+    model: Annotated[str | None, typer.Option(help="Model or alias (default: settings).")] = None,
+    seconds: Annotated[str | None, typer.Option(help='Duration: "4", "8" or "12".')] = None,
+    size: Annotated[str | None, typer.Option(help="WIDTHxHEIGHT, e.g. 1280x720.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible result.")] = None,
+    image: Annotated[Path | None, typer.Option(help="Reference image (image-to-video).")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the MP4.")] = Path(
+        "mutoscope.mp4"
+    ),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the video object as JSON.")
+    ] = False,
+) -> None:
+    """Make a video from a prompt on this machine, without a server."""
+    from PIL import Image
+
+    from mutoscope.errors import MutoscopeError
+    from mutoscope.storage.records import FAILED, VideoRecord
+    from mutoscope.users import LOCAL_USER, UserService
+    from mutoscope.videos import VideoCreate, VideoService
+    from mutoscope.worker.pool import Worker
+
+    services = _services()
+    try:
+        user = UserService(services.sessions).get_or_create(LOCAL_USER, is_admin=True)
+        ref = Image.open(image).convert("RGB") if image else None
+        body = VideoCreate(
+            prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref
+        )
+        record = VideoService(services).create(user, body)
+        worker = Worker(services)
+        job = services.queue.claim(worker.worker_id)
+        if job is None or job.video_id != record.id:
+            raise typer.Exit(_fail("the job could not be claimed (another worker took it?)"))
+        thread = threading.Thread(target=worker.run_one, args=(job,), daemon=True)
+        thread.start()
+        _watch(services, record.id, thread, quiet=as_json)
+        with services.sessions() as s:
+            final = s.get(VideoRecord, record.id)
+        assert final is not None
+        if final.status == FAILED:
+            raise typer.Exit(_fail(f"{final.error_code}: {final.error_message}"))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(services.files.path(final.id, "video"), output)
+        if as_json:
+            from mutoscope.api.schemas import video_dict
+
+            typer.echo(json.dumps({**video_dict(final), "path": str(output)}))
+        else:
+            console.print(
+                f"[green]✓[/] {final.id}: {final.duration:.1f}s {final.size} "
+                f"({final.backend}) → [bold]{output}[/]"
+            )
+    except MutoscopeError as exc:
+        raise typer.Exit(_fail(exc.message)) from exc
+    finally:
+        services.close()
+
+
+def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: bool) -> None:
+    from mutoscope.storage.records import VideoRecord
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
+        task = bar.add_task("generating", total=100)
+        while thread.is_alive():
+            with services.sessions() as s:
+                rec = s.get(VideoRecord, video_id)
+            if rec is not None:
+                bar.update(task, completed=rec.progress, description=rec.status.replace("_", " "))
+            thread.join(0.1)
+        bar.update(task, completed=100, description="done")
+
+
+def _fail(message: str) -> int:
+    console.print(f"[red]error:[/] {message}")
+    return 1
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int | None, typer.Option(help="Jobs generated at once.")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the OpenAI-compatible API, the studio and the in-process worker."""
+    import uvicorn
+
+    from mutoscope.api.app import create_app
+
+    settings = Settings()
+    if workers is not None:
+        settings.workers = workers
+    keyless = host in LOOPBACK
+    console.print(f"Mutoscope on [bold]http://{host}:{port}[/]  (studio: /, API: /v1, docs: /docs)")
+    if keyless:
+        console.print("Keyless on loopback until the first API key is created.")
+    uvicorn.run(
+        create_app(settings, keyless=keyless),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    user: Annotated[str, typer.Option(help="Owner (created if new).")],
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create an API key and print it once."""
+    from mutoscope.users import UserService
+
+    services = _services()
+    try:
+        new = UserService(services.sessions).create_key(user, name)
+    finally:
+        services.close()
+    if as_json:
+        typer.echo(json.dumps({"id": new.record.id, "key": new.key, "user": user, "name": name}))
+    else:
+        typer.echo(new.key)
+        console.print(f"Key '{name}' for {user} ({new.record.id}). It is shown only once.")
+
+
+@keys_app.command("list")
+def keys_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's keys.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List API keys (never their secrets)."""
+    from mutoscope.users import UserService
+
+    services = _services()
+    try:
+        rows = UserService(services.sessions).list_keys(user)
+    finally:
+        services.close()
+    items = [
+        {
+            "id": k.id,
+            "user": u,
+            "name": k.name,
+            "prefix": k.prefix,
+            "created_at": k.created_at,
+            "last_used_at": k.last_used_at,
+            "revoked": k.revoked_at is not None,
+        }
+        for k, u in rows
+    ]
+    if as_json:
+        typer.echo(json.dumps(items))
+        return
+    table = Table("id", "user", "name", "prefix", "created", "revoked")
+    for i in items:
+        table.add_row(
+            i["id"],
+            i["user"],
+            i["name"],
+            i["prefix"] + "…",
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(i["created_at"])),
+            "yes" if i["revoked"] else "",
+        )
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id or prefix.")]) -> None:
+    """Revoke an API key; requests with it fail from now on."""
+    from mutoscope.errors import MutoscopeError
+    from mutoscope.users import UserService
+
+    services = _services()
+    try:
+        record = UserService(services.sessions).revoke_key(key_id)
+    except MutoscopeError as exc:
+        raise typer.Exit(_fail(exc.message)) from exc
+    finally:
+        services.close()
+    console.print(f"revoked {record.id}")
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an administrator.")] = False,
+    password: Annotated[
+        str | None, typer.Option(help="Studio password (prompted if omitted).")
+    ] = None,
+) -> None:
+    """Create a studio account (the first one usually with --admin)."""
+    services = _services()
+    try:
+        try:
+            accounts = importlib.import_module("mutoscope.studio.accounts")
+        except ImportError:
+            from mutoscope.users import UserService
+
+            UserService(services.sessions).get_or_create(name, is_admin=admin)
+        else:
+            pw = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+            accounts.create_account(services.sessions, name, pw, is_admin=admin)
+    finally:
+        services.close()
+    console.print(f"user {name} created{' (admin)' if admin else ''}")
+
+
+# Sub-commands contributed by other layers: (module, attribute, how to mount).
+PLUGGED = (
+    ("mutoscope.rights.cli", "app", "rights"),
+    ("mutoscope.backends.models_cli", "app", "models"),
+    ("mutoscope.models.tiny.cli", "app", "train"),
+    ("mutoscope.provenance.cli", "verify", ":verify"),
+    ("mutoscope.provenance.cli", "init_signing", "keys:init-signing"),
+)
+
+
+def _plug() -> None:
+    for module_name, attr, where in PLUGGED:
+        try:
+            obj = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError):
+            continue
+        group, _, command = where.partition(":")
+        if not command:
+            app.add_typer(obj, name=group)
+        elif group == "keys":
+            keys_app.command(command)(obj)
+        else:
+            app.command(command)(obj)
+
+
+_plug()
+
+
+def main() -> None:
+    app()

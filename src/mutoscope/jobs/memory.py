@@ -1,0 +1,103 @@
+"""``MemoryJobQueue``: an in-process fake that passes the same contract tests as ``SqlJobQueue``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mutoscope.jobs.base import ClaimedJob, JobQueue
+
+
+@dataclass
+class _Job:
+    video_id: str
+    max_attempts: int
+    state: str = "queued"
+    attempts: int = 0
+    run_after: float = 0.0
+    owner: str | None = None
+    lease: float = 0.0
+    seq: int = 0
+
+
+class MemoryJobQueue(JobQueue):
+    def __init__(self, *, lease_seconds: float = 15.0):
+        self.lease_seconds = lease_seconds
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Condition()
+        self._seq = 0
+
+    def enqueue(self, video_id: str, *, session: Any = None, max_attempts: int = 3) -> None:
+        with self._lock:
+            self._seq += 1
+            self._jobs[video_id] = _Job(video_id, max_attempts, seq=self._seq)
+            self._lock.notify_all()
+
+    def claim(self, worker_id: str) -> ClaimedJob | None:
+        now = time.time()
+        with self._lock:
+            ready = [
+                j
+                for j in self._jobs.values()
+                if j.attempts < j.max_attempts
+                and (
+                    (j.state == "queued" and j.run_after <= now)
+                    or (j.state == "running" and j.lease < now)
+                )
+            ]
+            if not ready:
+                return None
+            job = min(ready, key=lambda j: (j.run_after, j.seq))
+            job.state, job.owner, job.lease = "running", worker_id, now + self.lease_seconds
+            job.attempts += 1
+            return ClaimedJob(job.video_id, job.attempts, job.max_attempts)
+
+    def _held(self, video_id: str, worker_id: str) -> _Job | None:
+        job = self._jobs.get(video_id)
+        return job if job and job.owner == worker_id and job.state == "running" else None
+
+    def heartbeat(self, video_id: str, worker_id: str) -> bool:
+        with self._lock:
+            job = self._held(video_id, worker_id)
+            if job:
+                job.lease = time.time() + self.lease_seconds
+            return job is not None
+
+    def finish(self, video_id: str, worker_id: str, *, session: Any = None) -> bool:
+        with self._lock:
+            job = self._held(video_id, worker_id)
+            if job:
+                job.state, job.owner = "done", None
+            return job is not None
+
+    def retry(self, video_id: str, worker_id: str, *, delay: float, error: str) -> None:
+        with self._lock:
+            job = self._jobs.get(video_id)
+            if job and job.owner == worker_id:
+                job.state, job.owner, job.run_after = "queued", None, time.time() + delay
+                self._lock.notify_all()
+
+    def cancel(self, video_id: str) -> None:
+        with self._lock:
+            job = self._jobs.get(video_id)
+            if job:
+                job.state, job.owner = "cancelled", None
+
+    def expired(self) -> list[ClaimedJob]:
+        now = time.time()
+        with self._lock:
+            return [
+                ClaimedJob(j.video_id, j.attempts, j.max_attempts)
+                for j in self._jobs.values()
+                if j.state == "running" and j.lease < now and j.attempts >= j.max_attempts
+            ]
+
+    def wait(self, timeout: float) -> None:
+        with self._lock:
+            self._lock.wait(timeout)
+
+    def notify(self) -> None:
+        with self._lock:
+            self._lock.notify_all()

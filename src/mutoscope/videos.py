@@ -1,0 +1,244 @@
+"""Video service: accept, list, fetch, remix, extend, publish and delete videos.
+
+The API, the studio and the CLI all go through here, so validation, rights screening and
+ownership rules live in one place.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from PIL import Image
+from sqlalchemy import select
+
+from mutoscope.backends.base import GenerationRequest
+from mutoscope.errors import InvalidRequest, VideoNotFound
+from mutoscope.storage.records import (
+    COMPLETED,
+    FAILED,
+    QUEUED,
+    JobRecord,
+    UserRecord,
+    VideoRecord,
+    new_id,
+    now,
+)
+from mutoscope.worker.hooks import ScreenRequest
+
+if TYPE_CHECKING:
+    from mutoscope.services import Services
+
+MAX_PROMPT = 32_000
+
+
+@dataclass
+class VideoCreate:
+    """A validated-shape request to make a video (from the API, studio or CLI)."""
+
+    prompt: str
+    model: str | None = None
+    seconds: str | None = None
+    size: str | None = None
+    seed: int | None = None
+    image: Image.Image | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    data: list[VideoRecord]
+    has_more: bool
+
+
+class VideoService:
+    def __init__(self, services: Services):
+        self.services = services
+        self.sessions = services.sessions
+
+    # -- create ---------------------------------------------------------------------------
+    def create(
+        self,
+        user: UserRecord,
+        body: VideoCreate,
+        *,
+        parent: VideoRecord | None = None,
+        mode: Literal["create", "remix", "extend"] = "create",
+    ) -> VideoRecord:
+        """Validate, screen and durably queue a video; returns its ``queued`` record."""
+        # 1. Validate the request against the chosen backend
+        prompt = check_prompt(body.prompt)
+        backend = self.services.backends.get(body.model)
+        seconds = str(body.seconds) if body.seconds is not None else backend.seconds[0]
+        size = body.size or _default_size(backend.sizes)
+        request = GenerationRequest(
+            prompt=prompt,
+            size=size,
+            seconds=seconds,
+            image=body.image,
+            mode=mode,
+            seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
+        )
+        backend.check(request)
+        video_id = new_id("video")
+        # 2. Screen prompt and references before anything is queued
+        screening = self.services.rights.screen_request(
+            ScreenRequest(
+                prompt=prompt,
+                user_id=user.id,
+                video_id=video_id,
+                model=backend.name,
+                image=body.image,
+                source_video_id=parent.id if parent else None,
+            )
+        )
+        # 3. Store the reference and the record + job in one transaction
+        record = VideoRecord(
+            id=video_id,
+            owner_id=user.id,
+            model=body.model or backend.name,
+            backend=backend.name,
+            status=QUEUED,
+            progress=0,
+            prompt=prompt,
+            size=size,
+            seconds=seconds,
+            seed=request.seed,
+            mode=mode,
+            remixed_from_video_id=parent.id if parent else None,
+            created_at=now(),
+            attributions=screening.attributions,
+            provenance={},
+        )
+        if body.image is not None:
+            buf = io.BytesIO()
+            body.image.save(buf, format="PNG")
+            self.services.files.put_bytes(video_id, "reference", buf.getvalue())
+            record.input_reference = "reference.png"
+        with self.sessions.begin() as s:
+            s.add(record)
+            s.flush()
+            self.services.queue.enqueue(
+                video_id, session=s, max_attempts=self.services.settings.max_attempts
+            )
+        self.services.queue.notify()
+        return record
+
+    def remix(self, user: UserRecord, video_id: str, prompt: str) -> VideoRecord:
+        """A new video from ``prompt`` that records (and conditions on) its parent."""
+        parent = self.completed_parent(user, video_id)
+        body = VideoCreate(
+            prompt=prompt, model=parent.model, seconds=parent.seconds, size=parent.size
+        )
+        return self.create(user, body, parent=parent, mode="remix")
+
+    def extend(self, user: UserRecord, video_id: str, prompt: str, seconds: str) -> VideoRecord:
+        """The parent followed by ``seconds`` more, generated from ``prompt``."""
+        parent = self.completed_parent(user, video_id)
+        body = VideoCreate(prompt=prompt, model=parent.model, seconds=seconds, size=parent.size)
+        return self.create(user, body, parent=parent, mode="extend")
+
+    def completed_parent(self, user: UserRecord, video_id: str) -> VideoRecord:
+        parent = self.get_visible(user, video_id)
+        if parent.status != COMPLETED:
+            raise InvalidRequest(
+                f"video '{video_id}' is {parent.status}; only completed videos can be remixed "
+                "or extended (poll it until status is 'completed')",
+                param="video_id",
+            )
+        return parent
+
+    # -- read -----------------------------------------------------------------------------
+    def get(self, user: UserRecord, video_id: str) -> VideoRecord:
+        """The user's own video; another user's is reported as not found."""
+        with self.sessions() as s:
+            record = s.get(VideoRecord, video_id)
+        if record is None or record.owner_id != user.id:
+            raise VideoNotFound(video_id)
+        return record
+
+    def get_visible(self, user: UserRecord | None, video_id: str) -> VideoRecord:
+        """The user's own video, or anyone's published video."""
+        with self.sessions() as s:
+            record = s.get(VideoRecord, video_id)
+        if record is None:
+            raise VideoNotFound(video_id)
+        if (user is None or record.owner_id != user.id) and record.published_at is None:
+            raise VideoNotFound(video_id)
+        return record
+
+    def list(
+        self,
+        user: UserRecord,
+        *,
+        after: str | None = None,
+        limit: int = 20,
+        order: Literal["asc", "desc"] = "desc",
+    ) -> Page:
+        """Cursor pagination over the user's videos by id (ids follow creation time)."""
+        query = select(VideoRecord).where(VideoRecord.owner_id == user.id)
+        if after:
+            query = query.where(
+                VideoRecord.id > after if order == "asc" else VideoRecord.id < after
+            )
+        query = query.order_by(VideoRecord.id.asc() if order == "asc" else VideoRecord.id.desc())
+        with self.sessions() as s:
+            rows = list(s.scalars(query.limit(limit + 1)))
+        return Page(rows[:limit], len(rows) > limit)
+
+    # -- change ---------------------------------------------------------------------------
+    def delete(self, user: UserRecord, video_id: str) -> None:
+        """Cancel the job if it is queued or running, then remove the record and its files."""
+        record = self.get(user, video_id)
+        self.services.queue.cancel(record.id)
+        with self.sessions.begin() as s:
+            s.query(JobRecord).filter(JobRecord.video_id == record.id).delete()
+            s.query(VideoRecord).filter(VideoRecord.id == record.id).delete()
+        self.services.files.delete(record.id)
+
+    def set_published(self, user: UserRecord, video_id: str, published: bool) -> VideoRecord:
+        record = self.get(user, video_id)
+        if published and record.status != COMPLETED:
+            raise InvalidRequest("only completed videos can be published", param="video_id")
+        with self.sessions.begin() as s:
+            row = s.get(VideoRecord, record.id)
+            assert row is not None
+            row.published_at = (row.published_at or now()) if published else None
+            return row
+
+    def retry(self, user: UserRecord, video_id: str) -> VideoRecord:
+        """Queue a failed video again with the same settings (a new attempt budget)."""
+        record = self.get(user, video_id)
+        if record.status != FAILED:
+            raise InvalidRequest(
+                f"only failed videos can be retried (this one is {record.status})", param="video_id"
+            )
+        with self.sessions.begin() as s:
+            row = s.get(VideoRecord, record.id)
+            assert row is not None
+            row.status, row.progress, row.error_code, row.error_message = QUEUED, 0, None, None
+            job = s.get(JobRecord, record.id)
+            if job is not None:
+                s.delete(job)
+                s.flush()
+            self.services.queue.enqueue(
+                record.id, session=s, max_attempts=self.services.settings.max_attempts
+            )
+        self.services.queue.notify()
+        return row
+
+
+def check_prompt(prompt: str | None) -> str:
+    if prompt is None or not prompt.strip():
+        raise InvalidRequest("prompt must not be empty (1 to 32,000 characters)", param="prompt")
+    if len(prompt) > MAX_PROMPT:
+        raise InvalidRequest(
+            f"prompt is too long: {len(prompt):,} characters (the limit is 32,000)", param="prompt"
+        )
+    return prompt
+
+
+def _default_size(sizes: tuple[str, ...]) -> str:
+    # The OpenAI default is portrait 720x1280; fall back to the backend's first size.
+    return "720x1280" if "720x1280" in sizes else sizes[0]

@@ -1,0 +1,159 @@
+"""``run_job``: one claimed job, start to finish.
+
+screen (done at accept time) -> generate -> check output -> watermark -> encode -> sign -> store.
+Files are staged and moved into place before the record flips to ``completed`` in the same
+transaction that finishes the job, so a crash at any point leaves either nothing or a
+complete video, and a re-run overwrites rather than duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from mutoscope.backends.base import GenerationRequest
+from mutoscope.errors import JobCancelled
+from mutoscope.jobs.base import ClaimedJob
+from mutoscope.media import decode_mp4, encode_mp4, resize_frames, spritesheet, thumbnail
+from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
+from mutoscope.worker.hooks import ProvenanceInfo
+
+if TYPE_CHECKING:
+    from mutoscope.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Progress:
+    """Turns backend step callbacks into throttled progress writes and lease heartbeats.
+
+    Raises ``JobCancelled`` when the job was deleted or its lease was lost.
+    """
+
+    def __init__(self, services: Services, video_id: str, worker_id: str, *, span: float = 0.9):
+        self.services, self.video_id, self.worker_id = services, video_id, worker_id
+        self.span = span  # generation is this share of the bar; the rest is encode + sign
+        self._last_percent = -1
+        self._last_beat = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        percent = min(99, int(max(0.0, min(1.0, fraction)) * self.span * 100))
+        beat_due = time.monotonic() - self._last_beat > self.services.settings.lease_seconds / 3
+        if percent == self._last_percent and not beat_due:
+            return
+        self.set(percent)
+
+    def set(self, percent: int) -> None:
+        self._last_percent, self._last_beat = percent, time.monotonic()
+        if not self.services.queue.heartbeat(self.video_id, self.worker_id):
+            raise JobCancelled(self.video_id)
+        with self.services.sessions.begin() as s:
+            s.query(VideoRecord).filter(VideoRecord.id == self.video_id).update(
+                {"progress": percent}
+            )
+
+
+def run_job(services: Services, job: ClaimedJob, worker_id: str) -> None:
+    """Generate, check, mark, encode, sign and store one video. Raises on failure."""
+    # 1. Load the record and mark it in progress
+    with services.sessions.begin() as s:
+        record = s.get(VideoRecord, job.video_id)
+        if record is None:
+            raise JobCancelled(job.video_id)
+        record.status, record.started_at = IN_PROGRESS, record.started_at or now()
+        owner = s.get(UserRecord, record.owner_id)
+        parent = (
+            s.get(VideoRecord, record.remixed_from_video_id)
+            if record.remixed_from_video_id
+            else None
+        )
+    progress = Progress(services, record.id, worker_id)
+    progress.set(0)
+
+    # 2. Generate the frames
+    backend = services.backends.get(record.backend)
+    parent_path = services.files.path(parent.id, "video") if parent else None
+    request = _request(services, record, parent, parent_path)
+    result = backend.generate(request, progress)
+    frames = resize_frames(result.frames, request.width, request.height)
+    if record.mode == "extend" and request.source_video is not None:
+        frames = np.concatenate(
+            [resize_frames(request.source_video, request.width, request.height), frames]
+        )
+    progress.set(int(progress.span * 100))
+
+    # 3. Check the output against protected references (may raise OutputBlocked)
+    services.rights.check_output(video_id=record.id, user_id=record.owner_id, frames=frames)
+
+    # 4. Embed the invisible watermark
+    frames, payload = services.provenance.watermark(frames, video_id=record.id)
+
+    # 5. Encode the MP4, thumbnail and spritesheet into a private staging folder
+    staging = services.files.staging(record.id)
+    staged = {
+        "video": staging / "video.mp4",
+        "thumbnail": staging / "thumbnail.jpg",
+        "spritesheet": staging / "spritesheet.jpg",
+    }
+    encode_mp4(frames, staged["video"], fps=result.fps)
+    thumbnail(frames, staged["thumbnail"])
+    spritesheet(frames, staged["spritesheet"])
+    progress.set(95)
+
+    # 6. Sign the MP4 with C2PA Content Credentials
+    services.provenance.sign(
+        staged["video"],
+        ProvenanceInfo(
+            video_id=record.id,
+            model=record.backend,
+            prompt=record.prompt,
+            created_at=record.created_at,
+            owner=(owner.display_name or owner.name) if owner else "",
+            mode=record.mode,
+            parent_video_id=parent.id if parent else None,
+            parent_path=parent_path if parent_path and parent_path.is_file() else None,
+            attributions=list(record.attributions or []),
+            watermark_payload=payload,
+        ),
+    )
+
+    # 7. Move files into place, then complete the record and the job together
+    services.files.commit(record.id, staged)
+    with services.sessions.begin() as s:
+        row = s.get(VideoRecord, record.id)
+        if row is None or not services.queue.finish(record.id, worker_id, session=s):
+            # Deleted (or taken over) while we worked: leave nothing behind.
+            if row is None:
+                services.files.delete(record.id)
+            raise JobCancelled(record.id)
+        row.status, row.progress, row.completed_at = COMPLETED, 100, now()
+        row.duration, row.frame_count = len(frames) / result.fps, len(frames)
+        ttl = services.settings.video_ttl_seconds
+        row.expires_at = row.completed_at + ttl if ttl else None
+        row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
+    services.rights.index_output(video_id=record.id, frames=frames)
+
+
+def _request(
+    services: Services, record: VideoRecord, parent: VideoRecord | None, parent_path: Path | None
+) -> GenerationRequest:
+    image = None
+    if record.input_reference:
+        with Image.open(services.files.path(record.id, "reference")) as img:
+            image = img.convert("RGB")
+    source = decode_mp4(parent_path) if parent_path and parent_path.is_file() else None
+    return GenerationRequest(
+        prompt=record.prompt,
+        size=record.size,
+        seconds=record.seconds,
+        seed=record.seed,
+        image=image,
+        source_video=source,
+        source_prompt=parent.prompt if parent else None,
+        mode=record.mode,  # type: ignore[arg-type]
+    )
