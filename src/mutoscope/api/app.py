@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from mutoscope import __version__
 from mutoscope.api import errors
@@ -61,7 +60,6 @@ def create_app(
         title="Mutoscope",
         version=__version__,
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
         description="OpenAI-compatible Videos API with rights screening and provenance built in.",
     )
     errors.install(app)

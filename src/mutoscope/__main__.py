@@ -1,0 +1,3 @@
+from mutoscope.cli import main
+
+main()

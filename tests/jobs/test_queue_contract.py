@@ -1,0 +1,130 @@
+"""One contract, two implementations: the real SQL queue (SQLite) and the in-memory fake."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from mutoscope.jobs.base import JobQueue
+from mutoscope.jobs.memory import MemoryJobQueue
+from mutoscope.jobs.sql import SqlJobQueue
+from mutoscope.storage.records import UserRecord, VideoRecord, new_id
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def queue(request, core_services) -> JobQueue:
+    if request.param == "memory":
+        return MemoryJobQueue(lease_seconds=0.3)
+    return SqlJobQueue(core_services.sessions, lease_seconds=0.3)
+
+
+@pytest.fixture
+def add_video(core_services):
+    with core_services.sessions.begin() as s:
+        s.add(UserRecord(id="user_q", name="q", created_at=0))
+
+    def add() -> str:
+        vid = new_id("video")
+        with core_services.sessions.begin() as s:
+            s.add(
+                VideoRecord(
+                    id=vid,
+                    owner_id="user_q",
+                    model="m",
+                    backend="m",
+                    status="queued",
+                    progress=0,
+                    prompt="p",
+                    size="1x1",
+                    seconds="4",
+                    seed=0,
+                    mode="create",
+                    created_at=0,
+                    attributions=[],
+                    provenance={},
+                )
+            )
+        return vid
+
+    return add
+
+
+def test_jobs_are_claimed_oldest_first_and_only_once(queue, add_video):
+    a, b = add_video(), add_video()
+    queue.enqueue(a)
+    queue.enqueue(b)
+    first, second = queue.claim("w1"), queue.claim("w2")
+    assert (first.video_id, second.video_id) == (a, b)
+    assert first.attempt == 1 and queue.claim("w3") is None
+
+
+def test_concurrent_claims_never_hand_out_a_job_twice(queue, add_video):
+    ids = [add_video() for _ in range(20)]
+    for vid in ids:
+        queue.enqueue(vid)
+    got: list[str] = []
+    lock = threading.Lock()
+
+    def grab(name: str) -> None:
+        while (job := queue.claim(name)) is not None:
+            with lock:
+                got.append(job.video_id)
+
+    threads = [threading.Thread(target=grab, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == sorted(ids)
+
+
+def test_an_expired_lease_is_claimed_again_with_the_next_attempt(queue, add_video):
+    vid = add_video()
+    queue.enqueue(vid)
+    assert queue.claim("dead").attempt == 1
+    assert queue.claim("w2") is None
+    time.sleep(0.35)
+    job = queue.claim("w2")
+    assert job.video_id == vid and job.attempt == 2
+    assert not queue.heartbeat(vid, "dead") and not queue.finish(vid, "dead")
+    assert queue.finish(vid, "w2")
+
+
+def test_heartbeats_keep_the_lease(queue, add_video):
+    vid = add_video()
+    queue.enqueue(vid)
+    queue.claim("w1")
+    for _ in range(4):
+        time.sleep(0.1)
+        assert queue.heartbeat(vid, "w1")
+    assert queue.claim("w2") is None
+
+
+def test_cancel_stops_the_holder_at_its_next_heartbeat(queue, add_video):
+    vid = add_video()
+    queue.enqueue(vid)
+    queue.claim("w1")
+    queue.cancel(vid)
+    assert not queue.heartbeat(vid, "w1")
+    assert queue.claim("w2") is None
+
+
+def test_retry_waits_for_its_delay(queue, add_video):
+    vid = add_video()
+    queue.enqueue(vid)
+    queue.claim("w1")
+    queue.retry(vid, "w1", delay=0.2, error="boom")
+    assert queue.claim("w1") is None
+    time.sleep(0.25)
+    assert queue.claim("w1").attempt == 2
+
+
+def test_exhausted_jobs_are_reported_not_reclaimed(queue, add_video):
+    vid = add_video()
+    queue.enqueue(vid, max_attempts=1)
+    queue.claim("dead")
+    time.sleep(0.35)
+    assert queue.claim("w2") is None
+    assert [j.video_id for j in queue.expired()] == [vid]
