@@ -1,0 +1,90 @@
+"""CogVideoX (THUDM / Zhipu) through diffusers: text-, image- and video-to-video.
+
+* CogVideoX-2b / -5b / 1.5-5b (``CogVideoXPipeline`` checkpoints): text-to-video, and
+  video-to-video for remix (``CogVideoXVideoToVideoPipeline`` on the same weights).
+* CogVideoX-5b-I2V / 1.5-5b-I2V (``CogVideoXImageToVideoPipeline``): image-to-video only; a
+  remix without a reference image starts from the parent video's first frame.
+
+Frame counts are ``4k + 1``; CogVideoX 1.0 renders 49 frames at 8 fps at 720x480.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
+from mutoscope.backends.diffusers_models import (
+    DiffusersBackend,
+    ModelSpec,
+    PipelinePool,
+    denoise,
+    fit_image,
+    fit_video,
+    read_component_config,
+)
+from mutoscope.errors import InvalidRequest
+
+
+class CogVideoXBackend(DiffusersBackend):
+    family = "cogvideox"
+    default_sizes = ("720x480",)
+    default_fps = 8.0
+    default_max_frames = 49
+    default_steps = 50
+    default_guidance = 6.0
+    default_max_sequence_length = 226
+    frame_step = 4
+
+    def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
+        super().__init__(spec, pool, checkpoint)
+        kind = read_component_config(checkpoint)["_class_name"]
+        if kind not in ("CogVideoXPipeline", "CogVideoXImageToVideoPipeline"):
+            raise InvalidRequest(f"model '{spec.id}': {kind} is not a CogVideoX T2V/I2V checkpoint")
+        self.image_only = kind == "CogVideoXImageToVideoPipeline"
+        self.accepts_image = self.image_only
+        self.accepts_video = not self.image_only
+
+    def check(self, request: GenerationRequest) -> None:
+        super().check(request)
+        if self.image_only and request.image is None and request.source_video is None:
+            raise InvalidRequest(
+                f"model '{self.name}' is image-to-video only: send an input_reference image",
+                param="input_reference",
+            )
+
+    def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
+        from diffusers import (
+            CogVideoXImageToVideoPipeline,
+            CogVideoXPipeline,
+            CogVideoXVideoToVideoPipeline,
+        )
+
+        self.check(request)
+        width, height = self.native_size(request)
+        num_frames = self.frames_for(request.seconds)
+        kwargs = self.call_kwargs(request, width, height)
+        with self.pool.use(self.spec) as model:
+            # 1. Choose the pipeline: remix conditions on the parent, a reference image on itself
+            remix = request.mode == "remix" and request.source_video is not None
+            if self.image_only:
+                pipe = model.variant(CogVideoXImageToVideoPipeline)
+                image = request.image
+                if image is None:  # remix on an image-only model: the parent's first frame
+                    from PIL import Image
+
+                    image = Image.fromarray(request.source_video[0])  # type: ignore[index]
+                kwargs["image"] = fit_image(image, width, height)
+                kwargs["num_frames"] = num_frames
+            elif remix:
+                pipe = model.variant(CogVideoXVideoToVideoPipeline)
+                kwargs["video"] = fit_video(request.source_video, num_frames, width, height)
+                kwargs["strength"] = float(
+                    request.options.get("strength", self.spec.remix_strength)
+                )  # type: ignore[arg-type]
+            else:
+                pipe = model.variant(CogVideoXPipeline)
+                kwargs["num_frames"] = num_frames
+            # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
+            frames = denoise(pipe, kwargs, on_progress)
+        # 3. Back to the size the request asked for
+        return GeneratedVideo(frames=self.finish(frames, request), fps=self.fps)

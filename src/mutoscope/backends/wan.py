@@ -1,0 +1,95 @@
+"""Wan 2.1 / 2.2 (Alibaba) through diffusers: text-, image- and video-to-video.
+
+Which pipelines a checkpoint serves is read from its ``model_index.json`` at start-up:
+
+* Wan 2.1 T2V (1.3B, 14B): text-to-video, and video-to-video for remix
+  (``WanVideoToVideoPipeline`` on the same weights).
+* Wan 2.1 / 2.2 I2V (``WanImageToVideoPipeline`` checkpoints): image-to-video only; a remix
+  without a reference image starts from the parent video's first frame.
+* Wan 2.2 TI2V-5B (``expand_timesteps``): text- and image-to-video on the same weights.
+* Wan 2.2 A14B (``transformer_2``): text-to-video with the two-expert denoiser.
+
+Frame counts are ``4k + 1`` (the VAE compresses time 4x); Wan renders at 16 fps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
+from mutoscope.backends.diffusers_models import (
+    DiffusersBackend,
+    ModelSpec,
+    PipelinePool,
+    denoise,
+    fit_image,
+    fit_video,
+    read_component_config,
+)
+from mutoscope.errors import InvalidRequest
+
+
+class WanBackend(DiffusersBackend):
+    family = "wan"
+    default_sizes = ("832x480", "480x832")
+    default_fps = 16.0
+    default_max_frames = 81
+    default_steps = 30
+    default_guidance = 5.0
+    default_max_sequence_length = 512
+    frame_step = 4
+
+    def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
+        super().__init__(spec, pool, checkpoint)
+        index = read_component_config(checkpoint)
+        if index["_class_name"] not in ("WanPipeline", "WanImageToVideoPipeline"):
+            raise InvalidRequest(
+                f"model '{spec.id}': {index['_class_name']} is not a Wan T2V/I2V checkpoint"
+            )
+        self.image_only = index["_class_name"] == "WanImageToVideoPipeline"
+        two_experts = bool(index.get("transformer_2", [None])[0])
+        expand_timesteps = bool(index.get("expand_timesteps", False))
+        self.accepts_image = self.image_only or expand_timesteps
+        # V2V re-noises the parent's latents with one denoiser; the Wan 2.1 T2V layout only.
+        self.accepts_video = not (self.image_only or two_experts or expand_timesteps)
+
+    def check(self, request: GenerationRequest) -> None:
+        super().check(request)
+        if self.image_only and request.image is None and request.source_video is None:
+            raise InvalidRequest(
+                f"model '{self.name}' is image-to-video only: send an input_reference image",
+                param="input_reference",
+            )
+
+    def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
+        from diffusers import WanImageToVideoPipeline, WanPipeline, WanVideoToVideoPipeline
+
+        self.check(request)
+        width, height = self.native_size(request)
+        num_frames = self.frames_for(request.seconds)
+        kwargs = self.call_kwargs(request, width, height)
+        with self.pool.use(self.spec) as model:
+            # 1. Choose the pipeline: remix conditions on the parent, a reference image on itself
+            remix = request.mode == "remix" and request.source_video is not None
+            if remix and self.accepts_video:
+                pipe = model.variant(WanVideoToVideoPipeline)
+                kwargs["video"] = fit_video(request.source_video, num_frames, width, height)
+                kwargs["strength"] = float(
+                    request.options.get("strength", self.spec.remix_strength)
+                )  # type: ignore[arg-type]
+            elif request.image is not None or self.image_only:
+                pipe = model.variant(WanImageToVideoPipeline)
+                image = request.image
+                if image is None:  # image-only model remixing: start from the parent's first frame
+                    from PIL import Image
+
+                    image = Image.fromarray(request.source_video[0])  # type: ignore[index]
+                kwargs["image"] = fit_image(image, width, height)
+                kwargs["num_frames"] = num_frames
+            else:
+                pipe = model.variant(WanPipeline)
+                kwargs["num_frames"] = num_frames
+            # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
+            frames = denoise(pipe, kwargs, on_progress)
+        # 3. Back to the size the request asked for
+        return GeneratedVideo(frames=self.finish(frames, request), fps=self.fps)

@@ -1,0 +1,1 @@
+"""Helpers for tests and smoke checks that ship with the package (tiny model checkpoints)."""

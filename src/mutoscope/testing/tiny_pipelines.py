@@ -1,0 +1,300 @@
+"""Tiny, randomly initialised Wan / LTX-Video / CogVideoX pipelines for offline smoke tests.
+
+They have the real diffusers architectures at toy sizes (the shapes follow the
+``get_dummy_components()`` of diffusers' own pipeline tests: 16x16 px, 9 frames, 2 steps), so
+``save_tiny_pipeline`` writes a directory that loads through exactly the code that loads real
+checkpoints. Their output is noise: they prove plumbing, not quality.
+
+The text encoder and tokenizer are built here too (diffusers' tests download
+``hf-internal-testing/tiny-random-t5``, which offline machines cannot): a real Unigram
+``T5Tokenizer`` over a small vocabulary and a 2-layer ``T5EncoderModel``.
+
+Write all of them plus a ``models.toml`` for a quick end-to-end check::
+
+    python -m mutoscope.testing.tiny_pipelines ~/.local/share/mutoscope
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+TEXT_DIM = 32
+"""Hidden size of the tiny T5 encoder; every tiny transformer's text input matches it."""
+
+_WORDS = (  # noqa: SIM905 (a word list reads better as prose)
+    "a an the and of on in with at to is are by from red green blue yellow white black "
+    "cat dog bird fish horse monkey dance dancing run running walk walking fly flying swim "
+    "city street forest beach ocean sky sun moon night day rain snow car boat train robot "
+    "person people man woman child camera slow motion close up wide shot cinematic"
+).split()
+
+
+def tiny_t5(*, umt5: bool = False) -> tuple[Any, Any]:
+    """A tokenizer and encoder with the interface of T5 v1.1 (``d_model`` = ``TEXT_DIM``);
+    ``umt5`` gives the UMT5 encoder Wan uses."""
+    from transformers import T5Config, T5EncoderModel, T5Tokenizer, UMT5Config, UMT5EncoderModel
+
+    specials = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    words = [(f"▁{w}", -1.0 - i / 100) for i, w in enumerate(_WORDS)]
+    letters = [(c, -10.0) for c in "▁abcdefghijklmnopqrstuvwxyz0123456789"]
+    tokenizer = T5Tokenizer(vocab=specials + words + letters, extra_ids=0)
+    torch.manual_seed(0)
+    config_cls, model_cls = (UMT5Config, UMT5EncoderModel) if umt5 else (T5Config, T5EncoderModel)
+    config = config_cls(
+        vocab_size=len(specials) + len(words) + len(letters),
+        d_model=TEXT_DIM,
+        d_kv=8,
+        d_ff=37,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+    )
+    return tokenizer, model_cls(config).eval()
+
+
+def tiny_wan(*, image_to_video: bool = False) -> Any:
+    """Wan 2.1 layout: T2V (also serves video-to-video), or I2V with a CLIP image encoder."""
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
+
+    tokenizer, text_encoder = tiny_t5(umt5=True)
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+    scheduler = FlowMatchEulerDiscreteScheduler(shift=7.0)
+    torch.manual_seed(0)
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=36 if image_to_video else 16,
+        out_channels=16,
+        text_dim=TEXT_DIM,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+        image_dim=4 if image_to_video else None,
+    )
+    common = {
+        "tokenizer": tokenizer,
+        "text_encoder": text_encoder,
+        "vae": vae,
+        "scheduler": scheduler,
+        "transformer": transformer,
+    }
+    if not image_to_video:
+        return WanPipeline(**common)
+
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    image_encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=4,
+            projection_dim=4,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=32,
+            intermediate_size=16,
+            patch_size=1,
+        )
+    )
+    image_processor = CLIPImageProcessor(crop_size=32, size=32)
+    return WanImageToVideoPipeline(
+        **common, image_encoder=image_encoder, image_processor=image_processor
+    )
+
+
+def tiny_ltx() -> Any:
+    """LTX-Video layout (one checkpoint serves T2V, I2V and the condition pipeline)."""
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXPipeline,
+        LTXVideoTransformer3DModel,
+    )
+
+    tokenizer, text_encoder = tiny_t5()
+    torch.manual_seed(0)
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=TEXT_DIM,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLLTXVideo(
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        spatio_temporal_scaling=(True, True, False, False),
+        decoder_spatio_temporal_scaling=(True, True, False, False),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    vae.use_framewise_encoding = False
+    vae.use_framewise_decoding = False
+    return LTXPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        transformer=transformer,
+    )
+
+
+def tiny_cogvideox(*, image_to_video: bool = False) -> Any:
+    """CogVideoX layout: T2V (also serves video-to-video), or the I2V variant."""
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXPipeline,
+        CogVideoXTransformer3DModel,
+        DDIMScheduler,
+    )
+
+    tokenizer, text_encoder = tiny_t5()
+    torch.manual_seed(0)
+    # heads x head_dim must equal the text width; I2V needs head_dim >= 16 for its 3D RoPE.
+    heads, head_dim = (2, 16) if image_to_video else (4, 8)
+    transformer = CogVideoXTransformer3DModel(
+        num_attention_heads=heads,
+        attention_head_dim=head_dim,
+        in_channels=8 if image_to_video else 4,
+        out_channels=4,
+        time_embed_dim=2,
+        text_embed_dim=TEXT_DIM,
+        num_layers=1,
+        sample_width=2,
+        sample_height=2,
+        sample_frames=9,
+        patch_size=2,
+        temporal_compression_ratio=4,
+        max_text_seq_length=16,
+        use_rotary_positional_embeddings=image_to_video,
+        use_learned_positional_embeddings=image_to_video,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLCogVideoX(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=4,
+    )
+    cls = CogVideoXImageToVideoPipeline if image_to_video else CogVideoXPipeline
+    return cls(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        vae=vae,
+        scheduler=DDIMScheduler(),
+        transformer=transformer,
+    )
+
+
+BUILDERS: dict[str, Callable[[], Any]] = {
+    "wan": tiny_wan,
+    "wan-i2v": lambda: tiny_wan(image_to_video=True),
+    "ltx": tiny_ltx,
+    "cogvideox": tiny_cogvideox,
+    "cogvideox-i2v": lambda: tiny_cogvideox(image_to_video=True),
+}
+"""Tiny pipeline builders by name; the part before ``-`` is the models.toml ``family``."""
+
+TINY_DEFAULTS: dict[str, dict[str, Any]] = {
+    # fps 2 makes the API's shortest clip ("4" seconds) come out as 9 frames.
+    "wan": {"sizes": ["16x16"], "fps": 2, "max_frames": 9},
+    "ltx": {"sizes": ["32x32"], "fps": 2, "max_frames": 9},
+    "cogvideox": {"sizes": ["16x16"], "fps": 2, "max_frames": 9},
+}
+"""models.toml fields that suit the tiny checkpoints (their native size and a short clip)."""
+
+
+def save_tiny_pipeline(name: str, path: Path | str) -> Path:
+    """Build the tiny pipeline ``name`` (a key of ``BUILDERS``) and ``save_pretrained`` it."""
+    path = Path(path)
+    BUILDERS[name]().save_pretrained(path)
+    return path
+
+
+def models_toml_entry(model_id: str, name: str, path: Path | str, **fields: Any) -> str:
+    """A ``[[models]]`` table for a tiny checkpoint saved by ``save_tiny_pipeline``."""
+    family = name.split("-")[0]
+    values: dict[str, Any] = {
+        "id": model_id,
+        "family": family,
+        "path": str(path),
+        "dtype": "float32",
+        "device": "cpu",
+        "steps": 2,
+        "guidance": 1.0 if family == "ltx" else 6.0,
+        "max_sequence_length": 16,
+        **TINY_DEFAULTS[family],
+        **fields,
+    }
+    memory = values.pop("memory", None)
+    lines = ["[[models]]", *(f"{k} = {_toml_value(v)}" for k, v in values.items())]
+    if memory:
+        lines += ["[models.memory]", *(f"{k} = {_toml_value(v)}" for k, v in memory.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("home", type=Path, help="MUTOSCOPE_HOME to write models/ and models.toml")
+    args = parser.parse_args(argv)
+    models_dir = args.home / "models"
+    entries = []
+    for name in BUILDERS:
+        target = save_tiny_pipeline(name, models_dir / f"tiny-{name}")
+        entries.append(models_toml_entry(f"tiny-{name}", name, target))
+    (args.home / "models.toml").write_text("\n".join(entries))
+    print(f"wrote {len(entries)} tiny pipelines under {models_dir} and {args.home / 'models.toml'}")
+
+
+if __name__ == "__main__":
+    main()
