@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -29,9 +30,13 @@ class NewKey:
 
 
 class UserService:
-    def __init__(self, sessions: sessionmaker):
+    def __init__(self, sessions: sessionmaker, *, cache_seconds: float = 1.0):
         self.sessions = sessions
         self._any_key: bool | None = None
+        # key hash -> (user, expiry). Short-lived so that a revocation made by another process
+        # (`mutoscope keys revoke`) takes effect within ``cache_seconds``.
+        self._cache: dict[str, tuple[UserRecord, float]] = {}
+        self.cache_seconds = cache_seconds
 
     def get_or_create(self, name: str, *, is_admin: bool = False) -> UserRecord:
         name = name.strip()
@@ -96,7 +101,8 @@ class UserService:
                     f"No API key '{key_id_or_prefix}'; `mutoscope keys list` shows them."
                 )
             record.revoked_at = record.revoked_at or now()
-            return record
+        self._cache.clear()
+        return record
 
     def any_key(self) -> bool:
         """Whether any API key exists (then every /v1 request needs one)."""
@@ -106,11 +112,22 @@ class UserService:
         return self._any_key
 
     def authenticate(self, key: str) -> UserRecord:
+        digest = hash_key(key)
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        user = self._authenticate(digest)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (user, time.monotonic() + self.cache_seconds)
+        return user
+
+    def _authenticate(self, digest: str) -> UserRecord:
         with self.sessions() as s:
             row = s.execute(
                 select(UserRecord, ApiKeyRecord.id, ApiKeyRecord.revoked_at)
                 .join(ApiKeyRecord, ApiKeyRecord.user_id == UserRecord.id)
-                .where(ApiKeyRecord.key_hash == hash_key(key))
+                .where(ApiKeyRecord.key_hash == digest)
             ).first()
         if row is None or row[2] is not None:
             raise Unauthorized(

@@ -13,15 +13,15 @@ from mutoscope.users import LOCAL_USER, UserService
 from mutoscope.videos import VideoService
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def get_users(request: Request) -> UserService:
+async def get_users(request: Request) -> UserService:
     return request.app.state.users  # type: ignore[no-any-return]
 
 
-def get_videos(request: Request) -> VideoService:
+async def get_videos(request: Request) -> VideoService:
     return request.app.state.videos  # type: ignore[no-any-return]
 
 
@@ -30,7 +30,7 @@ UsersDep = Annotated[UserService, Depends(get_users)]
 VideosDep = Annotated[VideoService, Depends(get_videos)]
 
 
-def current_user(request: Request, users: UsersDep) -> UserRecord:
+async def current_user(request: Request, users: UsersDep) -> UserRecord:
     """The user behind a Bearer key, a studio session, or the keyless local user.
 
     Keyless mode applies only while the server allows it (loopback ``serve``) and no API key
@@ -50,14 +50,14 @@ def current_user(request: Request, users: UsersDep) -> UserRecord:
     )
 
 
-def optional_user(request: Request, users: UsersDep) -> UserRecord | None:
+async def optional_user(request: Request, users: UsersDep) -> UserRecord | None:
     try:
-        return current_user(request, users)
+        return await current_user(request, users)
     except Unauthorized:
         return None
 
 
-def admin_user(user: Annotated[UserRecord, Depends(current_user)]) -> UserRecord:
+async def admin_user(user: Annotated[UserRecord, Depends(current_user)]) -> UserRecord:
     if not user.is_admin:
         raise Forbidden("this needs an admin account (`mutoscope users create --admin`)")
     return user

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from typing import Any
+
 from mutoscope.storage.records import VideoRecord
 
 
@@ -64,7 +66,7 @@ class ModelList(BaseModel):
     data: list[Model]
 
 
-def video_dict(r: VideoRecord) -> dict:
+def video_dict(r: VideoRecord | Any) -> dict:
     """The wire ``Video`` as a plain dict (the hot path: no model validation)."""
     return {
         "id": r.id,

@@ -70,7 +70,7 @@ async def list_videos(
 
 @router.get("/{video_id}")
 async def retrieve_video(video_id: str, user: CurrentUser, videos: VideosDep) -> JSONResponse:
-    return JSONResponse(video_dict(videos.get(user, video_id)))
+    return JSONResponse(video_dict(videos.peek(user, video_id)))
 
 
 @router.delete("/{video_id}")
