@@ -30,14 +30,11 @@ def write_models(home: Path, tiny_checkpoints: dict[str, Path]) -> WriteModels:
 
     def write(*entries: tuple[str, str, dict[str, Any]], pool: str = "") -> Path:
         home.mkdir(parents=True, exist_ok=True)
-        text = (
-            pool
-            + "\n"
-            + "\n".join(
-                models_toml_entry(model_id, name, tiny_checkpoints[name], **extra)
-                for model_id, name, extra in entries
-            )
-        )
+        tables = [
+            models_toml_entry(model_id, name, **{"path": tiny_checkpoints[name], **extra})
+            for model_id, name, extra in entries
+        ]
+        text = pool + "\n" + "\n".join(tables)
         path = home / "models.toml"
         path.write_text(text)
         return path

@@ -198,6 +198,8 @@ def _model_spec(entry: dict[str, Any], base: Path, n: int) -> ModelSpec:
         raise ModelsFileError(f"{where}: memory.offload must be one of {list(Offload.__args__)}")  # type: ignore[attr-defined]
     if memory.get("cache", "none") not in Cache.__args__:  # type: ignore[attr-defined]
         raise ModelsFileError(f"{where}: memory.cache must be one of {list(Cache.__args__)}")  # type: ignore[attr-defined]
+    if memory.get("offload") == "model" and values.get("device", "cuda").startswith("cpu"):
+        raise ModelsFileError(f"{where}: memory.offload = 'model' needs a GPU device, not cpu")
     if memory.get("cache") == "mag" and not memory["mag_ratios"]:
         raise ModelsFileError(f"{where}: memory.cache = 'mag' needs memory.mag_ratios")
     return ModelSpec(**values, memory=MemoryOptions(**memory))
@@ -281,8 +283,6 @@ def apply_memory_options(pipe: Any, spec: ModelSpec) -> None:
     if opts.offload == "none":
         pipe.to(device)
     elif opts.offload == "model":
-        if device.type == "cpu":
-            raise ModelsFileError(f"model '{spec.id}': offload = 'model' needs a GPU device")
         pipe.enable_model_cpu_offload(device=device)
     else:
         level = "leaf_level" if opts.offload == "group-leaf" else "block_level"

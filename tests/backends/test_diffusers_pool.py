@@ -1,0 +1,173 @@
+"""models.toml parsing, registration, the warm LRU pool, cancellation and memory options."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mutoscope.backends.diffusers_models import (
+    ModelsFileError,
+    build_backends,
+    read_models_file,
+    register_backends,
+)
+from mutoscope.backends.registry import load_backends
+from mutoscope.config import Settings
+from mutoscope.errors import JobCancelled
+from tests.backends.conftest import Progress, request
+
+
+def test_no_models_file_registers_nothing(home: Path) -> None:
+    registered: list = []
+    register_backends(registered.append, Settings(home=home))
+    assert registered == []
+
+
+def test_one_backend_per_entry_with_aliases_and_missing_weights_skipped(
+    home: Path, write_models, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_models(
+        ("wan-small", "wan", {"aliases": ["sora-2"], "description": "Wan tiny"}),
+        ("cog-small", "cogvideox", {}),
+        ("gone", "ltx", {"path": str(home / "not-downloaded")}),
+    )
+    settings = Settings(home=home, model_aliases={})
+
+    with caplog.at_level(logging.WARNING):
+        registry = load_backends(settings, hooks=[register_backends])
+
+    assert sorted(b.name for b in registry) == ["cog-small", "wan-small"]
+    assert registry.get("sora-2").name == "wan-small"
+    assert registry.get("wan-small").description == "Wan tiny"
+    assert "not-downloaded" in caplog.text and "docs/models.md" in caplog.text
+
+
+def test_checkpoint_loads_offline_from_the_hugging_face_cache(
+    tmp_path: Path, write_models, tiny_checkpoints, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "hub"
+    snapshot = cache / "models--acme--tiny-wan" / "snapshots" / "0123abcd"
+    shutil.copytree(tiny_checkpoints["wan"], snapshot)
+    (cache / "models--acme--tiny-wan" / "refs").mkdir()
+    (cache / "models--acme--tiny-wan" / "refs" / "main").write_text("0123abcd")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    path = write_models(("cached", "wan", {}))
+    path.write_text(
+        path.read_text().replace(f'path = "{tiny_checkpoints["wan"]}"', 'repo = "acme/tiny-wan"')
+    )
+
+    (backend,) = build_backends(read_models_file(path))
+    video = backend.generate(request(size="16x16"), Progress())
+
+    assert backend.checkpoint == snapshot
+    assert video.frames.shape == (9, 16, 16, 3)
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ('id = "x"\nfamily = "sora"\npath = "."', "family must be one of"),
+        ('id = "x"\nfamily = "wan"', "exactly one of 'path'"),
+        ('id = "x"\nfamily = "wan"\npath = "."\nrepo = "a/b"', "exactly one of 'path'"),
+        ('id = "x"\nfamily = "wan"\npath = "."\nsteps_count = 3', "unknown keys ['steps_count']"),
+        ('id = "x"\nfamily = "wan"\npath = "."\ndtype = "fp8"', "dtype must be one of"),
+        ('id = "x"\nfamily = "wan"\npath = "."\nsizes = ["big"]', "sizes must look like"),
+        (
+            'id = "x"\nfamily = "wan"\npath = "."\ndevice = "cpu"\n'
+            '[models.memory]\noffload = "model"',
+            "needs a GPU",
+        ),
+        ('id = "x"\nfamily = "wan"\npath = "."\n[models.memory]\ncache = "mag"', "mag_ratios"),
+    ],
+)
+def test_models_file_errors_name_the_entry_and_fix(tmp_path: Path, entry: str, needle: str) -> None:
+    path = tmp_path / "models.toml"
+    path.write_text(f"[[models]]\n{entry}\n")
+    with pytest.raises(ModelsFileError, match=r"#1 \(x\)") as err:
+        read_models_file(path)
+    assert needle in str(err.value)
+
+
+def test_second_job_reuses_the_warm_pipeline(load_backend) -> None:
+    backend = load_backend("wan")
+    backend.generate(request(size="16x16"), Progress())
+    backend.generate(
+        request(size="16x16", mode="remix", source_video=np.zeros((5, 16, 16, 3), np.uint8)),
+        Progress(),
+    )
+    assert backend.pool.loads == {"tiny-wan": 1}
+    assert backend.pool.loaded() == ["tiny-wan"]
+
+
+def test_least_recently_used_model_is_evicted_over_budget(write_models) -> None:
+    path = write_models(
+        ("a", "wan", {}), ("b", "cogvideox", {}), pool="[pool]\nbudget_gb = 0.0001\n"
+    )
+    wan, cog = build_backends(read_models_file(path))
+    assert wan.pool is cog.pool
+
+    wan.generate(request(size="16x16"), Progress())
+    cog.generate(request(size="16x16"), Progress())
+    assert wan.pool.loaded() == ["b"]
+    wan.generate(request(size="16x16"), Progress())
+
+    assert wan.pool.loaded() == ["a"]
+    assert wan.pool.loads == {"a": 2, "b": 1}
+    assert wan.pool.evictions == {"a": 1, "b": 1}
+
+
+def test_models_within_budget_stay_warm_together(write_models) -> None:
+    path = write_models(("a", "wan", {}), ("b", "cogvideox", {}), pool="[pool]\nbudget_gb = 1\n")
+    wan, cog = build_backends(read_models_file(path))
+    wan.generate(request(size="16x16"), Progress())
+    cog.generate(request(size="16x16"), Progress())
+    wan.generate(request(size="16x16"), Progress())
+    assert wan.pool.loaded() == ["b", "a"] and wan.pool.loads == {"a": 1, "b": 1}
+    assert 0 < wan.pool.used_bytes() < 10 * 2**20
+
+
+def test_cancelling_stops_denoising_at_the_next_step(load_backend) -> None:
+    backend = load_backend("wan", steps=6)
+    progress = Progress(cancel_at=2, exc=JobCancelled)
+
+    with pytest.raises(JobCancelled):
+        backend.generate(request(size="16x16"), progress)
+
+    assert len(progress.values) == 2  # not 6 steps + decode
+    after = Progress()
+    video = backend.generate(request(size="16x16"), after)  # the warm pipeline still works
+    assert video.frames.shape == (9, 16, 16, 3) and len(after.values) == 7
+    assert backend.pool.loads == {"tiny-wan": 1}
+
+
+def test_close_releases_the_warm_pipeline(load_backend) -> None:
+    backend = load_backend("cogvideox")
+    backend.generate(request(size="16x16"), Progress())
+    backend.close()
+    assert backend.pool.loaded() == []
+
+
+def test_group_offload_and_first_block_cache_run_and_offload_is_exact(load_backend) -> None:
+    plain = load_backend("wan", "plain").generate(request(size="16x16"), Progress()).frames
+    offloaded = load_backend(
+        "wan", "offloaded", memory={"offload": "group-leaf", "vae_tiling": True}
+    )
+    cached = load_backend("wan", "cached", memory={"cache": "first-block", "cache_threshold": 0.2})
+
+    assert np.array_equal(offloaded.generate(request(size="16x16"), Progress()).frames, plain)
+    assert cached.generate(request(size="16x16"), Progress()).frames.shape == plain.shape
+
+
+def test_fp8_storage_keeps_denoiser_weights_in_float8(load_backend) -> None:
+    import torch
+
+    backend = load_backend("ltx", memory={"fp8_storage": True, "attention": "native"})
+    video = backend.generate(request(size="32x32"), Progress())
+    with backend.pool.use(backend.spec) as model:
+        dtypes = {p.dtype for p in model.pipeline.transformer.parameters()}
+    assert torch.float8_e4m3fn in dtypes
+    assert video.frames.shape == (9, 32, 32, 3)
