@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.e2e.conftest import make_server  # noqa: E402
+from tests.e2e.conftest import make_server
 
 LUA_POST = """
 wrk.method = "POST"

@@ -1,4 +1,7 @@
-"""The one place that turns errors into OpenAI-shaped JSON: {"error": {message, type, param, code}}."""
+"""The one place that turns errors into OpenAI-shaped JSON.
+
+Every error body is ``{"error": {"message", "type", "param", "code"}}``.
+"""
 
 from __future__ import annotations
 

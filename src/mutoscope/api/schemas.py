@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
-
-from typing import Any
 
 from mutoscope.storage.records import VideoRecord
 

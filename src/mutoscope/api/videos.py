@@ -183,7 +183,7 @@ def _int(fields: dict[str, Any], name: str) -> int | None:
 
 
 async def _reference_image(request: Request, fields: dict[str, Any]) -> Image.Image | None:
-    """``input_reference`` as an uploaded file, ``{image_url}`` / ``{file_id}``, or bracketed keys."""
+    """``input_reference``: an uploaded file, ``{image_url}``/``{file_id}``, or bracketed keys."""
     limit = request.app.state.services.settings.max_upload_bytes
     ref = fields.get("input_reference")
     if isinstance(ref, UploadFile):

@@ -107,6 +107,7 @@ class VideoBackend(ABC):
 
     def close(self) -> None:
         """Release weights and memory (called on eviction and shutdown)."""
+        return None
 
 
 def _quoted(values: tuple[str, ...]) -> str:

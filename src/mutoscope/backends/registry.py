@@ -64,7 +64,11 @@ class BackendRegistry:
     def aliases(self) -> dict[str, str]:
         """Every alias that resolves to an installed backend."""
         merged = {**self._aliases, **self.settings.model_aliases}
-        return {a: self.resolve_name(t) for a, t in merged.items() if self.resolve_name(t) in self._backends}
+        return {
+            a: self.resolve_name(t)
+            for a, t in merged.items()
+            if self.resolve_name(t) in self._backends
+        }
 
     def close(self) -> None:
         for backend in self._backends.values():

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback, VideoBackend
+from mutoscope.backends.base import (
+    GeneratedVideo,
+    GenerationRequest,
+    ProgressCallback,
+    VideoBackend,
+)
 
 if TYPE_CHECKING:
     from mutoscope.backends.registry import Register

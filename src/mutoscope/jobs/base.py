@@ -57,3 +57,4 @@ class JobQueue(ABC):
 
     def notify(self) -> None:
         """Wake waiting workers (after an enqueue in this process)."""
+        return None

@@ -23,7 +23,12 @@ class VideoInfo:
 
 
 def encode_mp4(
-    frames: np.ndarray, path: Path | str, *, fps: float = 24.0, crf: int = 20, preset: str = "veryfast"
+    frames: np.ndarray,
+    path: Path | str,
+    *,
+    fps: float = 24.0,
+    crf: int = 20,
+    preset: str = "veryfast",
 ) -> None:
     """Write (T, H, W, 3) uint8 RGB frames as H.264/yuv420p MP4 with the moov atom up front."""
     frames = _even(frames)

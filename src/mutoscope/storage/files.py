@@ -1,4 +1,4 @@
-"""Where media lives. ``LocalFileStore`` keeps one folder per video under ``MUTOSCOPE_HOME/media``."""
+"""Where media lives: ``LocalFileStore`` keeps one folder per video under ``HOME/media``."""
 
 from __future__ import annotations
 
