@@ -171,3 +171,41 @@ def test_fp8_storage_keeps_denoiser_weights_in_float8(load_backend) -> None:
         dtypes = {p.dtype for p in model.pipeline.transformer.parameters()}
     assert torch.float8_e4m3fn in dtypes
     assert video.frames.shape == (9, 32, 32, 3)
+
+
+def test_models_list_shows_installed_and_missing_models(
+    home: Path, write_models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from mutoscope.backends.models_cli import app
+
+    write_models(
+        ("wan-small", "wan", {"aliases": ["sora-2"]}),
+        ("gone", "ltx", {"path": str(home / "not-downloaded")}),
+    )
+    monkeypatch.setenv("COLUMNS", "250")
+    result = CliRunner().invoke(app, ["list"])
+
+    assert result.exit_code == 0, result.output
+    wan_row = next(line for line in result.output.splitlines() if "wan-small" in line)
+    gone_row = next(line for line in result.output.splitlines() if "gone" in line)
+    assert "yes" in wan_row and "text, video" in wan_row and "sora-2" in wan_row
+    assert "missing" in gone_row
+
+
+def test_models_check_loads_and_reports_memory(write_models, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from mutoscope.backends.models_cli import app
+
+    write_models(("cog-small", "cogvideox", {}))
+    monkeypatch.setenv("COLUMNS", "250")
+    result = CliRunner().invoke(app, ["check", "cog-small", "--generate"])
+
+    assert result.exit_code == 0, result.output
+    assert "loaded cog-small (CogVideoXPipeline)" in result.output
+    assert "transformer" in result.output and "MiB" in result.output
+    assert "generated 9 frames at 16x16" in result.output
+    unknown = CliRunner().invoke(app, ["check", "nope"])
+    assert unknown.exit_code == 1 and "cog-small" in unknown.output

@@ -1,0 +1,151 @@
+"""``mutoscope models list | check ID``: what models.toml declares, what is installed, and
+what a model costs in memory once loaded."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mutoscope.backends.base import GenerationRequest
+from mutoscope.backends.diffusers_models import (
+    CheckpointMissing,
+    DiffusersBackend,
+    ModelsFile,
+    ModelsFileError,
+    ModelSpec,
+    PipelinePool,
+    backend_class,
+    read_models_file,
+    resolve_checkpoint,
+)
+from mutoscope.config import Settings
+
+app = typer.Typer(help="Open-weight models declared in models.toml.", no_args_is_help=True)
+console = Console()
+
+FileOption = Annotated[
+    Path | None,
+    typer.Option("--file", "-f", help="models.toml (default: MUTOSCOPE_HOME/models.toml)"),
+]
+
+
+@app.command("list")
+def list_models(models_file: FileOption = None) -> None:
+    """Show every declared model, whether its weights are here, and what it can make."""
+    path, declared = _read(models_file)
+    table = Table(title=str(path))
+    for column in ("id", "family", "source", "installed", "modes", "sizes", "seconds", "aliases"):
+        table.add_column(column)
+    for spec in declared.models:
+        try:
+            backend = _backend(spec)
+        except CheckpointMissing:
+            table.add_row(spec.id, spec.family, spec.source, "[red]missing[/red]", "", "", "", "")
+            continue
+        modes = ["text"] + ["image"] * backend.accepts_image + ["video"] * backend.accepts_video
+        table.add_row(
+            spec.id,
+            spec.family,
+            spec.source,
+            "[green]yes[/green]",
+            ", ".join(modes),
+            ", ".join(backend.native_sizes),
+            ", ".join(backend.seconds) or "-",
+            ", ".join(spec.aliases),
+        )
+    console.print(table)
+
+
+@app.command("check")
+def check_model(
+    model_id: Annotated[str, typer.Argument(help="A model id from models.toml")],
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Also make the shortest clip with 2 steps")
+    ] = False,
+    models_file: FileOption = None,
+) -> None:
+    """Load one model with its memory options and report load time and memory use."""
+    import torch
+
+    _, declared = _read(models_file)
+    spec = next((m for m in declared.models if m.id == model_id), None)
+    if spec is None:
+        _fail(f"no model '{model_id}' in models.toml; declared: {[m.id for m in declared.models]}")
+    try:
+        backend = _backend(spec)
+    except CheckpointMissing as exc:
+        _fail(exc.message)
+    pool = PipelinePool(budget_bytes=sys.maxsize)
+    backend.pool = pool
+    started = time.perf_counter()
+    with pool.use(spec) as model:
+        seconds = time.perf_counter() - started
+        console.print(
+            f"loaded [bold]{spec.id}[/bold] ({type(model.pipeline).__name__}) in {seconds:.1f} s"
+        )
+        for name, component in model.pipeline.components.items():
+            if isinstance(component, torch.nn.Module):
+                size = sum(
+                    t.numel() * t.element_size()
+                    for t in (*component.parameters(), *component.buffers())
+                )
+                console.print(f"  {name:<14} {size / 2**20:10.1f} MiB")
+        console.print(f"  {'weights':<14} {model.bytes / 2**20:10.1f} MiB")
+    if generate:
+        if not backend.seconds:
+            _fail(
+                f"model '{spec.id}' cannot make even a 4 s clip (max_frames={backend.max_frames})"
+            )
+        request = GenerationRequest(
+            prompt="a lighthouse on a cliff at sunset, waves crashing",
+            size=backend.native_sizes[0],
+            seconds=backend.seconds[0],
+            options={"steps": 2},
+        )
+        started = time.perf_counter()
+        video = backend.generate(request, lambda fraction: None)
+        console.print(
+            f"generated {len(video.frames)} frames at {backend.native_sizes[0]} with 2 steps "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+    _report_memory()
+    pool.close()
+
+
+def _report_memory() -> None:
+    import torch
+
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    console.print(f"peak host memory (RSS): {peak_rss:.0f} MiB")
+    if torch.cuda.is_available():
+        console.print(
+            f"GPU memory: {torch.cuda.memory_allocated() / 2**20:.0f} MiB allocated, "
+            f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB peak"
+        )
+
+
+def _read(models_file: Path | None) -> tuple[Path, ModelsFile]:
+    path = models_file or Settings().models_path
+    if not path.is_file():
+        _fail(f"no models file at {path}; see docs/models.md for the format")
+    try:
+        return path, read_models_file(path)
+    except ModelsFileError as exc:
+        _fail(str(exc))
+
+
+def _backend(spec: ModelSpec) -> DiffusersBackend:
+    """The backend without loading weights (checks only that the checkpoint is here)."""
+    return backend_class(spec.family)(spec, PipelinePool(budget_bytes=0), resolve_checkpoint(spec))
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=1)
