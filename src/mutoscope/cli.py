@@ -181,7 +181,7 @@ def keys_list(
         rows = UserService(services.sessions).list_keys(user)
     finally:
         services.close()
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "id": k.id,
             "user": u,

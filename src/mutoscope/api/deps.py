@@ -14,15 +14,15 @@ from mutoscope.videos import VideoService
 
 
 async def get_services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 async def get_users(request: Request) -> UserService:
-    return request.app.state.users  # type: ignore[no-any-return]
+    return request.app.state.users
 
 
 async def get_videos(request: Request) -> VideoService:
-    return request.app.state.videos  # type: ignore[no-any-return]
+    return request.app.state.videos
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -41,9 +41,9 @@ async def current_user(request: Request, users: UsersDep) -> UserRecord:
         return users.authenticate(auth[7:].strip())
     session_user = getattr(request.state, "session_user", None)
     if session_user is not None:
-        return session_user  # type: ignore[no-any-return]
+        return session_user
     if request.app.state.keyless and not users.any_key():
-        return request.app.state.local_user  # type: ignore[no-any-return]
+        return request.app.state.local_user
     raise Unauthorized(
         "You didn't provide an API key. Send 'Authorization: Bearer <key>'; create a key with "
         "`mutoscope keys create --user NAME --name KEY`."

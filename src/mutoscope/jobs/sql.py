@@ -69,7 +69,7 @@ class SqlJobQueue(JobQueue):
                 ),
                 {"lease": time.time() + self.lease_seconds, "id": video_id, "owner": worker_id},
             )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1  # type: ignore[attr-defined,unused-ignore]
 
     def finish(self, video_id: str, worker_id: str, *, session: Session | None = None) -> bool:
         if session is None:
@@ -82,7 +82,7 @@ class SqlJobQueue(JobQueue):
             ),
             {"id": video_id, "owner": worker_id},
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1  # type: ignore[attr-defined,unused-ignore]
 
     def retry(self, video_id: str, worker_id: str, *, delay: float, error: str) -> None:
         with self.sessions.begin() as s:

@@ -50,7 +50,7 @@ def decode_mp4(source: Path | str | bytes, *, max_frames: int | None = None) -> 
     """Decode every video frame as (T, H, W, 3) uint8 RGB."""
     handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     frames = []
-    with av.open(handle) as container:
+    with av.open(handle, mode="r") as container:
         for frame in container.decode(video=0):
             frames.append(frame.to_ndarray(format="rgb24"))
             if max_frames is not None and len(frames) >= max_frames:
@@ -63,7 +63,7 @@ def decode_mp4(source: Path | str | bytes, *, max_frames: int | None = None) -> 
 def probe(source: Path | str | bytes) -> VideoInfo:
     """Size, frame count, rate and duration, counted by decoding (not from the header)."""
     handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-    with av.open(handle) as container:
+    with av.open(handle, mode="r") as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or stream.guessed_rate or 24)
         count = sum(1 for _ in container.decode(video=0))
