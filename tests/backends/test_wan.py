@@ -96,3 +96,55 @@ def test_clip_longer_than_the_model_makes_is_rejected_with_the_limit(load_backen
     with pytest.raises(InvalidRequest, match=r'one of "4".*at most 9 frames at 2 fps') as err:
         backend.check(request(size="16x16", seconds="8"))
     assert err.value.param == "seconds"
+
+
+def test_api_creates_and_remixes_with_a_tiny_wan_checkpoint(settings, write_models) -> None:
+    """POST /v1/videos -> completed MP4, then remix conditioned on it, through the real API."""
+    from fastapi.testclient import TestClient
+
+    from mutoscope.api.app import create_app
+    from mutoscope.backends.diffusers_models import register_backends
+    from mutoscope.backends.registry import load_backends
+    from mutoscope.media.video import decode_mp4
+    from mutoscope.services import build_services
+    from mutoscope.worker.hooks import NullProvenance, NullRights
+    from tests.api.conftest import wait_done
+
+    write_models(("wan-tiny", "wan", {}))
+    services = build_services(
+        settings,
+        backends=load_backends(settings, hooks=[register_backends]),
+        rights=NullRights(),
+        provenance=NullProvenance(),
+    )
+    try:
+        app = create_app(settings, services=services, keyless=True)
+        with TestClient(app) as client:
+            created = client.post(
+                "/v1/videos",
+                json={"prompt": "a red cat dancing", "model": "wan-tiny", "size": "16x16"},
+            )
+            assert created.status_code == 200, created.text
+            done = wait_done(client, created.json()["id"], timeout=120)
+            assert done["status"] == "completed", done
+            frames = decode_mp4(client.get(f"/v1/videos/{done['id']}/content").content)
+            assert frames.shape == (9, 16, 16, 3)
+
+            remixed = client.post(f"/v1/videos/{done['id']}/remix", json={"prompt": "a blue dog"})
+            assert remixed.status_code == 200, remixed.text
+            remix = wait_done(client, remixed.json()["id"], timeout=120)
+            assert remix["status"] == "completed", remix
+            assert remix["remixed_from_video_id"] == done["id"]
+            remix_frames = decode_mp4(client.get(f"/v1/videos/{remix['id']}/content").content)
+            assert remix_frames.shape == (9, 16, 16, 3)
+
+            too_long = client.post(
+                "/v1/videos",
+                json={"prompt": "x", "model": "wan-tiny", "size": "16x16", "seconds": "8"},
+            )
+            assert too_long.status_code == 400
+            assert "at most 9 frames" in too_long.json()["error"]["message"]
+        backend = services.backends.get("wan-tiny")
+        assert backend.pool.loads == {"wan-tiny": 1}  # the remix reused the warm pipeline
+    finally:
+        services.close()
