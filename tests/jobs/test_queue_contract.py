@@ -6,28 +6,44 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import text
 
 from mutoscope.jobs.base import JobQueue
 from mutoscope.jobs.memory import MemoryJobQueue
 from mutoscope.jobs.sql import SqlJobQueue
+from mutoscope.storage.db import make_engine, session_factory, upgrade
 from mutoscope.storage.records import UserRecord, VideoRecord, new_id
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def queue(request, core_services) -> JobQueue:
-    if request.param == "memory":
-        return MemoryJobQueue(lease_seconds=0.3)
-    return SqlJobQueue(core_services.sessions, lease_seconds=0.3)
+@pytest.fixture(params=["sqlite", "postgresql", "memory"])
+def sessions(request, core_services):
+    if request.param != "postgresql":
+        yield core_services.sessions
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    with engine.begin() as conn:  # a clean schema per test
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture
-def add_video(core_services):
-    with core_services.sessions.begin() as s:
+def queue(request, sessions) -> JobQueue:
+    if request.node.callspec.params["sessions"] == "memory":
+        return MemoryJobQueue(lease_seconds=0.3)
+    return SqlJobQueue(sessions, lease_seconds=0.3)
+
+
+@pytest.fixture
+def add_video(sessions):
+    with sessions.begin() as s:
         s.add(UserRecord(id="user_q", name="q", created_at=0))
 
     def add() -> str:
         vid = new_id("video")
-        with core_services.sessions.begin() as s:
+        with sessions.begin() as s:
             s.add(
                 VideoRecord(
                     id=vid,
