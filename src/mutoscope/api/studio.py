@@ -1,0 +1,442 @@
+"""The studio's pages and its small JSON/SSE endpoints (under ``/studio``).
+
+Server-rendered pages; forms post back here and call the same services as the API
+(``VideoService``, ``UserService``), so every rule lives in one place. Every form carries a
+CSRF token; the /v1 API never accepts the studio's cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from mutoscope.api.deps import ServicesDep, UsersDep, VideosDep
+from mutoscope.errors import (
+    InvalidRequest,
+    MutoscopeError,
+    NotFound,
+    PayloadTooLarge,
+    PromptRejected,
+    UnsupportedMediaType,
+)
+from mutoscope.storage.files import MEDIA_TYPES
+from mutoscope.storage.records import COMPLETED, FAILED, UserRecord
+from mutoscope.studio import accounts, pages, rights_portal
+from mutoscope.studio.gallery import SORTS
+from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
+from mutoscope.videos import VideoCreate, check_prompt
+from mutoscope.worker.hooks import ScreenRequest
+
+router = APIRouter(route_class=StudioRoute, include_in_schema=False)
+VisitDep = Annotated[Visit, Depends(visit)]
+MEDIA_VARIANTS = ("video", "thumbnail", "spritesheet")
+TERMINAL = (COMPLETED, FAILED)
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(v: VisitDep) -> Response:
+    if v.user is not None:
+        return v.redirect("/create")
+    if not accounts.has_accounts(v.studio.services.sessions):
+        return v.redirect("/signup")
+    return v.redirect("/feed")
+
+
+@router.get("/signup")
+def signup_page(v: VisitDep) -> Response:
+    first = not accounts.has_accounts(v.studio.services.sessions)
+    return v.render("signup.html", first=first, name="", error=None)
+
+
+@router.post("/signup")
+async def signup(v: VisitDep) -> Response:
+    form = await v.form()
+    name, password = _field(form, "name"), _field(form, "password")
+    sessions = v.studio.services.sessions
+    first = not accounts.has_accounts(sessions)
+    try:
+        if password != _field(form, "confirm"):
+            raise InvalidRequest("the two passwords differ; type the same one twice")
+        user = await run_in_threadpool(
+            accounts.create_account, sessions, name, password, is_admin=first, claim_existing=False
+        )
+    except MutoscopeError as exc:
+        return v.render("signup.html", status=exc.status, first=first, name=name, error=exc.message)
+    v.sign_in(user)
+    return v.redirect("/create")
+
+
+@router.get("/signin")
+def signin_page(v: VisitDep, next: str | None = None) -> Response:
+    return v.render("signin.html", next=safe_next(next, "/create"), name="", error=None)
+
+
+@router.post("/signin")
+async def signin(v: VisitDep) -> Response:
+    form = await v.form()
+    name, target = _field(form, "name"), safe_next(_field(form, "next"), "/create")
+    try:
+        sessions = v.studio.services.sessions
+        user = await run_in_threadpool(
+            accounts.authenticate, sessions, name, _field(form, "password")
+        )
+    except MutoscopeError as exc:
+        return v.render("signin.html", status=exc.status, next=target, name=name, error=exc.message)
+    v.sign_in(user)
+    return v.redirect(target)
+
+
+@router.post("/signout")
+async def signout(v: VisitDep) -> Response:
+    await v.form()
+    v.sign_out()
+    return v.redirect("/signin")
+
+
+# -- create --------------------------------------------------------------------------------
+
+
+@router.get("/create")
+def create_page(v: VisitDep, services: ServicesDep) -> Response:
+    v.require_user()
+    return v.render("create.html", **pages.create_context(services), form={}, error=None)
+
+
+@router.post("/create")
+async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    fields = {k: _field(form, k) for k in ("prompt", "model", "size", "seconds")}
+    try:
+        body = VideoCreate(
+            prompt=fields["prompt"],
+            model=fields["model"] or None,
+            size=fields["size"] or None,
+            seconds=fields["seconds"] or None,
+            image=await _image(form.get("image"), services.settings.max_upload_bytes),
+        )
+        record = await run_in_threadpool(videos.create, user, body)
+    except MutoscopeError as exc:
+        context = pages.create_context(services, fields["model"])
+        blocked = isinstance(exc, PromptRejected)
+        return v.render(
+            "create.html",
+            status=exc.status,
+            **context,
+            form=fields,
+            error=exc.message,
+            blocked=blocked,
+        )
+    return v.redirect(f"/v/{record.id}")
+
+
+class CheckBody(BaseModel):
+    prompt: str
+    model: str | None = None
+
+
+@router.post("/studio/check")
+def check(body: CheckBody, v: VisitDep, services: ServicesDep) -> JSONResponse:
+    """The rights decision for a prompt, shown on the create page before it is submitted."""
+    user = v.require_user()
+    v.check_header()
+    try:
+        prompt = check_prompt(body.prompt)
+        model = services.backends.get(body.model or None).name
+        screening = services.rights.screen_request(
+            ScreenRequest(prompt=prompt, user_id=user.id, model=model)
+        )
+    except PromptRejected as exc:
+        return JSONResponse({"allowed": False, "message": exc.message})
+    except InvalidRequest as exc:
+        return JSONResponse({"allowed": None, "message": exc.message})
+    return JSONResponse({"allowed": True, "attributions": screening.attributions})
+
+
+# -- my videos -----------------------------------------------------------------------------
+
+
+@router.get("/videos")
+def my_videos(v: VisitDep, videos: VideosDep, after: str | None = None) -> Response:
+    user = v.require_user()
+    page = videos.list(user, after=after, limit=30)
+    active = [r.id for r in page.data if r.status not in TERMINAL]
+    return v.render("videos.html", page=page, active=active)
+
+
+@router.get("/studio/progress")
+async def progress(v: VisitDep, ids: str) -> StreamingResponse:
+    """Server-Sent Events: status and progress of the viewer's videos until all are done."""
+    user = v.require_user()
+    wanted = [i for i in ids.split(",") if i][:100]
+    return StreamingResponse(
+        _progress_events(v, user, wanted),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _progress_events(v: Visit, user: UserRecord, ids: list[str]) -> AsyncIterator[str]:
+    seen: dict[str, tuple[str, int]] = {}
+    deadline = time.monotonic() + 60  # then the browser reconnects (EventSource retry)
+    yield "retry: 1500\n\n"
+    while time.monotonic() < deadline and not await v.request.is_disconnected():
+        rows = await run_in_threadpool(pages.video_states, v.studio.services.sessions, user, ids)
+        for vid in ids:
+            row = rows.get(vid)
+            state = (row.status, row.progress) if row else ("deleted", 0)
+            if seen.get(vid) != state:
+                seen[vid] = state
+                yield f"data: {json.dumps(pages.state_dict(vid, row))}\n\n"
+        if all(s[0] in (*TERMINAL, "deleted") for s in seen.values()):
+            yield "event: done\ndata: {}\n\n"
+            return
+        await asyncio.sleep(0.3)
+
+
+# -- one video -----------------------------------------------------------------------------
+
+
+@router.get("/v/{video_id}")
+def video_page(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
+    record = videos.get_visible(v.user, video_id)
+    return v.render("video.html", **pages.video_context(v, record), remix_error=None)
+
+
+@router.post("/v/{video_id}/remix")
+async def remix(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    prompt = _field(form, "prompt")
+    try:
+        record = await run_in_threadpool(videos.remix, user, video_id, prompt)
+    except (InvalidRequest, PromptRejected) as exc:
+        parent = videos.get_visible(user, video_id)
+        context = pages.video_context(v, parent)
+        return v.render(
+            "video.html", status=exc.status, **context, remix_error=exc.message, remix_prompt=prompt
+        )
+    return v.redirect(f"/v/{record.id}")
+
+
+@router.post("/v/{video_id}/publish")
+async def publish(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    await run_in_threadpool(videos.set_published, user, video_id, _field(form, "published") == "1")
+    return v.redirect(f"/v/{video_id}")
+
+
+@router.post("/v/{video_id}/retry")
+async def retry(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    await run_in_threadpool(videos.retry, user, video_id)
+    return v.redirect(safe_next(_field(form, "next"), f"/v/{video_id}"))
+
+
+@router.post("/v/{video_id}/delete")
+async def delete(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
+    """Delete a video; for a queued or running one this cancels its job first."""
+    user = v.require_user()
+    await v.form()
+    await run_in_threadpool(videos.delete, user, video_id)
+    return v.redirect("/videos")
+
+
+@router.post("/v/{video_id}/like")
+async def like(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    videos.get_visible(user, video_id)
+    await run_in_threadpool(v.studio.gallery.toggle_like, user, video_id)
+    return v.redirect(safe_next(_field(form, "next"), f"/v/{video_id}"))
+
+
+@router.post("/studio/videos/{video_id}/like")
+def like_json(v: VisitDep, videos: VideosDep, video_id: str) -> JSONResponse:
+    user = v.require_user()
+    v.check_header()
+    videos.get_visible(user, video_id)
+    liked, count = v.studio.gallery.toggle_like(user, video_id)
+    return JSONResponse({"liked": liked, "likes": count})
+
+
+@router.get("/studio/videos/{video_id}/provenance")
+def provenance_panel(v: VisitDep, videos: VideosDep, video_id: str) -> HTMLResponse:
+    """The provenance panel (an HTML fragment, loaded after the page: verifying takes a while)."""
+    record = videos.get_visible(v.user, video_id)
+    report = pages.provenance_report(v.studio, record)
+    html = v.studio.env.get_template("_provenance.html").render(video=record, report=report)
+    return HTMLResponse(html, headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/media/{video_id}/{variant}")
+def media(
+    v: VisitDep,
+    videos: VideosDep,
+    services: ServicesDep,
+    video_id: str,
+    variant: str,
+    download: bool = False,
+) -> FileResponse:
+    """Video files for their owner, or for anyone once published; others get 404."""
+    if variant not in MEDIA_VARIANTS:
+        raise NotFound(f"unknown media '{variant}'; use one of {', '.join(MEDIA_VARIANTS)}")
+    record = videos.get_visible(v.user, video_id)
+    path = services.files.path(record.id, variant)
+    if record.status != COMPLETED or not path.is_file():
+        raise NotFound(f"video '{video_id}' has no {variant} yet (it is {record.status})")
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES[variant],
+        filename=f"{record.id}.mp4" if download else None,
+        headers={"Cache-Control": "private, max-age=300"},
+    )
+
+
+# -- feed ----------------------------------------------------------------------------------
+
+
+@router.get("/feed")
+def feed(
+    v: VisitDep,
+    sort: Literal["newest", "remixed"] = "newest",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    partial: bool = False,
+) -> Response:
+    result = v.studio.gallery.feed(v.user, sort=sort, page=page)
+    template = "_cards.html" if partial else "feed.html"
+    return v.render(template, feed=result, sort=sort, sorts=SORTS)
+
+
+# -- settings: API keys --------------------------------------------------------------------
+
+
+@router.get("/settings")
+def settings_page(v: VisitDep, users: UsersDep) -> Response:
+    user = v.require_user()
+    return v.render("settings.html", keys=pages.user_keys(users, user), new_key=None, error=None)
+
+
+@router.post("/settings/keys")
+async def create_key(v: VisitDep, users: UsersDep) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    name = _field(form, "name").strip()
+    if not name:
+        return v.render(
+            "settings.html",
+            status=400,
+            keys=pages.user_keys(users, user),
+            new_key=None,
+            error="give the key a name, such as the app that will use it",
+        )
+    new = await run_in_threadpool(users.create_key, user.name, name[:200])
+    return v.render("settings.html", keys=pages.user_keys(users, user), new_key=new, error=None)
+
+
+@router.post("/settings/keys/{key_id}/revoke")
+async def revoke_key(v: VisitDep, users: UsersDep, key_id: str) -> Response:
+    user = v.require_user()
+    await v.form()
+    await run_in_threadpool(users.revoke_key, key_id, user_id=user.id)
+    return v.redirect("/settings")
+
+
+# -- rights portal -------------------------------------------------------------------------
+
+
+@router.get("/rights")
+def rights_page(v: VisitDep, services: ServicesDep) -> Response:
+    user = v.require_user()
+    return v.render("rights.html", **rights_portal.context(services, user), error=None, done=None)
+
+
+@router.post("/rights/entities")
+async def rights_register(v: VisitDep, services: ServicesDep) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    try:
+        done = await rights_portal.register(services, user, form)
+    except MutoscopeError as exc:
+        context = rights_portal.context(services, user)
+        return v.render("rights.html", status=exc.status, **context, error=exc.message, done=None)
+    return v.render("rights.html", **rights_portal.context(services, user), error=None, done=done)
+
+
+@router.get("/rights/audit")
+def rights_audit(v: VisitDep, services: ServicesDep) -> Response:
+    user = v.require_user()
+    body, filename = rights_portal.audit_export(services, user)
+    return v.finish(
+        Response(
+            body,
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    )
+
+
+# -- static assets -------------------------------------------------------------------------
+
+_STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+
+
+@router.get("/static/{name}")
+def static(name: str) -> FileResponse:
+    path = (STATIC / name).resolve()
+    if path.parent != STATIC or not path.is_file():
+        raise NotFound(f"no static file '{name}'")
+    return FileResponse(
+        path,
+        media_type=_STATIC_TYPES.get(path.suffix, "application/octet-stream"),
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def _image(value: Any, limit: int) -> Image.Image | None:
+    """The optional reference image from the create form (PNG, JPEG or WebP)."""
+    if not isinstance(value, UploadFile) or not value.filename:
+        return None
+    data = await value.read()
+    if not data:
+        return None
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            f"the reference image is {len(data):,} bytes; the limit is {limit:,}", param="image"
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format not in ("PNG", "JPEG", "WEBP"):
+                raise UnsupportedMediaType(
+                    f"the reference image must be PNG, JPEG or WebP (got {img.format})",
+                    param="image",
+                )
+            return img.convert("RGB")
+    except UnidentifiedImageError as exc:
+        raise UnsupportedMediaType(
+            "the reference image could not be read; upload a PNG, JPEG or WebP", param="image"
+        ) from exc

@@ -1,0 +1,105 @@
+"""What each studio page shows, gathered from the services (routes stay thin)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from mutoscope.services import Services
+from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord
+from mutoscope.users import UserService
+
+if TYPE_CHECKING:
+    from mutoscope.studio.web import Studio, Visit
+
+log = logging.getLogger(__name__)
+SPRITE_TILES = 16  # media.video.spritesheet's default count
+
+
+def create_context(services: Services, selected: str | None = None) -> dict[str, Any]:
+    """Model choices with their sizes and durations (the form narrows them per model)."""
+    registry = services.backends
+    models = [
+        {
+            "name": b.name,
+            "description": b.description,
+            "sizes": list(b.sizes),
+            "seconds": list(b.seconds),
+            "accepts_image": b.accepts_image,
+        }
+        for b in registry
+    ]
+    wanted = registry.resolve_name(selected or None)
+    current = next((m for m in models if m["name"] == wanted), models[0] if models else None)
+    return {"models": models, "current": current}
+
+
+def video_states(
+    sessions: sessionmaker, user: UserRecord, ids: list[str]
+) -> dict[str, VideoRecord]:
+    with sessions() as s:
+        rows = s.scalars(
+            select(VideoRecord).where(VideoRecord.id.in_(ids), VideoRecord.owner_id == user.id)
+        )
+        return {r.id: r for r in rows}
+
+
+def state_dict(video_id: str, row: VideoRecord | None) -> dict[str, Any]:
+    if row is None:
+        return {"id": video_id, "status": "deleted", "progress": 0}
+    return {
+        "id": row.id,
+        "status": row.status,
+        "progress": row.progress,
+        "error": row.error_message,
+    }
+
+
+def video_context(v: Visit, record: VideoRecord) -> dict[str, Any]:
+    gallery = v.studio.gallery
+    card = gallery.card(v.user, record)
+    return {
+        "card": card,
+        "video": record,
+        "is_owner": v.user is not None and v.user.id == record.owner_id,
+        "chain": gallery.chain(v.user, record),
+        "sprite": sprite_grid(record),
+    }
+
+
+def sprite_grid(record: VideoRecord) -> dict[str, int]:
+    """Columns and rows of the spritesheet, as ``media.video.spritesheet`` lays it out."""
+    count = min(SPRITE_TILES, record.frame_count or SPRITE_TILES)
+    cols = math.ceil(math.sqrt(count))
+    return {"count": count, "cols": cols, "rows": math.ceil(count / cols)}
+
+
+def provenance_report(studio: Studio, record: VideoRecord) -> dict[str, Any] | None:
+    """``ProvenanceService.verify(...).to_dict()`` for the video, cached per file version.
+
+    ``None`` when the provenance layer is not installed.
+    """
+    services = studio.services
+    verify = getattr(services.provenance, "verify", None)
+    if verify is None:
+        return None
+    path = services.files.path(record.id, "video")
+    if record.status != COMPLETED or not path.is_file():
+        return {"pending": True}
+    key = (record.id, path.stat().st_mtime_ns)
+    cached = studio.provenance_cache.get(key)
+    if cached is None:
+        match = getattr(services.rights, "match_outputs", None)
+        cached = verify(path, match_outputs=match).to_dict()
+        if len(studio.provenance_cache) > 256:
+            studio.provenance_cache.clear()
+        studio.provenance_cache[key] = cached
+    return cached
+
+
+def user_keys(users: UserService, user: UserRecord) -> list[Any]:
+    return [k for k, _ in users.list_keys(user.name)]

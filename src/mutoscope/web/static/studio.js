@@ -1,0 +1,214 @@
+// Mutoscope studio: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+  const TERMINAL = ["completed", "failed", "deleted"];
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(body || {}),
+    });
+  }
+
+  // Confirm destructive forms.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+
+  // -- live progress (Server-Sent Events) ---------------------------------------------------
+  function watchProgress() {
+    const nodes = Array.from(document.querySelectorAll("[data-watch]")).filter(
+      (n) => !TERMINAL.includes(n.dataset.status)
+    );
+    if (!nodes.length || !window.EventSource) return;
+    const ids = [...new Set(nodes.map((n) => n.dataset.watch))];
+    const source = new EventSource("/studio/progress?ids=" + encodeURIComponent(ids.join(",")));
+    source.onmessage = function (event) {
+      const state = JSON.parse(event.data);
+      document.querySelectorAll('[data-watch="' + state.id + '"]').forEach(function (wrap) {
+        const pct = state.status === "completed" ? 100 : state.progress;
+        wrap.dataset.status = state.status;
+        const bar = wrap.querySelector(".progress");
+        bar.setAttribute("aria-valuenow", String(pct));
+        bar.querySelector("span").style.width = pct + "%";
+        wrap.querySelector(".pct").textContent = pct + "%";
+        wrap.querySelector(".status").textContent = state.status.replace("_", " ");
+        wrap.querySelector(".status").className = "status status-" + state.status;
+      });
+      if (TERMINAL.includes(state.status)) {
+        const pending = document.querySelector('[data-reload-on-complete="' + state.id + '"]');
+        if (pending) setTimeout(() => window.location.reload(), 400);
+      }
+    };
+    source.addEventListener("done", () => source.close());
+  }
+
+  // -- create page: per-model choices and the inline rights check ----------------------------
+  function createPage() {
+    const form = document.getElementById("create-form");
+    if (!form) return;
+    const models = JSON.parse(document.getElementById("models-data").textContent);
+    const model = form.querySelector("#model");
+    const fill = function (select, values, preferred) {
+      const keep = select.value;
+      select.textContent = "";
+      values.forEach(function (value) {
+        const option = document.createElement("option");
+        option.value = value;
+        option.textContent = value;
+        select.appendChild(option);
+      });
+      select.value = values.includes(keep) ? keep : values.includes(preferred) ? preferred : values[0];
+    };
+    model.addEventListener("change", function () {
+      const m = models.find((x) => x.name === model.value);
+      if (!m) return;
+      fill(form.querySelector("#size"), m.sizes, "720x1280");
+      fill(form.querySelector("#seconds"), m.seconds, m.seconds[0]);
+      document.getElementById("model-description").textContent = m.description;
+      check();
+    });
+
+    const prompt = form.querySelector("#prompt");
+    const box = document.getElementById("rights-check");
+    let timer = null;
+    let seq = 0;
+    async function check() {
+      const text = prompt.value.trim();
+      if (!text) { box.textContent = ""; box.className = "rights-check"; return; }
+      const mine = ++seq;
+      box.className = "rights-check info";
+      box.textContent = "Checking the prompt against the rights registry…";
+      try {
+        const response = await post("/studio/check", { prompt: text, model: model.value });
+        const result = await response.json();
+        if (mine !== seq) return;
+        if (result.allowed === true) {
+          box.className = "rights-check ok";
+          const names = (result.attributions || []).map((a) => a.name + (a.attribution ? " (" + a.attribution + ")" : ""));
+          box.textContent = names.length ? "Allowed, with licensed use of: " + names.join(", ") : "Allowed by the rights check.";
+        } else if (result.allowed === false) {
+          box.className = "rights-check blocked";
+          box.textContent = "Blocked: " + result.message;
+        } else {
+          box.className = "rights-check info";
+          box.textContent = result.message || (result.error && result.error.message) || "";
+        }
+      } catch (err) {
+        if (mine === seq) { box.textContent = ""; box.className = "rights-check"; }
+      }
+    }
+    prompt.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(check, 500);
+    });
+    prompt.addEventListener("blur", function () { clearTimeout(timer); check(); });
+    if (prompt.value.trim()) check();
+    form.addEventListener("submit", function () {
+      const button = form.querySelector("#create-submit");
+      setTimeout(() => { button.disabled = true; button.textContent = "Queuing…"; }, 0);
+    });
+  }
+
+  // -- provenance panel (verified after the page loads) -------------------------------------
+  async function provenance() {
+    const panel = document.getElementById("provenance");
+    if (!panel || !document.getElementById("player")) return;
+    try {
+      const response = await fetch(panel.dataset.src, { credentials: "same-origin" });
+      panel.innerHTML = response.ok ? await response.text() : '<p class="alert">Could not verify this video.</p>';
+    } catch (err) {
+      panel.innerHTML = '<p class="alert">Could not verify this video.</p>';
+    }
+  }
+
+  // -- likes ----------------------------------------------------------------------------------
+  document.addEventListener("submit", async function (event) {
+    const form = event.target.closest("form[data-like]");
+    if (!form || event.defaultPrevented) return;
+    event.preventDefault();
+    const response = await post("/studio/videos/" + form.dataset.like + "/like");
+    if (!response.ok) { form.submit(); return; }
+    const result = await response.json();
+    const button = form.querySelector("button");
+    button.setAttribute("aria-pressed", String(result.liked));
+    button.querySelector(".like-count").textContent = result.likes;
+    const label = button.querySelector(".like-label");
+    if (label) label.textContent = result.liked ? "Liked" : "Like";
+    if (button.hasAttribute("aria-label")) button.setAttribute("aria-label", (result.liked ? "Unlike" : "Like") + " (" + result.likes + " likes)");
+  });
+
+  // -- feed: autoplay in view, spritesheet hover-scrub, infinite scroll ------------------------
+  const calm = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  const players = "IntersectionObserver" in window && !calm ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      const video = entry.target.querySelector("video");
+      if (!video) return;
+      if (entry.isIntersecting) {
+        if (!video.src) video.src = video.dataset.src;
+        video.play().then(() => video.classList.add("playing")).catch(() => {});
+      } else {
+        video.pause();
+      }
+    });
+  }, { threshold: 0.6 }) : null;
+
+  function enhanceCards(root) {
+    root.querySelectorAll(".card-media").forEach(function (media) {
+      if (media.dataset.ready) return;
+      media.dataset.ready = "1";
+      if (players) players.observe(media);
+      const scrub = media.querySelector(".scrub");
+      const count = parseInt(media.dataset.count, 10) || 16;
+      const cols = Math.ceil(Math.sqrt(count));
+      const rows = Math.ceil(count / cols);
+      media.addEventListener("mousemove", function (event) {
+        const box = media.getBoundingClientRect();
+        const index = Math.min(count - 1, Math.floor(((event.clientX - box.left) / box.width) * count));
+        if (!scrub.style.backgroundImage) {
+          scrub.style.backgroundImage = "url(" + media.dataset.sprite + ")";
+          scrub.style.backgroundSize = cols * 100 + "% " + rows * 100 + "%";
+        }
+        const x = cols > 1 ? ((index % cols) / (cols - 1)) * 100 : 0;
+        const y = rows > 1 ? (Math.floor(index / cols) / (rows - 1)) * 100 : 0;
+        scrub.style.backgroundPosition = x + "% " + y + "%";
+        media.classList.add("scrubbing");
+      });
+      media.addEventListener("mouseleave", () => media.classList.remove("scrubbing"));
+    });
+  }
+
+  function infiniteScroll() {
+    const feed = document.querySelector("[data-feed]");
+    if (!feed || !("IntersectionObserver" in window)) return;
+    const observer = new IntersectionObserver(async function (entries) {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        const more = entry.target;
+        observer.unobserve(more);
+        const response = await fetch(more.href + "&partial=1", { credentials: "same-origin" });
+        if (!response.ok) continue;
+        const template = document.createElement("template");
+        template.innerHTML = await response.text();
+        more.replaceWith(template.content);
+        enhanceCards(feed);
+        const next = feed.querySelector("[data-more]");
+        if (next) observer.observe(next);
+      }
+    }, { rootMargin: "400px" });
+    const first = feed.querySelector("[data-more]");
+    if (first) observer.observe(first);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    watchProgress();
+    createPage();
+    provenance();
+    enhanceCards(document);
+    infiniteScroll();
+  });
+})();
