@@ -1,0 +1,197 @@
+"""Verify: stripped metadata, destroyed watermarks, unknown files, the HTTP route and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import av
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
+from typer.testing import CliRunner
+
+from mutoscope.api import errors
+from mutoscope.api.provenance import router
+from mutoscope.config import Settings
+from mutoscope.media.video import decode_mp4, encode_mp4
+from mutoscope.provenance.cli import app as cli_app
+from mutoscope.provenance.service import ProvenanceService
+from mutoscope.storage.db import make_engine, session_factory, upgrade
+
+from .conftest import add_video, make_signed
+
+
+def reencode_with_pyav(src: Path, dst: Path) -> None:
+    """What a platform does on upload: decode and encode again; no metadata survives."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=24)
+        first = True
+        for frame in inp.decode(video=0):
+            if first:
+                stream.width, stream.height, stream.pix_fmt = frame.width, frame.height, "yuv420p"
+                first = False
+            img = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
+            out.mux(stream.encode(img))
+        out.mux(stream.encode(None))
+
+
+def test_reencoded_copy_has_no_c2pa_but_watermark_finds_record(
+    service: ProvenanceService, sessions: sessionmaker, clip: np.ndarray, tmp_path: Path
+) -> None:
+    add_video(sessions, "video_a")
+    signed = tmp_path / "a.mp4"
+    payload = make_signed(service, clip, signed, "video_a")
+    copy = tmp_path / "copy.mp4"
+    reencode_with_pyav(signed, copy)
+
+    report = service.verify(copy)
+
+    assert not report.c2pa.present
+    assert report.watermark.found and report.watermark.payload == payload
+    assert report.watermark.known
+    assert report.record is not None
+    assert (report.record.video_id, report.record.matched_by) == ("video_a", "watermark")
+    assert report.record.model == "sora-2" and report.record.owner == "Ada"
+    assert not report.record.published
+    assert "traced by its watermark" in report.verdict
+
+
+@dataclass
+class Match:
+    video_id: str
+    distance: float
+    matched_fraction: float
+
+
+def test_perceptual_search_is_used_when_watermark_is_gone(
+    service: ProvenanceService, sessions: sessionmaker, clip: np.ndarray, tmp_path: Path
+) -> None:
+    add_video(sessions, "video_b", published=True)
+    plain = tmp_path / "plain.mp4"
+    encode_mp4(clip, plain)  # never watermarked: stands in for a destroyed mark
+    seen: list[tuple[int, ...]] = []
+
+    def match_outputs(frames: np.ndarray) -> list[Match]:
+        seen.append(frames.shape)
+        return [Match("video_b", 3.0, 0.9)]
+
+    report = service.verify(plain, match_outputs=match_outputs)
+
+    assert seen and seen[0][0] == len(clip)
+    assert not report.c2pa.present and not report.watermark.found
+    assert report.record is not None and report.record.matched_by == "perceptual_hash"
+    assert report.record.video_id == "video_b" and report.record.matched_fraction == 0.9
+
+
+def test_unknown_video_gets_honest_no_evidence(
+    service: ProvenanceService, clip: np.ndarray, tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain.mp4"
+    encode_mp4(clip, plain)
+
+    report = service.verify(plain, match_outputs=lambda frames: [])
+
+    assert not report.evidence_found and report.record is None
+    assert report.verdict.startswith("No evidence found")
+    assert report.to_dict()["evidence_found"] is False
+
+
+def test_watermark_survives_when_file_is_renamed_to_bytes(
+    service: ProvenanceService, sessions: sessionmaker, clip: np.ndarray, tmp_path: Path
+) -> None:
+    add_video(sessions, "video_a")
+    signed = tmp_path / "a.mp4"
+    make_signed(service, clip, signed, "video_a")
+    frames = decode_mp4(signed)
+    excerpt = tmp_path / "excerpt.mp4"
+    encode_mp4(frames[6:18], excerpt, crf=23)  # half a second, re-encoded
+
+    report = service.verify(excerpt.read_bytes(), filename="clip.mp4")
+
+    assert report.record is not None and report.record.video_id == "video_a"
+
+
+@pytest.fixture
+def client(settings: Settings, service: ProvenanceService) -> TestClient:
+    app = FastAPI()
+    errors.install(app)
+    app.include_router(router)
+    app.state.services = SimpleNamespace(settings=settings, provenance=service, rights=object())
+    return TestClient(app)
+
+
+def test_non_video_upload_gets_4xx_openai_error(client: TestClient) -> None:
+    res = client.post(
+        "/v1/provenance/verify", files={"file": ("notes.txt", b"hello, not a video", "text/plain")}
+    )
+
+    assert res.status_code == 415
+    body = res.json()
+    assert set(body["error"]) == {"message", "type", "param", "code"}
+    assert body["error"]["code"] == "unsupported_media_type"
+    assert body["error"]["param"] == "file"
+
+
+def test_png_upload_is_not_treated_as_video(client: TestClient, clip: np.ndarray) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(clip[0]).save(buf, format="PNG")
+    res = client.post(
+        "/v1/provenance/verify", files={"file": ("a.png", buf.getvalue(), "image/png")}
+    )
+
+    assert res.status_code == 415 and "error" in res.json()
+
+
+def test_verify_route_reports_signed_upload_without_auth(
+    client: TestClient,
+    service: ProvenanceService,
+    sessions: sessionmaker,
+    clip: np.ndarray,
+    tmp_path: Path,
+) -> None:
+    add_video(sessions, "video_a", published=True)
+    mp4 = tmp_path / "a.mp4"
+    make_signed(service, clip, mp4, "video_a")
+
+    res = client.post("/v1/provenance/verify", files={"file": ("a.mp4", mp4.read_bytes())})
+
+    assert res.status_code == 200
+    body = res.json()
+    assert body["c2pa"]["trusted"] and body["watermark"]["found"]
+    assert body["record"]["video_id"] == "video_a" and body["record"]["published"]
+
+
+def test_cli_verify_prints_json_report(
+    settings: Settings, clip: np.ndarray, tmp_path: Path
+) -> None:
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    add_video(sessions, "video_a")
+    service = ProvenanceService(settings, sessions)
+    mp4 = tmp_path / "a.mp4"
+    make_signed(service, clip, mp4, "video_a")
+    engine.dispose()
+
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["verify", str(mp4), "--json"])
+    human = runner.invoke(cli_app, ["verify", str(mp4)])
+
+    assert result.exit_code == 0, result.output
+    assert '"video_id": "video_a"' in result.output
+    assert human.exit_code == 0 and "trusted key" in human.output
+
+
+def test_cli_init_signing_creates_keys(settings: Settings) -> None:
+    result = CliRunner().invoke(cli_app, ["init-signing"])
+
+    assert result.exit_code == 0, result.output
+    assert (settings.keys_dir / "c2pa-root.pem").exists()

@@ -1,0 +1,77 @@
+"""The invisible watermark on its own: capacity, invisibility, robustness, no false positives."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from mutoscope.media.video import decode_mp4, encode_mp4
+from mutoscope.provenance.footage import natural_clip
+from mutoscope.provenance.visible import draw_visible_mark
+from mutoscope.provenance.watermark import N_BITS, Watermarker, encode_bits
+
+PAYLOAD = bytes.fromhex("5a17c0ffee42")
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b) ** 2)
+    return float(10 * np.log10(255**2 / mse))
+
+
+@pytest.fixture(scope="module")
+def hd() -> tuple[np.ndarray, np.ndarray]:
+    clean = natural_clip(24, 720, 1280, seed=11)
+    return clean, Watermarker().embed(clean, PAYLOAD)
+
+
+def test_payload_is_48_bits_with_error_correction() -> None:
+    assert len(PAYLOAD) * 8 == 48 and N_BITS > 48
+    assert encode_bits(PAYLOAD).shape == (N_BITS,)
+
+
+def test_mark_is_invisible_by_psnr(hd: tuple[np.ndarray, np.ndarray]) -> None:
+    clean, marked = hd
+    assert psnr(marked, clean) >= 38.0
+
+
+def test_payload_survives_crf28_and_half_size(hd: tuple[np.ndarray, np.ndarray], tmp_path) -> None:
+    _, marked = hd
+    small = np.stack([cv2.resize(f, (640, 360), interpolation=cv2.INTER_AREA) for f in marked])
+    encode_mp4(small, tmp_path / "s.mp4", crf=28)
+
+    found = Watermarker().detect(decode_mp4(tmp_path / "s.mp4"))
+
+    assert found.found and found.payload == PAYLOAD
+    assert found.bit_margin >= 0.95
+
+
+def test_payload_survives_ten_percent_crop(hd: tuple[np.ndarray, np.ndarray], tmp_path) -> None:
+    _, marked = hd
+    cropped = np.ascontiguousarray(marked[:, 20:668, 100:1252])  # 90 % of each side, off-centre
+    encode_mp4(cropped, tmp_path / "c.mp4", crf=23)
+
+    found = Watermarker().detect(decode_mp4(tmp_path / "c.mp4"))
+
+    assert found.found and found.payload == PAYLOAD
+    assert found.scale != (1.0, 1.0)
+
+
+def test_clean_footage_yields_no_payload(hd: tuple[np.ndarray, np.ndarray]) -> None:
+    clean, _ = hd
+    assert not Watermarker().detect(clean).found
+    other = natural_clip(12, 360, 640, seed=99)
+    assert Watermarker().detect(other).payload is None
+
+
+def test_visible_mark_is_small_and_moves() -> None:
+    frames = np.full((96, 360, 640, 3), 128, np.uint8)
+
+    marked = draw_visible_mark(frames, "Made with Mutoscope")
+
+    changed = np.any(marked != frames, axis=-1)
+    assert 0 < changed[0].mean() < 0.05
+    first = np.argwhere(changed[0]).mean(axis=0)
+    later = np.argwhere(changed[60]).mean(axis=0)
+    assert np.linalg.norm(first - later) > 50
+    assert np.array_equal(draw_visible_mark(frames, "  "), frames)
