@@ -1,0 +1,200 @@
+"""PDQ frame hashes (vPDQ-style) and a FAISS binary index to search them at scale.
+
+A clip is hashed by sampling frames, computing Meta's 256-bit PDQ hash of each, and
+dropping frames whose PDQ quality is too low to be meaningful (flat colour). A query clip
+matches a stored clip when enough of its frames lie within ``MAX_DISTANCE`` bits of some
+frame of that clip. PDQ does not survive a horizontal flip, so queries are also hashed
+flipped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import faiss
+import numpy as np
+import pdqhash
+from PIL import Image
+
+MAX_DISTANCE = 31
+"""vPDQ's default Hamming threshold for two frames to be the same picture."""
+MIN_QUALITY = 50
+"""PDQ quality below this (near-flat frames) carries no identity; such frames are skipped."""
+MATCH_FRACTION = 0.5
+"""Share of a query's usable frames that must match one stored clip."""
+MAX_SAMPLES = 32
+HASH_SIDE = 256
+
+
+@dataclass(frozen=True)
+class FrameHashes:
+    hashes: np.ndarray
+    """(n, 32) uint8: packed 256-bit PDQ hashes."""
+    quality: np.ndarray
+    """(n,) int quality per hash (0-100)."""
+    frame_index: np.ndarray
+
+
+def hash_frame(frame: np.ndarray) -> tuple[np.ndarray, int]:
+    """PDQ of one RGB uint8 frame: (32,) uint8 packed hash and quality."""
+    h, w = frame.shape[:2]
+    if max(h, w) > HASH_SIDE:
+        scale = HASH_SIDE / max(h, w)
+        frame = cv2.resize(
+            frame,
+            (max(1, round(w * scale)), max(1, round(h * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
+    bits, quality = pdqhash.compute(np.ascontiguousarray(frame))
+    return np.packbits(bits.astype(np.uint8)), int(quality)
+
+
+def hash_frames(
+    frames: np.ndarray, *, max_samples: int = MAX_SAMPLES, flip: bool = False
+) -> FrameHashes:
+    """Hash up to ``max_samples`` evenly spaced frames of a (T, H, W, 3) clip."""
+    if frames.ndim == 3:
+        frames = frames[None]
+    picks = np.unique(
+        np.linspace(0, len(frames) - 1, num=min(max_samples, len(frames))).round().astype(int)
+    )
+    hashes, quality = [], []
+    for i in picks:
+        frame = frames[i][:, ::-1] if flip else frames[i]
+        h, q = hash_frame(frame)
+        hashes.append(h)
+        quality.append(q)
+    return FrameHashes(np.stack(hashes), np.asarray(quality), picks)
+
+
+def hash_image(image: Image.Image) -> FrameHashes:
+    return hash_frames(np.asarray(image.convert("RGB"))[None])
+
+
+def hash_file(path: Path) -> FrameHashes:
+    """Hash a reference file: an image, or a video decoded with PyAV."""
+    suffix = path.suffix.lower()
+    if suffix in {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}:
+        with Image.open(path) as img:
+            return hash_image(img)
+    from mutoscope.media.video import decode_mp4
+
+    return hash_frames(decode_mp4(path, max_frames=24 * 60))
+
+
+@dataclass(frozen=True)
+class ClipMatch:
+    key: str
+    """The stored clip (``reference:<entity>:<path>`` or a video id)."""
+    matched_fraction: float
+    distance: float
+    """Mean Hamming distance of the matched frames."""
+    matched_frames: int
+    query_frames: int
+
+
+class HashIndex:
+    """Frame hashes of many clips in a FAISS binary index; thread-safe."""
+
+    def __init__(self) -> None:
+        self._index = faiss.IndexBinaryFlat(256)
+        self._keys: list[str] = []
+        self._key_ids: dict[str, int] = {}
+        self._row_key: list[int] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self._index.ntotal
+
+    def add(self, key: str, hashes: np.ndarray) -> None:
+        if not len(hashes):
+            return
+        with self._lock:
+            kid = self._key_ids.setdefault(key, len(self._keys))
+            if kid == len(self._keys):
+                self._keys.append(key)
+            self._index.add(np.ascontiguousarray(hashes, dtype=np.uint8))
+            self._row_key.extend([kid] * len(hashes))
+
+    def add_bulk(self, keys: np.ndarray, names: list[str], hashes: np.ndarray) -> None:
+        """Benchmark helper: many rows at once (``keys`` index into ``names``)."""
+        with self._lock:
+            base = len(self._keys)
+            self._keys.extend(names)
+            self._key_ids.update({n: base + i for i, n in enumerate(names)})
+            self._index.add(np.ascontiguousarray(hashes, dtype=np.uint8))
+            self._row_key.extend((keys + base).tolist())
+
+    def remove(self, key: str) -> None:
+        """Forget a clip (rebuilds the index without it)."""
+        with self._lock:
+            kid = self._key_ids.pop(key, None)
+            if kid is None:
+                return
+            keep = np.asarray([k != kid for k in self._row_key], dtype=bool)
+            data = (
+                faiss.vector_to_array(self._index.xb).reshape(-1, 32)[keep]
+                if self._index.ntotal
+                else None
+            )
+            self._row_key = [k for k in self._row_key if k != kid]
+            self._index = faiss.IndexBinaryFlat(256)
+            if data is not None and len(data):
+                self._index.add(np.ascontiguousarray(data))
+
+    def search(
+        self, hashes: np.ndarray, *, k: int = 16, max_distance: int = MAX_DISTANCE
+    ) -> list[dict[str, int]]:
+        """Per query hash: ``{key: best distance}`` of stored clips within ``max_distance``."""
+        if not self._index.ntotal or not len(hashes):
+            return [{} for _ in range(len(hashes))]
+        with self._lock:
+            dist, rows = self._index.search(
+                np.ascontiguousarray(hashes, dtype=np.uint8), min(k, self._index.ntotal)
+            )
+            row_key = self._row_key
+            keys = self._keys
+            out: list[dict[str, int]] = []
+            for drow, rrow in zip(dist, rows, strict=True):
+                found: dict[str, int] = {}
+                for d, r in zip(drow, rrow, strict=True):
+                    if r < 0 or d > max_distance:
+                        continue
+                    key = keys[row_key[r]]
+                    found[key] = min(found.get(key, 999), int(d))
+                out.append(found)
+            return out
+
+    def match(
+        self,
+        query: FrameHashes,
+        *,
+        flipped: FrameHashes | None = None,
+        min_quality: int = MIN_QUALITY,
+        fraction: float = MATCH_FRACTION,
+    ) -> list[ClipMatch]:
+        """Stored clips that enough of the query's usable frames match (flips count too)."""
+        usable = query.quality >= min_quality
+        if not usable.any():
+            return []
+        hits = self.search(query.hashes[usable])
+        if flipped is not None:
+            fhits = self.search(flipped.hashes[usable[: len(flipped.hashes)]])
+            for a, b in zip(hits, fhits, strict=False):
+                for key, d in b.items():
+                    a[key] = min(a.get(key, 999), d)
+        per_key: dict[str, list[int]] = defaultdict(list)
+        for found in hits:
+            for key, d in found.items():
+                per_key[key].append(d)
+        n = int(usable.sum())
+        out = [
+            ClipMatch(key, len(ds) / n, float(np.mean(ds)), len(ds), n)
+            for key, ds in per_key.items()
+            if len(ds) / n >= fraction
+        ]
+        return sorted(out, key=lambda m: (-m.matched_fraction, m.distance))

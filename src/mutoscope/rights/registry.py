@@ -1,0 +1,100 @@
+"""The registry file format rights holders write (YAML), validated into ``EntitySpec``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from mutoscope.errors import InvalidRequest
+
+Kind = Literal["character", "brand", "work", "person"]
+Policy = Literal["block", "license", "consent"]
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
+
+
+class License(BaseModel):
+    licensees: list[str] = Field(default_factory=list)
+    """User ids or names allowed to generate the entity."""
+    forbidden_themes: list[str] = Field(default_factory=list)
+    attribution: str = ""
+
+
+class EntitySpec(BaseModel):
+    """One entry under ``entities:`` in a registry file (and the API's create/replace body)."""
+
+    id: str
+    name: str = Field(min_length=1, max_length=300)
+    kind: Kind
+    owner: str = Field(min_length=1, max_length=300)
+    aliases: list[str] = Field(default_factory=list)
+    description: str = ""
+    policy: Policy = "block"
+    license: License | None = None
+    references: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(
+                f"id must be a lowercase slug like 'example-mouse' (letters, digits, '-', '_', "
+                f"'.'), got {value!r}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _license_only_with_license_policy(self) -> EntitySpec:
+        if self.license is not None and self.policy != "license":
+            raise ValueError(f"'license' is only allowed with policy: license (got {self.policy})")
+        if self.policy == "license" and self.license is None:
+            self.license = License()
+        return self
+
+    def all_names(self) -> list[str]:
+        """The name and every alias, without duplicates."""
+        seen: dict[str, None] = {}
+        for name in [self.name, *self.aliases]:
+            if name.strip():
+                seen.setdefault(name.strip(), None)
+        return list(seen)
+
+
+def parse_registry(text: str, *, base: Path | None = None) -> list[EntitySpec]:
+    """Parse a registry YAML document; relative reference paths resolve against ``base``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidRequest(f"registry file is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
+        raise InvalidRequest("registry file must be a mapping with a list under 'entities:'")
+    specs = []
+    for n, item in enumerate(data["entities"]):
+        try:
+            spec = EntitySpec.model_validate(item)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "entry"
+            raise InvalidRequest(
+                f"entities[{n}] ({item.get('id', '?') if isinstance(item, dict) else '?'}): "
+                f"{where}: {first['msg']}"
+            ) from exc
+        if base is not None:
+            spec.references = [
+                str((base / r) if not Path(r).is_absolute() else r) for r in spec.references
+            ]
+        specs.append(spec)
+    ids = [s.id for s in specs]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise InvalidRequest(f"registry file repeats entity ids: {', '.join(dupes)}")
+    return specs
+
+
+def load_registry(path: Path) -> list[EntitySpec]:
+    if not path.is_file():
+        raise InvalidRequest(f"registry file not found: {path}")
+    return parse_registry(path.read_text(encoding="utf-8"), base=path.parent)

