@@ -209,3 +209,33 @@ def test_models_check_loads_and_reports_memory(write_models, monkeypatch) -> Non
     assert "generated 9 frames at 16x16" in result.output
     unknown = CliRunner().invoke(app, ["check", "nope"])
     assert unknown.exit_code == 1 and "cog-small" in unknown.output
+
+
+@pytest.mark.weights
+@pytest.mark.gpu
+def test_real_checkpoints_make_a_short_clip() -> None:
+    """Every installed model in ``$MUTOSCOPE_TEST_WEIGHTS`` (a models.toml) makes a clip."""
+    import os
+
+    import torch
+    from PIL import Image
+
+    path = os.environ.get("MUTOSCOPE_TEST_WEIGHTS")
+    if not path:
+        pytest.skip("set MUTOSCOPE_TEST_WEIGHTS to a models.toml listing downloaded checkpoints")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    backends = build_backends(read_models_file(Path(path)))
+    if not backends:
+        pytest.skip("none of the declared checkpoints are on this machine")
+    for backend in backends:
+        size = backend.native_sizes[0]
+        width, height = (int(v) for v in size.split("x"))
+        image = Image.new("RGB", (width, height), (200, 60, 30)) if backend.accepts_image else None
+        video = backend.generate(
+            request(size=size, seconds=backend.seconds[0], image=image, options={"steps": 4}),
+            Progress(),
+        )
+        assert video.frames.shape == (backend.frames_for(backend.seconds[0]), height, width, 3)
+        assert video.frames.std() > 1
+        backend.close()
