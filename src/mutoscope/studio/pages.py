@@ -94,7 +94,11 @@ def provenance_report(studio: Studio, record: VideoRecord) -> dict[str, Any] | N
     cached = studio.provenance_cache.get(key)
     if cached is None:
         match = getattr(services.rights, "match_outputs", None)
-        cached = verify(path, match_outputs=match).to_dict()
+        try:
+            cached = verify(path, match_outputs=match).to_dict()
+        except Exception as exc:  # the panel reports it; the rest of the page still works
+            log.exception("verifying %s failed", record.id)
+            return {"error": getattr(exc, "message", None) or str(exc)}
         if len(studio.provenance_cache) > 256:
             studio.provenance_cache.clear()
         studio.provenance_cache[key] = cached
