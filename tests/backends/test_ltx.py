@@ -61,3 +61,19 @@ def test_frame_counts_follow_the_8k_plus_1_rule(load_backend) -> None:
     assert backend.seconds == ("4", "8")
     with pytest.raises(InvalidRequest, match="at most 257 frames at 24 fps"):
         backend.check(request(size="32x32", seconds="12"))
+
+
+def test_extend_continues_from_the_parent_tail_and_returns_new_frames(load_backend) -> None:
+    backend = load_backend("ltx")
+    extend = dict(size="32x32", mode="extend", seed=5)
+
+    after_a = backend.generate(
+        request(source_video=parent_clip(size=32, seed=1), **extend), Progress()
+    )
+    after_b = backend.generate(
+        request(source_video=parent_clip(size=32, seed=2), **extend), Progress()
+    )
+
+    # 9 frames asked for; 9 + 9 - 1 generated with the parent's tail first, tail dropped.
+    assert after_a.frames.shape == (8, 32, 32, 3)
+    assert not np.array_equal(after_a.frames, after_b.frames)

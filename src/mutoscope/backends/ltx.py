@@ -3,7 +3,8 @@
 One LTX-Video checkpoint (0.9.x, diffusers format) serves three pipelines on the same weights:
 ``LTXPipeline`` (text-to-video), ``LTXImageToVideoPipeline`` (``input_reference``) and
 ``LTXConditionPipeline``, which remix uses to condition every frame on the parent video with
-partial strength (``remix_strength`` 0.7 keeps 30% of the parent's latents).
+partial strength (``remix_strength`` 0.7 keeps 30% of the parent's latents), and extend uses to
+continue from the parent's last 9 frames (returning only the new frames).
 
 Frame counts are ``8k + 1`` (the VAE compresses time 8x), sides multiples of 32; LTX renders
 at 24 fps and handles up to 257 frames.
@@ -75,6 +76,16 @@ class LTXBackend(DiffusersBackend):
                 kwargs["timesteps"] = (
                     linear_quadratic_schedule(kwargs["num_inference_steps"]) * 1000
                 ).tolist()
+            elif request.mode == "extend" and request.source_video is not None:
+                # Condition the first frames hard on the parent's tail; keep what comes after.
+                pipe = model.variant(LTXConditionPipeline)
+                overlap = self.frame_step + 1 if len(request.source_video) > self.frame_step else 1
+                tail = request.source_video[-overlap:]
+                kwargs["num_frames"] += overlap - 1
+                kwargs["video"] = fit_video(tail, overlap, width, height)
+                kwargs["strength"] = 1.0
+                kwargs["timesteps"] = linear_quadratic_schedule(kwargs["num_inference_steps"])
+                kwargs["timesteps"] = (kwargs["timesteps"] * 1000).tolist()
             elif request.image is not None:
                 pipe = model.variant(LTXImageToVideoPipeline)
                 kwargs["image"] = fit_image(request.image, width, height)
@@ -82,5 +93,7 @@ class LTXBackend(DiffusersBackend):
                 pipe = model.variant(LTXPipeline)
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
             frames = denoise(pipe, kwargs, on_progress)
+            if request.mode == "extend" and "video" in kwargs:
+                frames = frames[len(kwargs["video"]) :]  # the worker prepends the parent
         # 3. Back to the size the request asked for
         return GeneratedVideo(frames=self.finish(frames, request), fps=self.fps)
