@@ -1,0 +1,147 @@
+"""``/v1/rights``: the registry (admins and owners), prompt checks, owners' decisions, audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+
+from mutoscope.api.deps import CurrentUser, ServicesDep
+from mutoscope.errors import Forbidden, InvalidRequest
+from mutoscope.rights.audit import as_dict
+from mutoscope.rights.registry import EntitySpec
+from mutoscope.rights.service import RightsService
+
+router = APIRouter(prefix="/v1/rights", tags=["rights"])
+
+
+class CheckBody(BaseModel):
+    prompt: str
+
+
+class ConsentBody(BaseModel):
+    user_id: str
+
+
+def _rights(services: Any) -> RightsService:
+    rights = services.rights
+    if not isinstance(rights, RightsService):
+        raise InvalidRequest("the rights layer is not enabled on this server")
+    return rights
+
+
+def _entity(row: Any) -> dict[str, Any]:
+    return {
+        "object": "rights.entity",
+        "id": row.id,
+        "name": row.name,
+        "kind": row.kind,
+        "owner": row.owner,
+        "aliases": row.aliases,
+        "description": row.description,
+        "policy": row.policy,
+        "license": row.license,
+        "references": row.references,
+    }
+
+
+def _may_manage(rights: RightsService, user: Any, owner: str, entity_id: str | None = None) -> None:
+    if user.is_admin or owner == user.name:
+        return
+    if entity_id is not None and entity_id in rights.entities_owned_by(user):
+        return
+    raise Forbidden(f"only admins and the owner ('{owner}') may change this entity")
+
+
+@router.get("/entities")
+def list_entities(services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+    rows = _rights(services).list_entities()
+    return {"object": "list", "data": [_entity(r) for r in rows]}
+
+
+@router.post("/entities")
+def create_entity(spec: EntitySpec, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+    rights = _rights(services)
+    if spec.references and not user.is_admin:
+        raise Forbidden("only admins may register reference files by path")
+    existing = {r.id: r for r in rights.list_entities()}.get(spec.id)
+    if existing is not None:
+        _may_manage(rights, user, existing.owner, existing.id)
+    else:
+        _may_manage(rights, user, spec.owner)
+    (row,) = rights.import_specs([spec], owner_user_id=user.id)
+    return _entity(row)
+
+
+@router.get("/entities/{entity_id}")
+def get_entity(entity_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+    return _entity(_rights(services).get_entity(entity_id))
+
+
+@router.delete("/entities/{entity_id}")
+def delete_entity(entity_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+    rights = _rights(services)
+    row = rights.get_entity(entity_id)
+    _may_manage(rights, user, row.owner, row.id)
+    rights.remove_entity(entity_id)
+    return {"object": "rights.entity.deleted", "id": entity_id, "deleted": True}
+
+
+@router.post("/entities/{entity_id}/consents")
+def grant_consent(
+    entity_id: str, body: ConsentBody, services: ServicesDep, user: CurrentUser
+) -> dict[str, Any]:
+    rights = _rights(services)
+    row = rights.get_entity(entity_id)
+    _may_manage(rights, user, row.owner, row.id)
+    rights.grant_consent(entity_id, body.user_id)
+    return {
+        "object": "rights.consent",
+        "entity_id": entity_id,
+        "user_id": body.user_id,
+        "granted": True,
+    }
+
+
+@router.delete("/entities/{entity_id}/consents/{user_id}")
+def revoke_consent(
+    entity_id: str, user_id: str, services: ServicesDep, user: CurrentUser
+) -> dict[str, Any]:
+    rights = _rights(services)
+    row = rights.get_entity(entity_id)
+    _may_manage(rights, user, row.owner, row.id)
+    rights.revoke_consent(entity_id, user_id)
+    return {
+        "object": "rights.consent",
+        "entity_id": entity_id,
+        "user_id": user_id,
+        "granted": False,
+    }
+
+
+@router.post("/check")
+def check(body: CheckBody, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+    decision = _rights(services).check_prompt(body.prompt, user_id=user.id)
+    return {"object": "rights.decision", **decision.to_dict()}
+
+
+@router.get("/decisions")
+def decisions(services: ServicesDep, user: CurrentUser, limit: int = 100) -> dict[str, Any]:
+    """Decisions that involve the caller's entities (all decisions for admins)."""
+    rights = _rights(services)
+    ids = None if user.is_admin else rights.entities_owned_by(user)
+    rows = [] if ids == [] else list(rights.audit.rows(entity_ids=ids))
+    return {"object": "list", "data": [as_dict(r) for r in rows[-max(1, min(limit, 1000)) :]]}
+
+
+@router.get("/audit/export")
+def audit_export(services: ServicesDep, user: CurrentUser) -> Response:
+    if not user.is_admin:
+        raise Forbidden("only admins may export the whole audit log")
+    import json
+
+    body = "".join(
+        json.dumps(as_dict(r), ensure_ascii=False) + "\n" for r in _rights(services).audit.rows()
+    )
+    return Response(body, media_type="application/x-ndjson")

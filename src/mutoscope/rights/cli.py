@@ -1,0 +1,138 @@
+"""``mutoscope rights``: manage the registry, check prompts, verify and export the audit log."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mutoscope.config import Settings
+from mutoscope.errors import MutoscopeError
+from mutoscope.rights.audit import as_dict
+
+app = typer.Typer(help="Rights registry, prompt screening and the audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained decision log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from mutoscope.services import build_services
+
+    services = build_services(Settings())
+    return services.rights
+
+
+def _fail(exc: MutoscopeError) -> None:
+    typer.echo(f"error: {exc.message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="Registry YAML (entities: [...])")]) -> None:
+    """Create or replace the entities in FILE."""
+    try:
+        rows = _service().import_file(file)
+    except MutoscopeError as exc:
+        _fail(exc)
+    typer.echo(f"imported {len(rows)} entities: {', '.join(r.id for r in rows)}")
+
+
+@app.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Registered entities."""
+    rows = _service().list_entities()
+    for r in rows:
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "id": r.id,
+                        "name": r.name,
+                        "kind": r.kind,
+                        "owner": r.owner,
+                        "policy": r.policy,
+                        "aliases": r.aliases,
+                    }
+                )
+            )
+        else:
+            typer.echo(f"{r.id}\t{r.kind}\t{r.policy}\t{r.owner}\t{r.name}")
+    if not rows and not as_json:
+        typer.echo("no entities registered (add some with `mutoscope rights import FILE`)")
+
+
+@app.command("remove")
+def remove(entity_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Remove one entity (its references and consents go with it)."""
+    try:
+        _service().remove_entity(entity_id)
+    except MutoscopeError as exc:
+        _fail(exc)
+    typer.echo(f"removed {entity_id}")
+
+
+@app.command("check")
+def check(
+    prompt: Annotated[str | None, typer.Argument(help="The prompt to screen")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Screen as this user id or name")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per prompt")] = False,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="One prompt per line; JSON lines out")
+    ] = None,
+) -> None:
+    """Screen a prompt (or every line of --file). Exits 1 if any prompt is blocked."""
+    if (prompt is None) == (file is None):
+        typer.echo("error: give either a PROMPT or --file PROMPTS.txt", err=True)
+        raise typer.Exit(2)
+    prompts = (
+        [prompt]
+        if prompt is not None
+        else [
+            line
+            for line in file.read_text(encoding="utf-8").splitlines()
+            if line.strip()  # type: ignore[union-attr]
+        ]
+    )
+    service = _service()
+    blocked = False
+    for p in prompts:
+        d = service.check_prompt(p, user_id=user)
+        blocked |= d.decision == "block"
+        if as_json or file is not None:
+            typer.echo(json.dumps(d.to_dict(), ensure_ascii=False))
+        elif d.decision == "block":
+            typer.echo(f"block: {d.reason}")
+        else:
+            extra = (
+                f" ({'; '.join(a['attribution'] for a in d.attributions)})"
+                if d.attributions
+                else ""
+            )
+            typer.echo(f"allow{extra}")
+    raise typer.Exit(1 if blocked else 0)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exits 1 naming the first broken row."""
+    broken = _service().audit.verify()
+    if broken is not None:
+        typer.echo(f"audit log broken at row {broken.seq}: {broken.reason}", err=True)
+        raise typer.Exit(1)
+    typer.echo("audit log ok")
+
+
+@audit_app.command("export")
+def audit_export(
+    entity: Annotated[
+        list[str] | None, typer.Option("--entity", help="Only these entity ids")
+    ] = None,
+) -> None:
+    """Every decision as JSON lines (with the chain hashes) on stdout."""
+    for row in _service().audit.rows(entity_ids=entity or None):
+        sys.stdout.write(json.dumps(as_dict(row), ensure_ascii=False) + "\n")
