@@ -36,7 +36,6 @@ from mutoscope.studio import accounts, pages, rights_portal
 from mutoscope.studio.gallery import SORTS
 from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
 from mutoscope.videos import VideoCreate, check_prompt
-from mutoscope.worker.hooks import ScreenRequest
 
 router = APIRouter(route_class=StudioRoute, include_in_schema=False)
 VisitDep = Annotated[Visit, Depends(visit)]
@@ -157,14 +156,12 @@ def check(body: CheckBody, v: VisitDep, services: ServicesDep) -> JSONResponse:
     try:
         prompt = check_prompt(body.prompt)
         model = services.backends.get(body.model or None).name
-        screening = services.rights.screen_request(
-            ScreenRequest(prompt=prompt, user_id=user.id, model=model)
-        )
+        attributions = pages.preview_screening(services, user, prompt, model)
     except PromptRejected as exc:
         return JSONResponse({"allowed": False, "message": exc.message})
     except InvalidRequest as exc:
         return JSONResponse({"allowed": None, "message": exc.message})
-    return JSONResponse({"allowed": True, "attributions": screening.attributions})
+    return JSONResponse({"allowed": True, "attributions": attributions})
 
 
 # -- my videos -----------------------------------------------------------------------------
@@ -373,6 +370,18 @@ async def rights_register(v: VisitDep, services: ServicesDep) -> Response:
     form = await v.form()
     try:
         done = await rights_portal.register(services, user, form)
+    except MutoscopeError as exc:
+        context = rights_portal.context(services, user)
+        return v.render("rights.html", status=exc.status, **context, error=exc.message, done=None)
+    return v.render("rights.html", **rights_portal.context(services, user), error=None, done=done)
+
+
+@router.post("/rights/import")
+async def rights_import(v: VisitDep, services: ServicesDep) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    try:
+        done = await rights_portal.import_registry(services, user, form)
     except MutoscopeError as exc:
         context = rights_portal.context(services, user)
         return v.render("rights.html", status=exc.status, **context, error=exc.message, done=None)

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from mutoscope.errors import PromptRejected
 from mutoscope.services import Services
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord
 from mutoscope.users import UserService
+from mutoscope.worker.hooks import ScreenRequest
 
 if TYPE_CHECKING:
     from mutoscope.studio.web import Studio, Visit
@@ -36,6 +38,25 @@ def create_context(services: Services, selected: str | None = None) -> dict[str,
     wanted = registry.resolve_name(selected or None)
     current = next((m for m in models if m["name"] == wanted), models[0] if models else None)
     return {"models": models, "current": current}
+
+
+def preview_screening(
+    services: Services, user: UserRecord, prompt: str, model: str
+) -> list[dict[str, str]]:
+    """The rights decision for a prompt being typed: attributions, or ``PromptRejected``.
+
+    Uses the rights layer's unrecorded check when it has one, so previews do not fill the
+    audit log with decisions about prompts nobody submitted (submitting screens and records
+    again); otherwise the ``RightsGate`` seam's ``screen_request``.
+    """
+    check = getattr(services.rights, "check_prompt", None)
+    if check is None:
+        request = ScreenRequest(prompt=prompt, user_id=user.id, model=model)
+        return list(services.rights.screen_request(request).attributions)
+    decision = check(prompt, user_id=user.id, record=False)
+    if decision.decision == "block":
+        raise PromptRejected(decision.reason, param="prompt", decision=decision)
+    return list(decision.attributions)
 
 
 def video_states(

@@ -1,16 +1,22 @@
 """The rights portal: rights holders register entities and review decisions about them.
 
-It drives the rights layer's own service (``mutoscope.rights.service.RightsService``); when
-that layer is not installed the page says so instead.
+It drives the rights layer's own service (``mutoscope.rights.service.RightsService``) with
+the same permissions as ``/v1/rights``: admins manage everything; anyone else manages the
+entities they registered or that name them as owner. When the layer is not installed the
+page says so.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
-from starlette.datastructures import FormData
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
-from mutoscope.errors import InvalidRequest
+from mutoscope.errors import Forbidden, InvalidRequest
 from mutoscope.services import Services
 from mutoscope.storage.records import UserRecord
 
@@ -18,19 +24,152 @@ NOT_INSTALLED = (
     "The rights layer is not installed in this server, so prompts are not screened and there "
     "is nothing to manage here."
 )
+REFERENCE_TYPES = {".png", ".jpg", ".jpeg", ".webp", ".mp4", ".mov", ".webm"}
+RECENT = 100
 
 
-def installed(services: Services) -> bool:
-    return False
+def rights_service(services: Services) -> Any | None:
+    try:
+        from mutoscope.rights.service import RightsService
+    except ImportError:
+        return None
+    return services.rights if isinstance(services.rights, RightsService) else None
 
 
 def context(services: Services, user: UserRecord) -> dict[str, Any]:
-    return {"installed": installed(services), "not_installed": NOT_INSTALLED}
+    rights = rights_service(services)
+    if rights is None:
+        return {"installed": False, "not_installed": NOT_INSTALLED}
+    from mutoscope.rights.audit import as_dict
+
+    owned = None if user.is_admin else set(rights.entities_owned_by(user))
+    entities = [e for e in rights.list_entities() if owned is None or e.id in owned]
+    ids = None if owned is None else sorted(owned)
+    rows = [] if ids == [] else list(rights.audit.rows(entity_ids=ids))
+    decisions = [as_dict(r) for r in rows[-RECENT:]][::-1]
+    return {
+        "installed": True,
+        "entities": entities,
+        "decisions": decisions,
+        "is_admin": user.is_admin,
+    }
 
 
 async def register(services: Services, user: UserRecord, form: FormData) -> str:
-    raise InvalidRequest(NOT_INSTALLED)
+    """Create or replace one entity from the portal form (reference files are uploaded)."""
+    rights = _require(services)
+    from mutoscope.rights.registry import EntitySpec
+
+    owner = (_text(form, "owner") if user.is_admin else "") or user.name
+    fields: dict[str, Any] = {
+        "id": _text(form, "id"),
+        "name": _text(form, "name"),
+        "kind": _text(form, "kind") or "character",
+        "owner": owner,
+        "aliases": _list(form, "aliases"),
+        "description": _text(form, "description"),
+        "policy": _text(form, "policy") or "block",
+    }
+    if fields["policy"] == "license":
+        fields["license"] = {
+            "licensees": _list(form, "licensees"),
+            "forbidden_themes": _list(form, "forbidden_themes"),
+            "attribution": _text(form, "attribution"),
+        }
+    spec = _validate(EntitySpec, fields)
+    _check_may_manage(rights, user, spec.id, spec.owner)
+    spec.references = await _save_references(services, spec.id, form.getlist("references"))
+    await run_in_threadpool(rights.import_specs, [spec], owner_user_id=user.id)
+    return f"Registered '{spec.name}' ({spec.id}); prompts are screened against it from now on."
+
+
+async def import_registry(services: Services, user: UserRecord, form: FormData) -> str:
+    """Admins: import a whole registry YAML (reference paths must be absolute)."""
+    rights = _require(services)
+    if not user.is_admin:
+        raise Forbidden("only admins may import a registry file")
+    upload = form.get("registry")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidRequest("choose a registry YAML file to import", param="registry")
+    from mutoscope.rights.registry import parse_registry
+
+    text = (await upload.read()).decode("utf-8", errors="replace")
+    specs = parse_registry(text)
+    await run_in_threadpool(rights.import_specs, specs, owner_user_id=user.id)
+    return f"Imported {len(specs)} entities from {upload.filename}."
 
 
 def audit_export(services: Services, user: UserRecord) -> tuple[bytes, str]:
-    raise InvalidRequest(NOT_INSTALLED)
+    """The hash-chained audit log as JSON lines: all of it for admins, else your entities'."""
+    rights = _require(services)
+    from mutoscope.rights.audit import as_dict
+
+    ids = None if user.is_admin else rights.entities_owned_by(user)
+    rows = [] if ids == [] else rights.audit.rows(entity_ids=ids)
+    body = "".join(json.dumps(as_dict(r), ensure_ascii=False) + "\n" for r in rows)
+    name = "mutoscope-audit.jsonl" if user.is_admin else f"mutoscope-audit-{user.name}.jsonl"
+    return body.encode(), name
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _require(services: Services) -> Any:
+    rights = rights_service(services)
+    if rights is None:
+        raise InvalidRequest(NOT_INSTALLED)
+    return rights
+
+
+def _check_may_manage(rights: Any, user: UserRecord, entity_id: str, owner: str) -> None:
+    if user.is_admin:
+        return
+    existing = {e.id: e for e in rights.list_entities()}.get(entity_id)
+    if existing is not None and entity_id not in rights.entities_owned_by(user):
+        raise Forbidden(
+            f"'{entity_id}' is registered by '{existing.owner}'; choose another id",
+            param="id",
+        )
+    if owner != user.name:
+        raise Forbidden("you can register entities only in your own name", param="owner")
+
+
+def _validate(model: Any, fields: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "entity"
+        raise InvalidRequest(f"{where}: {first['msg']}", param=where) from exc
+
+
+async def _save_references(services: Services, entity_id: str, uploads: list[Any]) -> list[str]:
+    """Store uploaded reference images/clips under ``home/rights/<entity>/``; their paths."""
+    folder = services.settings.home / "rights" / entity_id
+    paths: list[str] = []
+    for upload in uploads:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            continue
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(upload.filename).name)[-100:]
+        if Path(name).suffix.lower() not in REFERENCE_TYPES:
+            raise InvalidRequest(
+                f"reference '{upload.filename}' must be an image (PNG, JPEG, WebP) or a clip "
+                "(MP4, MOV, WebM)",
+                param="references",
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_bytes(await upload.read())
+        paths.append(str(path))
+    return paths
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _list(form: FormData, name: str) -> list[str]:
+    return [x.strip() for x in re.split(r"[,\n]", _text(form, name)) if x.strip()]

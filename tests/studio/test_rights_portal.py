@@ -1,0 +1,119 @@
+"""The rights portal and the create page's rights check, with the real rights layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.studio.conftest import Browser
+
+pytest.importorskip("mutoscope.rights.service", reason="the rights layer is not installed")
+
+REGISTRY = """entities:
+  - id: captain-comet
+    name: Captain Comet
+    kind: character
+    owner: Comet Studios
+    aliases: [Cap Comet]
+    description: a caped space hero with a glowing comet emblem
+    policy: block
+"""
+
+
+@pytest.fixture
+def rights_app(settings) -> Iterator[FastAPI]:  # type: ignore[no-untyped-def]
+    from mutoscope.api.app import create_app
+    from mutoscope.backends.registry import load_backends
+    from mutoscope.backends.testing import register_backends
+    from mutoscope.services import build_services
+    from mutoscope.worker.hooks import NullProvenance
+
+    services = build_services(
+        settings,
+        backends=load_backends(settings, hooks=[register_backends]),
+        provenance=NullProvenance(),
+    )
+    application = create_app(settings, services=services, keyless=True)
+    with TestClient(application):
+        yield application
+    services.close()
+
+
+def _import(admin: Browser) -> None:
+    r = admin.client.post(
+        "/rights/import",
+        data={"csrf": admin.csrf},
+        files={"registry": ("registry.yaml", REGISTRY, "text/yaml")},
+    )
+    assert r.status_code == 200 and "Imported 1 entities" in r.text, r.text
+
+
+def test_admin_imports_a_registry_and_blocked_prompts_show_the_reason(rights_app: FastAPI) -> None:
+    admin = Browser(rights_app, "admin")
+    _import(admin)
+    headers = {"x-csrf-token": admin.csrf}
+    check = admin.client.post(
+        "/studio/check", json={"prompt": "Captain Comet over Paris"}, headers=headers
+    ).json()
+    assert check["allowed"] is False and "Captain Comet" in check["message"]
+    r = admin.post("/create", prompt="Cap Comet at the beach", model="mutoscope-test")
+    assert r.status_code == 400
+    assert "Blocked by the rights check" in r.text and "may not be generated here" in r.text
+    assert "No videos yet" in admin.get("/videos").text
+
+
+def test_previews_are_not_written_to_the_audit_log_but_submissions_are(
+    rights_app: FastAPI,
+) -> None:
+    admin = Browser(rights_app, "admin")
+    _import(admin)
+    headers = {"x-csrf-token": admin.csrf}
+    admin.client.post("/studio/check", json={"prompt": "Captain Comet"}, headers=headers)
+    assert admin.get("/rights/audit").text == ""
+    admin.post("/create", prompt="Captain Comet again", model="mutoscope-test")
+    lines = admin.get("/rights/audit").text.splitlines()
+    assert len(lines) == 1 and '"decision": "block"' in lines[0]
+
+
+def test_owners_register_licensed_entities_and_see_only_their_decisions(
+    rights_app: FastAPI,
+) -> None:
+    admin, owner, fan, other = (Browser(rights_app, n) for n in ("admin", "owner", "fan", "other"))
+    _import(admin)
+    admin.post("/create", prompt="Captain Comet", model="mutoscope-test")
+    r = owner.post(
+        "/rights/entities",
+        id="my-hero",
+        name="My Hero",
+        kind="character",
+        policy="license",
+        licensees="fan",
+        attribution="My Hero by owner",
+        owner="someone-else",  # ignored: non-admins register in their own name
+    )
+    assert r.status_code == 200 and "Registered" in r.text
+    video_id = fan.create("My Hero rides a bike")
+    page = fan.get(f"/v/{video_id}").text
+    assert "My Hero by owner" in page  # licensed attribution shown on the video page
+    blocked = other.post("/create", prompt="My Hero rides a bike", model="mutoscope-test")
+    assert blocked.status_code == 400 and "only its licensees may generate" in blocked.text
+    portal = owner.get("/rights").text
+    assert "my-hero" in portal and "captain-comet" not in portal
+    audit = owner.get("/rights/audit").text.splitlines()
+    assert audit and all('"entity_id": "my-hero"' in line for line in audit)
+
+
+def test_others_cannot_take_over_an_entity_id(rights_app: FastAPI) -> None:
+    admin, mallory = Browser(rights_app, "admin"), Browser(rights_app, "mallory")
+    _import(admin)
+    r = mallory.post("/rights/entities", id="captain-comet", name="Mine", policy="block")
+    assert r.status_code == 403 and "choose another id" in r.text
+    assert mallory.post("/rights/import").status_code == 403
+
+
+def test_portal_says_when_the_rights_layer_is_missing(app: FastAPI) -> None:
+    page = Browser(app, "alice").get("/rights").text
+    assert "rights layer is not installed" in page
