@@ -20,7 +20,9 @@ from mutoscope.backends.diffusers_models import (
     denoise,
     fit_image,
     fit_video,
+    option_number,
     read_component_config,
+    reference_image,
 )
 from mutoscope.errors import InvalidRequest
 
@@ -65,22 +67,16 @@ class CogVideoXBackend(DiffusersBackend):
         kwargs = self.call_kwargs(request, width, height)
         with self.pool.use(self.spec) as model:
             # 1. Choose the pipeline: remix conditions on the parent, a reference image on itself
-            remix = request.mode == "remix" and request.source_video is not None
+            source = request.source_video if request.mode == "remix" else None
             if self.image_only:
                 pipe = model.variant(CogVideoXImageToVideoPipeline)
-                image = request.image
-                if image is None:  # remix on an image-only model: the parent's first frame
-                    from PIL import Image
-
-                    image = Image.fromarray(request.source_video[0])  # type: ignore[index]
-                kwargs["image"] = fit_image(image, width, height)
+                # (a remix on an image-only model starts from the parent's first frame)
+                kwargs["image"] = fit_image(reference_image(request), width, height)
                 kwargs["num_frames"] = num_frames
-            elif remix:
+            elif source is not None:
                 pipe = model.variant(CogVideoXVideoToVideoPipeline)
-                kwargs["video"] = fit_video(request.source_video, num_frames, width, height)
-                kwargs["strength"] = float(
-                    request.options.get("strength", self.spec.remix_strength)
-                )  # type: ignore[arg-type]
+                kwargs["video"] = fit_video(source, num_frames, width, height)
+                kwargs["strength"] = option_number(request, "strength", self.spec.remix_strength)
             else:
                 pipe = model.variant(CogVideoXPipeline)
                 kwargs["num_frames"] = num_frames

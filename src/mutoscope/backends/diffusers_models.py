@@ -304,7 +304,8 @@ def apply_memory_options(pipe: Any, spec: ModelSpec) -> None:
         if opts.cache != "none":
             model.enable_cache(_cache_config(spec))
         if opts.compile:
-            model.compile_repeated_blocks(fullgraph=True)
+            # Cache hooks wrap each block's forward in Python dynamo cannot trace whole.
+            model.compile_repeated_blocks(fullgraph=opts.cache == "none")
 
 
 def _cache_config(spec: ModelSpec) -> Any:
@@ -374,12 +375,12 @@ class LoadedModel:
         if pipe is None:
             base = self.pipeline
             kwargs = {}
-            for name, param in inspect.signature(cls.__init__).parameters.items():
+            for name, param in inspect.signature(cls).parameters.items():
                 if name in base.components:
                     kwargs[name] = base.components[name]
                 elif name in base.config and not name.startswith("_"):
                     kwargs[name] = base.config[name]
-                elif param.default is inspect.Parameter.empty and name != "self":
+                elif param.default is inspect.Parameter.empty:
                     kwargs[name] = None
             pipe = self._variants[cls] = cls(**kwargs)
             pipe.set_progress_bar_config(disable=True)
@@ -509,6 +510,29 @@ def generator(seed: int) -> torch.Generator:
     return torch.Generator(device="cpu").manual_seed(seed)
 
 
+def option_number(request: GenerationRequest, name: str, default: float) -> float:
+    """A numeric ``request.options`` value (steps, guidance, strength), checked."""
+    value = request.options.get(name, default)
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidRequest(
+            f"option '{name}' must be a number (got {value!r})", param=name
+        ) from None
+
+
+def reference_image(request: GenerationRequest) -> Image.Image:
+    """The request's reference image, else the parent video's first frame (remix) or last
+    frame (extend), for image-to-video models."""
+    from PIL import Image
+
+    if request.image is not None:
+        return request.image
+    if request.source_video is None:
+        raise InvalidRequest("this model needs an input_reference image", param="input_reference")
+    return Image.fromarray(request.source_video[-1 if request.mode == "extend" else 0])
+
+
 def fit_image(image: Image.Image, width: int, height: int) -> Image.Image:
     """Centre-crop to the target aspect ratio, then resize (no stretching)."""
     from PIL import ImageOps
@@ -590,8 +614,8 @@ class DiffusersBackend(VideoBackend):
             "prompt": request.prompt,
             "height": height,
             "width": width,
-            "num_inference_steps": int(options.get("steps", self.steps)),  # type: ignore[call-overload]
-            "guidance_scale": float(options.get("guidance", self.guidance)),  # type: ignore[arg-type]
+            "num_inference_steps": int(option_number(request, "steps", self.steps)),
+            "guidance_scale": option_number(request, "guidance", self.guidance),
             "generator": generator(request.seed),
             "max_sequence_length": self.spec.max_sequence_length
             or self.default_max_sequence_length,

@@ -22,6 +22,7 @@ from mutoscope.backends.diffusers_models import (
     denoise,
     fit_image,
     fit_video,
+    option_number,
     read_component_config,
 )
 from mutoscope.errors import InvalidRequest
@@ -69,9 +70,9 @@ class LTXBackend(DiffusersBackend):
                 kwargs["video"] = fit_video(
                     request.source_video, kwargs["num_frames"], width, height
                 )
-                kwargs["strength"] = 1.0 - float(
-                    request.options.get("strength", self.spec.remix_strength)
-                )  # type: ignore[arg-type]
+                kwargs["strength"] = 1.0 - option_number(
+                    request, "strength", self.spec.remix_strength
+                )
                 # The pipeline's own default schedule is a tensor that numpy warns about.
                 kwargs["timesteps"] = (
                     linear_quadratic_schedule(kwargs["num_inference_steps"]) * 1000

@@ -24,7 +24,9 @@ from mutoscope.backends.diffusers_models import (
     denoise,
     fit_image,
     fit_video,
+    option_number,
     read_component_config,
+    reference_image,
 )
 from mutoscope.errors import InvalidRequest
 
@@ -70,21 +72,15 @@ class WanBackend(DiffusersBackend):
         kwargs = self.call_kwargs(request, width, height)
         with self.pool.use(self.spec) as model:
             # 1. Choose the pipeline: remix conditions on the parent, a reference image on itself
-            remix = request.mode == "remix" and request.source_video is not None
-            if remix and self.accepts_video:
+            source = request.source_video if request.mode == "remix" else None
+            if source is not None and self.accepts_video:
                 pipe = model.variant(WanVideoToVideoPipeline)
-                kwargs["video"] = fit_video(request.source_video, num_frames, width, height)
-                kwargs["strength"] = float(
-                    request.options.get("strength", self.spec.remix_strength)
-                )  # type: ignore[arg-type]
+                kwargs["video"] = fit_video(source, num_frames, width, height)
+                kwargs["strength"] = option_number(request, "strength", self.spec.remix_strength)
             elif request.image is not None or self.image_only:
                 pipe = model.variant(WanImageToVideoPipeline)
-                image = request.image
-                if image is None:  # image-only model remixing: start from the parent's first frame
-                    from PIL import Image
-
-                    image = Image.fromarray(request.source_video[0])  # type: ignore[index]
-                kwargs["image"] = fit_image(image, width, height)
+                # (an image-only model remixing starts from the parent's first frame)
+                kwargs["image"] = fit_image(reference_image(request), width, height)
                 kwargs["num_frames"] = num_frames
             else:
                 pipe = model.variant(WanPipeline)
