@@ -148,3 +148,34 @@ def test_api_creates_and_remixes_with_a_tiny_wan_checkpoint(settings, write_mode
         assert backend.pool.loads == {"wan-tiny": 1}  # the remix reused the warm pipeline
     finally:
         services.close()
+
+
+def test_wan22_ti2v_checkpoint_serves_text_and_image_to_video(load_backend) -> None:
+    backend = load_backend("wan-ti2v")
+    assert backend.accepts_image and not backend.accepts_video
+    red = Image.new("RGB", (32, 32), (255, 0, 0))
+    blue = Image.new("RGB", (32, 32), (0, 0, 255))
+
+    text_only = backend.generate(request(size="32x32"), Progress())
+    from_red = backend.generate(request(size="32x32", image=red), Progress())
+    from_blue = backend.generate(request(size="32x32", image=blue), Progress())
+    remix = backend.generate(
+        request(size="32x32", mode="remix", source_video=parent_clip(size=32)), Progress()
+    )
+
+    assert text_only.frames.shape == from_red.frames.shape == remix.frames.shape == (9, 32, 32, 3)
+    assert not np.array_equal(from_red.frames, from_blue.frames)
+    assert backend.pool.loads == {"tiny-wan-ti2v": 1}
+
+
+def test_wan22_two_expert_checkpoint_generates_with_both_transformers(load_backend) -> None:
+    backend = load_backend("wan-a14b")
+    assert not backend.accepts_image and not backend.accepts_video
+    progress = Progress()
+
+    video = backend.generate(request(size="16x16", options={"steps": 4}), progress)
+
+    assert video.frames.shape == (9, 16, 16, 3)
+    assert len(progress.values) == 5
+    with backend.pool.use(backend.spec) as model:
+        assert model.pipeline.transformer_2 is not None

@@ -6,7 +6,8 @@ Which pipelines a checkpoint serves is read from its ``model_index.json`` at sta
   (``WanVideoToVideoPipeline`` on the same weights).
 * Wan 2.1 / 2.2 I2V (``WanImageToVideoPipeline`` checkpoints): image-to-video only; a remix
   without a reference image starts from the parent video's first frame.
-* Wan 2.2 TI2V-5B (``expand_timesteps``): text- and image-to-video on the same weights.
+* Wan 2.2 TI2V-5B (``expand_timesteps``): text- and image-to-video on the same weights; a
+  remix starts from the parent video's first frame.
 * Wan 2.2 A14B (``transformer_2``): text-to-video with the two-expert denoiser.
 
 Frame counts are ``4k + 1`` (the VAE compresses time 4x); Wan renders at 16 fps.
@@ -71,15 +72,16 @@ class WanBackend(DiffusersBackend):
         num_frames = self.frames_for(request.seconds)
         kwargs = self.call_kwargs(request, width, height)
         with self.pool.use(self.spec) as model:
-            # 1. Choose the pipeline: remix conditions on the parent, a reference image on itself
+            # 1. Choose the pipeline: remix re-noises the parent video where the weights allow
+            #    (V2V); image-capable models otherwise start from a parent frame
             source = request.source_video if request.mode == "remix" else None
+            from_parent_frame = self.accepts_image and request.source_video is not None
             if source is not None and self.accepts_video:
                 pipe = model.variant(WanVideoToVideoPipeline)
                 kwargs["video"] = fit_video(source, num_frames, width, height)
                 kwargs["strength"] = option_number(request, "strength", self.spec.remix_strength)
-            elif request.image is not None or self.image_only:
+            elif request.image is not None or self.image_only or from_parent_frame:
                 pipe = model.variant(WanImageToVideoPipeline)
-                # (an image-only model remixing starts from the parent's first frame)
                 kwargs["image"] = fit_image(reference_image(request), width, height)
                 kwargs["num_frames"] = num_frames
             else:

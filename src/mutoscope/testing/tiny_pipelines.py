@@ -126,6 +126,75 @@ def tiny_wan(*, image_to_video: bool = False) -> Any:
     )
 
 
+def tiny_wan22(*, two_experts: bool = False) -> Any:
+    """Wan 2.2 layouts: TI2V-5B (48-channel VAE, ``expand_timesteps``; text- and image-to-video
+    on one checkpoint) or A14B text-to-video (high- and low-noise experts, ``transformer_2``)."""
+    from diffusers import (
+        AutoencoderKLWan,
+        UniPCMultistepScheduler,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
+
+    tokenizer, text_encoder = tiny_t5(umt5=True)
+    torch.manual_seed(0)
+    if two_experts:
+        vae = AutoencoderKLWan(
+            base_dim=3,
+            z_dim=16,
+            dim_mult=[1, 1, 1, 1],
+            num_res_blocks=1,
+            temperal_downsample=[False, True, True],
+        )
+    else:
+        vae = AutoencoderKLWan(
+            base_dim=3,
+            z_dim=48,
+            in_channels=12,
+            out_channels=12,
+            is_residual=True,
+            patch_size=2,
+            latents_mean=[0.0] * 48,
+            latents_std=[1.0] * 48,
+            dim_mult=[1, 1, 1, 1],
+            num_res_blocks=1,
+            scale_factor_spatial=16,
+            scale_factor_temporal=4,
+            temperal_downsample=[False, True, True],
+        )
+    channels = 16 if two_experts else 48
+
+    def transformer() -> Any:
+        torch.manual_seed(0)
+        return WanTransformer3DModel(
+            patch_size=(1, 2, 2),
+            num_attention_heads=2,
+            attention_head_dim=12,
+            in_channels=channels,
+            out_channels=channels,
+            text_dim=TEXT_DIM,
+            freq_dim=256,
+            ffn_dim=32,
+            num_layers=2,
+            cross_attn_norm=True,
+            qk_norm="rms_norm_across_heads",
+            rope_max_seq_len=32,
+        )
+
+    return WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        vae=vae,
+        scheduler=UniPCMultistepScheduler(
+            prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
+        ),
+        transformer=transformer(),
+        transformer_2=transformer() if two_experts else None,
+        boundary_ratio=0.875 if two_experts else None,
+        expand_timesteps=not two_experts,
+    )
+
+
 def tiny_ltx() -> Any:
     """LTX-Video layout (one checkpoint serves T2V, I2V and the condition pipeline)."""
     from diffusers import (
@@ -229,6 +298,8 @@ def tiny_cogvideox(*, image_to_video: bool = False) -> Any:
 BUILDERS: dict[str, Callable[[], Any]] = {
     "wan": tiny_wan,
     "wan-i2v": lambda: tiny_wan(image_to_video=True),
+    "wan-ti2v": tiny_wan22,
+    "wan-a14b": lambda: tiny_wan22(two_experts=True),
     "ltx": tiny_ltx,
     "cogvideox": tiny_cogvideox,
     "cogvideox-i2v": lambda: tiny_cogvideox(image_to_video=True),
@@ -238,10 +309,12 @@ BUILDERS: dict[str, Callable[[], Any]] = {
 TINY_DEFAULTS: dict[str, dict[str, Any]] = {
     # fps 2 makes the API's shortest clip ("4" seconds) come out as 9 frames.
     "wan": {"sizes": ["16x16"], "fps": 2, "max_frames": 9},
+    "wan-ti2v": {"sizes": ["32x32"], "fps": 2, "max_frames": 9},
     "ltx": {"sizes": ["32x32"], "fps": 2, "max_frames": 9},
     "cogvideox": {"sizes": ["16x16"], "fps": 2, "max_frames": 9},
 }
-"""models.toml fields that suit the tiny checkpoints (their native size and a short clip)."""
+"""models.toml fields that suit the tiny checkpoints (their native size and a short clip), by
+builder name or else by family."""
 
 
 def save_tiny_pipeline(name: str, path: Path | str) -> Path:
@@ -263,7 +336,7 @@ def models_toml_entry(model_id: str, name: str, path: Path | str, **fields: Any)
         "steps": 2,
         "guidance": 1.0 if family == "ltx" else 6.0,
         "max_sequence_length": 16,
-        **TINY_DEFAULTS[family],
+        **TINY_DEFAULTS.get(name, TINY_DEFAULTS[family]),
         **fields,
     }
     memory = values.pop("memory", None)
