@@ -239,3 +239,38 @@ def test_real_checkpoints_make_a_short_clip() -> None:
         assert video.frames.shape == (backend.frames_for(backend.seconds[0]), height, width, 3)
         assert video.frames.std() > 1
         backend.close()
+
+
+def test_warm_model_keeps_serving_while_another_loads(write_models) -> None:
+    import threading
+
+    from mutoscope.backends.diffusers_models import load_pipeline
+
+    path = write_models(("a", "wan", {}), ("b", "cogvideox", {}), pool="[pool]\nbudget_gb = 1\n")
+    wan, cog = build_backends(read_models_file(path))
+    wan.generate(request(size="16x16"), Progress())  # "a" is warm
+    release = threading.Event()
+
+    def slow_loader(spec):  # type: ignore[no-untyped-def]
+        assert release.wait(30)
+        return load_pipeline(spec)
+
+    wan.pool.loader = slow_loader
+    results: list = []
+    loaders = [
+        threading.Thread(
+            target=lambda: results.append(cog.generate(request(size="16x16"), Progress()))
+        )
+        for _ in range(2)
+    ]
+    for thread in loaders:
+        thread.start()
+
+    warm = wan.generate(request(size="16x16"), Progress())  # does not wait for "b" to load
+    assert warm.frames.shape == (9, 16, 16, 3) and len(results) == 0
+    release.set()
+    for thread in loaders:
+        thread.join(60)
+
+    assert len(results) == 2
+    assert wan.pool.loads == {"a": 1, "b": 1}  # two jobs on cold "b", one load

@@ -410,26 +410,46 @@ class PipelinePool:
         self.evictions: Counter[str] = Counter()
         self._loaded: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
 
     @contextmanager
     def use(self, spec: ModelSpec) -> Iterator[LoadedModel]:
         """The loaded model for ``spec``, held exclusively until the block ends."""
-        with self._lock:
-            model = self._loaded.get(spec.id)
-            if model is None:
-                self._make_room(checkpoint_bytes(spec), keep=spec.id)
-                model = LoadedModel(spec, self.loader(spec))
-                self._loaded[spec.id] = model
-                self.loads[spec.id] += 1
-                self._make_room(0, keep=spec.id)
-            self._loaded.move_to_end(spec.id)
-            model.users += 1
+        model = self._acquire(spec)
         try:
             with model.lock:
                 yield model
         finally:
             with self._lock:
                 model.users -= 1
+
+    def _acquire(self, spec: ModelSpec) -> LoadedModel:
+        """A warm model at once; else load it, one loader per model and outside the pool
+        lock, so jobs on other warm models keep running during a (minutes-long) load."""
+        with self._lock:
+            if (model := self._checkout(spec.id)) is not None:
+                return model
+            gate = self._loading.setdefault(spec.id, threading.Lock())
+        estimate = checkpoint_bytes(spec)
+        with gate:
+            with self._lock:
+                if (model := self._checkout(spec.id)) is not None:
+                    return model  # another job loaded it while we waited
+                self._make_room(estimate, keep=spec.id)
+            pipeline = self.loader(spec)
+            with self._lock:
+                model = self._loaded[spec.id] = LoadedModel(spec, pipeline)
+                model.users = 1
+                self.loads[spec.id] += 1
+                self._make_room(0, keep=spec.id)
+                return model
+
+    def _checkout(self, model_id: str) -> LoadedModel | None:
+        model = self._loaded.get(model_id)
+        if model is not None:
+            self._loaded.move_to_end(model_id)
+            model.users += 1
+        return model
 
     def loaded(self) -> list[str]:
         """Ids of warm models, least recently used first."""
