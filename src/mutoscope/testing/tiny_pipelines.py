@@ -44,7 +44,8 @@ def tiny_t5(*, umt5: bool = False) -> tuple[Any, Any]:
     letters = [(c, -10.0) for c in "▁abcdefghijklmnopqrstuvwxyz0123456789"]
     tokenizer = T5Tokenizer(vocab=specials + words + letters, extra_ids=0)
     torch.manual_seed(0)
-    config_cls, model_cls = (UMT5Config, UMT5EncoderModel) if umt5 else (T5Config, T5EncoderModel)
+    config_cls: Any = UMT5Config if umt5 else T5Config
+    model_cls: Any = UMT5EncoderModel if umt5 else T5EncoderModel
     config = config_cls(
         vocab_size=len(specials) + len(words) + len(letters),
         d_model=TEXT_DIM,
@@ -55,7 +56,6 @@ def tiny_t5(*, umt5: bool = False) -> tuple[Any, Any]:
         relative_attention_num_buckets=8,
         pad_token_id=0,
         eos_token_id=1,
-        decoder_start_token_id=0,
     )
     return tokenizer, model_cls(config).eval()
 
@@ -231,8 +231,6 @@ def tiny_ltx() -> Any:
         encoder_causal=True,
         decoder_causal=False,
     )
-    vae.use_framewise_encoding = False
-    vae.use_framewise_decoding = False
     return LTXPipeline(
         tokenizer=tokenizer,
         text_encoder=text_encoder,
