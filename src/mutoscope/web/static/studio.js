@@ -77,12 +77,19 @@
     const box = document.getElementById("rights-check");
     let timer = null;
     let seq = 0;
+    let lastKey = null;
     async function check() {
       const text = prompt.value.trim();
+      const key = model.value + "\n" + text;
+      if (key === lastKey) return; // unchanged: keep the answer (and the layout) as it is
+      lastKey = key;
       if (!text) { box.textContent = ""; box.className = "rights-check"; return; }
       const mine = ++seq;
-      box.className = "rights-check info";
-      box.textContent = "Checking the prompt against the rights registry…";
+      if (!box.textContent) {
+        box.className = "rights-check info";
+        box.textContent = "Checking the prompt against the rights registry…";
+      }
+      box.setAttribute("aria-busy", "true");
       try {
         const response = await post("/studio/check", { prompt: text, model: model.value });
         const result = await response.json();
@@ -99,14 +106,22 @@
           box.textContent = result.message || (result.error && result.error.message) || "";
         }
       } catch (err) {
-        if (mine === seq) { box.textContent = ""; box.className = "rights-check"; }
+        if (mine === seq) { box.textContent = ""; box.className = "rights-check"; lastKey = null; }
+      } finally {
+        if (mine === seq) box.removeAttribute("aria-busy");
       }
     }
     prompt.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(check, 500);
     });
-    prompt.addEventListener("blur", function () { clearTimeout(timer); check(); });
+    prompt.addEventListener("blur", function (event) {
+      // Leaving for the submit button: the server screens it anyway, and a re-check now
+      // could move the button between mousedown and mouseup.
+      if (event.relatedTarget && event.relatedTarget.type === "submit") return;
+      clearTimeout(timer);
+      check();
+    });
     if (prompt.value.trim()) check();
     form.addEventListener("submit", function () {
       const button = form.querySelector("#create-submit");
