@@ -49,7 +49,10 @@ def list_models(models_file: FileOption = None) -> None:
         except CheckpointMissing:
             table.add_row(spec.id, spec.family, spec.source, "[red]missing[/red]", "", "", "", "")
             continue
-        modes = ["text"] + ["image"] * backend.accepts_image + ["video"] * backend.accepts_video
+        text = not getattr(backend, "image_only", False)
+        modes = (
+            ["text"] * text + ["image"] * backend.accepts_image + ["video"] * backend.accepts_video
+        )
         table.add_row(
             spec.id,
             spec.family,
