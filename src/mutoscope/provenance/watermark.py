@@ -39,6 +39,7 @@ PARITY_BYTES = 10
 N_BITS = (DATA_BYTES + PARITY_BYTES) * 8
 MAX_SYMBOL_FIXES = 8
 """2 x errors + erasures allowed; the 2 spare parity symbols keep false decodes < 1e-9."""
+SMOOTH = False
 HIGHPASS = 17
 """Box size (cells) of the local mean removed before correlating."""
 KEY = 0x6D75746F
@@ -74,11 +75,11 @@ class Watermarker:
     def __init__(
         self,
         *,
-        strength: float = 2.4,
+        strength: float = 3.0,
         cancel: float = 1.0,
         floor: float = 0.5,
         cap: float = 3.0,
-        min_psnr: float = 38.5,
+        min_psnr: float = 38.3,
         key: int = KEY,
     ) -> None:
         self.strength = strength
@@ -108,22 +109,40 @@ class Watermarker:
         return np.tile(bits, (reps, reps)), np.tile(signs, (reps, reps))
 
     @cached_property
+    def _interp(self) -> np.ndarray:
+        """(PLANE, PLANE // BLOCK) periodic bilinear map from block values to cells."""
+        return _interp_matrix(PLANE // BLOCK)
+
+    def _pattern(self, i: int) -> np.ndarray:
+        """Bit ``i``'s unit pattern on the plane (PLANE, PLANE): smooth, zero outside its blocks'
+        neighbourhood, periodic with the tile."""
+        bits, signs = self._plane_blocks
+        u = self._interp
+        return (u @ ((bits == i) * signs) @ u.T).astype(np.float32)
+
+    @cached_property
+    def _norms(self) -> np.ndarray:
+        """<P_i, P_i> per bit (N_BITS,)."""
+        return np.array([float((self._pattern(i) ** 2).sum()) for i in range(N_BITS)], np.float32)
+
+    @cached_property
     def _gain(self) -> np.ndarray:
         """How much of a unit pattern the detector's high-pass keeps, per bit (N_BITS,)."""
-        bits, signs = self._plane_blocks
         gains = np.empty(N_BITS, dtype=np.float32)
         for i in range(N_BITS):
-            unit = _cells((bits == i) * signs)
-            kept = _highpass(unit[None])[0]
-            gains[i] = float((kept * unit).sum() / np.abs(unit).sum())
+            unit = self._pattern(i)
+            gains[i] = float((_highpass(unit[None])[0] * unit).sum() / self._norms[i])
         return gains
+
+    @cached_property
+    def _tile_patterns(self) -> np.ndarray:
+        """Each bit's pattern on one tile (N_BITS, TILE, TILE)."""
+        return np.stack([self._pattern(i)[:TILE, :TILE] for i in range(N_BITS)])
 
     @cached_property
     def _tile_patterns_fft(self) -> np.ndarray:
         """Conjugate FFT of each bit's pattern on one tile (N_BITS, TILE, TILE//2+1)."""
-        bits, signs = self._tile
-        pats = np.stack([_cells((bits == i) * signs) for i in range(N_BITS)])
-        return np.conj(np.fft.rfft2(pats))
+        return np.conj(np.fft.rfft2(self._tile_patterns))
 
     # ---- embed -----------------------------------------------------------------------------
 
@@ -132,34 +151,25 @@ class Watermarker:
         _check_frames(frames)
         signs_b = _payload_signs(payload)  # (N_BITS,) ±1
         bits, signs = self._plane_blocks
+        u = self._interp
         out = np.empty_like(frames)
         for start in range(0, len(frames), 16):  # bounded memory at 1792x1024
             chunk = frames[start : start + 16]
-            # 1. Measure each bit's projection in each frame (working plane, high-passed)
-            luma = _highpass(_plane_luma(chunk))
-            sums = luma.reshape(len(chunk), PLANE // BLOCK, BLOCK, PLANE // BLOCK, BLOCK)
-            per_block = sums.sum(axis=(2, 4)) * signs  # (t, 64, 64)
-            proj = np.zeros((len(chunk), N_BITS), dtype=np.float32)
-            for t in range(len(chunk)):
-                proj[t] = np.bincount(bits.ravel(), per_block[t].ravel(), minlength=N_BITS)
-            proj /= self._cells_per_bit
+            # 1. Measure each bit's projection (working plane, high-passed). The detector
+            #    averages frames, so what matters is the chunk's mean projection.
+            luma = _highpass(_plane_luma(chunk)).mean(axis=0)
+            per_block = (u.T @ luma @ u) * signs
+            proj = np.bincount(bits.ravel(), per_block.ravel(), minlength=N_BITS) / self._norms
             # 2. Add only what each bit needs to reach the margin (informed embedding)
-            # the detector averages frames, so cancel the chunk's mean host projection
-            proj = np.broadcast_to(proj.mean(axis=0, keepdims=True), proj.shape)
             need = (self.strength - self.cancel * signs_b * proj) / self._gain
             amp = signs_b * np.clip(need, self.floor * self.strength, self.cap * self.strength)
-            # keep every frame inside the distortion budget (PSNR >= min_psnr)
-            rms = np.sqrt((amp**2 * self._cells_per_bit).sum(axis=1) / PLANE**2)
-            amp *= np.minimum(1.0, self._max_rms / np.maximum(rms, 1e-6))[:, None]
-            # 3. Draw the residual on the plane, upsample it onto the frames
-            residual = _cells(amp[:, bits] * signs)  # (t, PLANE, PLANE)
+            # 3. Keep inside the distortion budget (PSNR >= min_psnr)
+            rms = float(np.sqrt((amp**2 * self._norms).sum() / PLANE**2)) / _LUMA_GAIN
+            amp = amp * min(1.0, self._max_rms / max(rms, 1e-6))
+            # 4. Draw the residual on the plane, upsample it onto the frames
+            residual = (u @ (amp[bits] * signs) @ u.T).astype(np.float32)
             out[start : start + 16] = _add_residual(chunk, residual)
         return out
-
-    @cached_property
-    def _cells_per_bit(self) -> np.ndarray:
-        bits, _ = self._plane_blocks
-        return (np.bincount(bits.ravel(), minlength=N_BITS) * BLOCK * BLOCK).astype(np.float32)
 
     # ---- detect ----------------------------------------------------------------------------
 
@@ -170,10 +180,11 @@ class Watermarker:
         an uncropped input is read first and the search only runs when that fails.
         """
         _check_frames(frames)
-        mean = _mean_luma(frames, 2 * PLANE)
-        best = self._read(mean, 1.0, 1.0)
+        lumas = _frame_lumas(frames, 2 * PLANE)
+        best = self._read(lumas, 1.0, 1.0)
         if best.found or not search:
             return best
+        mean = lumas.mean(axis=0)
         coarse = [self._score(mean, fx, fy) for fx in _COARSE for fy in _COARSE]
         coarse.sort(key=lambda c: -c[0])
         tried: list[Detection] = [best]
@@ -181,39 +192,74 @@ class Watermarker:
             for dx in _FINE:
                 for dy in _FINE:
                     fx2, fy2 = min(1.0, fx + dx), min(1.0, fy + dy)
-                    found = self._read(mean, fx2, fy2)
+                    found = self._read(lumas, fx2, fy2)
                     if found.found:
                         return found
                     tried.append(found)
         return max(tried, key=lambda d: d.score)
 
-    def _align(self, mean: np.ndarray, fx: float, fy: float) -> tuple[np.ndarray, np.ndarray]:
-        """Soft correlations of every bit at every cyclic shift: (N_BITS, TILE, TILE) and S."""
+    def _folds(self, lumas: np.ndarray, fx: float, fy: float) -> np.ndarray:
+        """High-passed planes folded onto one tile, per frame: (T, TILE, TILE)."""
         w, h = max(TILE, round(PLANE * fx)), max(TILE, round(PLANE * fy))
-        plane = cv2.resize(mean, (w, h), interpolation=cv2.INTER_AREA)
-        folded = _fold(_highpass(plane[None])[0])
+        planes = np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA) for x in lumas])
+        return np.stack([_fold(p) for p in _highpass(planes)])
+
+    def _correlate(self, folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every bit's correlation at every cyclic shift (N_BITS, TILE, TILE), and their energy."""
         corr = np.fft.irfft2(np.fft.rfft2(folded)[None] * self._tile_patterns_fft, s=(TILE, TILE))
         return corr, (corr**2).sum(axis=0)
 
     def _score(self, mean: np.ndarray, fx: float, fy: float) -> tuple[float, float, float]:
-        _, energy = self._align(mean, fx, fy)
+        _, energy = self._correlate(self._folds(mean[None], fx, fy)[0])
         return _robust_z(energy), fx, fy
 
-    def _read(self, mean: np.ndarray, fx: float, fy: float) -> Detection:
-        corr, energy = self._align(mean, fx, fy)
-        shift = np.unravel_index(int(np.argmax(energy)), energy.shape)
-        soft = corr[:, shift[0], shift[1]]
-        scale = float(np.median(np.abs(soft))) or 1.0
-        soft = soft / scale
-        payload = _decode(soft)
-        return Detection(
-            found=payload is not None,
-            payload=payload,
-            bit_margin=_agreement(soft, payload),
-            score=_robust_z(energy),
-            scale=(fx, fy),
-            bits=(soft > 0).astype(np.uint8),
-        )
+    def _read(self, lumas: np.ndarray, fx: float, fy: float, *, peaks: int = 4) -> Detection:
+        # 1. Candidate alignments: no shift when uncropped, then the strongest energy peaks
+        #    of the clip's mean (the pattern does not move)
+        folds = self._folds(lumas, fx, fy)
+        _, energy = self._correlate(folds.mean(axis=0))
+        order = np.argsort(energy, axis=None)[::-1][:peaks]
+        shifts = [(int(y), int(x)) for y, x in zip(*np.unravel_index(order, energy.shape))]
+        if (fx, fy) == (1.0, 1.0):
+            shifts.insert(0, (0, 0))
+        z = _robust_z(energy)
+        first: Detection | None = None
+        for dy, dx in dict.fromkeys(shifts):
+            # 2. Soft bits per frame at that alignment
+            rolled = np.roll(folds, (-dy, -dx), axis=(1, 2)).reshape(len(folds), -1)
+            per_frame = rolled @ self._tile_patterns.reshape(N_BITS, -1).T
+            # 3. Combine frames by reliability (re-encoders keep I-frames, smear P-frames)
+            soft = _combine(per_frame)
+            soft = soft / (float(np.median(np.abs(soft))) or 1.0)
+            payload = _decode(soft)
+            found = Detection(
+                found=payload is not None,
+                payload=payload,
+                bit_margin=_agreement(soft, payload),
+                score=z,
+                scale=(fx, fy),
+                bits=(soft > 0).astype(np.uint8),
+            )
+            if found.found:
+                return found
+            first = first or found
+        assert first is not None
+        return first
+
+
+def _combine(per_frame: np.ndarray, rounds: int = 3) -> np.ndarray:
+    """Maximal-ratio combining of (T, N_BITS) soft bits: each frame is weighted by its
+    agreement with the tentative decision over its spread (signal / noise**2)."""
+    weights = np.ones(len(per_frame))
+    for _ in range(rounds):
+        tentative = np.sign(weights @ per_frame)
+        aligned = per_frame * tentative
+        signal = aligned.mean(axis=1)
+        noise = aligned.std(axis=1) + 1e-9
+        weights = np.maximum(signal, 0.0) / noise**2
+        if not weights.any():
+            weights = np.ones(len(per_frame))
+    return np.asarray(weights @ per_frame)
 
 
 _COARSE = np.round(np.arange(0.76, 1.0001, 0.03), 3).tolist()
@@ -259,9 +305,21 @@ def _check_frames(frames: np.ndarray) -> None:
         raise ValueError(f"frames must be (T, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
 
 
-def _cells(blocks: np.ndarray) -> np.ndarray:
-    """Expand per-block values (..., n, n) to cells (..., n*BLOCK, n*BLOCK)."""
-    return np.repeat(np.repeat(blocks, BLOCK, axis=-2), BLOCK, axis=-1).astype(np.float32)
+def _interp_matrix(n: int) -> np.ndarray:
+    """(n * BLOCK, n) map from blocks to cells: hard blocks (``SMOOTH`` = False) or periodic
+    bilinear interpolation between block centres."""
+    cells = np.arange(n * BLOCK)
+    if not SMOOTH:
+        m = np.zeros((n * BLOCK, n), np.float32)
+        m[cells, cells // BLOCK] = 1.0
+        return m
+    pos = (cells + 0.5) / BLOCK - 0.5
+    lo = np.floor(pos).astype(int)
+    frac = (pos - lo).astype(np.float32)
+    m = np.zeros((n * BLOCK, n), np.float32)
+    m[cells, lo % n] += 1 - frac
+    m[cells, (lo + 1) % n] += frac
+    return m
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -276,11 +334,11 @@ def _plane_luma(frames: np.ndarray) -> np.ndarray:
     )
 
 
-def _mean_luma(frames: np.ndarray, side: int) -> np.ndarray:
-    acc = np.zeros((side, side), dtype=np.float32)
-    for f in frames:
-        acc += _luma(cv2.resize(f, (side, side), interpolation=cv2.INTER_AREA))
-    return acc / len(frames)
+def _frame_lumas(frames: np.ndarray, side: int) -> np.ndarray:
+    """(T, side, side) float32 luma per frame, resized to a square working size."""
+    return np.stack(
+        [_luma(cv2.resize(f, (side, side), interpolation=cv2.INTER_AREA)) for f in frames]
+    )
 
 
 def _highpass(planes: np.ndarray) -> np.ndarray:
@@ -308,12 +366,19 @@ def _robust_z(values: np.ndarray) -> float:
     return (float(values.max()) - med) / (1.4826 * mad)
 
 
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+_RGB_STEP = _LUMA / float((_LUMA**2).sum())
+"""The smallest RGB change (least squares) that moves luma by 1: most of it in green."""
+_LUMA_GAIN = float(np.sqrt(3 * (_LUMA**2).sum()))
+"""RMS RGB change per unit of luma change along ``_RGB_STEP``, relative to R=G=B (=1)."""
+
+
 def _add_residual(frames: np.ndarray, residual: np.ndarray) -> np.ndarray:
-    """Upsample each (PLANE, PLANE) residual to the frame size; add it to R, G and B."""
+    """Upsample the (PLANE, PLANE) luma residual to the frame size; add it along _RGB_STEP."""
     h, w = frames.shape[1:3]
+    up = cv2.resize(residual, (w, h), interpolation=cv2.INTER_LINEAR)
+    delta = np.rint(up[..., None] * _RGB_STEP).astype(np.int16)
     out = np.empty_like(frames)
-    for t, (frame, res) in enumerate(zip(frames, residual, strict=True)):
-        up = cv2.resize(res, (w, h), interpolation=cv2.INTER_LINEAR)
-        delta = np.rint(up).astype(np.int16)
-        out[t] = np.clip(frame.astype(np.int16) + delta[..., None], 0, 255).astype(np.uint8)
+    for t, frame in enumerate(frames):
+        out[t] = np.clip(frame.astype(np.int16) + delta, 0, 255).astype(np.uint8)
     return out
