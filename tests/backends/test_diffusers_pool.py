@@ -274,3 +274,41 @@ def test_warm_model_keeps_serving_while_another_loads(write_models) -> None:
 
     assert len(results) == 2
     assert wan.pool.loads == {"a": 1, "b": 1}  # two jobs on cold "b", one load
+
+
+@pytest.mark.parametrize(
+    ("name", "size"), [("wan", "16x16"), ("ltx", "32x32"), ("cogvideox", "16x16")]
+)
+def test_mutoscope_generate_makes_an_mp4_with_each_family(
+    tmp_path: Path, write_models, name: str, size: str
+) -> None:
+    """``mutoscope generate --model ID`` with the full stack (rights, provenance) on a tiny
+    checkpoint of each family."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from mutoscope.cli import app
+    from mutoscope.media.video import decode_mp4
+
+    write_models((f"tiny-{name}", name, {}))
+    out = tmp_path / "clip.mp4"
+    result = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "a red kite over a green hill",
+            "--model",
+            f"tiny-{name}",
+            "--size",
+            size,
+            "-o",
+            str(out),
+            "--json",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{") :])["status"] == "completed"
+    width, height = (int(v) for v in size.split("x"))
+    assert decode_mp4(out).shape == (9, height, width, 3)

@@ -256,6 +256,7 @@ def load_pipeline(spec: ModelSpec) -> Any:
     from diffusers import DiffusionPipeline
 
     checkpoint = resolve_checkpoint(spec)
+    _quiet_loading()
     dtype: Any = getattr(torch, spec.dtype)
     if spec.vae_dtype and spec.vae_dtype != spec.dtype:
         dtype = {"default": dtype, "vae": getattr(torch, spec.vae_dtype)}
@@ -263,6 +264,15 @@ def load_pipeline(spec: ModelSpec) -> Any:
     pipe.set_progress_bar_config(disable=True)
     apply_memory_options(pipe, spec)
     return pipe
+
+
+def _quiet_loading() -> None:
+    """Loading bars are noise in server logs and in ``mutoscope generate --json`` output."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
 
 
 def apply_memory_options(pipe: Any, spec: ModelSpec) -> None:
