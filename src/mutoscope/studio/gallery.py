@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord, now
 from mutoscope.studio.records import LikeRecord
@@ -130,7 +130,7 @@ class Gallery:
 
     # -- helpers --------------------------------------------------------------------------
     @staticmethod
-    def _remix_counts_subquery():  # type: ignore[no-untyped-def]
+    def _remix_counts_subquery() -> Subquery:
         child = select(
             VideoRecord.remixed_from_video_id.label("parent_id"), func.count().label("n")
         ).where(
@@ -139,14 +139,16 @@ class Gallery:
         return child.group_by(VideoRecord.remixed_from_video_id).subquery()
 
     @staticmethod
-    def _names(s, user_ids: set[str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    def _names(s: Session, user_ids: set[str]) -> dict[str, str]:
         if not user_ids:
             return {}
         rows = s.execute(select(UserRecord.id, UserRecord.name).where(UserRecord.id.in_(user_ids)))
         return {i: n for i, n in rows}
 
     @staticmethod
-    def _cards(s, viewer, rows) -> list[Card]:  # type: ignore[no-untyped-def]
+    def _cards(
+        s: Session, viewer: UserRecord | None, rows: list[tuple[VideoRecord, str, int | None]]
+    ) -> list[Card]:
         """Cards with like counts, the viewer's likes and (when not given) remix counts."""
         ids = [v.id for v, _, _ in rows]
         if not ids:
@@ -170,16 +172,15 @@ class Gallery:
         missing = [v.id for v, _, n in rows if n is None]
         remixes: dict[str, int] = {}
         if missing:
-            remixes = dict(
-                s.execute(
-                    select(VideoRecord.remixed_from_video_id, func.count())
-                    .where(
-                        VideoRecord.remixed_from_video_id.in_(missing),
-                        VideoRecord.published_at.is_not(None),
-                    )
-                    .group_by(VideoRecord.remixed_from_video_id)
-                ).all()
+            counted = s.execute(
+                select(VideoRecord.remixed_from_video_id, func.count())
+                .where(
+                    VideoRecord.remixed_from_video_id.in_(missing),
+                    VideoRecord.published_at.is_not(None),
+                )
+                .group_by(VideoRecord.remixed_from_video_id)
             )
+            remixes = {str(parent): int(n) for parent, n in counted}
         return [
             Card(
                 video=v,

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Request, Response
@@ -26,6 +26,9 @@ from mutoscope.studio.sessions import COOKIE, MAX_AGE, SessionStore, new_token
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES, STATIC = WEB / "templates", WEB / "static"
+
+
+R = TypeVar("R", bound=Response)
 
 
 class SignInRequired(Exception):
@@ -77,7 +80,7 @@ def get_studio(request: Request) -> Studio:
             studio = getattr(request.app.state, "studio", None)
             if studio is None:
                 studio = request.app.state.studio = Studio(request.app.state.services)
-    return studio  # type: ignore[no-any-return]
+    return studio
 
 
 @dataclass
@@ -141,9 +144,9 @@ class Visit:
         return self.finish(HTMLResponse(html, status_code=status))
 
     def redirect(self, url: str) -> RedirectResponse:
-        return self.finish(RedirectResponse(url, status_code=303))  # type: ignore[return-value]
+        return self.finish(RedirectResponse(url, status_code=303))
 
-    def finish(self, response: Response) -> Response:
+    def finish(self, response: R) -> R:
         cookie = self.new_cookie or (self.token if self.fresh else None)
         if cookie:
             response.set_cookie(
