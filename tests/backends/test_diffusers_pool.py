@@ -82,6 +82,7 @@ def test_checkpoint_loads_offline_from_the_hugging_face_cache(
             "needs a GPU",
         ),
         ('id = "x"\nfamily = "wan"\npath = "."\n[models.memory]\ncache = "mag"', "mag_ratios"),
+        ('id = "x"\nfamily = "wan"\npath = "."\n[models.memory]\nattention = "fast"', "'flash'"),
     ],
 )
 def test_models_file_errors_name_the_entry_and_fix(tmp_path: Path, entry: str, needle: str) -> None:
@@ -312,3 +313,16 @@ def test_mutoscope_generate_makes_an_mp4_with_each_family(
     assert json.loads(result.stdout[result.stdout.index("{") :])["status"] == "completed"
     width, height = (int(v) for v in size.split("x"))
     assert decode_mp4(out).shape == (9, height, width, 3)
+
+
+def test_a_model_that_fails_to_load_fails_the_job_naming_the_model(
+    load_backend, tiny_checkpoints, tmp_path: Path
+) -> None:
+    from mutoscope.errors import GenerationFailed
+
+    broken = shutil.copytree(tiny_checkpoints["wan"], tmp_path / "broken")
+    backend = load_backend("wan", path=str(broken))
+    (broken / "transformer" / "config.json").write_text("{ not json")
+    with pytest.raises(GenerationFailed, match="model 'tiny-wan' could not be loaded"):
+        backend.generate(request(size="16x16"), Progress())
+    assert backend.pool.loaded() == []

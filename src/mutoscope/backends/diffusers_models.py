@@ -200,9 +200,20 @@ def _model_spec(entry: dict[str, Any], base: Path, n: int) -> ModelSpec:
         raise ModelsFileError(f"{where}: memory.cache must be one of {list(Cache.__args__)}")  # type: ignore[attr-defined]
     if memory.get("offload") == "model" and values.get("device", "cuda").startswith("cpu"):
         raise ModelsFileError(f"{where}: memory.offload = 'model' needs a GPU device, not cpu")
+    if memory.get("attention") and memory["attention"] not in _attention_backends():
+        raise ModelsFileError(
+            f"{where}: memory.attention must be a diffusers attention backend, one of "
+            f"{_attention_backends()}"
+        )
     if memory.get("cache") == "mag" and not memory["mag_ratios"]:
         raise ModelsFileError(f"{where}: memory.cache = 'mag' needs memory.mag_ratios")
     return ModelSpec(**values, memory=MemoryOptions(**memory))
+
+
+def _attention_backends() -> list[str]:
+    from diffusers.models.attention_dispatch import AttentionBackendName
+
+    return [backend.value for backend in AttentionBackendName]
 
 
 def _fields(cls: type, values: dict[str, Any], where: str) -> dict[str, Any]:
@@ -446,7 +457,14 @@ class PipelinePool:
                 if (model := self._checkout(spec.id)) is not None:
                     return model  # another job loaded it while we waited
                 self._make_room(estimate, keep=spec.id)
-            pipeline = self.loader(spec)
+            try:
+                pipeline = self.loader(spec)
+            except (GenerationFailed, ModelsFileError):
+                raise
+            except Exception as exc:  # OOM, corrupt files, missing kernels: say which model
+                raise GenerationFailed(
+                    f"model '{spec.id}' could not be loaded from {spec.source}: {exc}"
+                ) from exc
             with self._lock:
                 model = self._loaded[spec.id] = LoadedModel(spec, pipeline)
                 model.users = 1
@@ -523,11 +541,19 @@ def denoise(pipe: Any, kwargs: dict[str, Any], on_progress: ProgressCallback) ->
         on_progress(0.95 * min(1.0, (i + 1) / total))
         return tensors
 
+    import torch
+
     try:
         out = pipe(**kwargs, output_type="np", callback_on_step_end=on_step_end)
-    except BaseException:
+    except BaseException as exc:
         # The pipeline's own cleanup did not run: reset cache hooks and offload state.
         pipe.maybe_free_model_hooks()
+        if isinstance(exc, torch.OutOfMemoryError):
+            _empty_device_cache()
+            raise GenerationFailed(
+                "out of GPU memory; in models.toml try memory.offload = 'model' or "
+                "'group-leaf', vae_tiling = true, or a smaller size / fewer seconds"
+            ) from exc
         raise
     frames = np.asarray(out.frames[0], dtype=np.float32)
     on_progress(1.0)
