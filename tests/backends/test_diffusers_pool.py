@@ -326,3 +326,31 @@ def test_a_model_that_fails_to_load_fails_the_job_naming_the_model(
     with pytest.raises(GenerationFailed, match="model 'tiny-wan' could not be loaded"):
         backend.generate(request(size="16x16"), Progress())
     assert backend.pool.loaded() == []
+
+
+def test_entries_that_cannot_work_are_skipped_with_the_reason(
+    home: Path, write_models, tiny_checkpoints, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_models(
+        ("good", "wan", {}),
+        ("odd-size", "ltx", {"sizes": ["48x48"]}),
+        ("wrong-family", "cogvideox", {"path": str(tiny_checkpoints["ltx"])}),
+    )
+    with caplog.at_level(logging.ERROR):
+        registry = load_backends(Settings(home=home), hooks=[register_backends])
+
+    assert [b.name for b in registry] == ["good"]
+    assert "size 48x48 is not made of multiples of 32" in caplog.text
+    assert "LTXPipeline is not a CogVideoX" in caplog.text
+
+
+def test_a_malformed_models_file_registers_nothing_and_says_why(
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    home.mkdir(parents=True)
+    (home / "models.toml").write_text("[[models]]\nid = 'x'\nfamily = 'wan'\npath = \n")
+    registered: list = []
+    with caplog.at_level(logging.ERROR):
+        register_backends(registered.append, Settings(home=home))
+    assert registered == []
+    assert "models.toml" in caplog.text

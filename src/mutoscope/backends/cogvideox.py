@@ -15,6 +15,7 @@ from pathlib import Path
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
     DiffusersBackend,
+    ModelsFileError,
     ModelSpec,
     PipelinePool,
     denoise,
@@ -38,10 +39,12 @@ class CogVideoXBackend(DiffusersBackend):
     frame_step = 4
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
-        super().__init__(spec, pool, checkpoint)
         kind = read_component_config(checkpoint)["_class_name"]
         if kind not in ("CogVideoXPipeline", "CogVideoXImageToVideoPipeline"):
-            raise InvalidRequest(f"model '{spec.id}': {kind} is not a CogVideoX T2V/I2V checkpoint")
+            raise ModelsFileError(
+                f"model '{spec.id}': {kind} is not a CogVideoX T2V/I2V checkpoint"
+            )
+        super().__init__(spec, pool, checkpoint)
         self.image_only = kind == "CogVideoXImageToVideoPipeline"
         self.accepts_image = self.image_only
         self.accepts_video = not self.image_only

@@ -624,6 +624,8 @@ class DiffusersBackend(VideoBackend):
     default_max_sequence_length: ClassVar[int]
     frame_step: ClassVar[int]
     """Valid frame counts are ``frame_step * k + 1`` (the VAE's temporal compression)."""
+    size_multiple: int = 16
+    """Sides must be multiples of this (VAE spatial compression x transformer patch)."""
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
         self.spec = spec
@@ -635,6 +637,12 @@ class DiffusersBackend(VideoBackend):
         self.fps = spec.fps or self.default_fps
         self.max_frames = spec.max_frames or self.default_max_frames
         self.native_sizes = spec.sizes or self.default_sizes
+        for size in self.native_sizes:
+            if any(int(side) % self.size_multiple for side in size.split("x")):
+                raise ModelsFileError(
+                    f"model '{spec.id}': size {size} is not made of multiples of "
+                    f"{self.size_multiple}, which {self.family} needs"
+                )
         self._size_map = map_sizes(self.native_sizes)
         self.sizes = tuple(self._size_map)
         self.seconds = tuple(s for s in OPENAI_SECONDS if self.frames_for(s) <= self.max_frames)
@@ -732,7 +740,10 @@ def build_backends(
         except CheckpointMissing as exc:
             log.warning("%s", exc.message)
             continue
-        backends.append(backend_class(spec.family)(spec, pool, checkpoint))
+        try:
+            backends.append(backend_class(spec.family)(spec, pool, checkpoint))
+        except ModelsFileError as exc:
+            log.error("models.toml: %s", exc)
     return backends
 
 
@@ -741,5 +752,11 @@ def register_backends(register: Register, settings: Settings) -> None:
     path = settings.models_path
     if not path.is_file():
         return
-    for backend in build_backends(read_models_file(path)):
+    try:
+        models_file = read_models_file(path)
+    except ModelsFileError as exc:
+        # A typo must not take the other backends down; `mutoscope models list` shows it too.
+        log.error("ignoring %s: %s", path, exc)
+        return
+    for backend in build_backends(models_file):
         register(backend)

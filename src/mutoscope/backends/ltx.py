@@ -17,6 +17,7 @@ from pathlib import Path
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
     DiffusersBackend,
+    ModelsFileError,
     ModelSpec,
     PipelinePool,
     denoise,
@@ -25,7 +26,6 @@ from mutoscope.backends.diffusers_models import (
     option_number,
     read_component_config,
 )
-from mutoscope.errors import InvalidRequest
 
 CHECKPOINT_CLASSES = ("LTXPipeline", "LTXImageToVideoPipeline", "LTXConditionPipeline")
 
@@ -39,14 +39,15 @@ class LTXBackend(DiffusersBackend):
     default_guidance = 3.0
     default_max_sequence_length = 128
     frame_step = 8
+    size_multiple = 32
     accepts_image = True
     accepts_video = True
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
-        super().__init__(spec, pool, checkpoint)
         kind = read_component_config(checkpoint)["_class_name"]
         if kind not in CHECKPOINT_CLASSES:
-            raise InvalidRequest(f"model '{spec.id}': {kind} is not an LTX-Video checkpoint")
+            raise ModelsFileError(f"model '{spec.id}': {kind} is not an LTX-Video checkpoint")
+        super().__init__(spec, pool, checkpoint)
         # 0.9.1+ VAEs denoise while decoding; Lightricks recommends these values for them.
         self.decode_noise = bool(
             read_component_config(checkpoint, "vae").get("timestep_conditioning")

@@ -20,6 +20,7 @@ from pathlib import Path
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
     DiffusersBackend,
+    ModelsFileError,
     ModelSpec,
     PipelinePool,
     denoise,
@@ -43,15 +44,17 @@ class WanBackend(DiffusersBackend):
     frame_step = 4
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
-        super().__init__(spec, pool, checkpoint)
         index = read_component_config(checkpoint)
         if index["_class_name"] not in ("WanPipeline", "WanImageToVideoPipeline"):
-            raise InvalidRequest(
+            raise ModelsFileError(
                 f"model '{spec.id}': {index['_class_name']} is not a Wan T2V/I2V checkpoint"
             )
         self.image_only = index["_class_name"] == "WanImageToVideoPipeline"
         two_experts = bool(index.get("transformer_2", [None])[0])
         expand_timesteps = bool(index.get("expand_timesteps", False))
+        if expand_timesteps:
+            self.size_multiple = 32  # the Wan 2.2 VAE compresses space 16x
+        super().__init__(spec, pool, checkpoint)
         self.accepts_image = self.image_only or expand_timesteps
         # V2V re-noises the parent's latents with one denoiser; the Wan 2.1 T2V layout only.
         self.accepts_video = not (self.image_only or two_experts or expand_timesteps)
