@@ -83,7 +83,13 @@ def new_page(chromium, server: Server, *, mobile: bool = False) -> Page:  # type
     context.add_init_script(RECORD_PROGRESS)
     page = context.new_page()
     page.on("pageerror", lambda exc: pytest.fail(f"JavaScript error: {exc}"))
+    page.on("console", _fail_on_csp_violation)
     return page
+
+
+def _fail_on_csp_violation(message) -> None:  # type: ignore[no-untyped-def]
+    if "Content Security Policy" in message.text:
+        pytest.fail(f"blocked by the page's CSP: {message.text}")
 
 
 def shot(page: Page, name: str) -> None:
@@ -123,7 +129,7 @@ def create_video(page: Page, prompt: str, size: str = "720x1280") -> str:
 
 def wait_playable(page: Page) -> dict:
     page.wait_for_function(
-        "document.getElementById('player') && document.getElementById('player').readyState >= 2",
+        "() => document.getElementById('player')?.readyState >= 2",
         timeout=60_000,
     )
     return page.evaluate(

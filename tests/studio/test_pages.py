@@ -232,3 +232,43 @@ def test_check_endpoint_screens_the_prompt_before_submitting(app: FastAPI) -> No
     assert ok == {"allowed": True, "attributions": []}
     empty = alice.client.post("/studio/check", json={"prompt": " "}, headers=headers).json()
     assert empty["allowed"] is None and "must not be empty" in empty["message"]
+
+
+def test_pages_forbid_inline_scripts_and_framing(app: FastAPI) -> None:
+    policy = Browser(app).get("/signin").headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_cancel_removes_a_queued_or_running_video(app: FastAPI) -> None:
+    alice = Browser(app, "alice")
+    video_id = alice.create("short-lived")
+    r = alice.post(f"/v/{video_id}/delete")
+    assert r.status_code == 303 and r.headers["location"] == "/videos"
+    assert alice.get(f"/v/{video_id}").status_code == 404
+    assert video_id not in alice.get("/videos").text
+
+
+def test_create_accepts_a_reference_image(app: FastAPI) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(buf, format="PNG")
+    alice = Browser(app, "alice")
+    form = {"csrf": alice.csrf, "prompt": "from a red card", "model": "mutoscope-test"}
+    r = alice.client.post(
+        "/create",
+        data={**form, "size": "256x256"},
+        files={"image": ("red.png", buf.getvalue(), "image/png")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    record = wait_completed(app, r.headers["location"].rsplit("/", 1)[1])
+    assert record.input_reference == "reference.png"
+    bad = alice.client.post(
+        "/create",
+        data={**form, "size": "256x256"},
+        files={"image": ("notes.png", b"not an image", "image/png")},
+    )
+    assert bad.status_code == 415 and "could not be read" in bad.text
