@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 import numpy as np
 
@@ -194,10 +194,9 @@ def _model_spec(entry: dict[str, Any], base: Path, n: int) -> ModelSpec:
         values[key] = tuple(values.get(key, ()))
     memory = _fields(MemoryOptions, values.pop("memory", {}), f"{where} memory")
     memory["mag_ratios"] = tuple(memory.get("mag_ratios", ()))
-    if memory.get("offload", "none") not in Offload.__args__:  # type: ignore[attr-defined]
-        raise ModelsFileError(f"{where}: memory.offload must be one of {list(Offload.__args__)}")  # type: ignore[attr-defined]
-    if memory.get("cache", "none") not in Cache.__args__:  # type: ignore[attr-defined]
-        raise ModelsFileError(f"{where}: memory.cache must be one of {list(Cache.__args__)}")  # type: ignore[attr-defined]
+    for key, choices in (("offload", get_args(Offload)), ("cache", get_args(Cache))):
+        if memory.get(key, "none") not in choices:
+            raise ModelsFileError(f"{where}: memory.{key} must be one of {list(choices)}")
     if memory.get("offload") == "model" and values.get("device", "cuda").startswith("cpu"):
         raise ModelsFileError(f"{where}: memory.offload = 'model' needs a GPU device, not cpu")
     if memory.get("attention") and memory["attention"] not in _attention_backends():
