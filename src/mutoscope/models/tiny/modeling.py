@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 from diffusers import UNet2DConditionModel
 from torch import nn
 
@@ -29,7 +30,12 @@ class _ResBlock(nn.Module):
     def __init__(self, ch: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.GroupNorm(8, ch), nn.SiLU(), nn.Conv2d(ch, ch, 3, padding=1), nn.GroupNorm(8, ch), nn.SiLU(), nn.Conv2d(ch, ch, 3, padding=1)
+            nn.GroupNorm(8, ch),
+            nn.SiLU(),
+            nn.Conv2d(ch, ch, 3, padding=1),
+            nn.GroupNorm(8, ch),
+            nn.SiLU(),
+            nn.Conv2d(ch, ch, 3, padding=1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -82,9 +88,11 @@ class DenoiserConfig:
     text_dim: int = TEXT_DIM
     cond_dim: int = 256
     text_layers: int = 2
-    block_out_channels: tuple[int, ...] = (96, 192)
+    block_out_channels: tuple[int, ...] = (64, 128)
     layers_per_block: int = 1
     head_dim: int = 32
+    patch: int = 2
+    """Space-to-depth factor: the UNet runs on (latent_res / patch)^2 cells, 4x cheaper at 2."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -98,13 +106,16 @@ class TinyDenoiser(nn.Module):
         cfg = config or DenoiserConfig()
         self.config = cfg
         self.text_in = nn.Linear(cfg.text_dim, cfg.cond_dim)
-        layer = nn.TransformerEncoderLayer(cfg.cond_dim, 4, cfg.cond_dim * 2, dropout=0.0, batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            cfg.cond_dim, 4, cfg.cond_dim * 2, dropout=0.0, batch_first=True, norm_first=True
+        )
         self.text_tf = nn.TransformerEncoder(layer, cfg.text_layers, enable_nested_tensor=False)
         self.text_out = nn.LayerNorm(cfg.cond_dim)
-        channels = cfg.frames * cfg.latent_channels
+        channels = cfg.frames * cfg.latent_channels * cfg.patch**2
         blocks = tuple(cfg.block_out_channels)
+        grid = cfg.latent_res // cfg.patch
         self.unet = UNet2DConditionModel(
-            sample_size=cfg.latent_res,
+            sample_size=grid,
             in_channels=channels + 2,
             out_channels=channels,
             down_block_types=("CrossAttnDownBlock2D",) * len(blocks),
@@ -118,10 +129,14 @@ class TinyDenoiser(nn.Module):
             class_embed_type="projection",
             projection_class_embeddings_input_dim=cfg.cond_dim,
         )
-        ys, xs = torch.meshgrid(torch.linspace(-1, 1, cfg.latent_res), torch.linspace(-1, 1, cfg.latent_res), indexing="ij")
+        ys, xs = torch.meshgrid(
+            torch.linspace(-1, 1, grid), torch.linspace(-1, 1, grid), indexing="ij"
+        )
         self.register_buffer("coords", torch.stack([xs, ys])[None], persistent=False)
 
-    def encode_text(self, hidden: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_text(
+        self, hidden: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Trainable adapter over frozen MiniLM tokens -> (tokens, pooled)."""
         h = self.text_tf(self.text_in(hidden), src_key_padding_mask=~mask)
         h = self.text_out(h)
@@ -129,8 +144,16 @@ class TinyDenoiser(nn.Module):
         pooled = (h * m).sum(1) / m.sum(1).clamp(min=1)
         return h, pooled
 
-    def forward(self, x: torch.Tensor, sigma: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        sigma: torch.Tensor,
+        tokens: torch.Tensor,
+        mask: torch.Tensor,
+        pooled: torch.Tensor,
+    ) -> torch.Tensor:
         coords = self.coords.expand(x.shape[0], -1, -1, -1).to(x.dtype)
+        x = F.pixel_unshuffle(x, self.config.patch)
         out = self.unet(
             torch.cat([x, coords], dim=1),
             sigma * 1000,
@@ -138,4 +161,4 @@ class TinyDenoiser(nn.Module):
             encoder_attention_mask=mask,
             class_labels=pooled,
         ).sample
-        return out
+        return F.pixel_shuffle(out, self.config.patch)

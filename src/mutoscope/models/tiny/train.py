@@ -39,14 +39,14 @@ CAPTION_DROP = 0.1
 @dataclass
 class TrainConfig:
     out: Path = Path("runs/tiny")
-    ae_steps: int = 800
+    ae_steps: int = 500
     ae_batch: int = 48
     steps: int = 1_000_000
     minutes: float = 120.0
     batch: int = 32
     lr: float = 4e-4
-    pool: int = 3000
-    refresh: int = 8
+    pool: int = 1500
+    refresh: int = 4
     ema: float = 0.998
     checkpoint_minutes: float = 3.0
     device: str = "cpu"
@@ -88,7 +88,9 @@ def _frame_batch(rng: random.Random, n: int) -> tuple[torch.Tensor, torch.Tensor
     return x, 1.0 + 8.0 * F.max_pool2d(w, 3, 1, 1)
 
 
-def train_autoencoder_step(ae: FrameAutoencoder, opt: torch.optim.Optimizer, rng: random.Random, batch: int, device: str) -> float:
+def train_autoencoder_step(
+    ae: FrameAutoencoder, opt: torch.optim.Optimizer, rng: random.Random, batch: int, device: str
+) -> float:
     x, w = _frame_batch(rng, batch)
     x, w = x.to(device), w.to(device)
     z = ae.encode(x)
@@ -97,7 +99,7 @@ def train_autoencoder_step(ae: FrameAutoencoder, opt: torch.optim.Optimizer, rng
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
-    return float(loss)
+    return float(loss.detach())
 
 
 @torch.no_grad()
@@ -118,7 +120,9 @@ class ClipPool:
     Rendering, MiniLM and the frozen encoder cost far less per step this way than the denoiser.
     """
 
-    def __init__(self, ae: FrameAutoencoder, text: MiniLMTextEncoder, size: int, seed: int, device: str):
+    def __init__(
+        self, ae: FrameAutoencoder, text: MiniLMTextEncoder, size: int, seed: int, device: str
+    ):
         self.ae, self.text, self.device = ae, text, device
         self.rng = random.Random(seed)
         self.latents = torch.empty(0)
@@ -157,7 +161,13 @@ class ClipPool:
         return self.latents[idx].float(), self.hidden[idx].float(), self.mask[idx]
 
 
-def denoiser_loss(model: TinyDenoiser, x0: torch.Tensor, hidden: torch.Tensor, mask: torch.Tensor, empty: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+def denoiser_loss(
+    model: TinyDenoiser,
+    x0: torch.Tensor,
+    hidden: torch.Tensor,
+    mask: torch.Tensor,
+    empty: tuple[torch.Tensor, torch.Tensor],
+) -> torch.Tensor:
     """x0-prediction loss on a rectified-flow path ``x_t = (1 - s) x0 + s * noise``."""
     b = x0.shape[0]
     drop = torch.rand(b) < CAPTION_DROP
@@ -201,19 +211,38 @@ def train(cfg: TrainConfig) -> Path:
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
         ae.load_state_dict(ck["ae"])
         ae_opt.load_state_dict(ck["ae_opt"])
-        model.load_state_dict(ck["model"])
-        ema.load_state_dict(ck["ema"])
-        opt.load_state_dict(ck["opt"])
         state = ck["state"]
-        log.info("resumed from %s at ae_step=%d step=%d", ckpt_path, state["ae_step"], state["step"])
+        if ck["config"] == cfg.denoiser.to_dict():
+            model.load_state_dict(ck["model"])
+            ema.load_state_dict(ck["ema"])
+            opt.load_state_dict(ck["opt"])
+        elif state["step"] == 0:
+            log.info("denoiser config changed before its training began; starting it fresh")
+        else:
+            raise SystemExit(
+                f"{ckpt_path} holds a denoiser with config {ck['config']}; use another --out"
+            )
+        log.info(
+            "resumed from %s at ae_step=%d step=%d", ckpt_path, state["ae_step"], state["step"]
+        )
 
     def checkpoint() -> None:
         _save(
             ckpt_path,
-            {"ae": ae.state_dict(), "ae_opt": ae_opt.state_dict(), "model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "state": state, "config": cfg.denoiser.to_dict()},
+            {
+                "ae": ae.state_dict(),
+                "ae_opt": ae_opt.state_dict(),
+                "model": model.state_dict(),
+                "ema": ema.state_dict(),
+                "opt": opt.state_dict(),
+                "state": state,
+                "config": cfg.denoiser.to_dict(),
+            },
         )
         log.info("checkpoint written: %s", ckpt_path)
 
+    state["hardware"] = _hardware(device, cfg.threads)
+    state["batch"] = cfg.batch
     t_start = time.monotonic()
     budget = cfg.minutes * 60
     last_ckpt = time.monotonic()
@@ -231,7 +260,12 @@ def train(cfg: TrainConfig) -> Path:
         state["ae_step"] += 1
         state["ae_seconds"] += time.monotonic() - t0
         if state["ae_step"] % 50 == 0:
-            log.info("ae step %d loss %.4f (%.2fs/step)", state["ae_step"], np.mean(losses[-50:]), state["ae_seconds"] / state["ae_step"])
+            log.info(
+                "ae step %d loss %.4f (%.2fs/step)",
+                state["ae_step"],
+                np.mean(losses[-50:]),
+                state["ae_seconds"] / state["ae_step"],
+            )
         if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
             checkpoint()
             last_ckpt = time.monotonic()
@@ -267,13 +301,19 @@ def train(cfg: TrainConfig) -> Path:
         with torch.no_grad():
             for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
                 pe.lerp_(pm, 1 - decay)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         state["step"] += 1
         state["seconds"] += time.monotonic() - t0
         if state["step"] % 25 == 0:
             mean = float(np.mean(losses[-25:]))
             state["history"].append((state["step"], round(state["seconds"]), mean))
-            log.info("step %d loss %.4f (%.2fs/step, %.0f min)", state["step"], mean, state["seconds"] / state["step"], state["seconds"] / 60)
+            log.info(
+                "step %d loss %.4f (%.2fs/step, %.0f min)",
+                state["step"],
+                mean,
+                state["seconds"] / state["step"],
+                state["seconds"] / 60,
+            )
         if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
             checkpoint()
             last_ckpt = time.monotonic()
@@ -281,35 +321,125 @@ def train(cfg: TrainConfig) -> Path:
     return ckpt_path
 
 
+def finetune_decoder(out: Path, minutes: float, device: str = "cpu", threads: int = 1) -> Path:
+    """Stage 1b (optional, can run beside stage 2): sharpen the decoder with the encoder frozen.
+
+    Latents do not change, so the denoiser trained meanwhile stays valid. The result goes to
+    ``<out>/decoder.pt`` (resumable) and replaces the checkpoint's decoder at export.
+    """
+    torch.set_num_threads(threads)
+    ck = torch.load(out / "checkpoint.pt", map_location=device, weights_only=False)
+    ae = FrameAutoencoder().to(device)
+    ae.load_state_dict(ck["ae"])
+    path = out / "decoder.pt"
+    done, seconds = 0, 0.0
+    opt = torch.optim.Adam(ae.decoder.parameters(), lr=1e-3)
+    if path.exists():
+        dk = torch.load(path, map_location=device, weights_only=False)
+        ae.decoder.load_state_dict(dk["decoder"])
+        opt.load_state_dict(dk["opt"])
+        done, seconds = dk["steps"], dk["seconds"]
+    ae.encoder.requires_grad_(False)
+    rng = random.Random(1000 + done)
+    t_start = last = time.monotonic()
+    losses: list[float] = []
+    while time.monotonic() - t_start < minutes * 60:
+        t0 = time.monotonic()
+        x, w = _frame_batch(rng, 32)
+        x, w = x.to(device), w.to(device)
+        with torch.no_grad():
+            z = ae.encode(x)
+        y = ae.decode(z + 0.05 * torch.randn_like(z))
+        loss = ((y - x).abs() * w).mean() + ((y - x).square() * w).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        done += 1
+        seconds += time.monotonic() - t0
+        if done % 50 == 0:
+            log.info("decoder step %d loss %.4f", done, np.mean(losses[-50:]))
+        if time.monotonic() - last > 180:
+            _save(
+                path,
+                {
+                    "decoder": ae.decoder.state_dict(),
+                    "opt": opt.state_dict(),
+                    "steps": done,
+                    "seconds": seconds,
+                },
+            )
+            last = time.monotonic()
+    _save(
+        path,
+        {
+            "decoder": ae.decoder.state_dict(),
+            "opt": opt.state_dict(),
+            "steps": done,
+            "seconds": seconds,
+        },
+    )
+    return path
+
+
+def _hardware(device: str, threads: int) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} ({platform.node()})"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu} CPU, {threads} torch thread(s), shared 2-core host {platform.node()}"
+
+
 def export(checkpoint: Path, dest: Path, note: str = "") -> Path:
     """Write EMA denoiser + autoencoder as fp16 safetensors with training metadata."""
-    from safetensors.torch import save_file
-
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     state = ck["state"]
-    tensors = {f"ae.{k}": v.half() if v.is_floating_point() else v for k, v in ck["ae"].items()}
-    tensors["ae.latent_scale"] = torch.tensor(float(state["latent_scale"]))
-    tensors.update({f"denoiser.{k}": v.half() for k, v in ck["ema"].items()})
+    ae_state = dict(ck["ae"])
+    decoder = checkpoint.parent / "decoder.pt"
+    decoder_steps, decoder_seconds = 0, 0.0
+    if decoder.exists():
+        dk = torch.load(decoder, map_location="cpu", weights_only=False)
+        ae_state.update({f"decoder.{k}": v for k, v in dk["decoder"].items()})
+        decoder_steps, decoder_seconds = dk["steps"], dk["seconds"]
+    ae_state["latent_scale"] = torch.tensor(float(state["latent_scale"]))
+    hardware = state.get("hardware") or _hardware("cpu", 1)
+    training = {
+        "autoencoder_steps": state["ae_step"],
+        "autoencoder_seconds": round(state["ae_seconds"]),
+        "decoder_finetune_steps": decoder_steps,
+        "decoder_finetune_seconds": round(decoder_seconds),
+        "denoiser_steps": state["step"],
+        "denoiser_seconds": round(state["seconds"]),
+        "batch": state.get("batch", 32),
+        "objective": f"x0-prediction on a rectified-flow path, sigma shift {SHIFT}, "
+        f"caption dropout {CAPTION_DROP}",
+        "data": "procedural shapes world (mutoscope.models.tiny.world), held-out triples excluded",
+        "hardware": hardware,
+        "torch": torch.__version__,
+        "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "note": note,
+        "loss_history": state["history"][-20:],
+    }
+    return save_weights(dest, ae_state, ck["ema"], ck["config"], training)
+
+
+def save_weights(
+    dest: Path,
+    ae_state: dict[str, torch.Tensor],
+    denoiser_state: dict[str, torch.Tensor],
+    config: dict[str, object],
+    training: dict[str, object],
+) -> Path:
+    """The shipped format: fp16 tensors under ``ae.`` and ``denoiser.``, JSON metadata."""
+    from safetensors.torch import save_file
+
+    tensors = {
+        f"ae.{k}": v.half() if k != "latent_scale" else v.float() for k, v in ae_state.items()
+    }
+    tensors.update({f"denoiser.{k}": v.half() for k, v in denoiser_state.items()})
     meta = {
         "format": "mutoscope-tiny/1",
-        "denoiser_config": json.dumps(ck["config"]),
-        "training": json.dumps(
-            {
-                "autoencoder_steps": state["ae_step"],
-                "autoencoder_seconds": round(state["ae_seconds"]),
-                "denoiser_steps": state["step"],
-                "denoiser_seconds": round(state["seconds"]),
-                "batch": 32,
-                "objective": f"x0-prediction, rectified-flow path, sigma shift {SHIFT}, caption dropout {CAPTION_DROP}",
-                "data": "procedural shapes world (mutoscope.models.tiny.world), held-out triples excluded",
-                "hardware": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads".strip(),
-                "host": platform.node(),
-                "torch": torch.__version__,
-                "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "note": note,
-                "loss_history": state["history"][-20:],
-            }
-        ),
+        "denoiser_config": json.dumps(config),
+        "training": json.dumps(training),
     }
     dest.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(dest), metadata=meta)
@@ -317,23 +447,44 @@ def export(checkpoint: Path, dest: Path, note: str = "") -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--out", type=Path, default=TrainConfig.out)
-    p.add_argument("--minutes", type=float, default=TrainConfig.minutes, help="wall-clock budget for this run")
+    p.add_argument(
+        "--minutes", type=float, default=TrainConfig.minutes, help="wall-clock budget for this run"
+    )
     p.add_argument("--ae-steps", type=int, default=TrainConfig.ae_steps)
     p.add_argument("--steps", type=int, default=TrainConfig.steps, help="total denoiser steps")
     p.add_argument("--batch", type=int, default=TrainConfig.batch)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--pool", type=int, default=TrainConfig.pool, help="clips kept encoded in memory")
-    p.add_argument("--export", type=Path, default=None, help="write safetensors from the checkpoint and exit")
+    p.add_argument(
+        "--pool", type=int, default=TrainConfig.pool, help="clips kept encoded in memory"
+    )
+    p.add_argument(
+        "--export", type=Path, default=None, help="write safetensors from the checkpoint and exit"
+    )
     p.add_argument("--note", default="")
+    p.add_argument("--finetune-decoder", action="store_true", help="run stage 1b for --minutes")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.finetune_decoder:
+        print(finetune_decoder(args.out, args.minutes, args.device, args.threads))
+        return
     if args.export:
         print(export(args.out / "checkpoint.pt", args.export, args.note))
         return
-    cfg = TrainConfig(out=args.out, minutes=args.minutes, ae_steps=args.ae_steps, steps=args.steps, batch=args.batch, device=args.device, threads=args.threads, pool=args.pool)
+    cfg = TrainConfig(
+        out=args.out,
+        minutes=args.minutes,
+        ae_steps=args.ae_steps,
+        steps=args.steps,
+        batch=args.batch,
+        device=args.device,
+        threads=args.threads,
+        pool=args.pool,
+    )
     train(cfg)
 
 

@@ -188,7 +188,9 @@ def _shape_polygon(shape: str, cx: float, cy: float, size: float) -> np.ndarray 
     return np.array([(cx + x, cy + y) for x, y in pts])
 
 
-def draw_shape(img: np.ndarray, shape: str, cx: float, cy: float, size: float, color: tuple[int, ...]) -> None:
+def draw_shape(
+    img: np.ndarray, shape: str, cx: float, cy: float, size: float, color: tuple[int, ...]
+) -> None:
     """Draw anti-aliased ``shape`` centred on (cx, cy) with bounding size ``size`` into ``img``."""
     shift = 4
     scale = 1 << shift
@@ -214,7 +216,9 @@ def background(color: str, gradient: bool, res: int = RES) -> np.ndarray:
     return img.astype(np.uint8)
 
 
-def object_track(obj: ObjectSpec, slot: int, n_objects: int, jitter: tuple[float, float, float], frames: int) -> np.ndarray:
+def object_track(
+    obj: ObjectSpec, slot: int, n_objects: int, jitter: tuple[float, float, float], frames: int
+) -> np.ndarray:
     """(frames, 3) array of centre x, centre y and size in pixels for one object."""
     x0, x1 = (0.0, RES) if n_objects == 1 else ((0.0, RES / 2) if slot == 0 else (RES / 2, RES))
     base = (15.0 if n_objects == 1 else 12.0) * (1 + 0.08 * jitter[2])
@@ -242,7 +246,10 @@ def render(scene: Scene, frames: int = FRAMES, res: int = RES) -> np.ndarray:
     """(frames, res, res, 3) uint8 clip of ``scene``; keyframes span the whole clip."""
     bg = background(scene.background, scene.gradient, RES)
     n = len(scene.objects)
-    tracks = [object_track(o, i, n, scene.jitter[3 * i : 3 * i + 3], frames) for i, o in enumerate(scene.objects)]
+    tracks = [
+        object_track(o, i, n, scene.jitter[3 * i : 3 * i + 3], frames)
+        for i, o in enumerate(scene.objects)
+    ]
     clip = np.empty((frames, RES, RES, 3), np.uint8)
     for f in range(frames):
         img = bg.copy()
@@ -255,7 +262,9 @@ def render(scene: Scene, frames: int = FRAMES, res: int = RES) -> np.ndarray:
     return clip
 
 
-def sample_clip(seed: int, split: str = "train", n_objects: int | None = None) -> tuple[Scene, str, np.ndarray]:
+def sample_clip(
+    seed: int, split: str = "train", n_objects: int | None = None
+) -> tuple[Scene, str, np.ndarray]:
     """Scene, caption and rendered keyframes for ``seed`` (deterministic)."""
     rng = random.Random(seed)
     scene = sample_scene(rng, split, n_objects)

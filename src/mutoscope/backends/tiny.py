@@ -1,0 +1,104 @@
+"""``mutoscope-tiny``: the embedded text-to-video model that runs on any CPU.
+
+It is a latent diffusion model trained on the procedural shapes world (see
+``mutoscope.models.tiny`` and docs/models/tiny.md): coloured shapes moving over solid or
+gradient backdrops. Weights ship inside the package and load lazily on the first request,
+then stay warm. Remix starts from the parent clip noised part-way (SDEdit), so the new prompt
+changes what it says while the rest stays close; extend makes a fresh clip for the new prompt.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from mutoscope.backends.base import (
+    OPENAI_SIZES,
+    GeneratedVideo,
+    GenerationRequest,
+    ProgressCallback,
+    VideoBackend,
+)
+
+if TYPE_CHECKING:
+    from mutoscope.backends.registry import Register
+    from mutoscope.config import Settings
+    from mutoscope.models.tiny.pipeline import TinyPipeline
+
+NATIVE_SIZES = ("64x64", "128x128", "256x256")
+REMIX_STRENGTH = 0.7
+
+
+class TinyBackend(VideoBackend):
+    """Shapes-world latent diffusion at 64x64, 16 keyframes, interpolated to 24 fps.
+
+    ``steps`` sets the denoising steps (default 8); ``threads`` the torch CPU threads used while
+    generating (default: leave torch's setting alone). ``weights`` overrides the packaged file.
+    ``request.options`` may carry ``steps``, ``guidance`` and ``strength`` (remix).
+    """
+
+    name = "mutoscope-tiny"
+    description = (
+        "Embedded CPU text-to-video model trained on a procedural shapes world (64x64 native)"
+    )
+    sizes = (*OPENAI_SIZES, *NATIVE_SIZES)
+    accepts_image = False
+    accepts_video = True
+
+    def __init__(
+        self, steps: int | None = None, weights: Path | None = None, threads: int | None = None
+    ):
+        from mutoscope.models.tiny.pipeline import DEFAULT_STEPS, WEIGHTS
+
+        self.steps = steps or DEFAULT_STEPS
+        self.weights = weights or WEIGHTS
+        self.threads = threads
+        self._pipeline: TinyPipeline | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> TinyPipeline:
+        from mutoscope.models.tiny.pipeline import TinyPipeline
+
+        if self._pipeline is None:
+            self._pipeline = TinyPipeline.from_file(self.weights)
+        return self._pipeline
+
+    def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
+        self.check(request)
+        opts = request.options
+        steps = int(opts.get("steps", self.steps))  # type: ignore[call-overload]
+        guidance = float(opts.get("guidance", 1.0))  # type: ignore[arg-type]
+        source = request.source_video if request.mode == "remix" else None
+        strength = float(opts.get("strength", REMIX_STRENGTH))  # type: ignore[arg-type]
+        with self._lock:
+            pipeline = self._load()
+            previous = torch.get_num_threads()
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            try:
+                out = pipeline(
+                    request.prompt,
+                    seed=request.seed,
+                    num_frames=round(int(request.seconds) * self.fps),
+                    width=request.width,
+                    height=request.height,
+                    steps=steps,
+                    guidance=guidance,
+                    source=source,
+                    strength=strength,
+                    on_step=lambda i, n: on_progress(i / n),
+                )
+            finally:
+                torch.set_num_threads(previous)
+        return GeneratedVideo(out.frames, fps=self.fps)
+
+    def close(self) -> None:
+        with self._lock:
+            self._pipeline = None
+
+
+def register_backends(register: Register, settings: Settings) -> None:
+    register(TinyBackend())

@@ -1,0 +1,51 @@
+"""``mutoscope train tiny``: train (or resume, or export) the embedded model."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Train the embedded models.", no_args_is_help=True)
+
+
+@app.command()
+def tiny(
+    out: Annotated[
+        Path, typer.Option(help="Run folder; training resumes from its checkpoint.")
+    ] = Path("runs/tiny"),
+    minutes: Annotated[float, typer.Option(help="Wall-clock budget for this run.")] = 120.0,
+    ae_steps: Annotated[int, typer.Option(help="Autoencoder steps (stage 1).")] = 500,
+    steps: Annotated[int, typer.Option(help="Total denoiser steps (stage 2).")] = 1_000_000,
+    batch: Annotated[int, typer.Option(help="Denoiser batch size.")] = 32,
+    device: Annotated[str, typer.Option(help="cpu or cuda (default: cuda when available).")] = "",
+    threads: Annotated[
+        int, typer.Option(help="torch CPU threads (1 is best on a busy machine).")
+    ] = 2,
+    export: Annotated[
+        Path | None, typer.Option(help="Write safetensors from the checkpoint and exit.")
+    ] = None,
+    note: Annotated[str, typer.Option(help="Free text stored in the exported metadata.")] = "",
+) -> None:
+    """Train mutoscope-tiny on the procedural shapes world (resumable; logs loss)."""
+    import torch
+
+    from mutoscope.models.tiny.train import TrainConfig, train
+    from mutoscope.models.tiny.train import export as export_weights
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if export is not None:
+        typer.echo(export_weights(out / "checkpoint.pt", export, note))
+        return
+    cfg = TrainConfig(
+        out=out,
+        minutes=minutes,
+        ae_steps=ae_steps,
+        steps=steps,
+        batch=batch,
+        device=device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        threads=threads,
+    )
+    typer.echo(f"checkpoint: {train(cfg)}")

@@ -1,0 +1,181 @@
+"""Text -> video sampling for ``mutoscope-tiny``.
+
+``TinyPipeline.__call__`` reads top to bottom: encode the prompt, prepare latents (noise, or a
+noised parent clip for remix), denoise with a flow-matching Euler scheduler, decode the
+keyframes, then time-interpolate to 24 fps and resize to the requested size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from diffusers import FlowMatchEulerDiscreteScheduler
+
+from mutoscope.models.tiny import world
+from mutoscope.models.tiny.modeling import (
+    LATENT_CHANNELS,
+    DenoiserConfig,
+    FrameAutoencoder,
+    TinyDenoiser,
+)
+from mutoscope.models.tiny.text import MiniLMTextEncoder
+from mutoscope.models.tiny.train import SHIFT, to_unit
+
+WEIGHTS = Path(__file__).parent / "weights" / "mutoscope-tiny.safetensors"
+DEFAULT_STEPS = 8
+DEFAULT_GUIDANCE = 1.0
+
+
+def read_metadata(path: Path = WEIGHTS) -> dict[str, str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return dict(f.metadata() or {})
+
+
+@dataclass
+class TinyOutput:
+    frames: np.ndarray
+    """(T, H, W, 3) uint8."""
+    keyframes: np.ndarray
+    """(FRAMES, 64, 64, 3) uint8 as sampled, before interpolation and resizing."""
+
+
+class TinyPipeline:
+    """Holds the frozen text encoder, denoiser and autoencoder. Not thread-safe: callers lock."""
+
+    def __init__(self, ae: FrameAutoencoder, denoiser: TinyDenoiser, text: MiniLMTextEncoder):
+        self.ae = ae.eval().requires_grad_(False)
+        self.denoiser = denoiser.eval().requires_grad_(False)
+        self.text = text
+        self._empty: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    @classmethod
+    def from_file(cls, path: Path = WEIGHTS, text: MiniLMTextEncoder | None = None) -> TinyPipeline:
+        from safetensors.torch import load_file
+
+        meta = read_metadata(path)
+        cfg = DenoiserConfig(**json.loads(meta["denoiser_config"]))
+        cfg.block_out_channels = tuple(cfg.block_out_channels)
+        tensors = load_file(str(path))
+        ae, denoiser = FrameAutoencoder(), TinyDenoiser(cfg)
+        ae.load_state_dict({k[3:]: v.float() for k, v in tensors.items() if k.startswith("ae.")})
+        denoiser.load_state_dict(
+            {k[9:]: v.float() for k, v in tensors.items() if k.startswith("denoiser.")}
+        )
+        return cls(ae, denoiser, text or MiniLMTextEncoder())
+
+    def _encode_prompt(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        hidden, mask = self.text.encode([prompt])
+        tokens, pooled = self.denoiser.encode_text(hidden, mask)
+        return tokens, mask, pooled
+
+    def encode_clip(self, frames: np.ndarray) -> torch.Tensor:
+        """Any-size (T, H, W, 3) uint8 clip -> (1, FRAMES*C, 16, 16) scaled latents."""
+        idx = np.linspace(0, len(frames) - 1, world.FRAMES).round().astype(int)
+        small = np.stack([_center_square(frames[i]) for i in idx])
+        z = self.ae.encode(to_unit(small)) * self.ae.latent_scale
+        return z.reshape(1, -1, *z.shape[-2:])
+
+    def decode(self, latents: torch.Tensor) -> np.ndarray:
+        z = latents.reshape(-1, LATENT_CHANNELS, *latents.shape[-2:]) / self.ae.latent_scale
+        x = self.ae.decode(z).clamp(-1, 1)
+        return ((x + 1) * 127.5).round().to(torch.uint8).movedim(1, -1).numpy()
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str,
+        *,
+        seed: int = 0,
+        num_frames: int = 96,
+        width: int = world.RES,
+        height: int = world.RES,
+        steps: int = DEFAULT_STEPS,
+        guidance: float = DEFAULT_GUIDANCE,
+        source: np.ndarray | None = None,
+        strength: float = 0.8,
+        on_step: Callable[[int, int], None] | None = None,
+    ) -> TinyOutput:
+        # 1. Encode prompt (and the empty caption for classifier-free guidance)
+        tokens, mask, pooled = self._encode_prompt(prompt)
+        if guidance != 1.0:
+            if self._empty is None:
+                self._empty = self._encode_prompt("")
+            tokens = torch.cat([self._empty[0], tokens])
+            mask = torch.cat([self._empty[1], mask])
+            pooled = torch.cat([self._empty[2], pooled])
+
+        # 2. Prepare latents: seeded noise, or the parent clip noised to ``strength`` (remix)
+        cfg = self.denoiser.config
+        shape = (1, cfg.frames * cfg.latent_channels, cfg.latent_res, cfg.latent_res)
+        noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+        scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=SHIFT)
+        scheduler.set_timesteps(steps)
+        timesteps = scheduler.timesteps
+        latents = noise
+        if source is not None:
+            start = round((1 - strength) * steps)
+            timesteps = timesteps[start:]
+            scheduler.set_begin_index(start)
+            sigma0 = float(scheduler.sigmas[start])
+            latents = (1 - sigma0) * self.encode_clip(source) + sigma0 * noise
+
+        # 3. Denoise: the network predicts the clean clip; the scheduler wants a velocity
+        for i, t in enumerate(timesteps):
+            sigma = t / 1000
+            batch = latents.expand(tokens.shape[0], -1, -1, -1)
+            x0 = self.denoiser(batch, sigma.expand(tokens.shape[0]), tokens, mask, pooled)
+            if guidance != 1.0:
+                x0 = x0[:1] + guidance * (x0[1:] - x0[:1])
+            velocity = (latents - x0) / sigma
+            latents = scheduler.step(velocity, t, latents).prev_sample
+            if on_step is not None:
+                on_step(i + 1, len(timesteps))
+
+        # 4. Decode keyframes, then 5. interpolate in time and fit the requested size
+        keyframes = self.decode(latents)
+        frames = interpolate(keyframes, num_frames)
+        return TinyOutput(fit_size(frames, width, height), keyframes)
+
+
+def _center_square(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    s = min(h, w)
+    y, x = (h - s) // 2, (w - s) // 2
+    return cv2.resize(
+        frame[y : y + s, x : x + s], (world.RES, world.RES), interpolation=cv2.INTER_AREA
+    )
+
+
+def interpolate(keyframes: np.ndarray, n: int) -> np.ndarray:
+    """``n`` frames spanning the keyframes, blending neighbours (motion is small between them)."""
+    pos = np.linspace(0, len(keyframes) - 1, n)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(keyframes) - 1)
+    w = (pos - lo)[:, None, None, None].astype(np.float32)
+    out = keyframes[lo].astype(np.float32) * (1 - w) + keyframes[hi].astype(np.float32) * w
+    return out.round().astype(np.uint8)
+
+
+def fit_size(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize square frames to ``width`` x ``height``, extending the backdrop to change aspect."""
+    h, w = frames.shape[1:3]
+    if width / height > w / h:
+        pad = round(h * width / height) - w
+        frames = np.pad(frames, ((0, 0), (0, 0), (pad // 2, pad - pad // 2), (0, 0)), mode="edge")
+    elif width / height < w / h:
+        pad = round(w * height / width) - h
+        frames = np.pad(frames, ((0, 0), (pad // 2, pad - pad // 2), (0, 0), (0, 0)), mode="edge")
+    if frames.shape[1:3] == (height, width):
+        return np.ascontiguousarray(frames)
+    out = np.empty((len(frames), height, width, 3), np.uint8)
+    for i, f in enumerate(frames):
+        out[i] = cv2.resize(f, (width, height), interpolation=cv2.INTER_CUBIC)
+    return out
