@@ -209,9 +209,15 @@ def test_create_watch_play_verify_remix_publish_and_find_in_anothers_feed(
     # 6. Another user finds it in the feed, likes it, and cannot see the private remix
     other = new_page(chromium, server)
     sign_up(other, "bob")
+    kite = create_video(other, "A red kite over green hills")
+    wait_playable(other)
+    other.get_by_role("button", name="Publish to feed").click()
+    expect(other.get_by_role("button", name="Unpublish")).to_be_visible()
     other.goto("/feed")
     card = other.locator(f'article.card[data-id="{parent}"]')
     expect(card).to_be_visible()
+    cards = other.locator("article.card").evaluate_all("cards => cards.map(c => c.dataset.id)")
+    assert cards[:2] == [kite, parent]  # newest first
     expect(card).to_contain_text("by alice")
     expect(other.locator(f'article.card[data-id="{remix}"]')).to_have_count(0)
     card.get_by_role("button").click()
@@ -250,7 +256,7 @@ def test_blocked_prompt_shows_the_reason_before_and_after_submitting(
         files=[{"name": "registry.yaml", "mimeType": "text/yaml", "buffer": REGISTRY.encode()}]
     )
     page.get_by_role("button", name="Import").click()
-    expect(page.locator("#rights-done")).to_contain_text("Imported 1 entities")
+    expect(page.locator("#rights-done")).to_contain_text("Imported 1 entity")
     expect(page.locator("#entities")).to_contain_text("Captain Comet")
     shot(page, "rights")
 

@@ -48,7 +48,7 @@ def _import(admin: Browser) -> None:
         data={"csrf": admin.csrf},
         files={"registry": ("registry.yaml", REGISTRY, "text/yaml")},
     )
-    assert r.status_code == 200 and "Imported 1 entities" in r.text, r.text
+    assert r.status_code == 200 and "Imported 1 entity" in r.text, r.text
 
 
 def test_admin_imports_a_registry_and_blocked_prompts_show_the_reason(rights_app: FastAPI) -> None:

@@ -96,7 +96,8 @@ async def import_registry(services: Services, user: UserRecord, form: FormData) 
     text = (await upload.read()).decode("utf-8", errors="replace")
     specs = parse_registry(text)
     await run_in_threadpool(rights.import_specs, specs, owner_user_id=user.id)
-    return f"Imported {len(specs)} entities from {upload.filename}."
+    noun = "entity" if len(specs) == 1 else "entities"
+    return f"Imported {len(specs)} {noun} from {upload.filename}."
 
 
 def audit_export(services: Services, user: UserRecord) -> tuple[bytes, str]:
