@@ -218,6 +218,12 @@ def test_create_watch_play_verify_remix_publish_and_find_in_anothers_feed(
     expect(card).to_be_visible()
     cards = other.locator("article.card").evaluate_all("cards => cards.map(c => c.dataset.id)")
     assert cards[:2] == [kite, parent]  # newest first
+    expect(card.locator("video")).to_have_class(re.compile("playing"))  # muted autoplay in view
+    media = card.locator(".card-media")
+    media.hover(position={"x": 5, "y": 50})
+    expect(media).to_have_class(re.compile("scrubbing"))
+    sprite = card.locator(".scrub").evaluate("el => getComputedStyle(el).backgroundImage")
+    assert f"/media/{parent}/spritesheet" in sprite
     expect(card).to_contain_text("by alice")
     expect(other.locator(f'article.card[data-id="{remix}"]')).to_have_count(0)
     card.get_by_role("button").click()

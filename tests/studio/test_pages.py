@@ -272,3 +272,13 @@ def test_create_accepts_a_reference_image(app: FastAPI) -> None:
         files={"image": ("notes.png", b"not an image", "image/png")},
     )
     assert bad.status_code == 415 and "could not be read" in bad.text
+
+
+def test_feed_pages_load_as_fragments_for_infinite_scroll(app: FastAPI) -> None:
+    alice = Browser(app, "alice")
+    video_id = alice.create()
+    wait_completed(app, video_id)
+    alice.post(f"/v/{video_id}/publish", published="1")
+    fragment = alice.get("/feed?page=1&partial=1").text
+    assert fragment.lstrip().startswith('<article class="card"') and "<html" not in fragment
+    assert alice.get("/feed?page=2&partial=1").text.strip() == ""
