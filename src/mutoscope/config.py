@@ -9,7 +9,8 @@ from platformdirs import user_data_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_ALIASES = {"sora-2": "mutoscope-tiny", "sora-2-pro": "mutoscope-tiny"}
+DEFAULT_ALIASES = ("sora-2", "sora-2-pro")
+"""OpenAI model names that fall back to the default model unless something else claims them."""
 
 
 class Settings(BaseSettings):
@@ -22,8 +23,11 @@ class Settings(BaseSettings):
     """SQLAlchemy URL; defaults to SQLite at ``home/mutoscope.db``."""
 
     default_model: str = "mutoscope-tiny"
-    model_aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ALIASES))
-    """OpenAI model names mapped onto installed backends, so unmodified clients work."""
+    model_aliases: dict[str, str] = Field(default_factory=dict)
+    """OpenAI model names mapped onto installed backends, so unmodified clients work.
+
+    These win over aliases that installed models declare (``models.toml``), which win over the
+    built-in ``DEFAULT_ALIASES`` (``sora-2``/``sora-2-pro`` -> the default model)."""
 
     models_file: Path | None = None
     """Installed diffusers models (TOML); defaults to ``home/models.toml``."""
@@ -71,7 +75,7 @@ class Settings(BaseSettings):
         return self.models_file or self.home / "models.toml"
 
     def resolve_model(self, name: str | None) -> str:
-        """Map an OpenAI alias (``sora-2``) or ``None`` onto a backend name."""
+        """Apply the operator's explicit aliases; ``None`` means the default model."""
         name = name or self.default_model
         return self.model_aliases.get(name, name)
 

@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 from mutoscope.backends.base import VideoBackend
+from mutoscope.config import DEFAULT_ALIASES
 from mutoscope.errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -46,8 +47,13 @@ class BackendRegistry:
         return isinstance(name, str) and self.resolve_name(name) in self._backends
 
     def resolve_name(self, name: str | None) -> str:
+        """Explicit settings aliases, then aliases models declare, then the built-in defaults."""
         name = self.settings.resolve_model(name)
-        return self._aliases.get(name, name)
+        if name in self._aliases:
+            return self._aliases[name]
+        if name in DEFAULT_ALIASES and name not in self._backends:
+            return self.settings.default_model
+        return name
 
     def get(self, name: str | None) -> VideoBackend:
         """The backend for a model name or alias; raises ``InvalidRequest`` listing choices."""
@@ -63,7 +69,8 @@ class BackendRegistry:
 
     def aliases(self) -> dict[str, str]:
         """Every alias that resolves to an installed backend."""
-        merged = {**self._aliases, **self.settings.model_aliases}
+        defaults = {a: self.settings.default_model for a in DEFAULT_ALIASES}
+        merged = {**defaults, **self._aliases, **self.settings.model_aliases}
         return {
             a: self.resolve_name(t)
             for a, t in merged.items()
