@@ -25,7 +25,8 @@ entities:
     kind: character
     owner: Sega
     aliases: [Sonic]
-    description: A blue anthropomorphic hedgehog who runs at supersonic speed and collects golden rings.
+    description: >-
+      A blue anthropomorphic hedgehog who runs at supersonic speed and collects golden rings.
     policy: block
   - id: licensed-cat
     name: Licensed Cat

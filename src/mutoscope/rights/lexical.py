@@ -10,6 +10,7 @@ come from a trigram index (one sparse matrix product per prompt) and are confirm
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -71,6 +72,7 @@ class NameIndex:
         self.meta: list[tuple[int, str, bool]] = []
         self.exact: dict[str, list[int]] = {}
         self.sounds: dict[str, list[int]] = {}
+        self.squeezed: dict[str, list[int]] = {}
         for entity, alias in names:
             for key in {squash(alias), squash(alias, transliterate=True)}:
                 self._add(entity, alias, key, known)
@@ -86,6 +88,8 @@ class NameIndex:
         self.meta.append((entity, alias, ambiguous))
         self.exact.setdefault(key, []).append(n)
         if len(key) >= 4:
+            self.squeezed.setdefault(squeeze(key), []).append(n)
+        if len(key) >= 6:
             self.sounds.setdefault(phonetic(key), []).append(n)
 
     def _build_trigrams(self) -> None:
@@ -128,7 +132,11 @@ class NameIndex:
 
     def _exact(self, q: str, ws: list[Word], i: int, j: int, everyday: bool) -> list[NameHit]:
         out = [self._hit(n, "exact", 1.0, ws, i, j) for n in self.exact.get(q, ())]
-        if not out and not everyday and len(q) >= 4:
+        if out or everyday or len(q) < 4:
+            return out
+        # "Niike", "Shrekk": doubled letters; "Pickachew": spelt as it sounds.
+        out = [self._hit(n, "fuzzy", 0.95, ws, i, j) for n in self.squeezed.get(squeeze(q), ())]
+        if not out and len(q) >= 6:
             out = [
                 self._hit(n, "phonetic", 0.9, ws, i, j) for n in self.sounds.get(phonetic(q), ())
             ]
@@ -160,7 +168,9 @@ class NameIndex:
             for n in shared.indices[lo:hi][shared.data[lo:hi] >= need]:
                 key = self.keys[n]
                 budget = min(limit, allowed_edits(len(key)))
-                if budget == 0:
+                # Misspellings keep the first letter ("Sonik", "Exmoose"); "karaoke" is not
+                # a typo of "Faramoke".
+                if budget == 0 or q[0] != key[0]:
                     continue
                 d = Levenshtein.distance(q, key, score_cutoff=budget)
                 if 0 < d <= budget:
@@ -174,6 +184,11 @@ class NameIndex:
         # "a girl named Elsa": a capital letter there marks someone else's name.
         cap = ws[i].capitalized and not (i > 0 and ws[i - 1].text in NAMING)
         return NameHit(entity, alias, method, score, ws[i].start, ws[j].end, ambiguous, cap)
+
+
+def squeeze(key: str) -> str:
+    """Collapse doubled letters: ``shrekk`` → ``shrek``."""
+    return re.sub(r"(.)\1+", r"\1", key)
 
 
 NAMING = frozenset({"named", "called", "nicknamed", "dubbed"})

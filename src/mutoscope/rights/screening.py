@@ -21,11 +21,11 @@ import numpy as np
 from mutoscope.rights.lexical import NameHit, NameIndex
 from mutoscope.rights.semantic import DescriptionIndex, MiniLMEncoder, StaticEmbedder
 
-DESC_SURE = 0.85
+DESC_SURE = 0.80
 """Static description score that matches without asking the full model."""
-DESC_MAYBE = 0.50
+DESC_MAYBE = 0.55
 """Lower edge of the uncertain band: the full MiniLM model decides."""
-DESC_MATCH = 0.645
+DESC_MATCH = 0.625
 """Mean of static and full-model cosine (prompt window vs. description) that matches."""
 CONTEXT_LOWERCASE = 0.40
 """Full-model score (whole prompt vs. description) a lowercase everyday-word alias needs
@@ -69,6 +69,8 @@ class Screener:
     def __init__(self, targets: list[Target], embedder: StaticEmbedder, encoder: MiniLMEncoder):
         self.targets = targets
         self.encoder = encoder
+        self.full_calls = 0
+        """How many prompt texts went through the full model (for benchmarks)."""
         self.names = NameIndex(
             (i, alias) for i, t in enumerate(targets) for alias in (t.name, *t.aliases)
         )
@@ -77,6 +79,7 @@ class Screener:
     def find(self, prompt: str) -> list[Match]:
         """Every entity the prompt refers to, strongest evidence first."""
         found: dict[int, Match] = {}
+        encoded: dict[str, np.ndarray] = {}
         # 1. Names, read both with look-alike letters mapped and transliterated.
         hits = self.names.search(prompt)
         if _NON_ASCII.search(prompt):
@@ -86,17 +89,17 @@ class Screener:
                 continue
             context = None
             if hit.ambiguous and not hit.capitalized:
-                context = self._full_score(hit.entity, prompt)
+                context = self._full_score(hit.entity, prompt, encoded)
                 if context < CONTEXT_LOWERCASE:
                     continue
             found[hit.entity] = self._name_match(prompt, hit, context)
         # 2. Descriptions.
-        for entity, score, window in self.descriptions.search(prompt, k=3, floor=DESC_MAYBE):
+        for entity, score, window in self.descriptions.search(prompt, k=8, floor=DESC_MAYBE):
             if entity in found:
                 continue
             method, final = "description", score
             if score < DESC_SURE:
-                final = (score + self._full_score(entity, window.text)) / 2
+                final = (score + self._full_score(entity, window.text, encoded)) / 2
                 if final < DESC_MATCH:
                     continue
                 method = "description+minilm"
@@ -114,10 +117,14 @@ class Screener:
             )
         return sorted(found.values(), key=lambda m: -m.score)
 
-    def _full_score(self, entity: int, text: str) -> float:
+    def _full_score(self, entity: int, text: str, encoded: dict[str, np.ndarray]) -> float:
+        """Full-model cosine of ``text`` (encoded once per prompt) and the description."""
         t = self.targets[entity]
         desc = self.encoder.encode_cached(t.id, t.description)
-        return float(np.dot(self.encoder.encode(text), desc))
+        if text not in encoded:
+            encoded[text] = self.encoder.encode(text)
+            self.full_calls += 1
+        return float(np.dot(encoded[text], desc))
 
     def _name_match(self, prompt: str, hit: NameHit, context: float | None) -> Match:
         t = self.targets[hit.entity]

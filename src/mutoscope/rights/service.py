@@ -76,13 +76,18 @@ class OutputMatch:
 
 class RightsService:
     def __init__(
-        self, settings: Settings, sessions: sessionmaker, *, files: LocalFileStore | None = None
+        self,
+        settings: Settings,
+        sessions: sessionmaker,
+        *,
+        files: LocalFileStore | None = None,
+        encoder_threads: int | None = None,
     ):
         self.settings = settings
         self.sessions = sessions
         self.files = files
         self.audit = AuditLog(sessions)
-        self.encoder = MiniLMEncoder()
+        self.encoder = MiniLMEncoder(threads=encoder_threads)
         self._embedder: StaticEmbedder | None = None
         self._screener: Screener | None = None
         self._entities: dict[str, EntityRecord] = {}
@@ -203,6 +208,7 @@ class RightsService:
         with self._lock:
             if self._screener is None:
                 if self._embedder is None:
+                    _single_threaded_blas()
                     self._embedder = StaticEmbedder()
                 rows = self.list_entities()
                 self._entities = {r.id: r for r in rows}
@@ -457,6 +463,14 @@ class RightsService:
             score=ev.get("score", ev.get("distance")),
             evidence={"evidence": ev, "matches": decision.matches[:5]},
         )
+
+
+def _single_threaded_blas() -> None:
+    """Screening's matrix products are small: OpenBLAS's thread pool makes them 20x slower
+    on a busy machine (threads spin waiting for cores), so numpy BLAS runs on one thread."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _hash_reference(ref: str) -> FrameHashes:
