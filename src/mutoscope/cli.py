@@ -234,17 +234,15 @@ def users_create(
     ] = None,
 ) -> None:
     """Create a studio account (the first one usually with --admin)."""
+    from mutoscope.errors import MutoscopeError
+    from mutoscope.studio.accounts import create_account
+
+    pw = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     services = _services()
     try:
-        try:
-            accounts = importlib.import_module("mutoscope.studio.accounts")
-        except ImportError:
-            from mutoscope.users import UserService
-
-            UserService(services.sessions).get_or_create(name, is_admin=admin)
-        else:
-            pw = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-            accounts.create_account(services.sessions, name, pw, is_admin=admin)
+        create_account(services.sessions, name, pw, is_admin=admin)
+    except MutoscopeError as exc:
+        raise typer.Exit(_fail(exc.message)) from exc
     finally:
         services.close()
     console.print(f"user {name} created{' (admin)' if admin else ''}")
@@ -262,10 +260,7 @@ PLUGGED = (
 
 def _plug() -> None:
     for module_name, attr, where in PLUGGED:
-        try:
-            obj = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError):
-            continue
+        obj = getattr(importlib.import_module(module_name), attr)
         group, _, command = where.partition(":")
         if not command:
             app.add_typer(obj, name=group)

@@ -6,7 +6,6 @@ the worker and CLI as an argument): no module-level globals.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,12 +16,10 @@ from mutoscope.backends.registry import BackendRegistry, load_backends
 from mutoscope.config import Settings
 from mutoscope.storage.db import make_engine, session_factory, upgrade
 from mutoscope.storage.files import LocalFileStore
-from mutoscope.worker.hooks import NullProvenance, NullRights, ProvenanceStamper, RightsGate
+from mutoscope.worker.hooks import ProvenanceStamper, RightsGate
 
 if TYPE_CHECKING:
     from mutoscope.jobs.base import JobQueue
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -55,33 +52,30 @@ def build_services(
     engine = make_engine(settings.db_url)
     upgrade(engine)
     sessions = session_factory(engine)
+    files = LocalFileStore(settings.media_dir)
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         backends=backends if backends is not None else load_backends(settings),
-        files=LocalFileStore(settings.media_dir),
+        files=files,
         queue=SqlJobQueue(sessions, lease_seconds=settings.lease_seconds),
-        rights=rights if rights is not None else _default_rights(settings, sessions),
+        rights=rights if rights is not None else _default_rights(settings, sessions, files),
         provenance=provenance
         if provenance is not None
         else _default_provenance(settings, sessions),
     )
 
 
-def _default_rights(settings: Settings, sessions: sessionmaker) -> RightsGate:
-    try:
-        from mutoscope.rights.service import RightsService
-    except ImportError:
-        log.warning("rights layer not installed; prompts are not screened")
-        return NullRights()
-    return RightsService(settings, sessions)
+def _default_rights(
+    settings: Settings, sessions: sessionmaker, files: LocalFileStore
+) -> RightsGate:
+    from mutoscope.rights.service import RightsService
+
+    return RightsService(settings, sessions, files=files)
 
 
 def _default_provenance(settings: Settings, sessions: sessionmaker) -> ProvenanceStamper:
-    try:
-        from mutoscope.provenance.service import ProvenanceService
-    except ImportError:
-        log.warning("provenance layer not installed; videos are not signed")
-        return NullProvenance()
+    from mutoscope.provenance.service import ProvenanceService
+
     return ProvenanceService(settings, sessions)
