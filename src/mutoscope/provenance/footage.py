@@ -42,3 +42,34 @@ def natural_clip(
             cv2.ellipse(frame, (cx, cy), axes, t * 3.0, 0, 360, colours[k].tolist(), -1)
         out[t] = np.clip(frame, 0, 255).astype(np.uint8)
     return out
+
+
+def shapes_clip(
+    frames: int = 48, height: int = 720, width: int = 1280, *, seed: int = 0
+) -> np.ndarray:
+    """Flat gradient backdrop with soft-edged shapes gliding across it: the look of the
+    embedded tiny model's output (upscaled 64x64 renders), where flat areas leave a watermark
+    nowhere to hide and codecs spend few bits."""
+    rng = np.random.default_rng(seed)
+    top, bottom = rng.uniform(20, 235, size=(2, 3))
+    ramp = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
+    backdrop = np.broadcast_to(top + (bottom - top) * ramp, (height, width, 3)).astype(np.float32)
+    shapes = [
+        (
+            rng.uniform(0, width),
+            rng.uniform(0.2, 0.8) * height,
+            rng.uniform(-8, 8),
+            rng.uniform(-3, 3),
+            rng.uniform(0.05, 0.15) * height,
+            rng.uniform(20, 235, size=3),
+        )
+        for _ in range(3)
+    ]
+    out = np.empty((frames, height, width, 3), np.uint8)
+    for t in range(frames):
+        frame = backdrop.copy()
+        for x, y, vx, vy, r, colour in shapes:
+            centre = (int(x + vx * t) % width, int(y + vy * t) % height)
+            cv2.circle(frame, centre, int(r), colour.tolist(), -1, lineType=cv2.LINE_AA)
+        out[t] = np.clip(cv2.GaussianBlur(frame, (0, 0), 3), 0, 255).astype(np.uint8)
+    return out
