@@ -11,6 +11,11 @@ import typer
 app = typer.Typer(help="Train the embedded models.", no_args_is_help=True)
 
 
+@app.callback()
+def _train() -> None:
+    """Train the embedded models (a callback keeps ``tiny`` a named subcommand)."""
+
+
 @app.command()
 def tiny(
     out: Annotated[
@@ -28,14 +33,21 @@ def tiny(
         Path | None, typer.Option(help="Write safetensors from the checkpoint and exit.")
     ] = None,
     note: Annotated[str, typer.Option(help="Free text stored in the exported metadata.")] = "",
+    finetune_decoder: Annotated[
+        bool, typer.Option(help="Stage 1b: sharpen the decoder for --minutes (encoder frozen).")
+    ] = False,
 ) -> None:
     """Train mutoscope-tiny on the procedural shapes world (resumable; logs loss)."""
     import torch
 
     from mutoscope.models.tiny.train import TrainConfig, train
     from mutoscope.models.tiny.train import export as export_weights
+    from mutoscope.models.tiny.train import finetune_decoder as finetune
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if finetune_decoder:
+        typer.echo(finetune(out, minutes, device or "cpu", threads))
+        return
     if export is not None:
         typer.echo(export_weights(out / "checkpoint.pt", export, note))
         return
