@@ -195,3 +195,18 @@ def test_cli_init_signing_creates_keys(settings: Settings) -> None:
 
     assert result.exit_code == 0, result.output
     assert (settings.keys_dir / "c2pa-root.pem").exists()
+
+
+def test_trust_anchor_is_published_for_third_party_verifiers(
+    client: TestClient, service: ProvenanceService, clip: np.ndarray, tmp_path: Path
+) -> None:
+    assert client.get("/v1/provenance/trust-anchors.pem").status_code == 404
+    mp4 = tmp_path / "a.mp4"
+    make_signed(service, clip[:4], mp4, "video_a")
+
+    res = client.get("/v1/provenance/trust-anchors.pem")
+
+    assert res.status_code == 200 and res.text.startswith("-----BEGIN CERTIFICATE-----")
+    from mutoscope.provenance.credentials import read_credentials
+
+    assert read_credentials(mp4.read_bytes(), trust_anchors=res.content).trusted

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Response, UploadFile
 
 from mutoscope.api.deps import ServicesDep
-from mutoscope.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from mutoscope.errors import InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from mutoscope.provenance.keys import trust_anchors
 
 router = APIRouter(prefix="/v1/provenance", tags=["provenance"])
 
@@ -43,3 +44,15 @@ def verify_upload(
         filename=file.filename,
     )
     return report.to_dict()  # type: ignore[no-any-return]
+
+
+@router.get("/trust-anchors.pem")
+def trust_anchors_pem(services: ServicesDep) -> Response:
+    """The root certificate(s) this server signs under, for ``c2patool ... trust``."""
+    pem = trust_anchors(services.settings)
+    if not pem:
+        raise NotFound(
+            "This server has no signing root yet; it is created with the first signed video "
+            "or `mutoscope keys init-signing`."
+        )
+    return Response(pem, media_type="application/x-pem-file")
