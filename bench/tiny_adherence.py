@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "--ground-truth", action="store_true", help="score rendered ground truth instead"
     )
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: backend's)")
+    p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: backend's)")
     p.add_argument("--weights", type=Path, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     items = [json.loads(line) for line in args.prompts.read_text().splitlines() if line.strip()][
         : args.n
     ]
-    backend = TinyBackend(steps=args.steps, weights=args.weights)
+    backend = TinyBackend(steps=args.steps, weights=args.weights, guidance=args.guidance)
     fps, seconds = 24, 4
     hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     flick_gen, flick_gt, rows = [], [], []
@@ -90,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
 
     source = "ground truth (detector validation)" if args.ground_truth else "mutoscope-tiny"
     print(f"# {source} on {args.prompts.name}: {len(items)} prompts, {elapsed:.0f} s")
+    if not args.ground_truth:
+        print(
+            f"# steps {backend.steps}, guidance {backend.guidance}, weights {backend.weights.name}"
+        )
     print(f"{'group':<12} {'n':>4} " + " ".join(f"{a:>10}" for a in ATTRS))
     for group in ("one-object", "two-object", "overall"):
         if group not in hits:

@@ -35,8 +35,9 @@ REMIX_STRENGTH = 0.7
 class TinyBackend(VideoBackend):
     """Shapes-world latent diffusion at 64x64, 16 keyframes, interpolated to 24 fps.
 
-    ``steps`` sets the denoising steps (default 8); ``threads`` the torch CPU threads used while
-    generating (default: leave torch's setting alone). ``weights`` overrides the packaged file.
+    ``steps`` sets the denoising steps, ``guidance`` the classifier-free guidance scale,
+    ``threads`` the torch CPU threads used while generating (default: leave torch's setting
+    alone), ``weights`` overrides the packaged file.
     ``request.options`` may carry ``steps``, ``guidance`` and ``strength`` (remix).
     """
 
@@ -70,7 +71,7 @@ class TinyBackend(VideoBackend):
         self.check(request)
         opts = request.options
         steps = int(opts.get("steps", self.steps))  # type: ignore[call-overload]
-        guidance = float(opts.get("guidance", 1.0))  # type: ignore[arg-type]
+        guidance = float(opts.get("guidance", self.guidance))  # type: ignore[arg-type]
         source = request.source_video if request.mode == "remix" else None
         strength = float(opts.get("strength", REMIX_STRENGTH))  # type: ignore[arg-type]
         with self._lock:
