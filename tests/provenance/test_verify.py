@@ -19,6 +19,7 @@ from mutoscope.api.provenance import router
 from mutoscope.config import Settings
 from mutoscope.media.video import decode_mp4, encode_mp4
 from mutoscope.provenance.cli import app as cli_app
+from mutoscope.provenance.footage import natural_clip
 from mutoscope.provenance.service import ProvenanceService
 from mutoscope.storage.db import make_engine, session_factory, upgrade
 
@@ -100,18 +101,19 @@ def test_unknown_video_gets_honest_no_evidence(
     assert report.to_dict()["evidence_found"] is False
 
 
-def test_watermark_survives_when_file_is_renamed_to_bytes(
-    service: ProvenanceService, sessions: sessionmaker, clip: np.ndarray, tmp_path: Path
+def test_one_second_excerpt_uploaded_as_bytes_is_traced(
+    service: ProvenanceService, sessions: sessionmaker, tmp_path: Path
 ) -> None:
     add_video(sessions, "video_a")
     signed = tmp_path / "a.mp4"
-    make_signed(service, clip, signed, "video_a")
+    make_signed(service, natural_clip(48, 360, 640, seed=5), signed, "video_a")
     frames = decode_mp4(signed)
     excerpt = tmp_path / "excerpt.mp4"
-    encode_mp4(frames[6:18], excerpt, crf=23)  # half a second, re-encoded
+    encode_mp4(frames[12:36], excerpt, crf=23)  # one second from the middle, re-encoded
 
     report = service.verify(excerpt.read_bytes(), filename="clip.mp4")
 
+    assert not report.c2pa.present
     assert report.record is not None and report.record.video_id == "video_a"
 
 
