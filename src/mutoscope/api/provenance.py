@@ -43,7 +43,7 @@ def verify_upload(
         match_outputs=getattr(services.rights, "match_outputs", None),
         filename=file.filename,
     )
-    return report.to_dict()  # type: ignore[no-any-return]
+    return report.to_dict()
 
 
 @router.get("/trust-anchors.pem")
