@@ -76,14 +76,14 @@ def hash_image(image: Image.Image) -> FrameHashes:
 
 
 def hash_file(path: Path) -> FrameHashes:
-    """Hash a reference file: an image, or a video decoded with PyAV."""
+    """Hash a reference file (an image, or a video decoded with PyAV), with its crops."""
     suffix = path.suffix.lower()
     if suffix in {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}:
         with Image.open(path) as img:
-            return hash_image(img)
+            return reference_hashes(np.asarray(img.convert("RGB"))[None])
     from mutoscope.media.video import decode_mp4
 
-    return hash_frames(decode_mp4(path, max_frames=24 * 60))
+    return reference_hashes(decode_mp4(path, max_frames=24 * 60))
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,47 @@ class ClipMatch:
     query_frames: int
 
 
+REFERENCE_CROPS = (0.0, 0.1, 0.2)
+"""Centre crops registered for each reference frame: PDQ does not survive cropping, so a
+cropped copy is caught by the matching cropped variant of the reference."""
+
+
+def reference_hashes(frames: np.ndarray, *, max_samples: int = MAX_SAMPLES) -> FrameHashes:
+    """A reference clip's hashes: sampled frames, each also centre-cropped (``REFERENCE_CROPS``)."""
+    if frames.ndim == 3:
+        frames = frames[None]
+    parts = []
+    for frac in REFERENCE_CROPS:
+        h, w = frames.shape[1:3]
+        dy, dx = int(h * frac / 2), int(w * frac / 2)
+        parts.append(hash_frames(frames[:, dy : h - dy, dx : w - dx], max_samples=max_samples))
+    return FrameHashes(
+        np.concatenate([p.hashes for p in parts]),
+        np.concatenate([p.quality for p in parts]),
+        np.concatenate([p.frame_index for p in parts]),
+    )
+
+
+def _new_faiss_index() -> faiss.IndexBinary:
+    """Multi-index hashing: 16 tables of 16 bits, probing one flipped bit per table. Any two
+    hashes within 31 bits agree within one bit on at least one 16-bit chunk (pigeonhole), so
+    every match within ``MAX_DISTANCE`` is found without scanning the whole index."""
+    index = faiss.IndexBinaryMultiHash(256, 16, 16)
+    index.nflip = 1
+    return index
+
+
 class HashIndex:
-    """Frame hashes of many clips in a FAISS binary index; thread-safe."""
+    """Frame hashes of many clips in a FAISS multi-index hash; thread-safe.
+
+    FAISS's OpenMP pool is pinned to one thread: per-query work is small and on a busy
+    machine spinning threads cost far more than they give.
+    """
 
     def __init__(self) -> None:
-        self._index = faiss.IndexBinaryFlat(256)
+        faiss.omp_set_num_threads(1)
+        self._index = _new_faiss_index()
+        self._data: list[np.ndarray] = []
         self._keys: list[str] = []
         self._key_ids: dict[str, int] = {}
         self._row_key: list[int] = []
@@ -117,7 +153,9 @@ class HashIndex:
             kid = self._key_ids.setdefault(key, len(self._keys))
             if kid == len(self._keys):
                 self._keys.append(key)
-            self._index.add(np.ascontiguousarray(hashes, dtype=np.uint8))
+            data = np.ascontiguousarray(hashes, dtype=np.uint8)
+            self._index.add(data)
+            self._data.append(data)
             self._row_key.extend([kid] * len(hashes))
 
     def add_bulk(self, keys: np.ndarray, names: list[str], hashes: np.ndarray) -> None:
@@ -126,24 +164,24 @@ class HashIndex:
             base = len(self._keys)
             self._keys.extend(names)
             self._key_ids.update({n: base + i for i, n in enumerate(names)})
-            self._index.add(np.ascontiguousarray(hashes, dtype=np.uint8))
+            data = np.ascontiguousarray(hashes, dtype=np.uint8)
+            self._index.add(data)
+            self._data.append(data)
             self._row_key.extend((keys + base).tolist())
 
     def remove(self, key: str) -> None:
         """Forget a clip (rebuilds the index without it)."""
         with self._lock:
             kid = self._key_ids.pop(key, None)
-            if kid is None:
+            if kid is None or not self._data:
                 return
-            keep = np.asarray([k != kid for k in self._row_key], dtype=bool)
-            data = (
-                faiss.vector_to_array(self._index.xb).reshape(-1, 32)[keep]
-                if self._index.ntotal
-                else None
-            )
-            self._row_key = [k for k in self._row_key if k != kid]
-            self._index = faiss.IndexBinaryFlat(256)
-            if data is not None and len(data):
+            rows = np.asarray(self._row_key)
+            keep = rows != kid
+            data = np.concatenate(self._data)[keep]
+            self._row_key = rows[keep].tolist()
+            self._data = [data]
+            self._index = _new_faiss_index()
+            if len(data):
                 self._index.add(np.ascontiguousarray(data))
 
     def search(
