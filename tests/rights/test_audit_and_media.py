@@ -74,3 +74,15 @@ def test_own_outputs_are_found_by_reverse_search(service: RightsService) -> None
     found = service.match_outputs(textured_clip(6)[4:20])
     assert [m.video_id for m in found] == ["video_b"]
     assert service.match_outputs(textured_clip(7)) == []
+
+
+def test_remix_of_a_video_copying_a_reference_is_rejected(service: RightsService) -> None:
+    path = service.files.path("video_parent", "video")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encode_mp4(textured_clip(1), path, crf=28)
+    with pytest.raises(PromptRejected) as info:
+        service.screen_request(
+            ScreenRequest(prompt="make it rain", user_id="u", source_video_id="video_parent")
+        )
+    assert info.value.param == "video_id"
+    assert [r.check for r in service.audit.rows()] == ["prompt", "reference"]

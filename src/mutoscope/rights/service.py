@@ -85,7 +85,7 @@ class RightsService:
     ):
         self.settings = settings
         self.sessions = sessions
-        self.files = files
+        self.files = files if files is not None else _file_store(settings)
         self.audit = AuditLog(sessions)
         self.encoder = MiniLMEncoder(threads=encoder_threads)
         self._embedder: StaticEmbedder | None = None
@@ -307,7 +307,7 @@ class RightsService:
         if request.image is not None:
             ref = self._check_media(hash_image(request.image), None, request, "input_reference")
             attributions += ref.attributions
-        if request.source_video_id is not None and self.files is not None:
+        if request.source_video_id is not None:
             path = self.files.path(request.source_video_id, "video")
             if path.is_file():
                 from mutoscope.media.video import decode_mp4
@@ -463,6 +463,12 @@ class RightsService:
             score=ev.get("score", ev.get("distance")),
             evidence={"evidence": ev, "matches": decision.matches[:5]},
         )
+
+
+def _file_store(settings: Settings) -> LocalFileStore:
+    from mutoscope.storage.files import LocalFileStore
+
+    return LocalFileStore(settings.media_dir)
 
 
 def _single_threaded_blas() -> None:

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def rights_client(tmp_path: Path, registry_dir: Path) -> Iterator[tuple[TestClient, object]]:
+    from mutoscope.api.app import create_app
+    from mutoscope.backends.registry import load_backends
+    from mutoscope.backends.testing import register_backends
+    from mutoscope.config import Settings
+    from mutoscope.services import build_services
+    from mutoscope.worker.hooks import NullProvenance
+
+    settings = Settings(
+        home=tmp_path / "home",
+        enable_test_backend=True,
+        default_model="mutoscope-test",
+        model_aliases={"sora-2": "mutoscope-test"},
+        rights_file=registry_dir / "registry.yaml",
+    )
+    services = build_services(
+        settings,
+        backends=load_backends(settings, hooks=[register_backends]),
+        provenance=NullProvenance(),
+    )
+    app = create_app(settings, services=services, keyless=True, run_worker=False)
+    with TestClient(app) as client:
+        yield client, services
+    services.close()
+
+
+def test_blocked_prompt_is_refused_by_the_videos_api(rights_client) -> None:
+    client, _ = rights_client
+    r = client.post("/v1/videos", json={"prompt": "Exmoose dancing", "model": "sora-2"})
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert error["code"] == "moderation_blocked"
+    assert "Example Mouse" in error["message"]
+
+
+def test_check_endpoint_returns_the_decision(rights_client) -> None:
+    client, _ = rights_client
+    body = client.post("/v1/rights/check", json={"prompt": "Sonic the Hedgehog racing"}).json()
+    assert body["decision"] == "block" and body["entity"]["id"] == "sonic"
+
+
+def test_owner_may_manage_their_entity_and_others_may_not(rights_client) -> None:
+    client, services = rights_client
+    from mutoscope.users import UserService
+
+    users = UserService(services.sessions)
+    sega = {"Authorization": f"Bearer {users.create_key('Sega', 'k').key}"}
+    stranger = {"Authorization": f"Bearer {users.create_key('someone', 'k').key}"}
+    assert client.delete("/v1/rights/entities/sonic", headers=stranger).status_code == 403
+    created = client.post(
+        "/v1/rights/entities",
+        headers=stranger,
+        json={
+            "id": "mine",
+            "name": "Zorblax",
+            "kind": "character",
+            "owner": "someone",
+            "description": "A purple zorblax",
+            "policy": "block",
+        },
+    )
+    assert created.status_code == 200, created.text
+    assert (
+        client.post("/v1/rights/check", headers=stranger, json={"prompt": "Zorblax"}).json()[
+            "decision"
+        ]
+        == "block"
+    )
+    decisions = client.get("/v1/rights/decisions", headers=stranger).json()["data"]
+    assert [d["entity_id"] for d in decisions] == ["mine"]
+    assert client.delete("/v1/rights/entities/sonic", headers=sega).status_code == 200
+    assert client.get("/v1/rights/entities/sonic", headers=sega).status_code == 404
