@@ -115,7 +115,7 @@ def service(home: Path, specs: list[EntitySpec]) -> RightsService:
 
 def run(svc: RightsService, rows: list[dict], label: str) -> None:
     t0 = time.perf_counter()
-    svc.screener()
+    svc.warm_up()
     svc.check_prompt("warm up", record=False)
     for r in rows[:5]:
         svc.check_prompt(r["prompt"], record=False)
@@ -145,7 +145,7 @@ def run(svc: RightsService, rows: list[dict], label: str) -> None:
         f"\n== {label}: {len(svc.list_entities())} entities, {len(rows)} prompts "
         f"({pos} to block, {neg} innocent)"
     )
-    print(f"index build + warm-up: {build:.1f} s")
+    print(f"index build + MiniLM load (start-up): {build:.1f} s")
     print(f"recall: {sum(caught.values()) / pos:.1%} ({sum(caught.values())}/{pos})")
     print(f"false blocks: {len(false_blocks) / neg:.1%} ({len(false_blocks)}/{neg})")
     print(f"latency per prompt: {_stats(lat)}")

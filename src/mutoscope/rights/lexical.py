@@ -33,8 +33,11 @@ class NameHit:
     start: int
     end: int
     ambiguous: bool
-    """The alias is a single everyday word (``Frozen``, ``Sonic``): it needs context."""
-    capitalized: bool
+    """The alias is a single everyday word (``Frozen``, ``Sonic``) written plainly."""
+    as_name: bool
+    """Used as a name: capitalised, or lowercase without an article before it ("a sonic
+    boom", "his minions" are common nouns; "sonic racing" is a name) and never right
+    after "named"/"called" ("a girl named Elsa" names someone else)."""
 
 
 def allowed_edits(length: int) -> int:
@@ -181,9 +184,9 @@ class NameIndex:
         entity, alias, ambiguous = self.meta[n]
         # Only a plainly written everyday word is ambiguous: "Nikke", "B47m4n" are deliberate.
         ambiguous = ambiguous and method == "exact" and not any(w.disguised for w in ws[i : j + 1])
-        # "a girl named Elsa": a capital letter there marks someone else's name.
-        cap = ws[i].capitalized and not (i > 0 and ws[i - 1].text in NAMING)
-        return NameHit(entity, alias, method, score, ws[i].start, ws[j].end, ambiguous, cap)
+        before = ws[i - 1].text if i > 0 else ""
+        as_name = before not in NAMING and (ws[i].capitalized or before not in DETERMINERS)
+        return NameHit(entity, alias, method, score, ws[i].start, ws[j].end, ambiguous, as_name)
 
 
 def squeeze(key: str) -> str:
@@ -192,6 +195,28 @@ def squeeze(key: str) -> str:
 
 
 NAMING = frozenset({"named", "called", "nicknamed", "dubbed"})
+DETERMINERS = frozenset(
+    [
+        "a",
+        "an",
+        "some",
+        "any",
+        "every",
+        "each",
+        "this",
+        "that",
+        "these",
+        "those",
+        "no",
+        "my",
+        "your",
+        "his",
+        "her",
+        "our",
+        "their",
+        "its",
+    ]
+)
 
 
 def _trigrams(key: str) -> list[str]:

@@ -169,7 +169,7 @@ class MiniLMEncoder:
         self.max_tokens = max_tokens
         self._cache: dict[str, np.ndarray] = {}
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def load(self):  # type: ignore[no-untyped-def]
         with self._lock:
             if self._model is None:
                 import warnings
@@ -195,7 +195,7 @@ class MiniLMEncoder:
     def encode(self, text: str) -> np.ndarray:
         import torch
 
-        model = self._load()
+        model = self.load()
         ids = self._tokenizer.encode(text).ids  # type: ignore[union-attr]
         with torch.inference_mode():
             x = torch.tensor([ids])

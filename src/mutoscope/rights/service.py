@@ -219,6 +219,12 @@ class RightsService:
                 self._screener = Screener(targets, self._embedder, self.encoder)
             return self._screener
 
+    def warm_up(self) -> None:
+        """Build the indexes and load the full model now (otherwise the first prompt that
+        needs them waits ≈3-5 s). Servers may call this once at start-up."""
+        self.screener()
+        self.encoder.load()
+
     def check_prompt(
         self,
         prompt: str,
