@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mutoscope.config import Settings
+from mutoscope.rights.lexical import is_everyday, known_words
 from mutoscope.rights.registry import EntitySpec, load_registry
 from mutoscope.rights.service import RightsService
 from mutoscope.storage.db import make_engine, session_factory, upgrade
@@ -82,9 +83,14 @@ def synthetic(n: int, seed: int = 0) -> list[EntitySpec]:
     innocent prompt and measure the synthetic data, not the screener.
     """
     rnd = random.Random(seed)
+    known = known_words()
     out = []
     for i in range(n):
         name = " ".join(_pseudo(rnd).title() for _ in range(rnd.randint(1, 2)))
+        while any(is_everyday(w.lower(), known) for w in name.split()):
+            # Real registries name things distinctively; "Like" or "Ripe" would not be
+            # registered as a character name, and would only measure the generator.
+            name = " ".join(_pseudo(rnd).title() for _ in range(rnd.randint(1, 2)))
         desc = (
             f"A {rnd.choice(WORDS)} {_pseudo(rnd)} {_pseudo(rnd)} with {_pseudo(rnd)} "
             f"{rnd.choice(WORDS)} {_pseudo(rnd)} from the {_pseudo(rnd)} {rnd.choice(KINDS)}"

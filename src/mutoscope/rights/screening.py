@@ -5,7 +5,8 @@ applies each entity's policy (block / license / consent) to the matches.
 
 1. Names: exact, sounds-alike and misspelled aliases after normalisation (``lexical``).
    An alias that is also an everyday word (``Sonic``, ``Frozen``) counts only where it is
-   used as a name, not as a common noun after an article ("a sonic boom").
+   used as a name; after an article ("a sonic boom", "a minion eating a banana") only if
+   the prompt also resembles the entity's description.
 2. Descriptions: the static MiniLM stage scores every entity at once; a score above
    ``DESC_SURE`` matches, one in the uncertain band is settled by the full MiniLM model.
 """
@@ -27,6 +28,9 @@ DESC_MAYBE = 0.55
 """Lower edge of the uncertain band: the full MiniLM model decides."""
 DESC_MATCH = 0.625
 """Mean of static and full-model cosine (prompt window vs. description) that matches."""
+CONTEXT = 0.40
+"""Full-model score (whole prompt vs. description) an everyday-word alias used as a common
+noun ("a minion ...") needs to count as the entity."""
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -84,11 +88,15 @@ class Screener:
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
+            context = None
             if hit.ambiguous and not hit.as_name:
-                continue
-            found[hit.entity] = self._name_match(prompt, hit)
+                # "a minion eating a banana" is the character, "a minion-sized toy" is not.
+                context = self._full_score(hit.entity, prompt, encoded)
+                if context < CONTEXT:
+                    continue
+            found[hit.entity] = self._name_match(prompt, hit, context)
         # 2. Descriptions.
-        for entity, score, window in self.descriptions.search(prompt, k=8, floor=DESC_MAYBE):
+        for entity, score, window in self.descriptions.search(prompt, k=16, floor=DESC_MAYBE):
             if entity in found:
                 continue
             method, final = "description", score
@@ -120,9 +128,11 @@ class Screener:
             self.full_calls += 1
         return float(np.dot(encoded[text], desc))
 
-    def _name_match(self, prompt: str, hit: NameHit) -> Match:
+    def _name_match(self, prompt: str, hit: NameHit, context: float | None) -> Match:
         t = self.targets[hit.entity]
         details: dict[str, Any] = {"alias": hit.alias}
+        if context is not None:
+            details["context_score"] = round(context, 3)
         return Match(
             t.id,
             t.name,
