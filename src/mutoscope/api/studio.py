@@ -8,7 +8,6 @@ CSRF token; the /v1 API never accepts the studio's cookie.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import time
 from collections.abc import AsyncIterator
@@ -16,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -26,10 +25,9 @@ from mutoscope.errors import (
     InvalidRequest,
     MutoscopeError,
     NotFound,
-    PayloadTooLarge,
     PromptRejected,
-    UnsupportedMediaType,
 )
+from mutoscope.media.images import decode_reference_image
 from mutoscope.storage.files import MEDIA_TYPES
 from mutoscope.storage.records import COMPLETED, FAILED, UserRecord
 from mutoscope.studio import accounts, pages, rights_portal
@@ -431,21 +429,4 @@ async def _image(value: Any, limit: int) -> Image.Image | None:
     if not isinstance(value, UploadFile) or not value.filename:
         return None
     data = await value.read()
-    if not data:
-        return None
-    if len(data) > limit:
-        raise PayloadTooLarge(
-            f"the reference image is {len(data):,} bytes; the limit is {limit:,}", param="image"
-        )
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.format not in ("PNG", "JPEG", "WEBP"):
-                raise UnsupportedMediaType(
-                    f"the reference image must be PNG, JPEG or WebP (got {img.format})",
-                    param="image",
-                )
-            return img.convert("RGB")
-    except UnidentifiedImageError as exc:
-        raise UnsupportedMediaType(
-            "the reference image could not be read; upload a PNG, JPEG or WebP", param="image"
-        ) from exc
+    return decode_reference_image(data, limit=limit, param="image") if data else None

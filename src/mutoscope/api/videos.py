@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -19,13 +18,12 @@ from starlette.datastructures import UploadFile
 from mutoscope.api.deps import CurrentUser, ServicesDep, VideosDep
 from mutoscope.api.schemas import VideoDeleted, video_dict
 from mutoscope.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from mutoscope.media.images import IMAGE_TYPES, decode_reference_image
 from mutoscope.storage.files import MEDIA_TYPES
 from mutoscope.storage.records import COMPLETED
 from mutoscope.videos import VideoCreate
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
-
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 
 
 class RemixBody(BaseModel):
@@ -193,7 +191,7 @@ async def _reference_image(request: Request, fields: dict[str, Any]) -> Image.Im
                 param="input_reference",
             )
         data = await ref.read()
-        return _decode_image(data, limit)
+        return decode_reference_image(data, limit=limit, param="input_reference")
     if isinstance(ref, str):
         try:
             ref = json.loads(ref)
@@ -209,7 +207,9 @@ async def _reference_image(request: Request, fields: dict[str, Any]) -> Image.Im
             param="input_reference.file_id",
         )
     if image_url:
-        return _decode_image(await _fetch_image(image_url, limit), limit)
+        return decode_reference_image(
+            await _fetch_image(image_url, limit), limit=limit, param="input_reference"
+        )
     return None
 
 
@@ -246,23 +246,3 @@ async def _fetch_image(url: str, limit: int) -> bytes:
             param="input_reference.image_url",
         )
     return response.content
-
-
-def _decode_image(data: bytes, limit: int) -> Image.Image:
-    if len(data) > limit:
-        raise PayloadTooLarge(
-            f"input_reference is {len(data):,} bytes; the limit is {limit:,}",
-            param="input_reference",
-        )
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.format not in ("PNG", "JPEG", "WEBP"):
-                raise UnsupportedMediaType(
-                    f"input_reference must be a PNG, JPEG or WebP image (got {img.format})",
-                    param="input_reference",
-                )
-            return img.convert("RGB")
-    except UnidentifiedImageError as exc:
-        raise UnsupportedMediaType(
-            "input_reference is not a readable image (PNG, JPEG or WebP)", param="input_reference"
-        ) from exc
