@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from mutoscope.api.deps import CurrentUser, ServicesDep
-from mutoscope.errors import Forbidden, InvalidRequest
+from mutoscope.errors import Forbidden, InvalidRequest, NotFound
 from mutoscope.rights.audit import as_dict
 from mutoscope.rights.registry import EntitySpec
 from mutoscope.rights.service import RightsService
@@ -65,7 +65,10 @@ def create_entity(spec: EntitySpec, services: ServicesDep, user: CurrentUser) ->
     rights = _rights(services)
     if spec.references and not user.is_admin:
         raise Forbidden("only admins may register reference files by path")
-    existing = {r.id: r for r in rights.list_entities()}.get(spec.id)
+    try:
+        existing = rights.get_entity(spec.id)
+    except NotFound:
+        existing = None
     if existing is not None:
         _may_manage(rights, user, existing.owner, existing.id)
     else:

@@ -12,17 +12,21 @@ import typer
 from mutoscope.config import Settings
 from mutoscope.errors import MutoscopeError
 from mutoscope.rights.audit import as_dict
+from mutoscope.rights.service import RightsService
 
 app = typer.Typer(help="Rights registry, prompt screening and the audit log.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained decision log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> RightsService:
     from mutoscope.services import build_services
 
-    services = build_services(Settings())
-    return services.rights
+    rights = build_services(Settings()).rights
+    if not isinstance(rights, RightsService):
+        typer.echo("error: the rights layer is not enabled", err=True)
+        raise typer.Exit(2)
+    return rights
 
 
 def _fail(exc: MutoscopeError) -> None:
@@ -89,15 +93,10 @@ def check(
     if (prompt is None) == (file is None):
         typer.echo("error: give either a PROMPT or --file PROMPTS.txt", err=True)
         raise typer.Exit(2)
-    prompts = (
-        [prompt]
-        if prompt is not None
-        else [
-            line
-            for line in file.read_text(encoding="utf-8").splitlines()
-            if line.strip()  # type: ignore[union-attr]
-        ]
-    )
+    if file is not None:
+        prompts = [ln for ln in file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    else:
+        prompts = [prompt or ""]
     service = _service()
     blocked = False
     for p in prompts:

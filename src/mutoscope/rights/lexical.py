@@ -115,7 +115,7 @@ class NameIndex:
         ws = words(prompt, transliterate=transliterate)
         known = known_words()
         hits: list[NameHit] = []
-        fuzzy_queries: list[tuple[str, int, int]] = []
+        fuzzy_queries: list[tuple[str, int, int, int]] = []
         for i in range(len(ws)):
             q = ""
             for j in range(i, min(len(ws), i + self.max_words)):

@@ -21,6 +21,7 @@ import threading
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from platformdirs import user_cache_dir
@@ -45,7 +46,7 @@ def _model_dir() -> Path:
     return Path(get_model_path())
 
 
-def _tokenizer():  # type: ignore[no-untyped-def]
+def _tokenizer() -> Any:
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
@@ -161,15 +162,15 @@ class MiniLMEncoder:
     """
 
     def __init__(self, threads: int | None = None, *, quantize: bool = True, max_tokens: int = 128):
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None
+        self._tokenizer: Any = None
         self._lock = threading.Lock()
         self.threads = threads
         self.quantize = quantize
         self.max_tokens = max_tokens
         self._cache: dict[str, np.ndarray] = {}
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self) -> Any:
         with self._lock:
             if self._model is None:
                 import warnings
@@ -196,7 +197,7 @@ class MiniLMEncoder:
         import torch
 
         model = self.load()
-        ids = self._tokenizer.encode(text).ids  # type: ignore[union-attr]
+        ids = self._tokenizer.encode(text).ids
         with torch.inference_mode():
             x = torch.tensor([ids])
             hidden = model(input_ids=x, attention_mask=torch.ones_like(x)).last_hidden_state[0]
