@@ -14,6 +14,7 @@ applies each entity's policy (block / license / consent) to the matches.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -77,8 +78,12 @@ class Screener:
         )
         self.descriptions = DescriptionIndex(embedder, [t.description for t in targets])
 
-    def find(self, prompt: str) -> list[Match]:
-        """Every entity the prompt refers to, strongest evidence first."""
+    def find(self, prompt: str, *, enough: Callable[[Match], bool] | None = None) -> list[Match]:
+        """Every entity the prompt refers to, strongest evidence first.
+
+        ``enough`` (e.g. "this match blocks the request") stops the search at the first
+        match it accepts, so the full model is not run once the outcome is known.
+        """
         found: dict[int, Match] = {}
         encoded: dict[str, np.ndarray] = {}
         # 1. Names, read both with look-alike letters mapped and transliterated.
@@ -95,7 +100,9 @@ class Screener:
                 if context < CONTEXT:
                     continue
             found[hit.entity] = self._name_match(prompt, hit, context)
-        # 2. Descriptions.
+            if enough is not None and enough(found[hit.entity]):
+                return [found[hit.entity]]
+        # 2. Descriptions (best static score first: sure matches need no full model).
         for entity, score, window in self.descriptions.search(prompt, k=16, floor=DESC_MAYBE):
             if entity in found:
                 continue
@@ -117,6 +124,8 @@ class Screener:
                 prompt[window.start : window.end],
                 {"static_score": round(score, 3)},
             )
+            if enough is not None and enough(found[entity]):
+                return [found[entity]]
         return sorted(found.values(), key=lambda m: -m.score)
 
     def _full_score(self, entity: int, text: str, encoded: dict[str, np.ndarray]) -> float:

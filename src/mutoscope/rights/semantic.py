@@ -28,6 +28,7 @@ from platformdirs import user_cache_dir
 
 from mutoscope.rights.normalize import words
 
+SHIPPED_DIR = Path(__file__).parent / "data"
 DIM = 128
 WINDOW, STRIDE = 12, 6
 STOPWORDS = frozenset(
@@ -71,17 +72,22 @@ class StaticEmbedder:
         self.table, self.weights = self._load(cache_dir or Path(user_cache_dir("mutoscope")))
 
     def _load(self, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+        """The shipped table (``data/``), else one cached on disk, else distil it now."""
         weights_file = _model_dir() / "model.safetensors"
         tag = hashlib.sha256(f"{weights_file.stat().st_size}:{DIM}:v1".encode()).hexdigest()[:12]
-        path = cache_dir / f"minilm-static-{tag}.npy"
+        shipped = SHIPPED_DIR / f"minilm-static-{tag}.npz"
+        if shipped.is_file():
+            return _read_int8(shipped), self._token_weights(self.tokenizer.get_vocab_size())
+        path = cache_dir / f"minilm-static-{tag}.npz"
         if path.is_file():
-            table = np.load(path).astype(np.float32)
+            table = _read_int8(path)
         else:
             table = distill_table(DIM)
             cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{threading.get_ident()}.tmp.npy")
-            np.save(tmp, table.astype(np.float16))
+            tmp = cache_dir / f".minilm-static-{tag}.{threading.get_ident()}.npz"
+            write_int8(table, tmp)
             tmp.replace(path)
+            table = _read_int8(path)
         return table, self._token_weights(table.shape[0])
 
     def _token_weights(self, size: int) -> np.ndarray:
@@ -130,6 +136,20 @@ class StaticEmbedder:
         if w.sum() == 0:
             w = np.ones_like(w)
         return w @ self.table[ids] / w.sum()
+
+
+def write_int8(table: np.ndarray, path: Path) -> None:
+    """Store a table as int8 with one scale per row (≈4 MB for MiniLM's vocabulary)."""
+    scale = np.abs(table).max(axis=1, keepdims=True) / 127 + 1e-12
+    with path.open("wb") as f:
+        np.savez_compressed(
+            f, q=np.round(table / scale).astype(np.int8), scale=scale.astype(np.float32)
+        )
+
+
+def _read_int8(path: Path) -> np.ndarray:
+    with np.load(path) as data:
+        return (data["q"].astype(np.float32) * data["scale"]).astype(np.float32)
 
 
 def distill_table(dim: int = DIM, batch: int = 2048) -> np.ndarray:

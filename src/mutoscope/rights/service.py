@@ -235,14 +235,18 @@ class RightsService:
     ) -> Decision:
         """Screen one prompt and apply each matched entity's policy for this user."""
         screener = self.screener()
-        matches = screener.find(prompt)
-        decision = self._decide(prompt, matches, user_id)
+        user = self._user(user_id)
+
+        def blocks(m: Match) -> bool:
+            return self._policy_problem(self._entities[m.entity_id], user, prompt) is not None
+
+        matches = screener.find(prompt, enough=blocks)
+        decision = self._decide(prompt, matches, user)
         if record:
             self._record("prompt", decision, user_id, subject_id, prompt_hash(prompt))
         return decision
 
-    def _decide(self, prompt: str, matches: list[Match], user_id: str | None) -> Decision:
-        user = self._user(user_id)
+    def _decide(self, prompt: str, matches: list[Match], user: UserRecord | None) -> Decision:
         attributions = []
         for m in matches:
             entity = self._entities[m.entity_id]
