@@ -80,3 +80,32 @@ def test_owner_may_manage_their_entity_and_others_may_not(rights_client) -> None
     assert [d["entity_id"] for d in decisions] == ["mine"]
     assert client.delete("/v1/rights/entities/sonic", headers=sega).status_code == 200
     assert client.get("/v1/rights/entities/sonic", headers=sega).status_code == 404
+
+
+@pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
+def test_openai_sdk_sees_a_moderation_error_with_the_reason(rights_client) -> None:
+    import openai
+
+    from mutoscope.users import UserService
+
+    client, services = rights_client
+    key = UserService(services.sessions).create_key("sdk-user", "k").key
+    sdk = openai.OpenAI(base_url="http://testserver/v1", api_key=key, http_client=client)
+    with pytest.raises(openai.BadRequestError) as info:
+        sdk.videos.create(model="sora-2", prompt="Sonic the Hedgehog racing through a loop")
+    assert info.value.code == "moderation_blocked"
+    assert "Sonic the Hedgehog (character, Sega)" in info.value.message
+
+
+def test_registry_yaml_can_be_imported_over_http_by_its_owner(rights_client) -> None:
+    client, services = rights_client
+    from mutoscope.users import UserService
+
+    key = UserService(services.sessions).create_key("Acme", "k").key
+    body = "entities:\n  - {id: acme-bot, name: Acme Bot, kind: brand, owner: Acme}\n"
+    r = client.post("/v1/rights/import", content=body, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    assert [e["id"] for e in r.json()["data"]] == ["acme-bot"]
+    other = "entities:\n  - {id: x, name: X, kind: brand, owner: Not Acme}\n"
+    r = client.post("/v1/rights/import", content=other, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 403

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from mutoscope.api.deps import CurrentUser, ServicesDep
 from mutoscope.errors import Forbidden, InvalidRequest, NotFound
 from mutoscope.rights.audit import as_dict
-from mutoscope.rights.registry import EntitySpec
+from mutoscope.rights.registry import EntitySpec, parse_registry
 from mutoscope.rights.service import RightsService
 
 router = APIRouter(prefix="/v1/rights", tags=["rights"])
@@ -75,6 +75,26 @@ def create_entity(spec: EntitySpec, services: ServicesDep, user: CurrentUser) ->
         _may_manage(rights, user, spec.owner)
     (row,) = rights.import_specs([spec], owner_user_id=user.id)
     return _entity(row)
+
+
+@router.post("/import")
+async def import_registry(
+    request: Request, services: ServicesDep, user: CurrentUser
+) -> dict[str, Any]:
+    """A whole registry file (YAML body), like ``mutoscope rights import FILE``."""
+    rights = _rights(services)
+    specs = parse_registry((await request.body()).decode("utf-8", errors="replace"))
+    for spec in specs:
+        if spec.references and not user.is_admin:
+            raise Forbidden("only admins may register reference files by path")
+        _may_manage(rights, user, spec.owner)
+        try:
+            existing = rights.get_entity(spec.id)
+        except NotFound:
+            continue
+        _may_manage(rights, user, existing.owner, existing.id)
+    rows = rights.import_specs(specs, owner_user_id=user.id)
+    return {"object": "list", "data": [_entity(r) for r in rows]}
 
 
 @router.get("/entities/{entity_id}")
