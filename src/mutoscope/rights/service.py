@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,7 @@ class RightsService:
         self._references: HashIndex | None = None
         self._outputs: HashIndex | None = None
         self._lock = threading.RLock()
+        self._users: dict[str, tuple[float, UserRecord]] = {}
         if settings.rights_file is not None:
             self.import_file(settings.rights_file)
 
@@ -297,14 +299,20 @@ class RightsService:
         return None if ok else POLICY_REASON["consent"]
 
     def _user(self, user_id: str | None) -> UserRecord | None:
+        """The requesting user (names matter for licensees), cached for a second."""
         if user_id is None:
             return None
+        hit = self._users.get(user_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
         with self.sessions() as s:
             row = s.get(UserRecord, user_id) or s.scalar(
                 select(UserRecord).where(UserRecord.name == user_id)
             )
         # Unknown ids (CLI --user, tests) still count as that id.
-        return row or UserRecord(id=user_id, name=user_id)
+        user = row or UserRecord(id=user_id, name=user_id)
+        self._users[user_id] = (time.monotonic() + 1.0, user)
+        return user
 
     # ------------------------------------------------------------------ seam
     def screen_request(self, request: ScreenRequest) -> Screening:
