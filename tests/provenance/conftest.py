@@ -75,6 +75,15 @@ def add_video(
         s.commit()
 
 
+def fix_payload(sessions: sessionmaker, video_id: str, payload: str) -> None:
+    """Register the video's payload up front, so a test does not depend on a random draw."""
+    from mutoscope.provenance.records import WatermarkRecord
+
+    with sessions() as s:
+        s.add(WatermarkRecord(payload=payload, video_id=video_id, algorithm="test"))
+        s.commit()
+
+
 def make_signed(
     service: ProvenanceService,
     clip: np.ndarray,
@@ -85,7 +94,7 @@ def make_signed(
     attributions: list[dict[str, str]] | None = None,
 ) -> str | None:
     """What the worker does: watermark, encode, sign. Returns the payload."""
-    frames, payload = service.watermark(clip, video_id=video_id)
+    frames, payload = service.watermark(clip.copy(), video_id=video_id)  # marks in place
     encode_mp4(frames, path)
     service.sign(
         path,

@@ -23,7 +23,7 @@ from mutoscope.provenance.footage import natural_clip
 from mutoscope.provenance.service import ProvenanceService
 from mutoscope.storage.db import make_engine, session_factory, upgrade
 
-from .conftest import add_video, make_signed
+from .conftest import add_video, fix_payload, make_signed
 
 
 def reencode_with_pyav(src: Path, dst: Path) -> None:
@@ -105,6 +105,7 @@ def test_one_second_excerpt_uploaded_as_bytes_is_traced(
     service: ProvenanceService, sessions: sessionmaker, tmp_path: Path
 ) -> None:
     add_video(sessions, "video_a")
+    fix_payload(sessions, "video_a", "5a17c0ffee42")
     signed = tmp_path / "a.mp4"
     make_signed(service, natural_clip(48, 360, 640, seed=5), signed, "video_a")
     frames = decode_mp4(signed)

@@ -21,7 +21,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def hd() -> tuple[np.ndarray, np.ndarray]:
-    clean = natural_clip(24, 720, 1280, seed=11)
+    clean = natural_clip(24, 720, 1280, seed=11, pan=100)  # 4 px/frame, as in the bench
     return clean, Watermarker().embed(clean, PAYLOAD)
 
 
@@ -74,3 +74,14 @@ def test_visible_mark_is_small_and_moves() -> None:
     later = np.argwhere(changed[60]).mean(axis=0)
     assert np.linalg.norm(first - later) > 50
     assert np.array_equal(draw_visible_mark(frames, "  "), frames)
+
+
+def test_inplace_embedding_matches_copy() -> None:
+    clean = natural_clip(6, 144, 256, seed=4)
+    copy = Watermarker().embed(clean, PAYLOAD)
+    frames = clean.copy()
+
+    same = Watermarker().embed(frames, PAYLOAD, inplace=True)
+
+    assert same is frames and np.array_equal(same, copy)
+    assert not np.array_equal(copy, clean)

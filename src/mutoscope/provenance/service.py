@@ -56,11 +56,17 @@ class ProvenanceService:
     # ---- stamping (worker) -----------------------------------------------------------------
 
     def watermark(self, frames: np.ndarray, *, video_id: str) -> tuple[np.ndarray, str | None]:
-        """Embed this video's payload in every frame; the same video always gets the same one."""
+        """Embed this video's payload in every frame; the same video always gets the same one.
+
+        Writable frames are marked in place (no second full-size buffer); the caller uses the
+        returned array either way.
+        """
         if not self.settings.watermark:
             return frames, None
         payload = self.payload_for(video_id)
-        return self.watermarker.embed(frames, bytes.fromhex(payload)), payload
+        inplace = bool(frames.flags.writeable and frames.flags.c_contiguous)
+        marked = self.watermarker.embed(frames, bytes.fromhex(payload), inplace=inplace)
+        return marked, payload
 
     def sign(self, mp4_path: Path, info: ProvenanceInfo) -> None:
         """Sign ``mp4_path`` in place (keys are created on first use)."""
@@ -114,7 +120,7 @@ class ProvenanceService:
         # 2. Content Credentials, judged with our root as trust anchor
         c2pa_report = read_credentials(data, trust_anchors=trust_anchors(self.settings))
         # 3. Invisible watermark
-        detection = self.watermarker.detect(frames)
+        detection = self.watermarker.detect(frames, known=self._registered)
         wm = WatermarkReport(
             checked=True,
             found=detection.found,
@@ -127,6 +133,10 @@ class ProvenanceService:
         # 4. Our record: trusted manifest, then watermark, then perceptual match
         report.record = self._match_record(report, frames, match_outputs)
         return report
+
+    def _registered(self, payload: bytes) -> bool:
+        with self.sessions() as session:
+            return session.get(WatermarkRecord, payload.hex()) is not None
 
     def _match_record(
         self, report: VerifyReport, frames: np.ndarray, match_outputs: MatchOutputs | None

@@ -21,6 +21,7 @@ Design (why each part is there):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -39,8 +40,14 @@ DATA_BYTES = 6
 PARITY_BYTES = 10
 N_BITS = (DATA_BYTES + PARITY_BYTES) * 8
 MAX_SYMBOL_FIXES = 6
-"""2 x errors + erasures allowed. The 4 parity symbols kept in reserve make a false decode on
-unmarked content about 2e-10 per attempt (worst case: 6 erasures, 256**-4), ~1e-8 per verify."""
+"""2 x errors + erasures allowed on their own. The 4 parity symbols kept in reserve make a false
+decode on unmarked content about 2e-10 per attempt (worst case: 6 erasures, 256**-4), ~1e-8 per
+verify."""
+CONFIRMED_FIXES = 8
+"""Allowed when a registry confirms the payload (``known``): a random word decodes this way about
+1.5e-5 per attempt, and must then also hit one of N registered 48-bit payloads (N / 2**48)."""
+CHUNK = 24
+"""Frames that share one residual (one second at 24 fps)."""
 HIGHPASS = 17
 """Box size (cells) of the local mean removed before correlating."""
 KEY = 0x6D75746F
@@ -147,19 +154,24 @@ class Watermarker:
 
     # ---- embed -----------------------------------------------------------------------------
 
-    def embed(self, frames: np.ndarray, payload: bytes) -> np.ndarray:
-        """Return marked copies of (T, H, W, 3) uint8 RGB frames carrying ``payload`` (6 bytes)."""
+    def embed(self, frames: np.ndarray, payload: bytes, *, inplace: bool = False) -> np.ndarray:
+        """Mark (T, H, W, 3) uint8 RGB frames with ``payload`` (6 bytes).
+
+        Returns marked copies, or the same array marked in place with ``inplace`` (saves a
+        second full-size buffer: 0.5 GB for 96 frames at 1792x1024).
+        """
         _check_frames(frames)
         signs_b = _payload_signs(payload)  # (N_BITS,) ±1
         bits, signs = self._plane_blocks
         u = self._interp
-        out = np.empty_like(frames)
-        for start in range(0, len(frames), 16):  # bounded memory at 1792x1024
-            chunk = frames[start : start + 16]
+        out = frames if inplace else np.empty_like(frames)
+        for start in range(0, len(frames), CHUNK):
+            chunk = frames[start : start + CHUNK]
             # 1. Measure each bit's projection (working plane, high-passed). The detector
-            #    averages frames, so what matters is the chunk's mean projection; every
-            #    fourth frame estimates it well enough and keeps embedding cheap.
-            luma = _highpass(_plane_luma(chunk[::4])).mean(axis=0)
+            #    averages frames, so what matters is the chunk's mean projection; four frames
+            #    estimate it well enough and keep embedding cheap.
+            sample = chunk[:: max(1, len(chunk) // 4)]
+            luma = _highpass(_plane_luma(sample)).mean(axis=0)
             per_block = (u.T @ luma @ u) * signs
             proj = np.bincount(bits.ravel(), per_block.ravel(), minlength=N_BITS) / self._norms
             # 2. Add only what each bit needs to reach the margin (informed embedding)
@@ -170,20 +182,28 @@ class Watermarker:
             amp = amp * min(1.0, self._max_rms / max(rms, 1e-6))
             # 4. Draw the residual on the plane, upsample it onto the frames
             residual = (u @ (amp[bits] * signs) @ u.T).astype(np.float32)
-            out[start : start + 16] = _add_residual(chunk, residual)
+            _add_residual(chunk, residual, out[start : start + CHUNK])
         return out
 
     # ---- detect ----------------------------------------------------------------------------
 
-    def detect(self, frames: np.ndarray, *, search: bool = True) -> Detection:
+    def detect(
+        self,
+        frames: np.ndarray,
+        *,
+        search: bool = True,
+        known: Callable[[bytes], bool] | None = None,
+    ) -> Detection:
         """Read the payload from (T, H, W, 3) uint8 frames (any size, cropped, re-encoded).
 
         ``search`` also tries crops (the input covering 78-100 % of the original per axis);
         an uncropped input is read first and the search only runs when that fails.
+        ``known`` (payload -> registered?) lets a registry confirm decodes that needed up to
+        CONFIRMED_FIXES corrections instead of MAX_SYMBOL_FIXES.
         """
         _check_frames(frames)
         lumas = _frame_lumas(frames, 2 * PLANE)
-        best = self._read(lumas, 1.0, 1.0)
+        best = self._read(lumas, 1.0, 1.0, known=known)
         if best.found or not search:
             return best
         mean = lumas.mean(axis=0)
@@ -196,7 +216,7 @@ class Watermarker:
             for dx in _FINE:
                 for dy in _FINE:
                     fx2, fy2 = min(1.0, fx + dx), min(1.0, fy + dy)
-                    found = self._read(sample, fx2, fy2, peaks=2)
+                    found = self._read(sample, fx2, fy2, peaks=2, known=known)
                     if found.found:
                         return found
                     tried.append(found)
@@ -230,7 +250,15 @@ class Watermarker:
         _, energy = self._correlate(self._folds(mean[None], fx, fy)[0])
         return _robust_z(energy), fx, fy
 
-    def _read(self, lumas: np.ndarray, fx: float, fy: float, *, peaks: int = 4) -> Detection:
+    def _read(
+        self,
+        lumas: np.ndarray,
+        fx: float,
+        fy: float,
+        *,
+        peaks: int = 4,
+        known: Callable[[bytes], bool] | None = None,
+    ) -> Detection:
         # 1. Candidate alignments: no shift when uncropped, then the strongest energy peaks
         #    of the clip's mean (the pattern does not move)
         folds = self._folds(lumas, fx, fy)
@@ -249,7 +277,9 @@ class Watermarker:
             # 3. Combine frames by reliability (re-encoders keep I-frames, smear P-frames)
             soft = _combine(per_frame)
             soft = soft / (float(np.median(np.abs(soft))) or 1.0)
-            payload = _decode(soft)
+            payload, fixes = _decode(soft, CONFIRMED_FIXES if known else MAX_SYMBOL_FIXES)
+            if payload is not None and fixes > MAX_SYMBOL_FIXES and not (known and known(payload)):
+                payload = None
             found = Detection(
                 found=payload is not None,
                 payload=payload,
@@ -295,21 +325,24 @@ def _payload_signs(payload: bytes) -> np.ndarray:
     return (encode_bits(payload).astype(np.float32) * 2 - 1).astype(np.float32)
 
 
-def _decode(soft: np.ndarray) -> bytes | None:
-    """RS-decode soft bits, erasing the least reliable bytes when plain decoding fails."""
+def _decode(soft: np.ndarray, max_fixes: int = MAX_SYMBOL_FIXES) -> tuple[bytes | None, int]:
+    """RS-decode soft bits, erasing the least reliable bytes when plain decoding fails.
+
+    Returns the payload (or None) and the symbol fixes used (2 x errors + erasures).
+    """
     hard = np.packbits((soft > 0).astype(np.uint8)).tobytes()
     reliability = np.abs(soft).reshape(-1, 8).min(axis=1)
     order = np.argsort(reliability)
-    for n_erased in range(MAX_SYMBOL_FIXES + 1):
+    for n_erased in range(max_fixes + 1):
         erased = sorted(order[:n_erased].tolist())
         try:
             data, _, fixed = _RS.decode(hard, erase_pos=erased or None)
         except ReedSolomonError:
             continue
         errors = len(set(fixed) - set(erased))
-        if 2 * errors + n_erased <= MAX_SYMBOL_FIXES:
-            return bytes(data)
-    return None
+        if 2 * errors + n_erased <= max_fixes:
+            return bytes(data), 2 * errors + n_erased
+    return None, 0
 
 
 def _agreement(soft: np.ndarray, payload: bytes | None) -> float:
@@ -383,18 +416,18 @@ _LUMA_GAIN = float(np.sqrt(3 * (_LUMA**2).sum()))
 """RMS RGB change per unit of luma change along ``_RGB_STEP``, relative to R=G=B (=1)."""
 
 
-def _add_residual(frames: np.ndarray, residual: np.ndarray) -> np.ndarray:
+def _add_residual(frames: np.ndarray, residual: np.ndarray, out: np.ndarray) -> None:
     """Upsample the (PLANE, PLANE) luma residual to the frame size; add it along _RGB_STEP.
 
     The same residual goes on every frame of the chunk, so the rounded RGB delta is made once
-    and applied with saturating uint8 adds (the cost per frame is two vectorised passes).
+    and applied with saturating uint8 adds (two vectorised passes per frame; ``out`` may be
+    ``frames``).
     """
     h, w = frames.shape[1:3]
     up = cv2.resize(residual, (w, h), interpolation=cv2.INTER_LINEAR)
     delta = np.rint(up[..., None] * _RGB_STEP)
     plus = np.clip(delta, 0, 255).astype(np.uint8)
     minus = np.clip(-delta, 0, 255).astype(np.uint8)
-    out = np.empty_like(frames)
-    for t, frame in enumerate(frames):
-        cv2.subtract(cv2.add(frame, plus), minus, dst=out[t])
-    return out
+    for frame, dst in zip(frames, out, strict=True):
+        cv2.add(frame, plus, dst=dst)
+        cv2.subtract(dst, minus, dst=dst)
