@@ -109,3 +109,43 @@ def test_registry_yaml_can_be_imported_over_http_by_its_owner(rights_client) -> 
     other = "entities:\n  - {id: x, name: X, kind: brand, owner: Not Acme}\n"
     r = client.post("/v1/rights/import", content=other, headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 403
+
+
+def test_generated_video_is_indexed_and_found_by_reverse_search(
+    tmp_path: Path, registry_dir: Path
+) -> None:
+    from mutoscope.api.app import create_app
+    from mutoscope.backends.registry import load_backends
+    from mutoscope.backends.testing import register_backends
+    from mutoscope.config import Settings
+    from mutoscope.media.video import decode_mp4
+    from mutoscope.services import build_services
+    from mutoscope.worker.hooks import NullProvenance
+    from tests.api.conftest import wait_done
+
+    settings = Settings(
+        home=tmp_path / "home",
+        enable_test_backend=True,
+        default_model="mutoscope-test",
+        model_aliases={"sora-2": "mutoscope-test"},
+        rights_file=registry_dir / "registry.yaml",
+    )
+    services = build_services(
+        settings,
+        backends=load_backends(settings, hooks=[register_backends]),
+        provenance=NullProvenance(),
+    )
+    try:
+        with TestClient(create_app(settings, services=services, keyless=True)) as client:
+            created = client.post("/v1/videos", json={"prompt": "a lighthouse in a storm"}).json()
+            other = client.post("/v1/videos", json={"prompt": "a red tulip field"}).json()
+            for video in (created, other):
+                done = wait_done(client, video["id"])
+                assert done["status"] == "completed", done
+            frames = decode_mp4(services.files.path(created["id"], "video"))
+        found = services.rights.match_outputs(frames)
+        assert [m.video_id for m in found] == [created["id"]]
+        checks = [r.check for r in services.rights.audit.rows()]
+        assert sorted(checks) == ["output", "output", "prompt", "prompt"]
+    finally:
+        services.close()

@@ -86,3 +86,32 @@ def test_remix_of_a_video_copying_a_reference_is_rejected(service: RightsService
         )
     assert info.value.param == "video_id"
     assert [r.check for r in service.audit.rows()] == ["prompt", "reference"]
+
+
+def test_flat_logo_reference_is_matched_despite_low_pdq_quality(
+    service: RightsService, tmp_path
+) -> None:
+    from mutoscope.rights.registry import EntitySpec
+
+    logo = np.full((256, 256, 3), 230, np.uint8)
+    logo[80:176, 60:196] = (200, 20, 30)  # a red badge on white
+    Image.fromarray(logo).save(tmp_path / "logo.png")
+    service.import_specs(
+        [
+            EntitySpec(
+                id="badge",
+                name="Badge Co",
+                kind="brand",
+                owner="Badge Inc",
+                references=[str(tmp_path / "logo.png")],
+            )
+        ]
+    )
+    clip = np.stack([logo] * 12)
+    encode_mp4(clip, tmp_path / "copy.mp4", crf=30)
+    with pytest.raises(OutputBlocked) as info:
+        service.check_output(video_id="v", user_id="u", frames=decode_mp4(tmp_path / "copy.mp4"))
+    assert info.value.evidence["entity_id"] == "badge"
+    other = np.full((12, 256, 256, 3), 30, np.uint8)
+    other[:, 20:120, 150:240] = (20, 200, 40)
+    service.check_output(video_id="v2", user_id="u", frames=other)

@@ -214,14 +214,17 @@ class HashIndex:
         flipped: FrameHashes | None = None,
         min_quality: int = MIN_QUALITY,
         fraction: float = MATCH_FRACTION,
+        max_distance: int = MAX_DISTANCE,
     ) -> list[ClipMatch]:
         """Stored clips that enough of the query's usable frames match (flips count too)."""
         usable = query.quality >= min_quality
         if not usable.any():
             return []
-        hits = self.search(query.hashes[usable])
+        hits = self.search(query.hashes[usable], max_distance=max_distance)
         if flipped is not None:
-            fhits = self.search(flipped.hashes[usable[: len(flipped.hashes)]])
+            fhits = self.search(
+                flipped.hashes[usable[: len(flipped.hashes)]], max_distance=max_distance
+            )
             for a, b in zip(hits, fhits, strict=False):
                 for key, d in b.items():
                     a[key] = min(a.get(key, 999), d)

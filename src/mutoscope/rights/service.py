@@ -23,6 +23,7 @@ from mutoscope.config import Settings
 from mutoscope.errors import InvalidRequest, NotFound, OutputBlocked, PromptRejected
 from mutoscope.rights.audit import AuditLog, prompt_hash
 from mutoscope.rights.hashing import (
+    MIN_QUALITY,
     ClipMatch,
     FrameHashes,
     HashIndex,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from mutoscope.storage.files import LocalFileStore
 
 log = logging.getLogger(__name__)
+LOW_QUALITY_FRACTION = 0.3
 POLICY_REASON = {
     "block": "which may not be generated here",
     "license": "which only its licensees may generate",
@@ -359,9 +361,14 @@ class RightsService:
     def _media_decision(
         self, fh: FrameHashes, flipped: FrameHashes | None, user_id: str | None, what: str
     ) -> Decision:
-        matches = self.references().match(fh, flipped=flipped)
+        usable = int((fh.quality >= MIN_QUALITY).sum())
+        # Flat graphics (logos, test patterns) have low PDQ quality; with no better frame
+        # they are still compared, since unrelated flat clips sit far apart (≈125 bits).
+        matches = self.references().match(
+            fh, flipped=flipped, min_quality=MIN_QUALITY if usable else 0
+        )
         if not matches:
-            return Decision("allow", evidence={"usable_frames": int((fh.quality >= 50).sum())})
+            return Decision("allow", evidence={"usable_frames": usable})
         user = self._user(user_id)
         attributions = []
         for cm in matches:
@@ -456,8 +463,15 @@ class RightsService:
 
     def match_outputs(self, frames: np.ndarray) -> list[OutputMatch]:
         """Our own earlier outputs this clip copies (for verify when credentials are gone)."""
-        fh = hash_frames(frames)
-        found: list[ClipMatch] = self.outputs().match(fh, flipped=hash_frames(frames, flip=True))
+        fh, flipped = hash_frames(frames), hash_frames(frames, flip=True)
+        index = self.outputs()
+        if (fh.quality >= MIN_QUALITY).any():
+            found: list[ClipMatch] = index.match(fh, flipped=flipped)
+        else:
+            # Flat, synthetic-looking clips (PDQ quality below 50): their hashes move more
+            # under re-encoding (≈30 bits for a flat test pattern) but still sit ≈125 bits
+            # from unrelated clips, so they are searched with a lower matched share.
+            found = index.match(fh, flipped=flipped, min_quality=0, fraction=LOW_QUALITY_FRACTION)
         return [OutputMatch(m.key, m.distance, m.matched_fraction) for m in found]
 
     # ------------------------------------------------------------------ audit
