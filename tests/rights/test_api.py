@@ -149,3 +149,57 @@ def test_generated_video_is_indexed_and_found_by_reverse_search(
         assert sorted(checks) == ["output", "output", "prompt", "prompt"]
     finally:
         services.close()
+
+
+def test_job_whose_output_copies_a_registered_reference_fails_with_evidence(
+    tmp_path: Path, registry_dir: Path
+) -> None:
+    from mutoscope.api.app import create_app
+    from mutoscope.backends.registry import load_backends
+    from mutoscope.backends.testing import register_backends
+    from mutoscope.config import Settings
+    from mutoscope.rights.registry import EntitySpec
+    from mutoscope.services import build_services
+    from mutoscope.worker.hooks import NullProvenance
+    from tests.api.conftest import wait_done
+
+    settings = Settings(
+        home=tmp_path / "home",
+        enable_test_backend=True,
+        default_model="mutoscope-test",
+        model_aliases={"sora-2": "mutoscope-test"},
+    )
+    services = build_services(
+        settings,
+        backends=load_backends(settings, hooks=[register_backends]),
+        provenance=NullProvenance(),
+    )
+    try:
+        with TestClient(create_app(settings, services=services, keyless=True)) as client:
+            body = {"prompt": "a bouncing square", "seed": 7}
+            first = wait_done(client, client.post("/v1/videos", json=body).json()["id"])
+            assert first["status"] == "completed"
+            # The deterministic test backend will draw the same clip again: register it.
+            reference = services.files.path(first["id"], "video")
+            services.rights.import_specs(
+                [
+                    EntitySpec(
+                        id="square-co",
+                        name="Quadrata",
+                        kind="work",
+                        owner="Square Co",
+                        references=[str(reference)],
+                    )
+                ]
+            )
+            resp = client.post("/v1/videos", json=body)
+            assert resp.status_code == 200, resp.text
+            second = wait_done(client, resp.json()["id"])
+        assert second["status"] == "failed"
+        assert second["error"]["code"] == "moderation_blocked"
+        assert "Quadrata (work, Square Co)" in second["error"]["message"]
+        (row,) = [r for r in services.rights.audit.rows() if r.decision == "block"]
+        assert row.check == "output" and row.entity_id == "square-co"
+        assert row.evidence["evidence"]["matched_fraction"] >= 0.3
+    finally:
+        services.close()
