@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,6 +45,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = services or build_services(settings)
         _attach(app, svc, keyless)
+        # Load screening models in the background so the first request does not wait for them.
+        warm_up = getattr(svc.rights, "warm_up", None)
+        if warm_up is not None:
+            threading.Thread(target=warm_up, name="mutoscope-warm-up", daemon=True).start()
         worker = Worker(svc, concurrency=settings.workers) if run_worker else None
         if worker:
             worker.start()
