@@ -49,6 +49,8 @@ class TrainConfig:
     refresh: int = 4
     ema: float = 0.998
     checkpoint_minutes: float = 3.0
+    decay: bool = False
+    """Cosine-decay the learning rate over this run's ``minutes`` (use for the final stretch)."""
     device: str = "cpu"
     threads: int = 2
     seed: int = 0
@@ -289,6 +291,9 @@ def train(cfg: TrainConfig) -> Path:
         t0 = time.monotonic()
         pool.refresh(cfg.refresh)
         lr = cfg.lr * min(1.0, (state["step"] + 1) / 300)
+        if cfg.decay:  # cosine to 5 % over this run's remaining wall-clock budget
+            done = (time.monotonic() - t_start) / budget
+            lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
         for g in opt.param_groups:
             g["lr"] = lr
         x0, hidden, mask = pool.batch(cfg.batch)
@@ -389,8 +394,8 @@ def _hardware(device: str, threads: int) -> str:
     return f"{cpu} CPU, {threads} torch thread(s), shared 2-core host {platform.node()}"
 
 
-def export(checkpoint: Path, dest: Path, note: str = "") -> Path:
-    """Write EMA denoiser + autoencoder as fp16 safetensors with training metadata."""
+def export(checkpoint: Path, dest: Path, note: str = "", raw: bool = False) -> Path:
+    """Write the EMA (or, with ``raw``, the latest) denoiser + autoencoder as fp16 safetensors."""
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     state = ck["state"]
     ae_state = dict(ck["ae"])
@@ -419,7 +424,9 @@ def export(checkpoint: Path, dest: Path, note: str = "") -> Path:
         "note": note,
         "loss_history": state["history"][-20:],
     }
-    return save_weights(dest, ae_state, ck["ema"], ck["config"], training)
+    training["denoiser_weights"] = "latest" if raw else "EMA"
+    denoiser = ck["model"] if raw else ck["ema"]
+    return save_weights(dest, ae_state, denoiser, ck["config"], training)
 
 
 def save_weights(
@@ -466,6 +473,8 @@ def main(argv: list[str] | None = None) -> None:
         "--export", type=Path, default=None, help="write safetensors from the checkpoint and exit"
     )
     p.add_argument("--note", default="")
+    p.add_argument("--raw", action="store_true", help="export the latest weights, not the EMA")
+    p.add_argument("--decay", action="store_true", help="cosine-decay the LR over --minutes")
     p.add_argument("--finetune-decoder", action="store_true", help="run stage 1b for --minutes")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -473,7 +482,7 @@ def main(argv: list[str] | None = None) -> None:
         print(finetune_decoder(args.out, args.minutes, args.device, args.threads))
         return
     if args.export:
-        print(export(args.out / "checkpoint.pt", args.export, args.note))
+        print(export(args.out / "checkpoint.pt", args.export, args.note, args.raw))
         return
     cfg = TrainConfig(
         out=args.out,
@@ -484,6 +493,7 @@ def main(argv: list[str] | None = None) -> None:
         device=args.device,
         threads=args.threads,
         pool=args.pool,
+        decay=args.decay,
     )
     train(cfg)
 
