@@ -35,9 +35,7 @@ class NameHit:
     ambiguous: bool
     """The alias is a single everyday word (``Frozen``, ``Sonic``) written plainly."""
     as_name: bool
-    """Used as a name: capitalised, or lowercase without an article before it ("a sonic
-    boom", "his minions" are common nouns; "sonic racing" is a name) and never right
-    after "named"/"called" ("a girl named Elsa" names someone else)."""
+    """Used as a name (see ``used_as_name``)."""
 
 
 def allowed_edits(length: int) -> int:
@@ -184,8 +182,7 @@ class NameIndex:
         entity, alias, ambiguous = self.meta[n]
         # Only a plainly written everyday word is ambiguous: "Nikke", "B47m4n" are deliberate.
         ambiguous = ambiguous and method == "exact" and not any(w.disguised for w in ws[i : j + 1])
-        before = ws[i - 1].text if i > 0 else ""
-        as_name = before not in NAMING and (ws[i].capitalized or before not in DETERMINERS)
+        as_name = used_as_name(ws, i)
         return NameHit(entity, alias, method, score, ws[i].start, ws[j].end, ambiguous, as_name)
 
 
@@ -194,7 +191,39 @@ def squeeze(key: str) -> str:
     return re.sub(r"(.)\1+", r"\1", key)
 
 
+def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
+    """Is the word at ``i`` used as a name rather than as an ordinary noun or adjective?
+
+    Not a name right after "named"/"called" ("a girl named Elsa" is someone else), nor
+    capitalised after a title ("the goddess Nike", "Saint Nicholas": a person or deity of
+    that name). Capitalised otherwise, it is a name ("a statue of Nike"). Lowercase, it is
+    an ordinary word when it ends a noun phrase that a determiner opens, with at most
+    ``reach`` modifiers between ("a sonic boom", "a bouncing square", "his loyal
+    minions"); lowercase without one it reads as a name ("batman eating noodles",
+    "kids watching sonic race").
+    """
+    before = ws[i - 1].text if i > 0 else ""
+    if before in NAMING or (ws[i].capitalized and before in TITLES):
+        return False
+    if ws[i].capitalized:
+        return True
+    for k in range(i - 1, max(-1, i - 1 - reach), -1):
+        if ws[k].text in DETERMINERS:
+            return False
+        if ws[k].capitalized or ws[k].text in PHRASE_BREAKS:
+            break
+    return True
+
+
 NAMING = frozenset({"named", "called", "nicknamed", "dubbed"})
+TITLES = frozenset(
+    """god goddess saint st king queen prince princess lord lady sir dame mr mrs ms miss dr
+    doctor professor captain uncle aunt emperor empress pope president general""".split()  # noqa: SIM905
+)
+PHRASE_BREAKS = frozenset(
+    """of in on at to with and or by for from as into onto over under like than while who
+    which that is are was were be""".split()  # noqa: SIM905
+)
 DETERMINERS = frozenset(
     [
         "a",

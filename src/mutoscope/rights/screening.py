@@ -4,16 +4,24 @@
 applies each entity's policy (block / license / consent) to the matches.
 
 1. Names: exact, sounds-alike and misspelled aliases after normalisation (``lexical``).
-   An alias that is also an everyday word (``Sonic``, ``Frozen``) counts only where it is
-   used as a name; after an article ("a sonic boom", "a minion eating a banana") only if
-   the prompt also resembles the entity's description.
-2. Descriptions: the static MiniLM stage scores every entity at once; a score above
-   ``DESC_SURE`` matches, one in the uncertain band is settled by the full MiniLM model.
+   An alias that is also an everyday word (``Sonic``, ``Square``) counts only where it is
+   used as a name; used as a common noun ("a sonic boom", "a bouncing square", "the
+   goddess Nike") only if the rest of the prompt also repeats the entity's description.
+2. Descriptions, decided by two static MiniLM signals before the full model is asked:
+   the distilled description score (``DescriptionIndex.search``) and the rare description
+   attributes the prompt repeats (``DescriptionIndex.attributes``):
+
+   - score ≥ ``DESC_SURE``: a description (no full model);
+   - attributes < ``ATTR_FEW``: not a description, however close the score (the
+     resemblance rests on common words: "a white kitten with a red ribbon");
+   - score ≥ ``DESC_LIKELY`` and attributes ≥ ``ATTR_MANY``: a description;
+   - otherwise the full MiniLM model settles it (``DESC_MATCH``).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -21,17 +29,26 @@ from typing import Any
 import numpy as np
 
 from mutoscope.rights.lexical import NameHit, NameIndex
-from mutoscope.rights.semantic import DescriptionIndex, MiniLMEncoder, StaticEmbedder
+from mutoscope.rights.normalize import words
+from mutoscope.rights.semantic import DescriptionIndex, MiniLMEncoder, PromptWords, StaticEmbedder
 
 DESC_SURE = 0.80
 """Static description score that matches without asking the full model."""
 DESC_MAYBE = 0.55
 """Lower edge of the uncertain band: the full MiniLM model decides."""
+DESC_LIKELY = 0.62
+"""Static score from which many rare shared attributes settle a match without the full model."""
 DESC_MATCH = 0.625
 """Mean of static and full-model cosine (prompt window vs. description) that matches."""
+ATTR_FEW = 1.7
+"""Attribute mass below which a prompt does not describe the entity (about two rare words)."""
+ATTR_MANY = 3.4
+"""Attribute mass (four or more rare description words) that describes the entity."""
 CONTEXT = 0.40
 """Full-model score (whole prompt vs. description) an everyday-word alias used as a common
 noun ("a minion ...") needs to count as the entity."""
+CONTEXT_FEW = 0.8
+"""Attribute mass, besides the alias itself, below which such a common noun is just a word."""
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -96,22 +113,29 @@ class Screener:
             context = None
             if hit.ambiguous and not hit.as_name:
                 # "a minion eating a banana" is the character, "a minion-sized toy" is not.
-                context = self._full_score(hit.entity, prompt, encoded)
-                if context < CONTEXT:
+                context = self._context(hit, prompt, encoded)
+                if context is None:
                     continue
             found[hit.entity] = self._name_match(prompt, hit, context)
             if enough is not None and enough(found[hit.entity]):
                 return [found[hit.entity]]
         # 2. Descriptions (best static score first: sure matches need no full model).
+        prompt_words: dict[str, PromptWords] = {}
         for entity, score, window in self.descriptions.search(prompt, k=16, floor=DESC_MAYBE):
             if entity in found:
                 continue
+            if window.text not in prompt_words:
+                prompt_words[window.text] = self.descriptions.prompt_words(window.text)
+            mass, attrs = self.descriptions.attributes(entity, prompt_words[window.text])
             method, final = "description", score
             if score < DESC_SURE:
-                final = (score + self._full_score(entity, window.text, encoded)) / 2
-                if final < DESC_MATCH:
+                if mass < ATTR_FEW:
                     continue
-                method = "description+minilm"
+                if score < DESC_LIKELY or mass < ATTR_MANY:
+                    final = (score + self._full_score(entity, window.text, encoded)) / 2
+                    if final < DESC_MATCH:
+                        continue
+                    method = "description+minilm"
             t = self.targets[entity]
             found[entity] = Match(
                 t.id,
@@ -122,11 +146,48 @@ class Screener:
                 round(float(final), 3),
                 (window.start, window.end),
                 prompt[window.start : window.end],
-                {"static_score": round(score, 3)},
+                {"static_score": round(score, 3), "attributes": attrs},
             )
             if enough is not None and enough(found[entity]):
                 return [found[entity]]
         return sorted(found.values(), key=lambda m: -m.score)
+
+    def _context(
+        self, hit: NameHit, prompt: str, encoded: dict[str, np.ndarray]
+    ) -> dict[str, Any] | None:
+        """Does a prompt that uses an everyday-word alias as a common noun mean the entity?
+
+        Its description attributes besides the alias decide when clear; the full model
+        otherwise. Returns the evidence, or None when the word is just a word.
+        """
+        alias_words = frozenset(w.text for w in words(prompt[hit.start : hit.end]))
+        pw = self.descriptions.prompt_words(prompt)
+        mass, attrs = self.descriptions.attributes(hit.entity, pw, ignore=alias_words)
+        if mass < CONTEXT_FEW:
+            return None
+        evidence: dict[str, Any] = {"context_attributes": attrs}
+        if mass < ATTR_MANY:
+            score = self._full_score(hit.entity, prompt, encoded)
+            if score < CONTEXT:
+                return None
+            evidence["context_score"] = round(score, 3)
+        return evidence
+
+    def encode_descriptions(self, budget_s: float = 3.0) -> int:
+        """Encode descriptions with the full model ahead of need, for at most ``budget_s``.
+
+        Otherwise the first uncertain prompt about an entity also pays for its description
+        (one more full-model call). Returns how many were encoded.
+        """
+        deadline = time.perf_counter() + budget_s
+        done = 0
+        for t in self.targets:
+            if time.perf_counter() > deadline:
+                break
+            if t.description.strip():
+                self.encoder.encode_cached(t.id, t.description)
+                done += 1
+        return done
 
     def _full_score(self, entity: int, text: str, encoded: dict[str, np.ndarray]) -> float:
         """Full-model cosine of ``text`` (encoded once per prompt) and the description."""
@@ -137,11 +198,9 @@ class Screener:
             self.full_calls += 1
         return float(np.dot(encoded[text], desc))
 
-    def _name_match(self, prompt: str, hit: NameHit, context: float | None) -> Match:
+    def _name_match(self, prompt: str, hit: NameHit, context: dict[str, Any] | None) -> Match:
         t = self.targets[hit.entity]
-        details: dict[str, Any] = {"alias": hit.alias}
-        if context is not None:
-            details["context_score"] = round(context, 3)
+        details: dict[str, Any] = {"alias": hit.alias, **(context or {})}
         return Match(
             t.id,
             t.name,

@@ -225,9 +225,11 @@ class RightsService:
 
     def warm_up(self) -> None:
         """Build the indexes and load the full model now (otherwise the first prompt that
-        needs them waits ≈3-5 s). Servers may call this once at start-up."""
-        self.screener()
+        needs them waits ≈3-5 s), and encode entity descriptions for up to 3 s. Servers
+        may call this once at start-up."""
+        screener = self.screener()
         self.encoder.load()
+        screener.encode_descriptions(budget_s=3.0)
 
     def check_prompt(
         self,
