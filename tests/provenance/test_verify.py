@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -61,31 +60,28 @@ def test_reencoded_copy_has_no_c2pa_but_watermark_finds_record(
     assert "traced by its watermark" in report.verdict
 
 
-@dataclass
-class Match:
-    video_id: str
-    distance: float
-    matched_fraction: float
-
-
-def test_perceptual_search_is_used_when_watermark_is_gone(
-    service: ProvenanceService, sessions: sessionmaker, clip: np.ndarray, tmp_path: Path
+def test_mirrored_copy_is_traced_by_the_rights_layer_perceptual_search(
+    service: ProvenanceService,
+    settings: Settings,
+    sessions: sessionmaker,
+    clip: np.ndarray,
+    tmp_path: Path,
 ) -> None:
+    rights_service = pytest.importorskip("mutoscope.rights.service")
+    rights = rights_service.RightsService(settings, sessions)
     add_video(sessions, "video_b", published=True)
-    plain = tmp_path / "plain.mp4"
-    encode_mp4(clip, plain)  # never watermarked: stands in for a destroyed mark
-    seen: list[tuple[int, ...]] = []
+    signed = tmp_path / "b.mp4"
+    make_signed(service, clip, signed, "video_b")
+    rights.index_output(video_id="video_b", frames=decode_mp4(signed))
+    mirrored = tmp_path / "mirrored.mp4"
+    encode_mp4(np.ascontiguousarray(decode_mp4(signed)[:, :, ::-1]), mirrored, crf=28)
 
-    def match_outputs(frames: np.ndarray) -> list[Match]:
-        seen.append(frames.shape)
-        return [Match("video_b", 3.0, 0.9)]
+    report = service.verify(mirrored, match_outputs=rights.match_outputs)
 
-    report = service.verify(plain, match_outputs=match_outputs)
-
-    assert seen and seen[0][0] == len(clip)
-    assert not report.c2pa.present and not report.watermark.found
+    assert not report.c2pa.present and not report.watermark.found  # both gone
     assert report.record is not None and report.record.matched_by == "perceptual_hash"
-    assert report.record.video_id == "video_b" and report.record.matched_fraction == 0.9
+    assert report.record.video_id == "video_b" and report.record.published
+    assert report.record.matched_fraction is not None and report.record.matched_fraction > 0.5
 
 
 def test_unknown_video_gets_honest_no_evidence(
