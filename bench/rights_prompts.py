@@ -5,13 +5,16 @@
 
 A prompt labelled ``block`` counts as caught when it is blocked for the right entity; an
 ``allow`` prompt that is blocked is a false block. Latency is per prompt, end to end through
-``RightsService.check_prompt`` (audit write excluded), single-threaded, after warm-up.
+``RightsService.check_prompt`` (audit write excluded), single-threaded, after warm-up
+(which encodes descriptions with the full model for up to 3 s). The load average is printed
+with every figure: on a shared machine the tail moves with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import tempfile
 import time
@@ -151,18 +154,47 @@ def run(svc: RightsService, rows: list[dict], label: str) -> None:
         f"\n== {label}: {len(svc.list_entities())} entities, {len(rows)} prompts "
         f"({pos} to block, {neg} innocent)"
     )
+    print(f"load average (1/5/15 min) at the end: {_load()}")
     print(f"index build + MiniLM load (start-up): {build:.1f} s")
     print(f"recall: {sum(caught.values()) / pos:.1%} ({sum(caught.values())}/{pos})")
     print(f"false blocks: {len(false_blocks) / neg:.1%} ({len(false_blocks)}/{neg})")
     print(f"latency per prompt: {_stats(lat)}")
     print(f"  static stages only ({len(fast_lat)} prompts): {_stats(fast_lat)}")
-    print(f"  with the full MiniLM model ({len(full_lat)} prompts): {_stats(full_lat)}")
+    print(
+        f"  with the full MiniLM model ({len(full_lat)} prompts, "
+        f"{len(full_lat) / len(rows):.1%}): {_stats(full_lat)}"
+    )
     classes = ", ".join(f"{c} {caught[c]}/{n}" for c, n in sorted(per_class.items()))
     print(f"recall by class: {classes}")
     for r in missed:
         print(f"  missed [{r['class']}] {r['prompt'][:90]}")
     for r, reason in false_blocks:
         print(f"  false block: {r['prompt'][:70]} -> {reason[:90]}")
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def full_model_call(svc: RightsService, rows: list[dict], repeats: int = 5) -> None:
+    """One full MiniLM call on a 12-word window, alone: the fastest of ``repeats`` tries
+    per text approximates an idle core; the median shows this machine's contention."""
+    encoder = svc.encoder
+    texts = [" ".join(r["prompt"].split()[:12]) for r in rows[:40]]
+    best, all_ms = [], []
+    for text in texts:
+        tries = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            encoder._encode(text)  # bypass the cache of recent texts
+            tries.append((time.perf_counter() - t) * 1000)
+        best.append(min(tries))
+        all_ms.extend(tries)
+    print(
+        f"\nfull MiniLM call, one 12-word window ({len(texts)} texts x {repeats}): "
+        f"best-of-{repeats} median {np.median(best):.2f} ms (idle-core estimate), "
+        f"all calls p50 {np.median(all_ms):.2f} ms; load average {_load()}"
+    )
 
 
 def _stats(ms: list[float]) -> str:
@@ -185,7 +217,9 @@ def main() -> None:
     ]
     specs = load_registry(args.registry)
     with tempfile.TemporaryDirectory() as tmp:
-        run(service(Path(tmp) / "a", specs), rows, "registry")
+        svc = service(Path(tmp) / "a", specs)
+        run(svc, rows, "registry")
+        full_model_call(svc, rows)
         if args.scale:
             extra = synthetic(args.scale - len(specs))
             run(

@@ -59,6 +59,7 @@ def screening(service: RightsService) -> RightsService:
         "the Greek goddess Nike statue with wings in a museum",
         "a white kitten playing with a red ribbon",
         "a sonic boom as a jet breaks the sound barrier",
+        "the sonic signature of a jet engine",
     ],
 )
 def test_everyday_words_and_common_attributes_are_allowed(
@@ -77,6 +78,7 @@ def test_everyday_words_and_common_attributes_are_allowed(
         ("a close-up of Nike shoes", "nike"),
         ("Sonic racing through green hills", "sonic"),
         ("a white cartoon kitten with no mouth and a red bow on her ear", "hello-kitty"),
+        ("a mouthless white cat with a red bow", "hello-kitty"),
     ],
 )
 def test_named_uses_and_real_descriptions_are_still_blocked(
@@ -109,6 +111,8 @@ def test_description_match_names_the_attributes_it_rests_on(screening: RightsSer
     [
         ("a bouncing square", 2, False),
         ("his loyal minions", 2, False),
+        ("the sonic signature of a jet", 1, False),
+        ("The Batman on a rooftop", 1, True),
         ("a girl named Elsa", 3, False),
         ("the goddess Nike", 2, False),
         ("a statue of Nike", 3, True),

@@ -199,8 +199,9 @@ def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
     that name). Capitalised otherwise, it is a name ("a statue of Nike"). Lowercase, it is
     an ordinary word when it ends a noun phrase that a determiner opens, with at most
     ``reach`` modifiers between ("a sonic boom", "a bouncing square", "his loyal
-    minions"); lowercase without one it reads as a name ("batman eating noodles",
-    "kids watching sonic race").
+    minions", "the sonic signature"); lowercase without one it reads as a name
+    ("batman eating noodles", "kids watching sonic race"). "The Batman" stays a name
+    by its capital.
     """
     before = ws[i - 1].text if i > 0 else ""
     if before in NAMING or (ws[i].capitalized and before in TITLES):
@@ -226,6 +227,7 @@ PHRASE_BREAKS = frozenset(
 )
 DETERMINERS = frozenset(
     [
+        "the",
         "a",
         "an",
         "some",

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from platformdirs import user_cache_dir
 
-from mutoscope.rights.normalize import words
+from mutoscope.rights.normalize import phonetic, words
 
 SHIPPED_DIR = Path(__file__).parent / "data"
 DIM = 128
@@ -92,11 +92,25 @@ def content_words(text: str) -> list[str]:
     return list(seen)
 
 
+_SUFFIXES = ("less", "ness", "ing", "ed", "en", "es", "ly", "s", "y")
+
+
+def stem_key(word: str) -> str:
+    """Spelling- and ending-blind key: ``golden``/``gold``, ``mouthless``/``mouth``,
+    ``moustache``/``mustache`` share one (word vectors alone miss such pairs)."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    return phonetic(word)
+
+
 @dataclass(frozen=True)
 class PromptWords:
     words: list[str]
     vecs: np.ndarray
     rarity: np.ndarray
+    stems: list[str]
 
 
 @dataclass(frozen=True)
@@ -323,20 +337,22 @@ class DescriptionIndex:
             for d in descriptions
         ]
         self.word_vecs = embedder.embed_words(list(row_of))
+        self.word_stems = [frozenset(stem_key(w) for w in content_words(d)) for d in descriptions]
 
     def prompt_words(self, text: str) -> PromptWords:
         """A prompt's content words, their vectors and rarities (computed once per text)."""
         ws = content_words(text)
         rare = np.asarray([rarity(w, self.vocab) for w in ws], np.float32)
-        return PromptWords(ws, self.embedder.embed_words(ws), rare)
+        return PromptWords(ws, self.embedder.embed_words(ws), rare, [stem_key(w) for w in ws])
 
     def attributes(
         self, entity: int, prompt: PromptWords, *, ignore: frozenset[str] = frozenset()
     ) -> tuple[float, list[str]]:
         """How much of the entity's description the prompt repeats, and which of its words.
 
-        Each prompt word that is (or sits next to, in MiniLM's space) a description word
-        adds its rarity times the similarity: "hedgehog", "sneakers" and "rings" add up to
+        Each prompt word that is a description word (up to spelling and ending, see
+        ``stem_key``) or sits next to one in MiniLM's space adds its rarity times the
+        similarity: "hedgehog", "sneakers" and "rings" add up to
         ≈2.8, "white" and "red" to ≈0.5. ``ignore``: words not to count (the alias itself
         when a name's context is judged).
         """
@@ -344,6 +360,8 @@ class DescriptionIndex:
         if not len(rows) or not prompt.words:
             return 0.0, []
         best = (prompt.vecs @ self.word_vecs[rows].T).max(1)
+        stems = self.word_stems[entity]
+        best = np.where([st in stems for st in prompt.stems], 1.0, best)
         hit = [
             i for i, w in enumerate(prompt.words) if best[i] >= ATTRIBUTE_SIM and w not in ignore
         ]
