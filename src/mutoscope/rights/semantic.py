@@ -332,12 +332,15 @@ class DescriptionIndex:
         # Description words, each distinct word embedded once across the registry.
         self.vocab = embedder.tokenizer.get_vocab()
         row_of: dict[str, int] = {}
-        self.word_rows = [
-            np.asarray([row_of.setdefault(w, len(row_of)) for w in content_words(d)], np.int64)
-            for d in descriptions
-        ]
+        self.word_rows: list[np.ndarray] = []
+        self.word_stems: list[frozenset[str]] = []
+        for d in descriptions:
+            ws = content_words(d)
+            self.word_rows.append(
+                np.asarray([row_of.setdefault(w, len(row_of)) for w in ws], np.int64)
+            )
+            self.word_stems.append(frozenset(stem_key(w) for w in ws))
         self.word_vecs = embedder.embed_words(list(row_of))
-        self.word_stems = [frozenset(stem_key(w) for w in content_words(d)) for d in descriptions]
 
     def prompt_words(self, text: str) -> PromptWords:
         """A prompt's content words, their vectors and rarities (computed once per text)."""
