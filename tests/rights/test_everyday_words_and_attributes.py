@@ -142,3 +142,9 @@ def test_lean_minilm_computes_what_the_hugging_face_model_computes() -> None:
 
     assert cos(ref, exact) > 0.9999
     assert cos(ref, quantised) > 0.96
+
+
+def test_a_replaced_description_is_encoded_again(screening: RightsService) -> None:
+    old = screening.encoder.encode_cached("nike", EXTRA[1].description)
+    new = screening.encoder.encode_cached("nike", "A red soda can with a white script logo.")
+    assert float(np.dot(old, new)) < 0.9

@@ -266,7 +266,7 @@ class MiniLMEncoder:
         self.threads = threads
         self.quantize = quantize
         self.max_tokens = max_tokens
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[str, tuple[str, np.ndarray]] = {}
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self.recent_size = 2048
 
@@ -311,11 +311,11 @@ class MiniLMEncoder:
             return _unit(model(torch.tensor(ids)).numpy())
 
     def encode_cached(self, key: str, text: str) -> np.ndarray:
-        """For entity descriptions: each is encoded once."""
-        vec = self._cache.get(key)
-        if vec is None:
-            vec = self._cache[key] = self._encode(" ".join(text.lower().split()))
-        return vec
+        """For entity descriptions: each is encoded once (again if ``text`` changes)."""
+        hit = self._cache.get(key)
+        if hit is None or hit[0] != text:
+            hit = self._cache[key] = (text, self._encode(" ".join(text.lower().split())))
+        return hit[1]
 
     def forget(self, key: str) -> None:
         self._cache.pop(key, None)
