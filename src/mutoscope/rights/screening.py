@@ -12,7 +12,7 @@ applies each entity's policy (block / license / consent) to the matches.
    attributes the prompt repeats (``DescriptionIndex.attributes``):
 
    - score ≥ ``DESC_SURE``: a description (no full model);
-   - attributes < ``ATTR_FEW``: not a description, however close the score (the
+   - attributes < ``ATTR_FEW`` and score < ``DESC_CLOSE``: not a description (the
      resemblance rests on common words: "a white kitten with a red ribbon");
    - score ≥ ``DESC_LIKELY`` and attributes ≥ ``ATTR_MANY``: a description;
    - otherwise the full MiniLM model settles it (``DESC_MATCH``).
@@ -36,6 +36,9 @@ DESC_SURE = 0.80
 """Static description score that matches without asking the full model."""
 DESC_MAYBE = 0.55
 """Lower edge of the uncertain band: the full MiniLM model decides."""
+DESC_CLOSE = 0.75
+"""Static score from which few shared attributes do not clear a prompt: the full model decides
+(a close paraphrase may share only one or two rare words: "a mouthless white cat")."""
 DESC_LIKELY = 0.62
 """Static score from which many rare shared attributes settle a match without the full model."""
 DESC_MATCH = 0.625
@@ -129,7 +132,7 @@ class Screener:
             mass, attrs = self.descriptions.attributes(entity, prompt_words[window.text])
             method, final = "description", score
             if score < DESC_SURE:
-                if mass < ATTR_FEW:
+                if mass < ATTR_FEW and score < DESC_CLOSE:
                     continue
                 if score < DESC_LIKELY or mass < ATTR_MANY:
                     final = (score + self._full_score(entity, window.text, encoded)) / 2
