@@ -52,10 +52,9 @@ def generate(
     from PIL import Image
 
     from mutoscope.errors import MutoscopeError
-    from mutoscope.storage.records import FAILED, VideoRecord
+    from mutoscope.storage.records import FAILED
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
-    from mutoscope.worker.pool import Worker
 
     services = _services()
     try:
@@ -65,16 +64,7 @@ def generate(
             prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref
         )
         record = VideoService(services).create(user, body)
-        worker = Worker(services)
-        job = services.queue.claim(worker.worker_id)
-        if job is None or job.video_id != record.id:
-            raise typer.Exit(_fail("the job could not be claimed (another worker took it?)"))
-        thread = threading.Thread(target=worker.run_one, args=(job,), daemon=True)
-        thread.start()
-        _watch(services, record.id, thread, quiet=as_json)
-        with services.sessions() as s:
-            final = s.get(VideoRecord, record.id)
-        assert final is not None
+        final = _run_here(services, record.id, quiet=as_json)
         if final.status == FAILED:
             raise typer.Exit(_fail(f"{final.error_code}: {final.error_message}"))
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +82,27 @@ def generate(
         raise typer.Exit(_fail(exc.message)) from exc
     finally:
         services.close()
+
+
+def _run_here(services: Any, video_id: str, *, quiet: bool) -> Any:
+    """Run one video's job in this process (with its retries) and return its final record."""
+    from mutoscope.storage.records import COMPLETED, FAILED, VideoRecord
+    from mutoscope.worker.pool import Worker
+
+    worker = Worker(services)
+    while True:
+        with services.sessions() as s:
+            record = s.get(VideoRecord, video_id)
+        if record is None or record.status in (COMPLETED, FAILED):
+            return record
+        job = services.queue.claim(worker.worker_id, video_id=video_id)
+        if job is None:  # waiting out a retry back-off
+            worker.fail_exhausted()
+            time.sleep(0.2)
+            continue
+        thread = threading.Thread(target=worker.run_one, args=(job,), daemon=True)
+        thread.start()
+        _watch(services, video_id, thread, quiet=quiet)
 
 
 def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: bool) -> None:

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     workers: int = 1
     """Jobs generated at once inside the server process."""
     max_attempts: int = 3
+    retry_base_delay: float = 1.0
+    """Seconds before the first retry of a crashed job (doubling after each attempt)."""
     lease_seconds: float = 15.0
     poll_after_ms: int = 1000
     video_ttl_seconds: int | None = None

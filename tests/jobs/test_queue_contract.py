@@ -144,3 +144,13 @@ def test_exhausted_jobs_are_reported_not_reclaimed(queue, add_video):
     time.sleep(0.35)
     assert queue.claim("w2") is None
     assert [j.video_id for j in queue.expired()] == [vid]
+
+
+def test_claim_can_ask_for_one_video(queue, add_video):
+    older, mine = add_video(), add_video()
+    queue.enqueue(older)
+    queue.enqueue(mine)
+    job = queue.claim("cli", video_id=mine)
+    assert job.video_id == mine
+    assert queue.claim("cli", video_id=mine) is None
+    assert queue.claim("w").video_id == older

@@ -85,3 +85,13 @@ def test_inplace_embedding_matches_copy() -> None:
 
     assert same is frames and np.array_equal(same, copy)
     assert not np.array_equal(copy, clean)
+
+
+def test_strided_frames_are_marked_like_contiguous_ones() -> None:
+    # Backends often hand over views, e.g. (T, C, H, W) tensors transposed to (T, H, W, C).
+    rng = np.random.default_rng(3)
+    channels_first = rng.integers(0, 256, (4, 3, 64, 96), dtype=np.uint8)
+    view = channels_first.transpose(0, 2, 3, 1)
+    assert not view.flags.c_contiguous
+    marked = Watermarker().embed(view, PAYLOAD)
+    np.testing.assert_array_equal(marked, Watermarker().embed(np.ascontiguousarray(view), PAYLOAD))

@@ -25,8 +25,8 @@ class JobQueue(ABC):
         """Add a job; with ``session``, inside the caller's transaction."""
 
     @abstractmethod
-    def claim(self, worker_id: str) -> ClaimedJob | None:
-        """Take the oldest runnable job under a lease, or ``None``."""
+    def claim(self, worker_id: str, *, video_id: str | None = None) -> ClaimedJob | None:
+        """Take the oldest runnable job (or that video's, if runnable) under a lease."""
 
     @abstractmethod
     def heartbeat(self, video_id: str, worker_id: str) -> bool:

@@ -35,13 +35,14 @@ class MemoryJobQueue(JobQueue):
             self._jobs[video_id] = _Job(video_id, max_attempts, seq=self._seq)
             self._lock.notify_all()
 
-    def claim(self, worker_id: str) -> ClaimedJob | None:
+    def claim(self, worker_id: str, *, video_id: str | None = None) -> ClaimedJob | None:
         now = time.time()
         with self._lock:
             ready = [
                 j
                 for j in self._jobs.values()
                 if j.attempts < j.max_attempts
+                and video_id in (None, j.video_id)
                 and (
                     (j.state == "queued" and j.run_after <= now)
                     or (j.state == "running" and j.lease < now)

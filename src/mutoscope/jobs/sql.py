@@ -24,6 +24,7 @@ UPDATE jobs
          WHERE ((state = 'queued' AND run_after <= :now)
             OR (state = 'running' AND lease_expires_at < :now))
            AND attempts < max_attempts
+           AND (CAST(:video_id AS VARCHAR(64)) IS NULL OR video_id = :video_id)
          ORDER BY run_after, video_id
          LIMIT 1 {lock})
 RETURNING video_id, attempts, max_attempts
@@ -52,12 +53,16 @@ class SqlJobQueue(JobQueue):
         with self.sessions.begin() as s:
             s.add(job)
 
-    def claim(self, worker_id: str) -> ClaimedJob | None:
+    def claim(self, worker_id: str, *, video_id: str | None = None) -> ClaimedJob | None:
         now = time.time()
+        params = {
+            "owner": worker_id,
+            "lease": now + self.lease_seconds,
+            "now": now,
+            "video_id": video_id,
+        }
         with self.sessions.begin() as s:
-            row = s.execute(
-                self._claim, {"owner": worker_id, "lease": now + self.lease_seconds, "now": now}
-            ).first()
+            row = s.execute(self._claim, params).first()
         return ClaimedJob(row[0], row[1], row[2]) if row else None
 
     def heartbeat(self, video_id: str, worker_id: str) -> bool:

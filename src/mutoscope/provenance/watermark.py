@@ -164,7 +164,8 @@ class Watermarker:
         signs_b = _payload_signs(payload)  # (N_BITS,) ±1
         bits, signs = self._plane_blocks
         u = self._interp
-        out = frames if inplace else np.empty_like(frames)
+        # C order even when ``frames`` is a strided view: OpenCV writes only into C-contiguous rows.
+        out = frames if inplace else np.empty(frames.shape, dtype=frames.dtype)
         for start in range(0, len(frames), CHUNK):
             chunk = frames[start : start + CHUNK]
             # 1. Measure each bit's projection (working plane, high-passed). The detector

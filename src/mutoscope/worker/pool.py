@@ -27,7 +27,10 @@ class Worker:
         self.services = services
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
-        self.policy = RetryPolicy(max_attempts=services.settings.max_attempts)
+        self.policy = RetryPolicy(
+            max_attempts=services.settings.max_attempts,
+            base_delay=services.settings.retry_base_delay,
+        )
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
