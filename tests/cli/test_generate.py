@@ -94,3 +94,35 @@ def test_generate_reports_a_bad_value_clearly(env, tmp_path):
     )
     assert result.exit_code == 1
     assert '"4", "8", "12"' in result.output
+
+
+def test_generate_defaults_to_the_shipped_tiny_model(home, tmp_path, monkeypatch):
+    """The README's first command: no --model, no test backend, a real trained model."""
+    from mutoscope.cli import app
+
+    monkeypatch.delenv("MUTOSCOPE_ENABLE_TEST_BACKEND", raising=False)
+    out = tmp_path / "first.mp4"
+    result = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "a scarlet triangle bouncing on a blue backdrop",
+            "--seed",
+            "1",
+            "--size",
+            "1280x720",
+            "-o",
+            str(out),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    video = json.loads(result.stdout.strip().splitlines()[-1])
+    assert video["model"] == "mutoscope-tiny"
+    info = probe(out)
+    assert (info.width, info.height, info.frame_count) == (1280, 720, 96)
+
+    verify = CliRunner().invoke(app, ["verify", str(out), "--json"])
+    assert verify.exit_code == 0, verify.output
+    report = json.loads(verify.stdout)
+    assert json.dumps(report).count(video["id"]) >= 1
