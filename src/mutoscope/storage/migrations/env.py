@@ -13,7 +13,10 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set in the Alembic config")
+    engine = create_engine(url)
     with engine.begin() as conn:
         context.configure(connection=conn, render_as_batch=True)
         with context.begin_transaction():
