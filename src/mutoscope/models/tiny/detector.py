@@ -134,7 +134,7 @@ def detect(frames: np.ndarray, max_objects: int = 2) -> Detection:
     for _, ci, masks in candidates[:max_objects]:
         track = np.full((len(masks), 3), np.nan)
         areas = np.zeros(len(masks))
-        comps = []
+        comps: list[np.ndarray | None] = []
         for t, m in enumerate(masks):
             n, lab, stats, cents = cv2.connectedComponentsWithStats(m, connectivity=8)
             if n <= 1:

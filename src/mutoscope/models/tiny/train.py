@@ -20,6 +20,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -208,7 +209,13 @@ def train(cfg: TrainConfig) -> Path:
     model = TinyDenoiser(cfg.denoiser).to(device)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
-    state = {"ae_step": 0, "step": 0, "seconds": 0.0, "ae_seconds": 0.0, "history": []}
+    state: dict[str, Any] = {
+        "ae_step": 0,
+        "step": 0,
+        "seconds": 0.0,
+        "ae_seconds": 0.0,
+        "history": [],
+    }
     if ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
         ae.load_state_dict(ck["ae"])

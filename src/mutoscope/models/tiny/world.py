@@ -246,10 +246,10 @@ def render(scene: Scene, frames: int = FRAMES, res: int = RES) -> np.ndarray:
     """(frames, res, res, 3) uint8 clip of ``scene``; keyframes span the whole clip."""
     bg = background(scene.background, scene.gradient, RES)
     n = len(scene.objects)
-    tracks = [
-        object_track(o, i, n, scene.jitter[3 * i : 3 * i + 3], frames)
-        for i, o in enumerate(scene.objects)
+    jit = [
+        (scene.jitter[3 * i], scene.jitter[3 * i + 1], scene.jitter[3 * i + 2]) for i in range(n)
     ]
+    tracks = [object_track(o, i, n, jit[i], frames) for i, o in enumerate(scene.objects)]
     clip = np.empty((frames, RES, RES, 3), np.uint8)
     for f in range(frames):
         img = bg.copy()
