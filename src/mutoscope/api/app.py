@@ -82,7 +82,7 @@ def create_app(
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 
     return app
