@@ -43,6 +43,19 @@ def flicker(frames: np.ndarray) -> float:
     return float(np.abs(np.diff(small, axis=0)).mean())
 
 
+def save_strip(path: Path, frames: np.ndarray, count: int = 8, size: int = 128) -> None:
+    """``count`` evenly spaced frames side by side, each ``size`` pixels square."""
+    from PIL import Image
+
+    idx = np.linspace(0, len(frames) - 1, count).round().astype(int)
+    tiles = [
+        np.asarray(Image.fromarray(frames[i]).resize((size, size), Image.Resampling.NEAREST))
+        for i in idx
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate(tiles, axis=1)).save(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -58,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", type=Path, default=None, help="also write the per-prompt results here")
+    p.add_argument("--strips", type=Path, default=None, help="save a PNG strip per prompt here")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -78,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                 prompt=item["prompt"], size="64x64", seconds=str(seconds), seed=args.seed + i
             )
             frames = backend.generate(req, lambda _f: None).frames
+        if args.strips:
+            save_strip(args.strips / f"{args.prompts.stem}_{i:02d}.png", frames)
         found = detector.detect(frames)
         result = detector.score(item, found)
         group = "one-object" if len(item["objects"]) == 1 else "two-object"
