@@ -50,11 +50,16 @@ class TinyBackend(VideoBackend):
     accepts_video = True
 
     def __init__(
-        self, steps: int | None = None, weights: Path | None = None, threads: int | None = None
+        self,
+        steps: int | None = None,
+        weights: Path | None = None,
+        threads: int | None = None,
+        guidance: float | None = None,
     ):
-        from mutoscope.models.tiny.pipeline import DEFAULT_STEPS, WEIGHTS
+        from mutoscope.models.tiny.pipeline import DEFAULT_GUIDANCE, DEFAULT_STEPS, WEIGHTS
 
         self.steps = steps or DEFAULT_STEPS
+        self.guidance = guidance or DEFAULT_GUIDANCE
         self.weights = weights or WEIGHTS
         self.threads = threads
         self._pipeline: TinyPipeline | None = None
