@@ -176,12 +176,15 @@ def test_remix_records_parent_and_conditions_on_it(client):
 
 
 def test_remix_of_unfinished_video_says_to_wait(client, core_services):
-    from mutoscope.api.app import create_app  # noqa: F401  (the worker is running in `client`)
-
-    queued = client.post("/v1/videos", data={"prompt": "a", "size": "320x180", "seconds": "12"})
-    r = client.post(f"/v1/videos/{queued.json()['id']}/remix", json={"prompt": "b"})
-    if r.status_code == 400:
-        assert "completed" in r.json()["error"]["message"]
+    backend = core_services.backends.get("mutoscope-test")
+    backend.step_seconds = 0.5  # keep the parent generating while we ask for a remix
+    try:
+        queued = client.post("/v1/videos", data={"prompt": "a", "size": "320x180"})
+        r = client.post(f"/v1/videos/{queued.json()['id']}/remix", json={"prompt": "b"})
+        err = assert_openai_error(r, 400, "video_id")
+        assert "completed" in err["message"]
+    finally:
+        backend.step_seconds = 0.0
 
 
 def test_extend_appends_seconds_to_the_parent(client):

@@ -115,8 +115,7 @@ extensions = APIRouter(prefix="/v1/videos", tags=["videos"])
 async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -> JSONResponse:
     fields = await _read_body(request)
     ref = fields.get("video") or {}
-    video_id = ref.get("id") if isinstance(ref, dict) else _str(fields, "video[id]")
-    video_id = video_id or _str(fields, "video[id]")
+    video_id = (ref.get("id") if isinstance(ref, dict) else None) or _str(fields, "video[id]")
     if not video_id:
         raise InvalidRequest(
             'video must reference a completed video: {"id": "video_..."}', param="video"

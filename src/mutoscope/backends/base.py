@@ -97,9 +97,6 @@ class VideoBackend(ABC):
                 "choose a model that supports image-to-video or leave input_reference out",
                 param="input_reference",
             )
-        if request.mode in ("remix", "extend") and request.source_video is not None:
-            # Backends without video conditioning remix from the parent's prompt alone.
-            pass
 
     @abstractmethod
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
