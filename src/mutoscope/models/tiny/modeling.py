@@ -2,12 +2,15 @@
 
 * :class:`FrameAutoencoder` squeezes a 64x64 RGB frame into a 16x16x4 latent (trained first,
   then frozen).
+* :class:`LayoutPrior` turns the caption into a coarse guess of the clean clip: one learned
+  query per (keyframe, latent cell) cross-attends to the caption tokens, so "where is something
+  at frame t" is read straight from the words for motion, colour and order.
 * :class:`TinyDenoiser` sees all ``FRAMES`` latents of a clip stacked as channels (64 channels
-  at 16x16, plus two coordinate channels so "start on the left" is easy to express) and predicts
-  the clean latents (x0) from a noisy clip, the noise level and the caption. It is a diffusers
-  ``UNet2DConditionModel`` with cross-attention on MiniLM's per-token embeddings, which first
-  pass through a small trainable transformer, and a pooled caption vector added to the time
-  embedding.
+  at 16x16, plus two coordinate channels so "start on the left" is easy to express) and that
+  prior, and predicts the clean latents (x0) from a noisy clip, the noise level and the caption.
+  It is a diffusers ``UNet2DConditionModel`` with cross-attention on MiniLM's per-token
+  embeddings, which first pass through a small trainable transformer, and a pooled caption
+  vector added to the time embedding.
 """
 
 from __future__ import annotations
@@ -95,9 +98,59 @@ class DenoiserConfig:
     head_dim: int = 32
     patch: int = 2
     """Space-to-depth factor: the UNet runs on (latent_res / patch)^2 cells, 4x cheaper at 2."""
+    layout_layers: int = 2
+    """Cross-attention layers of the :class:`LayoutPrior` (0: none, as in the first release)."""
+    layout_dim: int = 64
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+class _QueryLayer(nn.Module):
+    """Queries cross-attend to the caption tokens, then an MLP (pre-norm, residual)."""
+
+    def __init__(self, dim: int, heads: int = 4) -> None:
+        super().__init__()
+        self.norm_q = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm_mlp = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, dim * 2), nn.GELU(), nn.Linear(dim * 2, dim))
+
+    def forward(self, q: torch.Tensor, kv: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        h = self.norm_q(q)
+        q = q + self.attn(h, kv, kv, key_padding_mask=pad, need_weights=False)[0]
+        return q + self.mlp(self.norm_mlp(q))
+
+
+class LayoutPrior(nn.Module):
+    """Caption tokens -> a coarse clean clip, in the denoiser's space-to-depth layout.
+
+    Each of the ``frames x grid x grid`` queries is a learned keyframe embedding plus a learned
+    cell embedding; it reads the caption through cross-attention and says what the latent
+    looks like in its cell at its time. Trained with the denoiser (its output is an input of
+    the UNet) and directly against the clean latents.
+    """
+
+    def __init__(self, cfg: DenoiserConfig) -> None:
+        super().__init__()
+        d, grid = cfg.layout_dim, cfg.latent_res // cfg.patch
+        self.frames, self.grid = cfg.frames, grid
+        self.frame_emb = nn.Parameter(torch.randn(cfg.frames, 1, d) * 0.5)
+        self.cell_emb = nn.Parameter(torch.randn(1, grid * grid, d) * 0.5)
+        self.kv = nn.Linear(cfg.cond_dim, d)
+        self.layers = nn.ModuleList(_QueryLayer(d) for _ in range(cfg.layout_layers))
+        self.out = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, cfg.latent_channels * cfg.patch**2))
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b = tokens.shape[0]
+        q = (self.frame_emb + self.cell_emb).flatten(0, 1)  # (F * cells, d)
+        q = q.unsqueeze(0).expand(b, -1, -1)
+        kv = self.kv(tokens)
+        for layer in self.layers:
+            q = layer(q, kv, ~mask)
+        out = self.out(q)  # (B, F * cells, C * p * p)
+        out = out.view(b, self.frames, self.grid, self.grid, -1).permute(0, 1, 4, 2, 3)
+        return out.reshape(b, -1, self.grid, self.grid)
 
 
 class TinyDenoiser(nn.Module):
@@ -118,9 +171,10 @@ class TinyDenoiser(nn.Module):
         channels = cfg.frames * cfg.latent_channels * cfg.patch**2
         blocks = tuple(cfg.block_out_channels)
         grid = cfg.latent_res // cfg.patch
+        self.layout = LayoutPrior(cfg) if cfg.layout_layers else None
         self.unet = UNet2DConditionModel(
             sample_size=grid,
-            in_channels=channels + 2,
+            in_channels=channels * (2 if self.layout else 1) + 2,
             out_channels=channels,
             down_block_types=("CrossAttnDownBlock2D",) * len(blocks),
             up_block_types=("CrossAttnUpBlock2D",) * len(blocks),
@@ -148,6 +202,12 @@ class TinyDenoiser(nn.Module):
         pooled = (h * m).sum(1) / m.sum(1).clamp(min=1)
         return h, pooled
 
+    def prior(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """The layout prior in clip-latent shape ``(B, F*C, H, W)`` (None without one)."""
+        if self.layout is None:
+            return None
+        return F.pixel_shuffle(self.layout(tokens, mask), self.config.patch)
+
     def forward(
         self,
         x: torch.Tensor,
@@ -155,11 +215,18 @@ class TinyDenoiser(nn.Module):
         tokens: torch.Tensor,
         mask: torch.Tensor,
         pooled: torch.Tensor,
+        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """Clean-clip estimate. ``prior`` (from :meth:`prior`) is recomputed when not given."""
         coords = self.coords.expand(x.shape[0], -1, -1, -1).to(x.dtype)
-        x = F.pixel_unshuffle(x, self.config.patch)
+        inputs = [F.pixel_unshuffle(x, self.config.patch)]
+        if self.layout is not None:
+            if prior is None:
+                prior = self.prior(tokens, mask)
+            assert prior is not None
+            inputs.append(F.pixel_unshuffle(prior, self.config.patch))
         out = self.unet(  # type: ignore[operator]
-            torch.cat([x, coords], dim=1),
+            torch.cat([*inputs, coords], dim=1),
             sigma * 1000,
             encoder_hidden_states=tokens,
             encoder_attention_mask=mask,

@@ -62,7 +62,9 @@ class TinyPipeline:
         from safetensors.torch import load_file
 
         meta = read_metadata(path)
-        cfg = DenoiserConfig(**json.loads(meta["denoiser_config"]))
+        stored = json.loads(meta["denoiser_config"])
+        stored.setdefault("layout_layers", 0)  # files from before the layout prior
+        cfg = DenoiserConfig(**stored)
         cfg.block_out_channels = tuple(cfg.block_out_channels)
         tensors = load_file(str(path))
         ae, denoiser = FrameAutoencoder(), TinyDenoiser(cfg)
@@ -112,6 +114,7 @@ class TinyPipeline:
             tokens = torch.cat([self._empty[0], tokens])
             mask = torch.cat([self._empty[1], mask])
             pooled = torch.cat([self._empty[2], pooled])
+        prior = self.denoiser.prior(tokens, mask)
 
         # 2. Prepare latents: seeded noise, or the parent clip noised to ``strength`` (remix)
         cfg = self.denoiser.config
@@ -132,7 +135,7 @@ class TinyPipeline:
         for i, t in enumerate(timesteps):
             sigma = t / 1000
             batch = latents.expand(tokens.shape[0], -1, -1, -1)
-            x0 = self.denoiser(batch, sigma.expand(tokens.shape[0]), tokens, mask, pooled)
+            x0 = self.denoiser(batch, sigma.expand(tokens.shape[0]), tokens, mask, pooled, prior)
             if guidance != 1.0:
                 x0 = x0[:1] + guidance * (x0[1:] - x0[:1])
             velocity = (latents - x0) / sigma

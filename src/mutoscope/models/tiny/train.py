@@ -35,6 +35,10 @@ log = logging.getLogger("mutoscope.tiny.train")
 SHIFT = 6.0
 """Noise-level shift toward high noise; without it the denoiser ignores the caption."""
 CAPTION_DROP = 0.1
+OBJECT_WEIGHT = 4.0
+"""Extra loss weight on latent cells an object covers (they are a small part of each frame)."""
+PRIOR_WEIGHT = 1.0
+"""Weight of the layout prior's own regression onto the clean clip."""
 
 
 @dataclass
@@ -55,6 +59,8 @@ class TrainConfig:
     device: str = "cpu"
     threads: int = 2
     seed: int = 0
+    init_from: Path | None = None
+    """Start a new ``out`` from another run's checkpoint (autoencoder and matching weights)."""
     denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
 
 
@@ -171,7 +177,11 @@ def denoiser_loss(
     mask: torch.Tensor,
     empty: tuple[torch.Tensor, torch.Tensor],
 ) -> torch.Tensor:
-    """x0-prediction loss on a rectified-flow path ``x_t = (1 - s) x0 + s * noise``."""
+    """x0-prediction loss on a rectified-flow path ``x_t = (1 - s) x0 + s * noise``.
+
+    Cells covered by an object weigh ``1 + OBJECT_WEIGHT``; with a layout prior, the prior is
+    also regressed onto the clean clip.
+    """
     b = x0.shape[0]
     drop = torch.rand(b) < CAPTION_DROP
     if drop.any():
@@ -183,8 +193,30 @@ def denoiser_loss(
     s = sigma.view(-1, 1, 1, 1)
     xt = (1 - s) * x0 + s * torch.randn_like(x0)
     tokens, pooled = model.encode_text(hidden, mask)
-    pred = model(xt, sigma, tokens, mask, pooled)
-    return F.mse_loss(pred, x0)
+    prior = model.prior(tokens, mask)
+    pred = model(xt, sigma, tokens, mask, pooled, prior)
+    weight = object_weight(x0, model.config.frames)
+    loss = _weighted_mse(pred, x0, weight)
+    if prior is not None:
+        loss = loss + PRIOR_WEIGHT * _weighted_mse(prior, x0, weight)
+    return loss
+
+
+def object_weight(x0: torch.Tensor, frames: int, threshold: float = 0.3) -> torch.Tensor:
+    """(B, F, 1, H, W) loss weights: ``1 + OBJECT_WEIGHT`` where a cell differs from its row.
+
+    Backdrops are constant along rows (solid or vertical gradient), so a cell far from its
+    row's median latent belongs to an object.
+    """
+    z = x0.unflatten(1, (frames, -1))  # (B, F, C, H, W)
+    row = z.median(dim=-1, keepdim=True).values
+    covered = ((z - row).abs().amax(dim=2, keepdim=True) > threshold).to(x0.dtype)
+    return 1.0 + OBJECT_WEIGHT * covered
+
+
+def _weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    err = (pred - target).square().unflatten(1, (weight.shape[1], -1))
+    return (err * weight).mean() / weight.mean()
 
 
 # -- the loop -------------------------------------------------------------------------------
@@ -234,6 +266,21 @@ def train(cfg: TrainConfig) -> Path:
         log.info(
             "resumed from %s at ae_step=%d step=%d", ckpt_path, state["ae_step"], state["step"]
         )
+    elif cfg.init_from is not None:
+        ck = torch.load(cfg.init_from, map_location=device, weights_only=False)
+        ae.load_state_dict(ck["ae"])
+        ae_opt.load_state_dict(ck["ae_opt"])
+        state = ck["state"]
+        state["opt_steps"] = 0
+        state["warm_start"] = {
+            "from": str(cfg.init_from),
+            "config": ck["config"],
+            "step": state["step"],
+            "seconds": round(state["seconds"]),
+        }
+        grow_into(model, ck["model"])
+        grow_into(ema, ck["ema"])
+        log.info("warm start from %s at step=%d", cfg.init_from, state["step"])
 
     def checkpoint() -> None:
         _save(
@@ -297,7 +344,7 @@ def train(cfg: TrainConfig) -> Path:
     while state["step"] < cfg.steps and time.monotonic() - t_start < budget:
         t0 = time.monotonic()
         pool.refresh(cfg.refresh)
-        lr = cfg.lr * min(1.0, (state["step"] + 1) / 300)
+        lr = cfg.lr * min(1.0, (state.get("opt_steps", state["step"]) + 1) / 300)
         if cfg.decay:  # cosine to 5 % over this run's remaining wall-clock budget
             done = (time.monotonic() - t_start) / budget
             lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
@@ -315,6 +362,7 @@ def train(cfg: TrainConfig) -> Path:
                 pe.lerp_(pm, 1 - decay)
         losses.append(float(loss.detach()))
         state["step"] += 1
+        state["opt_steps"] = state.get("opt_steps", state["step"]) + 1
         state["seconds"] += time.monotonic() - t0
         if state["step"] % 25 == 0:
             mean = float(np.mean(losses[-25:]))
@@ -331,6 +379,31 @@ def train(cfg: TrainConfig) -> Path:
             last_ckpt = time.monotonic()
     checkpoint()
     return ckpt_path
+
+
+def grow_into(model: TinyDenoiser, old: dict[str, torch.Tensor]) -> None:
+    """Load ``old`` weights into ``model`` where names match; widen the UNet's input conv.
+
+    The first release's input was (noisy clip, coords); with a layout prior it is (noisy clip,
+    prior, coords), so the prior's new input channels start at zero and the model starts out
+    computing exactly what the old one did.
+    """
+    new = model.state_dict()
+    for name, value in old.items():
+        if name not in new:
+            continue
+        if new[name].shape == value.shape:
+            new[name] = value
+        elif name == "unet.conv_in.weight":
+            clip = model.config.frames * model.config.latent_channels * model.config.patch**2
+            grown = torch.zeros_like(new[name])
+            grown[:, :clip] = value[:, :clip]
+            grown[:, -2:] = value[:, clip:]
+            new[name] = grown
+        else:
+            shapes = f"{tuple(value.shape)} -> {tuple(new[name].shape)}"
+            raise ValueError(f"cannot grow {name}: {shapes}")
+    model.load_state_dict(new)
 
 
 def finetune_decoder(out: Path, minutes: float, device: str = "cpu", threads: int = 1) -> Path:
@@ -483,6 +556,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--raw", action="store_true", help="export the latest weights, not the EMA")
     p.add_argument("--decay", action="store_true", help="cosine-decay the LR over --minutes")
     p.add_argument("--finetune-decoder", action="store_true", help="run stage 1b for --minutes")
+    p.add_argument(
+        "--init-from", type=Path, default=None, help="warm-start a new --out from a checkpoint"
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.finetune_decoder:
@@ -501,6 +577,7 @@ def main(argv: list[str] | None = None) -> None:
         threads=args.threads,
         pool=args.pool,
         decay=args.decay,
+        init_from=args.init_from,
     )
     train(cfg)
 
