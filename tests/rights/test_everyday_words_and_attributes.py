@@ -126,7 +126,7 @@ def test_a_word_is_a_name_only_where_used_as_one(prompt: str, index: int, as_nam
 
 
 def test_lean_minilm_computes_what_the_hugging_face_model_computes() -> None:
-    from mutoscope.rights.minilm import LeanMiniLM, build, load_hf_model
+    from mutoscope.rights.minilm import LeanMiniLM, _quantize, build, load_hf_model
     from mutoscope.rights.semantic import _model_dir, _tokenizer
 
     hf = load_hf_model(_model_dir())
@@ -136,12 +136,16 @@ def test_lean_minilm_computes_what_the_hugging_face_model_computes() -> None:
         ref = hf(input_ids=x, attention_mask=torch.ones_like(x)).last_hidden_state[0].mean(0)
         exact = LeanMiniLM(hf).eval()(torch.tensor(ids))
         quantised = build(_model_dir())(torch.tensor(ids))
+        # The plain-call int8 forward pass is the quantised module, operation for operation.
+        quantised_module = _quantize(LeanMiniLM(load_hf_model(_model_dir())).eval())
+        module_out = quantised_module(torch.tensor(ids))
 
     def cos(a: torch.Tensor, b: torch.Tensor) -> float:
         return float(np.dot(a.numpy(), b.numpy()) / (a.norm() * b.norm()))
 
     assert cos(ref, exact) > 0.9999
     assert cos(ref, quantised) > 0.96
+    assert cos(module_out, quantised) > 0.99999
 
 
 def test_a_replaced_description_is_encoded_again(screening: RightsService) -> None:

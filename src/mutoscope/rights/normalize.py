@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -96,7 +97,14 @@ def words(text: str, *, transliterate: bool = False) -> list[Word]:
 
     ``transliterate`` reads non-Latin words phonetically (unidecode) instead of mapping
     look-alike letters; screening tries both readings when a prompt has non-ASCII letters.
+    Screening reads one prompt several times (names, descriptions, windows), so recent
+    texts are remembered.
     """
+    return list(_words(text, transliterate))
+
+
+@lru_cache(maxsize=1024)
+def _words(text: str, transliterate: bool) -> tuple[Word, ...]:
     out: list[Word] = []
     folded = _fold_keep_offsets(text)
     for m in _WORD.finditer(folded):
@@ -113,7 +121,7 @@ def words(text: str, *, transliterate: bool = False) -> list[Word]:
         if word:
             plain = re.sub(r"[^a-z0-9]", "", m.group().lower())
             out.append(Word(word, start, end, raw[:1].isupper(), plain != word))
-    return _join_spelled_out(out)
+    return tuple(_join_spelled_out(out))
 
 
 HOMOGLYPHS_SET = {chr(c) for c in HOMOGLYPHS}
@@ -121,6 +129,8 @@ HOMOGLYPHS_SET = {chr(c) for c in HOMOGLYPHS}
 
 def _fold_keep_offsets(text: str) -> str:
     """Fold character by character so offsets keep pointing into the original text."""
+    if text.isascii():
+        return text  # NFKC leaves ASCII as it is and it has no format characters
     out = []
     for ch in text:
         if unicodedata.category(ch) == "Cf":

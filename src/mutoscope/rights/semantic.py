@@ -26,6 +26,7 @@ import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,8 @@ FIRST_WORD = 1996
 ("the", "of", "and", ...): the rank is an offline word-frequency list."""
 ATTRIBUTE_SIM = 0.70
 """Static cosine at which a prompt word counts as one of the description's words."""
+WORD_CACHE = 50_000
+"""Prompt words whose static vectors are remembered (≈25 MB at most)."""
 
 
 def rarity(word: str, vocab: dict[str, int]) -> float:
@@ -95,6 +98,7 @@ def content_words(text: str) -> list[str]:
 _SUFFIXES = ("less", "ness", "ing", "ed", "en", "es", "ly", "s", "y")
 
 
+@lru_cache(maxsize=65_536)
 def stem_key(word: str) -> str:
     """Spelling- and ending-blind key: ``golden``/``gold``, ``mouthless``/``mouth``,
     ``moustache``/``mustache`` share one (word vectors alone miss such pairs)."""
@@ -127,6 +131,7 @@ class StaticEmbedder:
     def __init__(self, cache_dir: Path | None = None):
         self.tokenizer = _tokenizer()
         self.table, self.weights = self._load(cache_dir or Path(user_cache_dir("mutoscope")))
+        self._word_cache: dict[str, np.ndarray] = {}
 
     def _load(self, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
         """The shipped table (``data/``), else one cached on disk, else distil it now."""
@@ -166,12 +171,35 @@ class StaticEmbedder:
         ids = self.tokenizer.encode(text, add_special_tokens=False).ids
         return _unit(self._pool(np.asarray(ids, dtype=np.int64)))
 
-    def embed_words(self, ws: list[str]) -> np.ndarray:
-        """One unit vector per word (rows), all words tokenised in one batch."""
+    def prompt_word_vectors(self, ws: list[str]) -> np.ndarray:
+        """``embed_words`` for a prompt's few words, remembering words seen before.
+
+        Prompts repeat everyday words; a remembered word costs a dictionary lookup instead
+        of tokenising (and the tokenizer's batch call wakes a thread pool, which on a busy
+        machine can cost a millisecond).
+        """
+        cache = self._word_cache
+        known = {w: cache.get(w) for w in dict.fromkeys(ws)}
+        missing = [w for w, v in known.items() if v is None]
+        if missing:
+            fresh = dict(zip(missing, self.embed_words(missing, batch=False), strict=True))
+            known.update(fresh)
+            if len(cache) + len(fresh) > WORD_CACHE:
+                cache.clear()
+            cache.update(fresh)
+        if not ws:
+            return np.zeros((0, self.table.shape[1]), np.float32)
+        return np.stack([known[w] for w in ws])
+
+    def embed_words(self, ws: list[str], *, batch: bool = True) -> np.ndarray:
+        """One unit vector per word (rows); ``batch``: tokenise all words in one call."""
         dim = self.table.shape[1]
         if not ws:
             return np.zeros((0, dim), np.float32)
-        encs = self.tokenizer.encode_batch(ws, add_special_tokens=False)
+        if batch:
+            encs = self.tokenizer.encode_batch(ws, add_special_tokens=False)
+        else:
+            encs = [self.tokenizer.encode(w, add_special_tokens=False) for w in ws]
         ids = [np.asarray(e.ids or [0], dtype=np.int64) for e in encs]
         lengths = np.asarray([len(x) for x in ids])
         flat = np.concatenate(ids)
@@ -329,6 +357,10 @@ class DescriptionIndex:
         dim = embedder.table.shape[1]
         rows = [embedder.embed(d) if d.strip() else np.zeros(dim, np.float32) for d in descriptions]
         self.matrix = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
+        # Stored transposed: BLAS multiplies a few window rows by a (128 x entities) matrix
+        # twice as fast as by the transposed view of (entities x 128): 0.35 instead of
+        # 0.7 ms at 10,000 entities.
+        self._matrix_t = np.ascontiguousarray(self.matrix.T)
         # Description words, each distinct word embedded once across the registry.
         self.vocab = embedder.tokenizer.get_vocab()
         row_of: dict[str, int] = {}
@@ -346,7 +378,8 @@ class DescriptionIndex:
         """A prompt's content words, their vectors and rarities (computed once per text)."""
         ws = content_words(text)
         rare = np.asarray([rarity(w, self.vocab) for w in ws], np.float32)
-        return PromptWords(ws, self.embedder.embed_words(ws), rare, [stem_key(w) for w in ws])
+        vecs = self.embedder.prompt_word_vectors(ws)
+        return PromptWords(ws, vecs, rare, [stem_key(w) for w in ws])
 
     def attributes(
         self, entity: int, prompt: PromptWords, *, ignore: frozenset[str] = frozenset()
@@ -380,15 +413,17 @@ class DescriptionIndex:
         vecs, wins = self.embedder.embed_windows(prompt)
         if not wins:
             return []
-        scores = vecs @ self.matrix.T  # (windows, entities)
-        best_win = scores.argmax(0)
-        best = scores[best_win, np.arange(scores.shape[1])]
+        scores = vecs @ self._matrix_t  # (windows, entities)
+        best = scores.max(0)
         top = (
             np.argpartition(-best, min(k, len(best) - 1))[:k]
             if len(best) > k
             else np.arange(len(best))
         )
-        out = [(int(e), float(best[e]), wins[int(best_win[e])]) for e in top if best[e] >= floor]
+        top = top[best[top] >= floor]
+        # The best window of each of the few entities kept (not of all of them).
+        best_win = scores[:, top].argmax(0)
+        out = [(int(e), float(best[e]), wins[int(w)]) for e, w in zip(top, best_win, strict=True)]
         return sorted(out, key=lambda t: -t[1])
 
 

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import random
+
+from mutoscope.rights.lexical import NameIndex
+
+
+def _pseudo(rnd: random.Random) -> str:
+    return "".join(rnd.choice("bcdfghklmnprstvz") + rnd.choice("aeiou") for _ in range(3))
+
+
+def _index(extra: int = 3000) -> NameIndex:
+    rnd = random.Random(1)
+    names = [(0, "Pikachu"), (1, "Exmouse"), (2, "Spongebob Squarepants")]
+    names += [(3 + i, _pseudo(rnd).title()) for i in range(extra)]
+    return NameIndex(names)
+
+
+def test_misspellings_are_found_among_thousands_of_similar_names() -> None:
+    index = _index()
+    for prompt, entity in [
+        ("Pikaxhu in a meadow", 0),
+        ("an Exmoise cartoon", 1),
+        ("Spongebobb Squarpants at sea", 2),
+    ]:
+        hits = [h for h in index.search(prompt) if h.entity == entity]
+        assert hits and hits[0].method == "fuzzy", prompt
+
+
+def test_a_fuzzy_match_keeps_the_first_letter_and_the_edit_budget() -> None:
+    index = _index()
+    # "Bikachu": one edit away but another first letter; "Pkchuu": too many edits.
+    assert not [h for h in index.search("Bikachu in a meadow") if h.entity == 0]
+    assert not [h for h in index.search("Pkchuu in a meadow") if h.entity == 0]
