@@ -6,8 +6,8 @@
 A prompt labelled ``block`` counts as caught when it is blocked for the right entity; an
 ``allow`` prompt that is blocked is a false block. Latency is per prompt, end to end through
 ``RightsService.check_prompt`` (audit write excluded), single-threaded, after warm-up
-(which encodes descriptions with the full model for up to 3 s). The load average is printed
-with every figure: on a shared machine the tail moves with it.
+(which encodes every description with the full model, as a server's start-up does). The
+load average is printed with every figure: on a shared machine the tail moves with it.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def run(svc: RightsService, rows: list[dict], label: str) -> None:
     lat, caught, missed, false_blocks = [], Counter(), [], []
     per_class = Counter()
     screener = svc.screener()
-    full_lat, fast_lat, cpu = [], [], []
+    full_lat, fast_lat, cpu, full_cpu, fast_cpu = [], [], [], [], []
     for r in rows:
         calls = screener.full_calls
         t, c = time.perf_counter(), time.thread_time()
@@ -140,6 +140,7 @@ def run(svc: RightsService, rows: list[dict], label: str) -> None:
         lat.append((time.perf_counter() - t) * 1000)
         cpu.append((time.thread_time() - c) * 1000)
         (full_lat if screener.full_calls > calls else fast_lat).append(lat[-1])
+        (full_cpu if screener.full_calls > calls else fast_cpu).append(cpu[-1])
         blocked = d.decision == "block"
         if r["label"] == "block":
             per_class[r["class"]] += 1
@@ -164,10 +165,12 @@ def run(svc: RightsService, rows: list[dict], label: str) -> None:
     # cores, i.e. what a prompt costs on an idle core (cache misses from sharing remain).
     print(f"CPU time per prompt (idle-core estimate): {_stats(cpu)}")
     print(f"  static stages only ({len(fast_lat)} prompts): {_stats(fast_lat)}")
+    print(f"    CPU time: {_stats(fast_cpu)}")
     print(
         f"  with the full MiniLM model ({len(full_lat)} prompts, "
         f"{len(full_lat) / len(rows):.1%}): {_stats(full_lat)}"
     )
+    print(f"    CPU time: {_stats(full_cpu)}")
     classes = ", ".join(f"{c} {caught[c]}/{n}" for c, n in sorted(per_class.items()))
     print(f"recall by class: {classes}")
     for r in missed:
