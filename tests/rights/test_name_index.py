@@ -32,3 +32,20 @@ def test_a_fuzzy_match_keeps_the_first_letter_and_the_edit_budget() -> None:
     # "Bikachu": one edit away but another first letter; "Pkchuu": too many edits.
     assert not [h for h in index.search("Bikachu in a meadow") if h.entity == 0]
     assert not [h for h in index.search("Pkchuu in a meadow") if h.entity == 0]
+
+
+def test_a_common_noun_alias_in_a_long_prompt_is_judged_on_the_words_around_it() -> None:
+    from mutoscope.rights.lexical import NameHit
+    from mutoscope.rights.screening import _around
+
+    prompt = (
+        "A slow dolly shot through a crowded night market full of lanterns where a little "
+        "minion is eating a banana next to a noodle stall, steam rising, 35mm film grain"
+    )
+    start = prompt.index("minion")
+    hit = NameHit(0, "Minion", "exact", 1.0, start, start + 6, True, False)
+    window = _around(prompt, hit)
+    assert "minion is eating a banana" in window
+    assert len(window.split()) == 12
+    short = "a minion eating a banana"
+    assert _around(short, NameHit(0, "Minion", "exact", 1.0, 2, 8, True, False)) == short
