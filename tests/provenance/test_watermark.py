@@ -9,7 +9,16 @@ import pytest
 from mutoscope.media.video import decode_mp4, encode_mp4
 from mutoscope.provenance.footage import natural_clip
 from mutoscope.provenance.visible import draw_visible_mark
-from mutoscope.provenance.watermark import N_BITS, Watermarker, encode_bits
+from mutoscope.provenance.watermark import (
+    BLOCK,
+    N_BITS,
+    PLANE,
+    Watermarker,
+    _block_sums,
+    _expand,
+    _interp_matrix,
+    encode_bits,
+)
 
 PAYLOAD = bytes.fromhex("5a17c0ffee42")
 
@@ -55,6 +64,27 @@ def test_payload_survives_ten_percent_crop(hd: tuple[np.ndarray, np.ndarray], tm
 
     assert found.found and found.payload == PAYLOAD
     assert found.scale != (1.0, 1.0)
+
+
+def test_mark_has_no_sharp_steps_on_flat_frames() -> None:
+    # Flat squares left 3-4 level steps at block edges, which showed on flat backdrops.
+    grey = np.full((4, 720, 1280, 3), 128, np.uint8)
+
+    green = Watermarker().embed(grey, PAYLOAD)[0, :, :, 1].astype(int)
+
+    assert np.abs(green - 128).max() >= 4  # the mark is there...
+    assert np.abs(np.diff(green, axis=0)).max() <= 2  # ...without edges
+    assert np.abs(np.diff(green, axis=1)).max() <= 2
+
+
+def test_block_reshapes_match_the_pattern_matrices() -> None:
+    rng = np.random.default_rng(5)
+    u = _interp_matrix(PLANE // BLOCK)
+    plane = rng.normal(size=(PLANE, PLANE)).astype(np.float32)
+    blocks = rng.normal(size=(PLANE // BLOCK, PLANE // BLOCK)).astype(np.float32)
+
+    np.testing.assert_allclose(_block_sums(plane), u.T @ plane @ u, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(_expand(blocks), u @ blocks @ u.T, rtol=1e-4, atol=1e-5)
 
 
 def test_clean_footage_yields_no_payload() -> None:
