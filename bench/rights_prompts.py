@@ -1,7 +1,7 @@
 """Prompt screening benchmark: recall, false-block rate and latency, then at 10,000 entities.
 
     python bench/rights_prompts.py [--prompts bench/data/rights_prompts.jsonl]
-        [--registry bench/data/rights_registry.yaml] [--scale 10000]
+        [--registry bench/data/rights_registry.yaml] [--scale 10000] [--passes 1]
 
 A prompt labelled ``block`` counts as caught when it is blocked for the right entity; an
 ``allow`` prompt that is blocked is a false block. Latency is per prompt, end to end through
@@ -122,7 +122,7 @@ def service(home: Path, specs: list[EntitySpec]) -> RightsService:
     return svc
 
 
-def run(svc: RightsService, rows: list[dict], label: str) -> None:
+def run(svc: RightsService, rows: list[dict], label: str, passes: int = 1) -> None:
     t0 = time.perf_counter()
     svc.warm_up()
     svc.check_prompt("warm up", record=False)
@@ -177,6 +177,27 @@ def run(svc: RightsService, rows: list[dict], label: str) -> None:
         print(f"  missed [{r['class']}] {r['prompt'][:90]}")
     for r, reason in false_blocks:
         print(f"  false block: {r['prompt'][:70]} -> {reason[:90]}")
+    if passes > 1:
+        best_of(svc, rows, lat, cpu, passes)
+
+
+def best_of(
+    svc: RightsService, rows: list[dict], lat: list[float], cpu: list[float], passes: int
+) -> None:
+    """Run the set ``passes - 1`` more times (recent-text cache emptied) and keep each
+    prompt's fastest run: on a shared machine, the closest estimate of an idle one. The
+    figures above (one pass) are the primary ones."""
+    best_lat, best_cpu = np.asarray(lat), np.asarray(cpu)
+    for _ in range(passes - 1):
+        svc.encoder._recent.clear()
+        for i, r in enumerate(rows):
+            t, c = time.perf_counter(), time.thread_time()
+            svc.check_prompt(r["prompt"], user_id=r.get("user", "bench-user"), record=False)
+            best_lat[i] = min(best_lat[i], (time.perf_counter() - t) * 1000)
+            best_cpu[i] = min(best_cpu[i], (time.thread_time() - c) * 1000)
+    print(f"each prompt's fastest of {passes} passes (idle-machine estimate; load {_load()}):")
+    print(f"  latency: {_stats(list(best_lat))}")
+    print(f"  CPU time: {_stats(list(best_cpu))}")
 
 
 def _load() -> str:
@@ -216,6 +237,9 @@ def main() -> None:
     ap.add_argument("--prompts", type=Path, default=HERE / "data" / "rights_prompts.jsonl")
     ap.add_argument("--registry", type=Path, default=HERE / "data" / "rights_registry.yaml")
     ap.add_argument("--scale", type=int, default=10_000)
+    ap.add_argument(
+        "--passes", type=int, default=1, help="also report each prompt's fastest of N passes"
+    )
     args = ap.parse_args()
     rows = [
         json.loads(line)
@@ -225,7 +249,7 @@ def main() -> None:
     specs = load_registry(args.registry)
     with tempfile.TemporaryDirectory() as tmp:
         svc = service(Path(tmp) / "a", specs)
-        run(svc, rows, "registry")
+        run(svc, rows, "registry", args.passes)
         full_model_call(svc, rows)
         if args.scale:
             extra = synthetic(args.scale - len(specs))
@@ -233,6 +257,7 @@ def main() -> None:
                 service(Path(tmp) / "b", specs + extra),
                 rows,
                 f"scale run (+{len(extra)} synthetic)",
+                args.passes,
             )
 
 
