@@ -29,17 +29,17 @@ def test_grown_model_starts_out_computing_what_the_old_one_did() -> None:
     grow_into(new, old.state_dict())
     x, sigma, hidden, mask = _inputs()
     with torch.no_grad():
-        tok_old, pooled_old = old.encode_text(hidden, mask)
-        tok_new, pooled_new = new.encode_text(hidden, mask)
-        prior = new.prior(tok_new, mask)
+        tok_old, mask_old, pooled_old = old.encode_text(hidden, mask)
+        tok_new, mask_new, pooled_new = new.encode_text(hidden, mask)
+        prior = new.prior(tok_new, mask_new)
         assert prior is not None and prior.shape == x.shape
-        out_old = old(x, sigma, tok_old, mask, pooled_old)
-        out_new = new(x, sigma, tok_new, mask, pooled_new, prior)
+        out_old = old(x, sigma, tok_old, mask_old, pooled_old)
+        out_new = new(x, sigma, tok_new, mask_new, pooled_new, prior)
     torch.testing.assert_close(out_new, out_old, rtol=1e-4, atol=1e-4)
     # ...and the prior is wired in: once its input weights move, the output changes.
     with torch.no_grad():
         new.unet.conv_in.weight[:, 64 * 4 : 64 * 8] += 0.1
-        assert not torch.allclose(new(x, sigma, tok_new, mask, pooled_new, prior), out_old)
+        assert not torch.allclose(new(x, sigma, tok_new, mask_new, pooled_new, prior), out_old)
 
 
 def test_prior_depends_on_the_caption_and_the_keyframe() -> None:
@@ -47,7 +47,7 @@ def test_prior_depends_on_the_caption_and_the_keyframe() -> None:
     model = TinyDenoiser(DenoiserConfig(**SMALL, text_dim=64)).eval()
     _, _, hidden, mask = _inputs()
     with torch.no_grad():
-        tokens, _ = model.encode_text(hidden, mask)
+        tokens, mask, _ = model.encode_text(hidden, mask)
         prior = model.prior(tokens, mask)
     assert prior is not None
     frames = prior.unflatten(1, (16, 4))

@@ -101,6 +101,12 @@ class DenoiserConfig:
     layout_layers: int = 2
     """Cross-attention layers of the :class:`LayoutPrior` (0: none, as in the first release)."""
     layout_dim: int = 64
+    raw_tokens: bool = True
+    """Also attend to MiniLM's own tokens (normalised, projected), beside the adapter's.
+
+    The adapter's self-attention smears each token toward the sentence mean, and after it
+    "left" and "right" were 0.999 alike (MiniLM itself: 0.72); direction words need this path.
+    """
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -168,6 +174,10 @@ class TinyDenoiser(nn.Module):
         )
         self.text_tf = nn.TransformerEncoder(layer, cfg.text_layers, enable_nested_tensor=False)
         self.text_out = nn.LayerNorm(cfg.cond_dim)
+        if cfg.raw_tokens:
+            self.text_raw = nn.Sequential(
+                nn.LayerNorm(cfg.text_dim), nn.Linear(cfg.text_dim, cfg.cond_dim)
+            )
         channels = cfg.frames * cfg.latent_channels * cfg.patch**2
         blocks = tuple(cfg.block_out_channels)
         grid = cfg.latent_res // cfg.patch
@@ -194,13 +204,19 @@ class TinyDenoiser(nn.Module):
 
     def encode_text(
         self, hidden: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Trainable adapter over frozen MiniLM tokens -> (tokens, pooled)."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Frozen MiniLM tokens -> (tokens, their mask, pooled) for cross-attention.
+
+        The tokens are the trainable adapter's and, with ``raw_tokens``, MiniLM's own after a
+        LayerNorm and a projection (so the mask is repeated).
+        """
         h = self.text_tf(self.text_in(hidden), src_key_padding_mask=~mask)
         h = self.text_out(h)
         m = mask.unsqueeze(-1).to(h.dtype)
         pooled = (h * m).sum(1) / m.sum(1).clamp(min=1)
-        return h, pooled
+        if self.config.raw_tokens:
+            return torch.cat([h, self.text_raw(hidden)], 1), torch.cat([mask, mask], 1), pooled
+        return h, mask, pooled
 
     def prior(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         """The layout prior in clip-latent shape ``(B, F*C, H, W)`` (None without one)."""

@@ -64,6 +64,7 @@ class TinyPipeline:
         meta = read_metadata(path)
         stored = json.loads(meta["denoiser_config"])
         stored.setdefault("layout_layers", 0)  # files from before the layout prior
+        stored.setdefault("raw_tokens", False)
         cfg = DenoiserConfig(**stored)
         cfg.block_out_channels = tuple(cfg.block_out_channels)
         tensors = load_file(str(path))
@@ -76,8 +77,7 @@ class TinyPipeline:
 
     def _encode_prompt(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         hidden, mask = self.text.encode([prompt])
-        tokens, pooled = self.denoiser.encode_text(hidden, mask)
-        return tokens, mask, pooled
+        return self.denoiser.encode_text(hidden, mask)
 
     def encode_clip(self, frames: np.ndarray) -> torch.Tensor:
         """Any-size (T, H, W, 3) uint8 clip -> (1, FRAMES*C, 16, 16) scaled latents."""

@@ -192,7 +192,7 @@ def denoiser_loss(
     sigma = sigma_schedule(b).to(x0.device)
     s = sigma.view(-1, 1, 1, 1)
     xt = (1 - s) * x0 + s * torch.randn_like(x0)
-    tokens, pooled = model.encode_text(hidden, mask)
+    tokens, mask, pooled = model.encode_text(hidden, mask)
     prior = model.prior(tokens, mask)
     pred = model(xt, sigma, tokens, mask, pooled, prior)
     weight = object_weight(x0, model.config.frames)
@@ -386,7 +386,8 @@ def grow_into(model: TinyDenoiser, old: dict[str, torch.Tensor]) -> None:
 
     The first release's input was (noisy clip, coords); with a layout prior it is (noisy clip,
     prior, coords), so the prior's new input channels start at zero and the model starts out
-    computing exactly what the old one did.
+    computing exactly what the old one did. Other new modules (the raw-token path) keep their
+    fresh initialisation.
     """
     new = model.state_dict()
     for name, value in old.items():
