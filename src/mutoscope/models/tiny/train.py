@@ -59,6 +59,8 @@ class TrainConfig:
     device: str = "cpu"
     threads: int = 2
     seed: int = 0
+    prior_only: bool = False
+    """Train only the layout prior (much cheaper per step than the UNet); the rest stays put."""
     init_from: Path | None = None
     """Start a new ``out`` from another run's checkpoint (autoencoder and matching weights)."""
     denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
@@ -176,6 +178,7 @@ def denoiser_loss(
     hidden: torch.Tensor,
     mask: torch.Tensor,
     empty: tuple[torch.Tensor, torch.Tensor],
+    prior_only: bool = False,
 ) -> torch.Tensor:
     """x0-prediction loss on a rectified-flow path ``x_t = (1 - s) x0 + s * noise``.
 
@@ -189,13 +192,19 @@ def denoiser_loss(
         mask = mask.clone()
         hidden[drop] = empty[0].to(hidden)
         mask[drop] = empty[1]
+    weight = object_weight(x0, model.config.frames)
+    if prior_only:
+        with torch.no_grad():
+            tokens, mask, _ = model.encode_text(hidden, mask)
+        prior = model.prior(tokens, mask)
+        assert prior is not None, "--prior-only needs a denoiser with a layout prior"
+        return _weighted_mse(prior, x0, weight)
     sigma = sigma_schedule(b).to(x0.device)
     s = sigma.view(-1, 1, 1, 1)
     xt = (1 - s) * x0 + s * torch.randn_like(x0)
     tokens, mask, pooled = model.encode_text(hidden, mask)
     prior = model.prior(tokens, mask)
     pred = model(xt, sigma, tokens, mask, pooled, prior)
-    weight = object_weight(x0, model.config.frames)
     loss = _weighted_mse(pred, x0, weight)
     if prior is not None:
         loss = loss + PRIOR_WEIGHT * _weighted_mse(prior, x0, weight)
@@ -272,12 +281,8 @@ def train(cfg: TrainConfig) -> Path:
         ae_opt.load_state_dict(ck["ae_opt"])
         state = ck["state"]
         state["opt_steps"] = 0
-        state["warm_start"] = {
-            "from": str(cfg.init_from),
-            "config": ck["config"],
-            "step": state["step"],
-            "seconds": round(state["seconds"]),
-        }
+        changed = sorted(k for k, v in cfg.denoiser.to_dict().items() if ck["config"].get(k) != v)
+        state.setdefault("warm_starts", []).append({"step": state["step"], "changed": changed})
         grow_into(model, ck["model"])
         grow_into(ema, ck["ema"])
         log.info("warm start from %s at step=%d", cfg.init_from, state["step"])
@@ -351,7 +356,9 @@ def train(cfg: TrainConfig) -> Path:
         for g in opt.param_groups:
             g["lr"] = lr
         x0, hidden, mask = pool.batch(cfg.batch)
-        loss = denoiser_loss(model, x0.to(device), hidden.to(device), mask.to(device), empty)
+        loss = denoiser_loss(
+            model, x0.to(device), hidden.to(device), mask.to(device), empty, cfg.prior_only
+        )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -363,6 +370,8 @@ def train(cfg: TrainConfig) -> Path:
         losses.append(float(loss.detach()))
         state["step"] += 1
         state["opt_steps"] = state.get("opt_steps", state["step"]) + 1
+        if cfg.prior_only:
+            state["prior_only_steps"] = state.get("prior_only_steps", 0) + 1
         state["seconds"] += time.monotonic() - t0
         if state["step"] % 25 == 0:
             mean = float(np.mean(losses[-25:]))
@@ -495,6 +504,8 @@ def export(checkpoint: Path, dest: Path, note: str = "", raw: bool = False) -> P
         "decoder_finetune_seconds": round(decoder_seconds),
         "denoiser_steps": state["step"],
         "denoiser_seconds": round(state["seconds"]),
+        "of_which_prior_only_steps": state.get("prior_only_steps", 0),
+        "warm_starts": state.get("warm_starts", []),
         "batch": state.get("batch", 32),
         "objective": f"x0-prediction on a rectified-flow path, sigma shift {SHIFT}, "
         f"caption dropout {CAPTION_DROP}",
@@ -557,6 +568,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--raw", action="store_true", help="export the latest weights, not the EMA")
     p.add_argument("--decay", action="store_true", help="cosine-decay the LR over --minutes")
     p.add_argument("--finetune-decoder", action="store_true", help="run stage 1b for --minutes")
+    p.add_argument("--prior-only", action="store_true", help="train only the layout prior")
     p.add_argument(
         "--init-from", type=Path, default=None, help="warm-start a new --out from a checkpoint"
     )
@@ -579,6 +591,7 @@ def main(argv: list[str] | None = None) -> None:
         pool=args.pool,
         decay=args.decay,
         init_from=args.init_from,
+        prior_only=args.prior_only,
     )
     train(cfg)
 
