@@ -86,6 +86,13 @@ def test_training_runs_resumes_and_exports(tmp_path: Path) -> None:
     cfg.steps = 3
     second = torch.load(train(cfg), weights_only=False)["state"]
     assert second["step"] == 3 and second["ae_step"] == 2  # resumed, autoencoder not redone
+    before = torch.load(ckpt, weights_only=False)["model"]
+    cfg.steps, cfg.prior_only = 4, True
+    after_ck = torch.load(train(cfg), weights_only=False)
+    after = after_ck["model"]
+    assert after_ck["state"]["prior_only_steps"] == 1
+    torch.testing.assert_close(after["unet.conv_in.weight"], before["unet.conv_in.weight"])
+    assert not torch.equal(after["layout.out.1.weight"], before["layout.out.1.weight"])
     weights = export(ckpt, tmp_path / "tiny.safetensors", note="test")
     out = TinyPipeline.from_file(weights)("a red circle moving left", steps=2, num_frames=24)
     assert out.frames.shape == (24, 64, 64, 3)
