@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ def main() -> None:
     from mutoscope.services import build_services
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
+    from mutoscope.worker import run as run_module
     from mutoscope.worker.pool import Worker
 
     home = Path(tempfile.mkdtemp(prefix="mutoscope-bench-"))
@@ -60,20 +62,23 @@ def main() -> None:
     if args.against:
         markers["against"] = load_watermarker(args.against)
 
-    # time the watermark step itself (payload row + embed) inside the real job
-    step: list[float] = []
-    stamp = provenance.watermark
+    # time the watermark and encode steps inside the real job
+    steps: dict[str, float] = {}
 
-    def timed_watermark(frames: Any, *, video_id: str) -> Any:
-        start = time.perf_counter()
-        try:
-            return stamp(frames, video_id=video_id)
-        finally:
-            step.append(time.perf_counter() - start)
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                steps[name] = steps.get(name, 0.0) + time.perf_counter() - start
 
-    provenance.watermark = timed_watermark  # type: ignore[method-assign]
+        return wrapper
 
-    def job(variant: str, seed: int) -> tuple[float, float, float]:
+    provenance.watermark = timed("mark", provenance.watermark)  # type: ignore[method-assign]
+    run_module.encode_mp4 = timed("encode", run_module.encode_mp4)
+
+    def job(variant: str, seed: int) -> dict[str, float]:
         marker = markers[variant]
         settings.watermark = marker is not None
         if marker is not None:
@@ -85,36 +90,50 @@ def main() -> None:
             seed=seed,
         )
         record = videos.create(user, body)
-        step.clear()
+        steps.clear()
         start, cpu = time.perf_counter(), time.process_time()
         claimed = services.queue.claim(worker.worker_id, video_id=record.id)
         assert claimed is not None
         worker.run_one(claimed)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-        return wall, cpu, sum(step) if marker is not None else 0.0
+        return {"wall": wall, "cpu": cpu, "mark": steps.get("mark", 0.0), **steps}
 
     for variant in markers:  # warm-up: loads the model, MiniLM and the signing keys
         job(variant, 0)
-    times: dict[str, list[tuple[float, float, float]]] = {v: [] for v in markers}
-    for i in range(args.runs):
-        for variant in markers:
-            times[variant].append(job(variant, i + 1))
-    med = {v: [statistics.median(r[k] for r in times[v]) for k in range(3)] for v in markers}
+    rounds: list[dict[str, dict[str, float]]] = []
+    order = list(markers)
+    for i in range(args.runs):  # each variant once per round, same seed, rotating order
+        turn = order[i % len(order) :] + order[: i % len(order)]
+        rounds.append({variant: job(variant, i + 1) for variant in turn})
+
+    def med(variant: str, key: str) -> float:
+        return statistics.median(r[variant][key] for r in rounds)
+
+    def paired(variant: str, key: str) -> float:
+        """Median over rounds of variant / off - 1: cancels load that drifts between rounds."""
+        return 100 * statistics.median(r[variant][key] / r["off"][key] - 1 for r in rounds)
+
     print(
-        f"mutoscope-tiny, {args.seconds}-s clip at {args.size}, {args.runs} runs each, "
+        f"mutoscope-tiny, {args.seconds}-s clip at {args.size}, {args.runs} rounds, "
         f"load average {os.getloadavg()[0]:.1f} (2-core box)"
     )
-    base_wall, base_cpu, _ = med["off"]
-    print(f"job without watermark: median wall {base_wall:.2f} s, CPU {base_cpu:.2f} s")
+    base = med("off", "wall")
+    print(
+        f"job without watermark: median wall {base:.2f} s, CPU {med('off', 'cpu'):.2f} s; "
+        f"encode step {med('off', 'encode'):.2f} s"
+    )
     for variant in markers:
         if variant == "off":
             continue
-        wall, cpu, mark = med[variant]
         name = "with watermark" if variant == "on" else f"with {args.against}"
+        mark = med(variant, "mark")
+        extra = statistics.median(r[variant]["encode"] - r["off"]["encode"] for r in rounds)
         print(
-            f"job {name}: median wall {wall:.2f} s ({100 * (wall / base_wall - 1):+.1f} %), "
-            f"CPU {cpu:.2f} s ({100 * (cpu / base_cpu - 1):+.1f} %); "
-            f"watermark step {mark:.3f} s ({100 * mark / base_wall:.1f} % of the job)"
+            f"job {name}: median wall {med(variant, 'wall'):.2f} s "
+            f"(paired {paired(variant, 'wall'):+.1f} %), CPU {med(variant, 'cpu'):.2f} s "
+            f"(paired {paired(variant, 'cpu'):+.1f} %)\n"
+            f"  watermark step {mark:.3f} s + encode {extra:+.3f} s = "
+            f"{100 * (mark + extra) / base:+.1f} % of the job without watermark"
         )
     services.close()
 
