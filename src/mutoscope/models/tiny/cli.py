@@ -36,6 +36,16 @@ def tiny(
     finetune_decoder: Annotated[
         bool, typer.Option(help="Stage 1b: sharpen the decoder for --minutes (encoder frozen).")
     ] = False,
+    prior_only: Annotated[
+        bool, typer.Option(help="Train only the layout prior (fast; the UNet stays put).")
+    ] = False,
+    decay: Annotated[
+        bool, typer.Option(help="Cosine-decay the learning rate over --minutes (final stretch).")
+    ] = False,
+    init_from: Annotated[
+        Path | None,
+        typer.Option(help="Warm-start a new --out from another run's checkpoint."),
+    ] = None,
 ) -> None:
     """Train mutoscope-tiny on the procedural shapes world (resumable; logs loss)."""
     import torch
@@ -59,5 +69,8 @@ def tiny(
         batch=batch,
         device=device or ("cuda" if torch.cuda.is_available() else "cpu"),
         threads=threads,
+        prior_only=prior_only,
+        decay=decay,
+        init_from=init_from,
     )
     typer.echo(f"checkpoint: {train(cfg)}")
