@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 
-@pytest.fixture
-def rights_client(tmp_path: Path, registry_dir: Path) -> Iterator[tuple[TestClient, object]]:
-    from mutoscope.api.app import create_app
+def _services_on_test_backend(home: Path, rights_file: Path | None = None) -> tuple[Any, Any]:
+    """Settings and services for the deterministic test backend, no provenance."""
     from mutoscope.backends.registry import load_backends
     from mutoscope.backends.testing import register_backends
     from mutoscope.config import Settings
@@ -17,16 +17,26 @@ def rights_client(tmp_path: Path, registry_dir: Path) -> Iterator[tuple[TestClie
     from mutoscope.worker.hooks import NullProvenance
 
     settings = Settings(
-        home=tmp_path / "home",
+        home=home,
         enable_test_backend=True,
         default_model="mutoscope-test",
         model_aliases={"sora-2": "mutoscope-test"},
-        rights_file=registry_dir / "registry.yaml",
+        rights_file=rights_file,
     )
     services = build_services(
         settings,
         backends=load_backends(settings, hooks=[register_backends]),
         provenance=NullProvenance(),
+    )
+    return settings, services
+
+
+@pytest.fixture
+def rights_client(tmp_path: Path, registry_dir: Path) -> Iterator[tuple[TestClient, object]]:
+    from mutoscope.api.app import create_app
+
+    settings, services = _services_on_test_backend(
+        tmp_path / "home", registry_dir / "registry.yaml"
     )
     app = create_app(settings, services=services, keyless=True, run_worker=False)
     with TestClient(app) as client:
@@ -115,25 +125,11 @@ def test_generated_video_is_indexed_and_found_by_reverse_search(
     tmp_path: Path, registry_dir: Path
 ) -> None:
     from mutoscope.api.app import create_app
-    from mutoscope.backends.registry import load_backends
-    from mutoscope.backends.testing import register_backends
-    from mutoscope.config import Settings
     from mutoscope.media.video import decode_mp4
-    from mutoscope.services import build_services
-    from mutoscope.worker.hooks import NullProvenance
     from tests.api.conftest import wait_done
 
-    settings = Settings(
-        home=tmp_path / "home",
-        enable_test_backend=True,
-        default_model="mutoscope-test",
-        model_aliases={"sora-2": "mutoscope-test"},
-        rights_file=registry_dir / "registry.yaml",
-    )
-    services = build_services(
-        settings,
-        backends=load_backends(settings, hooks=[register_backends]),
-        provenance=NullProvenance(),
+    settings, services = _services_on_test_backend(
+        tmp_path / "home", registry_dir / "registry.yaml"
     )
     try:
         with TestClient(create_app(settings, services=services, keyless=True)) as client:
@@ -155,25 +151,10 @@ def test_job_whose_output_copies_a_registered_reference_fails_with_evidence(
     tmp_path: Path, registry_dir: Path
 ) -> None:
     from mutoscope.api.app import create_app
-    from mutoscope.backends.registry import load_backends
-    from mutoscope.backends.testing import register_backends
-    from mutoscope.config import Settings
     from mutoscope.rights.registry import EntitySpec
-    from mutoscope.services import build_services
-    from mutoscope.worker.hooks import NullProvenance
     from tests.api.conftest import wait_done
 
-    settings = Settings(
-        home=tmp_path / "home",
-        enable_test_backend=True,
-        default_model="mutoscope-test",
-        model_aliases={"sora-2": "mutoscope-test"},
-    )
-    services = build_services(
-        settings,
-        backends=load_backends(settings, hooks=[register_backends]),
-        provenance=NullProvenance(),
-    )
+    settings, services = _services_on_test_backend(tmp_path / "home")
     try:
         with TestClient(create_app(settings, services=services, keyless=True)) as client:
             body = {"prompt": "a bouncing square", "seed": 7}
