@@ -45,10 +45,11 @@ def ceiling(backend: TinyBackend, item: dict, kind: str, frames: int) -> np.ndar
     from mutoscope.models.tiny.pipeline import interpolate
 
     keyframes = ground_truth(item, world.FRAMES)
-    if kind == "autoencoder":
-        pipe = backend._load()  # the model's own autoencoder
+    if kind != "keyframes":
+        pipe = backend._load()  # the model's own autoencoder (and caption decoder)
+        caption = pipe.text.encode([item["prompt"]]) if kind == "decoder" else None
         with torch.no_grad():
-            keyframes = pipe.decode(pipe.encode_clip(keyframes))
+            keyframes = pipe.decode(pipe.encode_clip(keyframes), caption)
     return interpolate(keyframes, frames)
 
 
@@ -81,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--ceiling",
-        choices=("keyframes", "autoencoder"),
+        choices=("keyframes", "autoencoder", "decoder"),
         default=None,
-        help="score ground truth squeezed through the model's keyframes (and autoencoder): "
-        "the best the model's design allows",
+        help="score ground truth squeezed through the model's keyframes (and autoencoder, or "
+        "encoder and caption decoder): the best the model's design allows",
     )
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: backend's)")
     p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: backend's)")

@@ -46,6 +46,16 @@ def tiny(
         Path | None,
         typer.Option(help="Warm-start a new --out from another run's checkpoint."),
     ] = None,
+    caption_decoder: Annotated[
+        bool,
+        typer.Option(
+            help="Stage 3: train the caption decoder for --minutes against --weights; "
+            "with --export, attach it to --weights."
+        ),
+    ] = False,
+    weights: Annotated[
+        Path | None, typer.Option(help="Stage 3: the model it works with (default: shipped).")
+    ] = None,
 ) -> None:
     """Train mutoscope-tiny on the procedural shapes world (resumable; logs loss)."""
     import torch
@@ -55,6 +65,19 @@ def tiny(
     from mutoscope.models.tiny.train import finetune_decoder as finetune
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if caption_decoder:
+        from mutoscope.models.tiny import train_decoder
+        from mutoscope.models.tiny.pipeline import WEIGHTS
+
+        if export is not None:
+            ck = out / "caption_decoder.pt"
+            typer.echo(train_decoder.attach(ck, weights or WEIGHTS, export))
+        else:
+            path = train_decoder.train_caption_decoder(
+                out, minutes, weights, device or "cpu", threads
+            )
+            typer.echo(path)
+        return
     if finetune_decoder:
         typer.echo(finetune(out, minutes, device or "cpu", threads))
         return

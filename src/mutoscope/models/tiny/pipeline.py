@@ -21,6 +21,7 @@ from diffusers import FlowMatchEulerDiscreteScheduler
 from mutoscope.models.tiny import world
 from mutoscope.models.tiny.modeling import (
     LATENT_CHANNELS,
+    CaptionDecoder,
     DenoiserConfig,
     FrameAutoencoder,
     TinyDenoiser,
@@ -51,10 +52,19 @@ class TinyOutput:
 class TinyPipeline:
     """Holds the frozen text encoder, denoiser and autoencoder. Not thread-safe: callers lock."""
 
-    def __init__(self, ae: FrameAutoencoder, denoiser: TinyDenoiser, text: MiniLMTextEncoder):
+    def __init__(
+        self,
+        ae: FrameAutoencoder,
+        denoiser: TinyDenoiser,
+        text: MiniLMTextEncoder,
+        caption_decoder: CaptionDecoder | None = None,
+    ):
         self.ae = ae.eval().requires_grad_(False)
         self.denoiser = denoiser.eval().requires_grad_(False)
         self.text = text
+        self.caption_decoder = caption_decoder
+        if caption_decoder is not None:
+            caption_decoder.eval().requires_grad_(False)
         self._empty: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     @classmethod
@@ -73,11 +83,16 @@ class TinyPipeline:
         denoiser.load_state_dict(
             {k[9:]: v.float() for k, v in tensors.items() if k.startswith("denoiser.")}
         )
-        return cls(ae, denoiser, text or MiniLMTextEncoder())
+        cdec = None
+        if "cdec.inp.weight" in tensors:  # files from before the caption decoder have none
+            cdec = CaptionDecoder(ch=tensors["cdec.inp.weight"].shape[0])
+            cdec.load_state_dict(
+                {k[5:]: v.float() for k, v in tensors.items() if k.startswith("cdec.")}
+            )
+        return cls(ae, denoiser, text or MiniLMTextEncoder(), cdec)
 
     def _encode_prompt(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        hidden, mask = self.text.encode([prompt])
-        return self.denoiser.encode_text(hidden, mask)
+        return self.denoiser.encode_text(*self.text.encode([prompt]))
 
     def encode_clip(self, frames: np.ndarray) -> torch.Tensor:
         """Any-size (T, H, W, 3) uint8 clip -> (1, FRAMES*C, 16, 16) scaled latents."""
@@ -86,9 +101,19 @@ class TinyPipeline:
         z = self.ae.encode(to_unit(small)) * self.ae.latent_scale
         return z.reshape(1, -1, *z.shape[-2:])
 
-    def decode(self, latents: torch.Tensor) -> np.ndarray:
+    def decode(
+        self, latents: torch.Tensor, caption: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> np.ndarray:
+        """Clip latents -> (FRAMES, 64, 64, 3) uint8 keyframes.
+
+        With the caption's MiniLM tokens and a caption decoder, the decoder reads the caption
+        (it draws the shapes the denoiser leaves as blobs); otherwise the autoencoder decodes.
+        """
         z = latents.reshape(-1, LATENT_CHANNELS, *latents.shape[-2:]) / self.ae.latent_scale
-        x = self.ae.decode(z).clamp(-1, 1)
+        if caption is not None and self.caption_decoder is not None:
+            x = self.caption_decoder(z, *caption).clamp(-1, 1)
+        else:
+            x = self.ae.decode(z).clamp(-1, 1)
         return ((x + 1) * 127.5).round().to(torch.uint8).movedim(1, -1).numpy()
 
     @torch.no_grad()
@@ -107,7 +132,8 @@ class TinyPipeline:
         on_step: Callable[[int, int], None] | None = None,
     ) -> TinyOutput:
         # 1. Encode prompt (and the empty caption for classifier-free guidance)
-        tokens, mask, pooled = self._encode_prompt(prompt)
+        caption = self.text.encode([prompt])
+        tokens, mask, pooled = self.denoiser.encode_text(*caption)
         if guidance != 1.0:
             if self._empty is None:
                 self._empty = self._encode_prompt("")
@@ -144,7 +170,7 @@ class TinyPipeline:
                 on_step(i + 1, len(timesteps))
 
         # 4. Decode keyframes, then 5. interpolate in time and fit the requested size
-        keyframes = self.decode(latents)
+        keyframes = self.decode(latents, caption)
         frames = interpolate(keyframes, num_frames)
         return TinyOutput(fit_size(frames, width, height), keyframes)
 
@@ -182,27 +208,22 @@ def interpolate(keyframes: np.ndarray, n: int) -> np.ndarray:
         if k0 not in flows:
             flows[k0] = (_flow(gray[k0], gray[k1]), _flow(gray[k1], gray[k0]))
         forward, backward = flows[k0]
-        from0 = cv2.remap(
-            keyframes[k0],
-            grid - a * forward,
-            None,
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        from1 = cv2.remap(
-            keyframes[k1],
-            grid - (1 - a) * backward,
-            None,
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
+        from0 = _warp(keyframes[k0], grid - a * forward)
+        from1 = _warp(keyframes[k1], grid - (1 - a) * backward)
         out[i] = cv2.addWeighted(from0, 1 - a, from1, a, 0)
     return out
 
 
+def _warp(image: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``image`` sampled at the (H, W, 2) pixel positions ``where`` (bilinear, edges repeat)."""
+    mx, my = where[..., 0].astype(np.float32), where[..., 1].astype(np.float32)
+    return np.asarray(cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+
+
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Dense flow from ``a`` to ``b`` (pixels), as (H, W, 2) float32."""
-    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 2, 9, 3, 5, 1.1, 0)
+    start = np.zeros((*a.shape[:2], 2), np.float32)  # ignored: no OPTFLOW_USE_INITIAL_FLOW
+    return np.asarray(cv2.calcOpticalFlowFarneback(a, b, start, 0.5, 2, 9, 3, 5, 1.1, 0))
 
 
 def fit_size(frames: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -518,7 +518,13 @@ def export(checkpoint: Path, dest: Path, note: str = "", raw: bool = False) -> P
     }
     training["denoiser_weights"] = "latest" if raw else "EMA"
     denoiser = ck["model"] if raw else ck["ema"]
-    return save_weights(dest, ae_state, denoiser, ck["config"], training)
+    save_weights(dest, ae_state, denoiser, ck["config"], training)
+    caption_decoder = checkpoint.parent / "caption_decoder.pt"
+    if caption_decoder.exists():  # stage 3, trained against this run's denoiser
+        from mutoscope.models.tiny.train_decoder import attach
+
+        attach(caption_decoder, dest, dest)
+    return dest
 
 
 def save_weights(
@@ -570,10 +576,33 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--finetune-decoder", action="store_true", help="run stage 1b for --minutes")
     p.add_argument("--prior-only", action="store_true", help="train only the layout prior")
     p.add_argument(
+        "--caption-decoder",
+        action="store_true",
+        help="run stage 3 for --minutes: the caption decoder, against --weights",
+    )
+    p.add_argument(
+        "--weights", type=Path, default=None, help="stage 3: model to train against (shipped)"
+    )
+    p.add_argument(
         "--init-from", type=Path, default=None, help="warm-start a new --out from a checkpoint"
     )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.caption_decoder:
+        from mutoscope.models.tiny import train_decoder
+
+        if args.export:
+            ck = args.out / "caption_decoder.pt"
+            from mutoscope.models.tiny.pipeline import WEIGHTS
+
+            print(train_decoder.attach(ck, args.weights or WEIGHTS, args.export))
+            return
+        print(
+            train_decoder.train_caption_decoder(
+                args.out, args.minutes, args.weights, args.device, args.threads
+            )
+        )
+        return
     if args.finetune_decoder:
         print(finetune_decoder(args.out, args.minutes, args.device, args.threads))
         return
