@@ -454,7 +454,7 @@ def _add_residual(frames: np.ndarray, residual: np.ndarray, out: np.ndarray) -> 
     up = cv2.resize(residual, (w, h), interpolation=cv2.INTER_LINEAR)
     # rint(|part| * _RGB_STEP) saturated to uint8, built per channel with OpenCV (numpy's
     # float (H, W, 3) temporaries took 25x longer)
-    pos, neg = cv2.max(up, 0.0), cv2.min(up, 0.0)
+    pos, neg = np.maximum(up, 0.0), np.minimum(up, 0.0)
     plus = cv2.merge([cv2.convertScaleAbs(pos, alpha=float(s)) for s in _RGB_STEP])
     minus = cv2.merge([cv2.convertScaleAbs(neg, alpha=float(s)) for s in _RGB_STEP])
     for frame, dst in zip(frames, out, strict=True):

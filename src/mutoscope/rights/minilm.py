@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.ao.nn.quantized import dynamic as nnqd
 
 _IMPORT_LOCK = threading.Lock()
 """transformers' lazy module is not safe to import from several threads at once (two
@@ -39,16 +40,17 @@ class _Layer(nn.Module):
         att = layer.attention
         q, k, v = att.self.query, att.self.key, att.self.value
         hidden = q.weight.shape[1]
-        self.heads, self.head_dim = heads, hidden // heads
+        self.heads: int = heads
+        self.head_dim: int = hidden // heads
         self.qkv = nn.Linear(hidden, 3 * hidden)
         with torch.no_grad():
             self.qkv.weight.copy_(torch.cat([q.weight, k.weight, v.weight]))
             self.qkv.bias.copy_(torch.cat([q.bias, k.bias, v.bias]))
         self.out = att.output.dense
-        self.ln1 = att.output.LayerNorm
+        self.ln1: nn.LayerNorm = att.output.LayerNorm
         self.ff1 = layer.intermediate.dense
         self.ff2 = layer.output.dense
-        self.ln2 = layer.output.LayerNorm
+        self.ln2: nn.LayerNorm = layer.output.LayerNorm
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         t, d = x.shape
@@ -79,6 +81,12 @@ class LeanMiniLM(nn.Module):
         return x.mean(0)
 
 
+_Int8Layer = tuple[
+    Any, Any, Any, Any, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, float
+]
+"""One layer's packed int8 qkv/out/ff1/ff2 weights, ln1 and ln2 weight and bias, and eps."""
+
+
 class Int8MiniLM:
     """The lean model's int8 forward pass as plain function calls (no module calls).
 
@@ -98,16 +106,19 @@ class Int8MiniLM:
         self.word = lean.word.weight.detach()
         self.position = (lean.position.weight + lean.token_type).detach()
         self.ln = (lean.ln.weight.detach(), lean.ln.bias.detach(), lean.ln.eps)
-        self.heads = lean.layers[0].heads
-        self.head_dim = lean.layers[0].head_dim
-        self.layers = []
+        first = lean.layers[0]
+        assert isinstance(first, _Layer)
+        self.heads = first.heads
+        self.head_dim = first.head_dim
+        self.layers: list[_Int8Layer] = []
         for layer in _quantize(lean).layers:
+            assert isinstance(layer, _Layer)
             self.layers.append(
                 (
-                    layer.qkv._packed_params._packed_params,
-                    layer.out._packed_params._packed_params,
-                    layer.ff1._packed_params._packed_params,
-                    layer.ff2._packed_params._packed_params,
+                    _packed(layer.qkv),
+                    _packed(layer.out),
+                    _packed(layer.ff1),
+                    _packed(layer.ff2),
                     layer.ln1.weight.detach(),
                     layer.ln1.bias.detach(),
                     layer.ln2.weight.detach(),
@@ -136,6 +147,12 @@ class Int8MiniLM:
                 x + linear(gelu(linear(x, ff1_w, True)), ff2_w, True), shape, ln2_w, ln2_b, eps
             )
         return x.mean(0)
+
+
+def _packed(linear: nn.Module) -> Any:
+    """The pre-packed int8 weight that ``quantized::linear_dynamic`` takes."""
+    assert isinstance(linear, nnqd.Linear)
+    return linear._packed_params._packed_params
 
 
 def _quantize(model: LeanMiniLM) -> LeanMiniLM:

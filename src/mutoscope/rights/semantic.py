@@ -179,8 +179,14 @@ class StaticEmbedder:
         machine can cost a millisecond).
         """
         cache = self._word_cache
-        known = {w: cache.get(w) for w in dict.fromkeys(ws)}
-        missing = [w for w, v in known.items() if v is None]
+        known: dict[str, np.ndarray] = {}
+        missing: list[str] = []
+        for w in dict.fromkeys(ws):
+            v = cache.get(w)
+            if v is None:
+                missing.append(w)
+            else:
+                known[w] = v
         if missing:
             fresh = dict(zip(missing, self.embed_words(missing, batch=False), strict=True))
             known.update(fresh)
