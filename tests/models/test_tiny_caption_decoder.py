@@ -110,3 +110,27 @@ def test_trains_resumes_attaches_and_the_pipeline_decodes_with_it(tmp_path: Path
     with torch.no_grad():
         listened, plain = pipe.decode(latents, caption), pipe.decode(latents)
     assert not np.array_equal(listened, plain)
+
+
+def test_warm_start_keeps_the_trained_weights_and_adds_the_new_parts(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    ae, denoiser = FrameAutoencoder(), TinyDenoiser(SMALL)
+    base = save_weights(
+        tmp_path / "base.safetensors",
+        ae.state_dict(),
+        denoiser.state_dict(),
+        SMALL.to_dict(),
+        {"hardware": "test"},
+    )
+    ckpt = train_caption_decoder(tmp_path / "old", 5, base, threads=1, steps=1, clips=2)
+    old = torch.load(ckpt, weights_only=False)
+    # an earlier design without the caption self-attention layer
+    old["model"] = {k: v for k, v in old["model"].items() if not k.startswith("text_mix.")}
+    torch.save(old, ckpt)
+    new = train_caption_decoder(
+        tmp_path / "new", 5, base, threads=1, steps=2, clips=2, init_from=ckpt
+    )
+    state = torch.load(new, weights_only=False)["state"]
+    assert state["steps"] == 2
+    assert [w["step"] for w in state["warm_starts"]] == [1]
+    assert any(k.startswith("text_mix.") for k in state["warm_starts"][0]["new"])

@@ -74,7 +74,7 @@ def tiny(
             typer.echo(train_decoder.attach(ck, weights or WEIGHTS, export))
         else:
             path = train_decoder.train_caption_decoder(
-                out, minutes, weights, device or "cpu", threads
+                out, minutes, weights, device or "cpu", threads, init_from=init_from
             )
             typer.echo(path)
         return

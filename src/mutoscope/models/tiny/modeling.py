@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from diffusers import UNet2DConditionModel
 from torch import nn
 
-from mutoscope.models.tiny.text import TEXT_DIM
+from mutoscope.models.tiny.text import MAX_TOKENS, TEXT_DIM
 from mutoscope.models.tiny.world import FRAMES, RES
 
 LATENT_CHANNELS = 4
@@ -120,6 +120,12 @@ class CaptionDecoder(nn.Module):
     def __init__(self, ch: int = 64, text_dim: int = TEXT_DIM, res: int = LATENT_RES) -> None:
         super().__init__()
         self.text = nn.Sequential(nn.LayerNorm(text_dim), nn.Linear(text_dim, ch))
+        self.token_pos = nn.Parameter(torch.zeros(MAX_TOKENS, ch))
+        self.text_mix = nn.TransformerEncoderLayer(
+            ch, 4, ch * 2, dropout=0.0, batch_first=True, norm_first=True
+        )
+        """One self-attention layer over the caption, so a shape word can carry its own
+        object's colour and place in the sentence (which object in the frame it belongs to)."""
         self.inp = nn.Conv2d(LATENT_CHANNELS + 2, ch, 3, padding=1)
         self.res = nn.ModuleList(_ResBlock(ch) for _ in range(3))
         self.attn = nn.ModuleList(_CrossAttention(ch) for _ in range(2))
@@ -153,6 +159,7 @@ class CaptionDecoder(nn.Module):
             m.res[1].load_state_dict(layers[2].state_dict())
             last = cast(_ResBlock, m.res[2]).body[-1]
             zeroed = [last, *(cast(_CrossAttention, a).attn.out_proj for a in m.attn)]
+            zeroed += [m.text_mix.self_attn.out_proj, m.text_mix.linear2]
             for module in zeroed:
                 for param in module.parameters():
                     param.zero_()
@@ -165,7 +172,8 @@ class CaptionDecoder(nn.Module):
         if hidden.shape[0] != z.shape[0]:
             hidden = hidden.expand(z.shape[0], -1, -1)
             mask = mask.expand(z.shape[0], -1)
-        kv, pad = self.text(hidden), ~mask
+        kv, pad = self.text(hidden) + self.token_pos[: hidden.shape[1]], ~mask
+        kv = self.text_mix(kv, src_key_padding_mask=pad)
         x = self.inp(torch.cat([z, self.coords.expand(z.shape[0], -1, -1, -1).to(z)], 1))
         x = self.res[0](x)
         for attn, res in zip(self.attn, self.res[1:], strict=True):

@@ -599,7 +599,12 @@ def main(argv: list[str] | None = None) -> None:
             return
         print(
             train_decoder.train_caption_decoder(
-                args.out, args.minutes, args.weights, args.device, args.threads
+                args.out,
+                args.minutes,
+                args.weights,
+                args.device,
+                args.threads,
+                init_from=args.init_from,
             )
         )
         return

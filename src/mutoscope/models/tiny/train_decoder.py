@@ -45,6 +45,8 @@ DENOISED, STAND_IN = 0.45, 0.40
 SIGMA_RANGE = (0.3, 0.75)
 """Noise levels to denoise from: the 8-step sampler's last prediction is made at about 0.46."""
 CAPTION_DROP = 0.05
+TWO_OBJECTS = 0.7
+"""Share of two-object scenes: their objects are smaller and must be told apart by colour."""
 
 
 def stand_in(scene: world.Scene, rng: random.Random) -> world.Scene:
@@ -85,7 +87,10 @@ class DecoderData:
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(latents, hidden, mask, target frames, weights), one row per frame."""
         rng, scale = self.rng, self.ae.latent_scale
-        scenes = [world.sample_scene(rng, "train") for _ in range(clips)]
+        scenes = [
+            world.sample_scene(rng, "train", 2 if rng.random() < TWO_OBJECTS else 1)
+            for _ in range(clips)
+        ]
         captions = [world.caption(s, rng) for s in scenes]
         truth = [world.render(s) for s in scenes]
         modes = []
@@ -153,6 +158,7 @@ def train_caption_decoder(
     *,
     steps: int | None = None,
     clips: int = 8,
+    init_from: Path | None = None,
 ) -> Path:
     """Train (or resume) ``<out>/caption_decoder.pt`` for ``minutes`` (or until ``steps`` in
     all) against the shipped (or ``weights``) autoencoder and denoiser, ``clips`` x 4 frames a
@@ -176,6 +182,14 @@ def train_caption_decoder(
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
         log.info("resumed caption decoder at step %d", state["steps"])
+    elif init_from is not None:  # an earlier design: matching weights, new parts start at zero
+        ck = torch.load(init_from, map_location=device, weights_only=False)
+        missing, unexpected = model.load_state_dict(ck["model"], strict=False)
+        if unexpected:
+            raise ValueError(f"{init_from} has weights this decoder lacks: {unexpected}")
+        state = ck["state"]
+        state.setdefault("warm_starts", []).append({"step": state["steps"], "new": missing})
+        log.info("warm start from %s at step %d (new: %s)", init_from, state["steps"], missing)
     data = DecoderData(ae, denoiser, pipe.text, seed=5000 + state["steps"], device=device)
 
     def save() -> None:
