@@ -9,6 +9,8 @@ difference of consecutive frames (0-255) for the generated clips next to ground 
     python bench/tiny_adherence.py --ground-truth       # validate the detector (should be ~100 %)
     python bench/tiny_adherence.py --ceiling keyframes   # truth as 16 keyframes, blended to 24 fps
     python bench/tiny_adherence.py --ceiling autoencoder # ...and through the model's autoencoder
+    python bench/tiny_adherence.py --ceiling decoder     # ...encoder and caption decoder
+    python bench/tiny_adherence.py --ground-truth --blur 0.8  # detector on slightly soft truth
     python bench/tiny_adherence.py --prompts bench/data/tiny_paraphrases.jsonl
 
 ``--prompts`` takes JSONL lines ``{"prompt": ..., "objects": [{"color", "shape", "motion"}],
@@ -24,6 +26,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -87,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         help="score ground truth squeezed through the model's keyframes (and autoencoder, or "
         "encoder and caption decoder): the best the model's design allows",
     )
+    p.add_argument(
+        "--blur", type=float, default=0.0, help="with --ground-truth: Gaussian blur sigma (px)"
+    )
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: backend's)")
     p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: backend's)")
     p.add_argument("--weights", type=Path, default=None)
@@ -104,11 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     fps, seconds = 24, 4
     hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     flick_gen, flick_gt, rows = [], [], []
+    per_shape: dict[str, list[bool]] = defaultdict(list)
     t0 = time.monotonic()
     for i, item in enumerate(items):
         truth = ground_truth(item, fps * seconds)
         if args.ground_truth:
             frames = truth
+            if args.blur:
+                frames = np.stack([cv2.GaussianBlur(f, (0, 0), args.blur) for f in truth])
         elif args.ceiling:
             frames = ceiling(backend, item, args.ceiling, fps * seconds)
         else:
@@ -127,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         flick_gen.append(flicker(frames))
         flick_gt.append(flicker(truth))
         rows.append({**item, "detected": repr(found), "score": result})
+        drawn = {o.color: o.shape for o in found.objects}
+        for obj in item["objects"]:
+            per_shape[obj["shape"]].append(drawn.get(obj["color"]) == obj["shape"])
     elapsed = time.monotonic() - t0
 
     source = "ground truth (detector validation)" if args.ground_truth else "mutoscope-tiny"
@@ -149,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "flicker (mean |frame[t+1]-frame[t]|, 0-255): "
         f"generated {np.mean(flick_gen):.2f}, ground truth {np.mean(flick_gt):.2f}"
+    )
+    print(
+        "shape right, per object: "
+        + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(per_shape.items()))
     )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
