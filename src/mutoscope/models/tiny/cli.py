@@ -56,6 +56,9 @@ def tiny(
     weights: Annotated[
         Path | None, typer.Option(help="Stage 3: the model it works with (default: shipped).")
     ] = None,
+    lr: Annotated[
+        float, typer.Option(help="Stage 3: peak learning rate (lower to continue a run).")
+    ] = 5e-4,
 ) -> None:
     """Train mutoscope-tiny on the procedural shapes world (resumable; logs loss)."""
     import torch
@@ -74,7 +77,7 @@ def tiny(
             typer.echo(train_decoder.attach(ck, weights or WEIGHTS, export))
         else:
             path = train_decoder.train_caption_decoder(
-                out, minutes, weights, device or "cpu", threads, init_from=init_from
+                out, minutes, weights, device or "cpu", threads, init_from=init_from, lr=lr
             )
             typer.echo(path)
         return

@@ -583,6 +583,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--weights", type=Path, default=None, help="stage 3: model to train against (shipped)"
     )
+    p.add_argument("--lr", type=float, default=None, help="stage 3: peak learning rate")
     p.add_argument(
         "--init-from", type=Path, default=None, help="warm-start a new --out from a checkpoint"
     )
@@ -605,6 +606,7 @@ def main(argv: list[str] | None = None) -> None:
                 args.device,
                 args.threads,
                 init_from=args.init_from,
+                lr=args.lr or train_decoder.LR,
             )
         )
         return

@@ -159,10 +159,12 @@ def train_caption_decoder(
     steps: int | None = None,
     clips: int = 8,
     init_from: Path | None = None,
+    lr: float = LR,
 ) -> Path:
     """Train (or resume) ``<out>/caption_decoder.pt`` for ``minutes`` (or until ``steps`` in
     all) against the shipped (or ``weights``) autoencoder and denoiser, ``clips`` x 4 frames a
-    step; the learning rate cosine-decays over the run."""
+    step; the learning rate cosine-decays from ``lr`` over the run (a resumed run starts again
+    from ``lr``: pass a lower one to continue a finished run)."""
     from mutoscope.models.tiny.pipeline import WEIGHTS, TinyPipeline
 
     torch.set_num_threads(threads)
@@ -204,9 +206,9 @@ def train_caption_decoder(
         if steps is not None and state["steps"] >= steps:
             break
         t0 = time.monotonic()
-        lr = LR * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * done / (minutes * 60))))
+        rate = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * done / (minutes * 60))))
         for g in opt.param_groups:
-            g["lr"] = lr * min(1.0, (state["steps"] + 1) / 100)
+            g["lr"] = rate * min(1.0, (state["steps"] + 1) / 100)
         loss = decoder_loss(model, data.batch(clips))
         opt.zero_grad(set_to_none=True)
         loss.backward()
