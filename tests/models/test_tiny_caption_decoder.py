@@ -36,6 +36,19 @@ def _tokens(n: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(n, 40, 384, generator=g), mask
 
 
+def _base_weights(tmp_path: Path) -> Path:
+    """A small random stage-1/2 model file to train a caption decoder against."""
+    torch.manual_seed(0)
+    ae, denoiser = FrameAutoencoder(), TinyDenoiser(SMALL)
+    return save_weights(
+        tmp_path / "base.safetensors",
+        ae.state_dict(),
+        denoiser.state_dict(),
+        SMALL.to_dict(),
+        {"hardware": "test"},
+    )
+
+
 def test_starts_out_decoding_exactly_like_the_autoencoder_then_listens() -> None:
     torch.manual_seed(0)
     ae = FrameAutoencoder().eval()
@@ -83,15 +96,7 @@ def test_batches_pair_latents_with_their_captions_and_rendered_frames() -> None:
 
 
 def test_trains_resumes_attaches_and_the_pipeline_decodes_with_it(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    ae, denoiser = FrameAutoencoder(), TinyDenoiser(SMALL)
-    base = save_weights(
-        tmp_path / "base.safetensors",
-        ae.state_dict(),
-        denoiser.state_dict(),
-        SMALL.to_dict(),
-        {"hardware": "test"},
-    )
+    base = _base_weights(tmp_path)
     run = tmp_path / "run"
     ckpt = train_caption_decoder(run, 5, base, threads=1, steps=2, clips=2)
     assert torch.load(ckpt, weights_only=False)["state"]["steps"] == 2
@@ -113,15 +118,7 @@ def test_trains_resumes_attaches_and_the_pipeline_decodes_with_it(tmp_path: Path
 
 
 def test_warm_start_keeps_the_trained_weights_and_adds_the_new_parts(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    ae, denoiser = FrameAutoencoder(), TinyDenoiser(SMALL)
-    base = save_weights(
-        tmp_path / "base.safetensors",
-        ae.state_dict(),
-        denoiser.state_dict(),
-        SMALL.to_dict(),
-        {"hardware": "test"},
-    )
+    base = _base_weights(tmp_path)
     ckpt = train_caption_decoder(tmp_path / "old", 5, base, threads=1, steps=1, clips=2)
     old = torch.load(ckpt, weights_only=False)
     # an earlier design without the caption self-attention layer

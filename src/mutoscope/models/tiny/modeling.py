@@ -46,6 +46,26 @@ class _ResBlock(nn.Module):
         return x + self.body(x)
 
 
+def _upsampler(ch: int) -> list[nn.Module]:
+    """The decoders' tail: 16x16 features with ``ch`` channels -> 64x64 RGB."""
+    return [
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Conv2d(ch, ch // 2, 3, padding=1),
+        _ResBlock(ch // 2),
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Conv2d(ch // 2, ch // 4, 3, padding=1),
+        nn.GroupNorm(8, ch // 4),
+        nn.SiLU(),
+        nn.Conv2d(ch // 4, 3, 3, padding=1),
+    ]
+
+
+def _coords(grid: int) -> torch.Tensor:
+    """(1, 2, grid, grid) x and y coordinates in [-1, 1]."""
+    ys, xs = torch.meshgrid(torch.linspace(-1, 1, grid), torch.linspace(-1, 1, grid), indexing="ij")
+    return torch.stack([xs, ys])[None]
+
+
 class FrameAutoencoder(nn.Module):
     """64x64x3 in [-1, 1] <-> 16x16x4 latent. ``latent_scale`` makes latents about unit std."""
 
@@ -68,14 +88,7 @@ class FrameAutoencoder(nn.Module):
             nn.Conv2d(LATENT_CHANNELS, ch, 3, padding=1),
             _ResBlock(ch),
             _ResBlock(ch),
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(ch, ch // 2, 3, padding=1),
-            _ResBlock(ch // 2),
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(ch // 2, ch // 4, 3, padding=1),
-            nn.GroupNorm(8, ch // 4),
-            nn.SiLU(),
-            nn.Conv2d(ch // 4, 3, 3, padding=1),
+            *_upsampler(ch),
         )
         self.register_buffer("latent_scale", torch.tensor(1.0))
 
@@ -129,20 +142,8 @@ class CaptionDecoder(nn.Module):
         self.inp = nn.Conv2d(LATENT_CHANNELS + 2, ch, 3, padding=1)
         self.res = nn.ModuleList(_ResBlock(ch) for _ in range(3))
         self.attn = nn.ModuleList(_CrossAttention(ch) for _ in range(2))
-        self.up = nn.Sequential(
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(ch, ch // 2, 3, padding=1),
-            _ResBlock(ch // 2),
-            nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(ch // 2, ch // 4, 3, padding=1),
-            nn.GroupNorm(8, ch // 4),
-            nn.SiLU(),
-            nn.Conv2d(ch // 4, 3, 3, padding=1),
-        )
-        ys, xs = torch.meshgrid(
-            torch.linspace(-1, 1, res), torch.linspace(-1, 1, res), indexing="ij"
-        )
-        self.register_buffer("coords", torch.stack([xs, ys])[None], persistent=False)
+        self.up = nn.Sequential(*_upsampler(ch))
+        self.register_buffer("coords", _coords(res), persistent=False)
 
     @classmethod
     def from_autoencoder(cls, ae: FrameAutoencoder) -> CaptionDecoder:
@@ -293,10 +294,7 @@ class TinyDenoiser(nn.Module):
             class_embed_type="projection",
             projection_class_embeddings_input_dim=cfg.cond_dim,
         )
-        ys, xs = torch.meshgrid(
-            torch.linspace(-1, 1, grid), torch.linspace(-1, 1, grid), indexing="ij"
-        )
-        self.register_buffer("coords", torch.stack([xs, ys])[None], persistent=False)
+        self.register_buffer("coords", _coords(grid), persistent=False)
 
     def encode_text(
         self, hidden: torch.Tensor, mask: torch.Tensor

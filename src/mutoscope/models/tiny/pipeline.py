@@ -79,16 +79,17 @@ class TinyPipeline:
         cfg.block_out_channels = tuple(cfg.block_out_channels)
         tensors = load_file(str(path))
         ae, denoiser = FrameAutoencoder(), TinyDenoiser(cfg)
-        ae.load_state_dict({k[3:]: v.float() for k, v in tensors.items() if k.startswith("ae.")})
-        denoiser.load_state_dict(
-            {k[9:]: v.float() for k, v in tensors.items() if k.startswith("denoiser.")}
-        )
+
+        def part(prefix: str) -> dict[str, torch.Tensor]:
+            n = len(prefix)
+            return {k[n:]: v.float() for k, v in tensors.items() if k.startswith(prefix)}
+
+        ae.load_state_dict(part("ae."))
+        denoiser.load_state_dict(part("denoiser."))
         cdec = None
         if "cdec.inp.weight" in tensors:  # files from before the caption decoder have none
             cdec = CaptionDecoder(ch=tensors["cdec.inp.weight"].shape[0])
-            cdec.load_state_dict(
-                {k[5:]: v.float() for k, v in tensors.items() if k.startswith("cdec.")}
-            )
+            cdec.load_state_dict(part("cdec."))
         return cls(ae, denoiser, text or MiniLMTextEncoder(), cdec)
 
     def _encode_prompt(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

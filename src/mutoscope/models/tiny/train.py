@@ -83,20 +83,22 @@ def sigma_schedule(n: int, generator: torch.Generator | None = None) -> torch.Te
 # -- stage 1: autoencoder -------------------------------------------------------------------
 
 
+def pixel_weight(frames: np.ndarray, scene: world.Scene) -> torch.Tensor:
+    """(N, 1, H, W) loss weights for rendered ``frames`` of ``scene``: 9 on and next to an
+    object (pixels far from the backdrop, dilated by one), 1 elsewhere."""
+    bg = world.background(scene.background, scene.gradient).astype(np.int16)
+    obj = (np.abs(frames.astype(np.int16) - bg).sum(-1) > 30).astype(np.float32)
+    return 1.0 + 8.0 * F.max_pool2d(torch.from_numpy(obj)[:, None], 3, 1, 1)
+
+
 def _frame_batch(rng: random.Random, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     frames, weights = [], []
     for _ in range(n // 4):
         scene = world.sample_scene(rng, "train")
-        clip = world.render(scene)
-        idx = rng.sample(range(world.FRAMES), 4)
-        sel = clip[idx]
-        bg = world.background(scene.background, scene.gradient)
-        obj = (np.abs(sel.astype(np.int16) - bg.astype(np.int16)).sum(-1) > 30).astype(np.float32)
+        sel = world.render(scene)[rng.sample(range(world.FRAMES), 4)]
         frames.append(sel)
-        weights.append(obj)
-    x = to_unit(np.concatenate(frames))
-    w = torch.from_numpy(np.concatenate(weights))[:, None]
-    return x, 1.0 + 8.0 * F.max_pool2d(w, 3, 1, 1)
+        weights.append(pixel_weight(sel, scene))
+    return to_unit(np.concatenate(frames)), torch.cat(weights)
 
 
 def train_autoencoder_step(

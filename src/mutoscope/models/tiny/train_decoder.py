@@ -31,11 +31,11 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from mutoscope.models.tiny import world
 from mutoscope.models.tiny.modeling import CaptionDecoder, FrameAutoencoder, TinyDenoiser
 from mutoscope.models.tiny.text import MiniLMTextEncoder
+from mutoscope.models.tiny.train import _hardware, pixel_weight, to_unit
 
 log = logging.getLogger("mutoscope.tiny.train")
 
@@ -57,12 +57,6 @@ def stand_in(scene: world.Scene, rng: random.Random) -> world.Scene:
         shape = "circle" if r < 0.6 else rng.choice(world.SHAPES)
         objects.append(replace(obj, shape=shape))
     return replace(scene, objects=tuple(objects))
-
-
-def _object_weight(frames: np.ndarray, scene: world.Scene) -> torch.Tensor:
-    bg = world.background(scene.background, scene.gradient).astype(np.int16)
-    obj = (np.abs(frames.astype(np.int16) - bg).sum(-1) > 30).astype(np.float32)
-    return 1.0 + 8.0 * F.max_pool2d(torch.from_numpy(obj)[:, None], 3, 1, 1)
 
 
 class DecoderData:
@@ -117,11 +111,11 @@ class DecoderData:
                 frames = truth[i][idx[i]]
             else:
                 continue
-            z = self.ae.encode(_to_unit(frames).to(self.device))
+            z = self.ae.encode(to_unit(frames).to(self.device))
             latents[i] = z + 0.03 * torch.randn(z.shape, generator=self.gen).to(z)
         todo = [i for i, m in enumerate(modes) if m == "denoised"]
         if todo:
-            x = _to_unit(np.stack([truth[i] for i in todo])).to(self.device)
+            x = to_unit(np.stack([truth[i] for i in todo])).to(self.device)
             x0 = self.ae.encode(x.flatten(0, 1)) * scale
             x0 = x0.reshape(len(todo), -1, *x0.shape[-2:])
             sigma = torch.empty(len(todo)).uniform_(*SIGMA_RANGE, generator=self.gen)
@@ -133,14 +127,10 @@ class DecoderData:
             for j, i in enumerate(todo):
                 latents[i] = pred[j, idx[i]]
         z = torch.cat([t for t in latents if t is not None])
-        target = _to_unit(np.concatenate([truth[i][idx[i]] for i in range(clips)]))
-        weight = torch.cat([_object_weight(truth[i][idx[i]], scenes[i]) for i in range(clips)])
+        target = to_unit(np.concatenate([truth[i][idx[i]] for i in range(clips)]))
+        weight = torch.cat([pixel_weight(truth[i][idx[i]], scenes[i]) for i in range(clips)])
         rows = torch.arange(clips).repeat_interleave(per_clip)
         return z, hidden[rows], mask[rows], target.to(self.device), weight.to(self.device)
-
-
-def _to_unit(clip: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(clip).float().div(127.5).sub(1.0).movedim(-1, -3)
 
 
 def decoder_loss(model: CaptionDecoder, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -175,8 +165,6 @@ def train_caption_decoder(
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     path = out / "caption_decoder.pt"
     state: dict[str, Any] = {"steps": 0, "seconds": 0.0, "history": []}
-    from mutoscope.models.tiny.train import _hardware
-
     state["hardware"] = _hardware(device, threads)
     if path.exists():
         ck = torch.load(path, map_location=device, weights_only=False)
@@ -236,13 +224,11 @@ def train_caption_decoder(
 def attach(checkpoint: Path, weights: Path, dest: Path) -> Path:
     """Write ``weights`` plus the caption decoder in ``checkpoint`` (fp16, ``cdec.``) to ``dest``,
     recording its training in the metadata."""
-    from safetensors import safe_open
     from safetensors.torch import load_file, save_file
 
-    from mutoscope.models.tiny.train import _hardware
+    from mutoscope.models.tiny.pipeline import read_metadata
 
-    with safe_open(str(weights), framework="pt") as f:
-        meta = dict(f.metadata() or {})
+    meta = read_metadata(weights)
     tensors = {k: v for k, v in load_file(str(weights)).items() if not k.startswith("cdec.")}
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     tensors.update({f"cdec.{k}": v.half() for k, v in ck["model"].items()})
