@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import cv2
 import numpy as np
 
 from mutoscope.models.tiny import detector, world
@@ -44,3 +45,17 @@ def test_an_empty_backdrop_has_no_objects_and_scores_wrong() -> None:
     }
     result = detector.score(expected, found)
     assert result["background"] and not result["color"] and not result["all"]
+
+
+def test_detector_reads_softened_shapes_as_drawn() -> None:
+    """Anti-aliasing, resizing and decoders soften edges; a blurred diamond is still a diamond
+    and a blurred circle still a circle, in both one- and two-object scenes."""
+    for shape in world.SHAPES:
+        for objects in (
+            (world.ObjectSpec("red", shape, "up"),),
+            (world.ObjectSpec("white", "square", "left"), world.ObjectSpec("red", shape, "up")),
+        ):
+            clip = world.render(world.Scene(objects, "blue"), frames=24)
+            soft = np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in clip])
+            found = {o.color: o.shape for o in detector.detect(soft).objects}
+            assert found["red"] == shape, (shape, len(objects), found)

@@ -8,6 +8,7 @@ its centroid track and area). It knows the palette and the shapes, but not the c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import permutations
 
 import cv2
@@ -19,6 +20,10 @@ _PALETTE_NAMES = list(world.COLORS)
 _PALETTE = np.array([world.COLORS[c] for c in _PALETTE_NAMES], dtype=np.float32)
 _FG_THRESHOLD = 60.0
 _MIN_CORE_AREA = 12
+_SIGMAS = (0.0, 0.6, 1.0, 1.4)
+_SCALES = (0.92, 1.0, 1.08)
+_WINDOW = 4
+"""Pixels around an object's mask whose coverage counts toward its shape."""
 
 
 @dataclass(frozen=True)
@@ -49,40 +54,61 @@ def _to_native(frames: np.ndarray) -> np.ndarray:
     return frames.astype(np.float32)
 
 
-def _template(shape: str, area: float, cx: float, cy: float) -> np.ndarray:
-    probe = np.zeros((world.RES * 2, world.RES * 2), np.uint8)
-    world.draw_shape(probe, shape, world.RES, world.RES, 40.0, (255,))
-    m = probe > 127
-    scale = np.sqrt(area / max(1, m.sum())) * 40.0
-    ys, xs = np.nonzero(m)
-    off_x, off_y = (xs.mean() - world.RES) * scale / 40.0, (ys.mean() - world.RES) * scale / 40.0
-    canvas = np.zeros((world.RES, world.RES), np.uint8)
-    world.draw_shape(canvas, shape, cx - off_x, cy - off_y, scale, (255,))
-    return canvas > 127
+@cache
+def _unit(shape: str) -> tuple[float, float, float]:
+    """Area at size 1 and centroid offset (x, y) per unit size of ``shape``'s drawing."""
+    size, c = 40.0, world.RES
+    probe = np.zeros((2 * c, 2 * c), np.float32)
+    world.draw_shape(probe, shape, c, c, size, (1.0,))
+    ys, xs = np.mgrid[: 2 * c, : 2 * c]
+    area = float(probe.sum())
+    off_x = float((probe * xs).sum() / area - c) / size
+    off_y = float((probe * ys).sum() / area - c) / size
+    return area / size**2, off_x, off_y
 
 
-def _fill(mask: np.ndarray) -> float:
-    ys, xs = np.nonzero(mask)
-    return float(mask.sum()) / max(1, (xs.max() - xs.min() + 1) * (ys.max() - ys.min() + 1))
+def _soft_template(shape: str, area: float, cx: float, cy: float, sigma: float) -> np.ndarray:
+    """Anti-aliased coverage (0-1) of ``shape`` with ``area`` and centroid (cx, cy), blurred by
+    ``sigma`` pixels (blur keeps both the area and the centroid)."""
+    unit_area, off_x, off_y = _unit(shape)
+    size = float(np.sqrt(area / unit_area))
+    canvas = np.zeros((world.RES, world.RES), np.float32)
+    world.draw_shape(canvas, shape, cx - off_x * size, cy - off_y * size, size, (1.0,))
+    return cv2.GaussianBlur(canvas, (0, 0), sigma) if sigma else canvas
 
 
-def classify_shape(mask: np.ndarray) -> str:
-    """Shape whose area- and centroid-matched template fits ``mask`` best.
+def classify_shape(coverage: np.ndarray) -> str:
+    """Shape whose template explains ``coverage`` best.
 
-    The fit is the template IoU minus how far the bounding-box fill ratios differ (circles fill
-    about 79 % of their box, squares all of it, diamonds and triangles half).
+    ``coverage`` is a (64, 64) map of how much of each pixel the object covers (0-1; a binary
+    mask works too). Each shape's template is matched to its area and centroid, then allowed a
+    little softness (Gaussian blur up to 1.4 px, as anti-aliasing, resizing and decoders give)
+    and 8 % of size slack; the shape with the smallest squared error wins. Matching soft
+    coverage rather than a thresholded mask keeps a diamond with rounded tips a diamond, while a
+    circle, whose outline bulges where a diamond's edges run straight, stays a circle.
     """
-    ys, xs = np.nonzero(mask)
-    area = float(mask.sum())
-    fill = _fill(mask)
-    best, best_fit = world.SHAPES[0], -np.inf
+    cov = coverage.astype(np.float32)
+    area = float(cov.sum())
+    ys, xs = np.mgrid[: cov.shape[0], : cov.shape[1]]
+    cx, cy = float((cov * xs).sum() / area), float((cov * ys).sum() / area)
+    best, best_err = world.SHAPES[0], np.inf
     for shape in world.SHAPES:
-        t = _template(shape, area, float(xs.mean()), float(ys.mean()))
-        iou = (t & mask).sum() / max(1, (t | mask).sum())
-        fit = iou - 1.5 * abs(fill - _fill(t))
-        if fit > best_fit:
-            best, best_fit = shape, fit
+        for scale in _SCALES:
+            for sigma in _SIGMAS:
+                t = _soft_template(shape, area * scale, cx, cy, sigma)
+                err = float(((t - cov) ** 2).sum())
+                if err < best_err:
+                    best, best_err = shape, err
     return best
+
+
+def coverage(frame: np.ndarray, row_bg: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """How much of each pixel of ``frame`` (64, 64, 3) an object of ``color`` covers, read as
+    the pixel's place between its row's background colour and ``color`` (0-1)."""
+    d = color[None, :] - row_bg  # (rows, 3)
+    num = ((frame - row_bg[:, None, :]) * d[:, None, :]).sum(-1)
+    den = np.maximum((d**2).sum(-1), 1.0)[:, None]
+    return np.clip(num / den, 0.0, 1.0)
 
 
 def classify_motion(track: np.ndarray) -> str:
@@ -105,6 +131,28 @@ def classify_motion(track: np.ndarray) -> str:
     if tr[:, 1].max() - tr[:, 1].min() > 10:
         return "bounce"
     return "none"
+
+
+def _read_shape(
+    clip: np.ndarray,
+    row_bg: np.ndarray,
+    color: np.ndarray,
+    comps: list[np.ndarray | None],
+    areas: np.ndarray,
+    others: np.ndarray,
+) -> str:
+    """Majority shape over the three frames where the object (``comps``, its per-frame masks)
+    is largest, read from its coverage of palette ``color`` within a few pixels of its mask
+    (``others``: pixels of the other objects, left out)."""
+    top = [int(t) for t in np.argsort(-areas)[:3] if comps[t] is not None and areas[t] >= 6]
+    if not top:
+        return "none"
+    near = np.ones((2 * _WINDOW + 1, 2 * _WINDOW + 1), np.uint8)
+    votes = []
+    for t in top:
+        window = cv2.dilate(comps[t].astype(np.uint8), near) > 0  # type: ignore[union-attr]
+        votes.append(classify_shape(coverage(clip[t], row_bg, color) * (window & ~others[t])))
+    return max(set(votes), key=votes.count)
 
 
 def detect(frames: np.ndarray, max_objects: int = 2) -> Detection:
@@ -130,6 +178,7 @@ def detect(frames: np.ndarray, max_objects: int = 2) -> Detection:
         if core.max() >= _MIN_CORE_AREA:
             candidates.append((float(core.sum()), ci, masks))
     candidates.sort(key=lambda c: -c[0])
+    chosen = [ci for _, ci, _ in candidates[:max_objects]]
     objects = []
     for _, ci, masks in candidates[:max_objects]:
         track = np.full((len(masks), 3), np.nan)
@@ -145,9 +194,8 @@ def detect(frames: np.ndarray, max_objects: int = 2) -> Detection:
             comps.append(comp)
             areas[t] = comp.sum()
             track[t] = (cents[j][0], cents[j][1], areas[t])
-        top = np.argsort(-areas)[:3]
-        votes = [classify_shape(comps[t]) for t in top if comps[t] is not None and areas[t] >= 6]
-        shape = max(set(votes), key=votes.count) if votes else "none"
+        others = np.isin(labels, [c for c in chosen if c != ci]) & fg
+        shape = _read_shape(clip, row_bg, _PALETTE[ci], comps, areas, others)
         objects.append(
             DetectedObject(
                 _PALETTE_NAMES[ci], shape, classify_motion(track), float(np.nanmean(track[:, 0]))
