@@ -189,7 +189,7 @@ def _shape_polygon(shape: str, cx: float, cy: float, size: float) -> np.ndarray 
 
 
 def draw_shape(
-    img: np.ndarray, shape: str, cx: float, cy: float, size: float, color: tuple[int, ...]
+    img: np.ndarray, shape: str, cx: float, cy: float, size: float, color: tuple[float, ...]
 ) -> None:
     """Draw anti-aliased ``shape`` centred on (cx, cy) with bounding size ``size`` into ``img``."""
     shift = 4
