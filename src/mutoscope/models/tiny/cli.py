@@ -57,8 +57,9 @@ def tiny(
         Path | None, typer.Option(help="Stage 3: the model it works with (default: shipped).")
     ] = None,
     lr: Annotated[
-        float, typer.Option(help="Stage 3: peak learning rate (lower to continue a run).")
-    ] = 5e-4,
+        float | None,
+        typer.Option(help="Stage 3: peak learning rate (default 5e-4; lower to continue a run)."),
+    ] = None,
 ) -> None:
     """Train mutoscope-tiny on the procedural shapes world (resumable; logs loss)."""
     import torch
@@ -77,7 +78,13 @@ def tiny(
             typer.echo(train_decoder.attach(ck, weights or WEIGHTS, export))
         else:
             path = train_decoder.train_caption_decoder(
-                out, minutes, weights, device or "cpu", threads, init_from=init_from, lr=lr
+                out,
+                minutes,
+                weights,
+                device or "cpu",
+                threads,
+                init_from=init_from,
+                lr=lr or train_decoder.LR,
             )
             typer.echo(path)
         return

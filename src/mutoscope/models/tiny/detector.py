@@ -67,35 +67,36 @@ def _unit(shape: str) -> tuple[float, float, float]:
     return area / size**2, off_x, off_y
 
 
-def _soft_template(shape: str, area: float, cx: float, cy: float, sigma: float) -> np.ndarray:
-    """Anti-aliased coverage (0-1) of ``shape`` with ``area`` and centroid (cx, cy), blurred by
-    ``sigma`` pixels (blur keeps both the area and the centroid)."""
+def _template(shape: str, area: float, cx: float, cy: float) -> np.ndarray:
+    """Anti-aliased coverage (0-1) of ``shape`` with ``area`` and centroid (cx, cy)."""
     unit_area, off_x, off_y = _unit(shape)
     size = float(np.sqrt(area / unit_area))
     canvas = np.zeros((world.RES, world.RES), np.float32)
     world.draw_shape(canvas, shape, cx - off_x * size, cy - off_y * size, size, (1.0,))
-    return cv2.GaussianBlur(canvas, (0, 0), sigma) if sigma else canvas
+    return canvas
 
 
-def classify_shape(coverage: np.ndarray) -> str:
-    """Shape whose template explains ``coverage`` best.
+def classify_shape(cover: np.ndarray) -> str:
+    """Shape whose template explains ``cover`` best.
 
-    ``coverage`` is a (64, 64) map of how much of each pixel the object covers (0-1; a binary
+    ``cover`` is a (64, 64) map of how much of each pixel the object covers (0-1; a binary
     mask works too). Each shape's template is matched to its area and centroid, then allowed a
-    little softness (Gaussian blur up to 1.4 px, as anti-aliasing, resizing and decoders give)
-    and 8 % of size slack; the shape with the smallest squared error wins. Matching soft
-    coverage rather than a thresholded mask keeps a diamond with rounded tips a diamond, while a
-    circle, whose outline bulges where a diamond's edges run straight, stays a circle.
+    little softness (Gaussian blur up to 1.4 px, as anti-aliasing, resizing and decoders give;
+    blur keeps both the area and the centroid) and 8 % of size slack; the shape with the
+    smallest squared error wins. Matching soft coverage rather than a thresholded mask keeps a
+    diamond with rounded tips a diamond, while a circle, whose outline bulges where a diamond's
+    edges run straight, stays a circle.
     """
-    cov = coverage.astype(np.float32)
+    cov = cover.astype(np.float32)
     area = float(cov.sum())
     ys, xs = np.mgrid[: cov.shape[0], : cov.shape[1]]
     cx, cy = float((cov * xs).sum() / area), float((cov * ys).sum() / area)
     best, best_err = world.SHAPES[0], np.inf
     for shape in world.SHAPES:
         for scale in _SCALES:
+            sharp = _template(shape, area * scale, cx, cy)
             for sigma in _SIGMAS:
-                t = _soft_template(shape, area * scale, cx, cy, sigma)
+                t = cv2.GaussianBlur(sharp, (0, 0), sigma) if sigma else sharp
                 err = float(((t - cov) ** 2).sum())
                 if err < best_err:
                     best, best_err = shape, err
