@@ -21,7 +21,10 @@ from mutoscope.models.tiny.text import MiniLMTextEncoder
 from mutoscope.models.tiny.train import save_weights
 from mutoscope.models.tiny.train_decoder import (
     DecoderData,
+    add_ghost,
     attach,
+    is_hard,
+    sample_scene,
     stand_in,
     train_caption_decoder,
 )
@@ -83,6 +86,40 @@ def test_stand_in_keeps_place_and_colour_and_swaps_shapes() -> None:
     assert changed > len(shapes) / 3
 
 
+def test_focus_draws_hard_scenes_and_never_a_held_out_triple() -> None:
+    rng = random.Random(0)
+    plain = [sample_scene(rng, 0.0) for _ in range(400)]
+    focused = [sample_scene(rng, 0.8) for _ in range(400)]
+    share = sum(map(is_hard, focused)) / 400
+    assert share > 0.85 and share > sum(map(is_hard, plain)) / 400 + 0.3
+    assert not any(world.is_heldout(o) for s in plain + focused for o in s.objects)
+    purple_on_blue = world.Scene((world.ObjectSpec("purple", "circle", "left"),), "blue")
+    white_on_black = world.Scene((world.ObjectSpec("white", "circle", "left"),), "black")
+    assert is_hard(purple_on_blue) and not is_hard(white_on_black)
+
+
+def test_a_ghost_is_a_faint_uncaptioned_blob_and_the_scene_is_untouched_elsewhere() -> None:
+    rng = random.Random(1)
+    for _ in range(20):
+        scene = world.sample_scene(rng, "train")
+        idx = sorted(rng.sample(range(world.FRAMES), 4))
+        frames = world.render(scene)[idx]
+        ghosted = add_ghost(frames, idx, scene, rng)
+        diff = np.abs(ghosted.astype(int) - frames).sum(-1)
+        touched = diff > 12
+        assert touched.any()  # something was added in some frame...
+        assert touched.mean() < 0.05  # ...a small blob, not a wash over the frame
+        # ...in a colour the scene does not use: the most-changed pixel moved toward it
+        k, y, x = np.unravel_index(diff.argmax(), diff.shape)
+        pixel = frames[k, y, x].astype(float)
+        step = ghosted[k, y, x] - pixel
+        colors = list(world.COLORS)
+        to = np.array([world.COLORS[c] for c in colors], float) - pixel
+        cosine = to @ step / (np.linalg.norm(to, axis=1) * np.linalg.norm(step) + 1e-9)
+        used = {scene.background, *(o.color for o in scene.objects)}
+        assert colors[int(cosine.argmax())] not in used
+
+
 def test_batches_pair_latents_with_their_captions_and_rendered_frames() -> None:
     torch.manual_seed(0)
     ae, denoiser = FrameAutoencoder().eval(), TinyDenoiser(SMALL).eval()
@@ -105,6 +142,7 @@ def test_trains_resumes_attaches_and_the_pipeline_decodes_with_it(tmp_path: Path
     shipped = attach(ckpt, base, tmp_path / "tiny.safetensors")
     record = json.loads(read_metadata(shipped)["training"])["caption_decoder"]
     assert record["steps"] == 3 and record["hardware"]
+    assert [r["from_step"] for r in record["runs"]] == [0, 2]
     pipe = TinyPipeline.from_file(shipped)
     assert pipe.caption_decoder is not None
     assert TinyPipeline.from_file(base).caption_decoder is None  # older files still load

@@ -60,6 +60,12 @@ def tiny(
         float | None,
         typer.Option(help="Stage 3: peak learning rate (default 5e-4; lower to continue a run)."),
     ] = None,
+    focus: Annotated[
+        float, typer.Option(help="Stage 3: share of scenes drawn from the hard ones.")
+    ] = 0.0,
+    ghosts: Annotated[
+        float, typer.Option(help="Stage 3: share of inputs given a stray blob to drop.")
+    ] = 0.0,
 ) -> None:
     """Train mutoscope-tiny on the procedural shapes world (resumable; logs loss)."""
     import torch
@@ -85,6 +91,8 @@ def tiny(
                 threads,
                 init_from=init_from,
                 lr=lr or train_decoder.LR,
+                focus=focus,
+                ghosts=ghosts,
             )
             typer.echo(path)
         return

@@ -586,6 +586,8 @@ def main(argv: list[str] | None = None) -> None:
         "--weights", type=Path, default=None, help="stage 3: model to train against (shipped)"
     )
     p.add_argument("--lr", type=float, default=None, help="stage 3: peak learning rate")
+    p.add_argument("--focus", type=float, default=0.0, help="stage 3: share of hard scenes")
+    p.add_argument("--ghosts", type=float, default=0.0, help="stage 3: share with a stray blob")
     p.add_argument(
         "--init-from", type=Path, default=None, help="warm-start a new --out from a checkpoint"
     )
@@ -609,6 +611,8 @@ def main(argv: list[str] | None = None) -> None:
                 args.threads,
                 init_from=args.init_from,
                 lr=args.lr or train_decoder.LR,
+                focus=args.focus,
+                ghosts=args.ghosts,
             )
         )
         return

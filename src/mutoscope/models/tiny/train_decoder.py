@@ -47,6 +47,59 @@ SIGMA_RANGE = (0.3, 0.75)
 CAPTION_DROP = 0.05
 TWO_OBJECTS = 0.7
 """Share of two-object scenes: their objects are smaller and must be told apart by colour."""
+HARD_SHAPES, HARD_MOTIONS = ("cross",), ("grow",)
+LOW_CONTRAST = 170.0
+"""RGB distance below which an object is hard to tell from its backdrop (purple on blue)."""
+
+
+def is_hard(scene: world.Scene) -> bool:
+    """Whether ``scene`` has an object the decoder finds hard: a cross, a growing
+    object, or one close in colour to the backdrop."""
+    bg = np.array(world.COLORS[scene.background], dtype=float)
+    return any(
+        o.shape in HARD_SHAPES
+        or o.motion in HARD_MOTIONS
+        or float(np.linalg.norm(np.array(world.COLORS[o.color]) - bg)) < LOW_CONTRAST
+        for o in scene.objects
+    )
+
+
+def add_ghost(
+    frames: np.ndarray, idx: list[int], scene: world.Scene, rng: random.Random
+) -> np.ndarray:
+    """``frames`` (keyframes ``idx`` of ``scene``) with a faint blob the caption does not
+    mention drifting across them, in a colour that is in neither the caption nor (mostly) far
+    from the backdrop: the smudges sampling sometimes leaves, which the decoder must drop."""
+    used = {scene.background, *(o.color for o in scene.objects)}
+    bg = np.array(world.COLORS[scene.background], dtype=float)
+    free = sorted(
+        (c for c in world.COLORS if c not in used),
+        key=lambda c: float(np.linalg.norm(np.array(world.COLORS[c]) - bg)),
+    )
+    color = free[0] if rng.random() < 0.6 else rng.choice(free)
+    alpha, size = rng.uniform(0.15, 0.7), rng.uniform(3.0, 9.0)
+    x0, y0 = rng.uniform(6, world.RES - 6), rng.uniform(6, world.RES - 6)
+    vx, vy = rng.uniform(-2.5, 2.5), rng.uniform(-2.5, 2.5)
+    out = frames.astype(np.float32)
+    for k, f in enumerate(idx):
+        layer = np.zeros((world.RES, world.RES), np.float32)
+        cx = float(np.clip(x0 + vx * f, 0, world.RES - 1))
+        cy = float(np.clip(y0 + vy * f, 0, world.RES - 1))
+        shape = "circle" if rng.random() < 0.7 else rng.choice(world.SHAPES)
+        world.draw_shape(layer, shape, cx, cy, size, (1.0,))
+        layer = cv2.GaussianBlur(layer, (0, 0), rng.uniform(0.6, 1.5))[..., None] * alpha
+        out[k] = out[k] * (1 - layer) + np.array(world.COLORS[color], np.float32) * layer
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def sample_scene(rng: random.Random, focus: float) -> world.Scene:
+    """A training scene; with probability ``focus`` one that :func:`is_hard` accepts."""
+    n = 2 if rng.random() < TWO_OBJECTS else 1
+    hard = rng.random() < focus
+    while True:
+        scene = world.sample_scene(rng, "train", n)
+        if not hard or is_hard(scene):
+            return scene
 
 
 def stand_in(scene: world.Scene, rng: random.Random) -> world.Scene:
@@ -69,8 +122,11 @@ class DecoderData:
         text: MiniLMTextEncoder,
         seed: int,
         device: str = "cpu",
+        focus: float = 0.0,
+        ghosts: float = 0.0,
     ) -> None:
         self.ae, self.denoiser, self.text, self.device = ae, denoiser, text, device
+        self.focus, self.ghosts = focus, ghosts
         self.rng = random.Random(seed)
         self.gen = torch.Generator().manual_seed(seed)
         self.empty = text.encode([""])
@@ -81,10 +137,7 @@ class DecoderData:
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """(latents, hidden, mask, target frames, weights), one row per frame."""
         rng, scale = self.rng, self.ae.latent_scale
-        scenes = [
-            world.sample_scene(rng, "train", 2 if rng.random() < TWO_OBJECTS else 1)
-            for _ in range(clips)
-        ]
+        scenes = [sample_scene(rng, self.focus) for _ in range(clips)]
         captions = [world.caption(s, rng) for s in scenes]
         truth = [world.render(s) for s in scenes]
         modes = []
@@ -111,6 +164,8 @@ class DecoderData:
                 frames = truth[i][idx[i]]
             else:
                 continue
+            if rng.random() < self.ghosts:
+                frames = add_ghost(frames, idx[i], scene, rng)
             z = self.ae.encode(to_unit(frames).to(self.device))
             latents[i] = z + 0.03 * torch.randn(z.shape, generator=self.gen).to(z)
         todo = [i for i, m in enumerate(modes) if m == "denoised"]
@@ -150,11 +205,15 @@ def train_caption_decoder(
     clips: int = 8,
     init_from: Path | None = None,
     lr: float = LR,
+    focus: float = 0.0,
+    ghosts: float = 0.0,
 ) -> Path:
     """Train (or resume) ``<out>/caption_decoder.pt`` for ``minutes`` (or until ``steps`` in
     all) against the shipped (or ``weights``) autoencoder and denoiser, ``clips`` x 4 frames a
     step; the learning rate cosine-decays from ``lr`` over the run (a resumed run starts again
-    from ``lr``: pass a lower one to continue a finished run)."""
+    from ``lr``: pass a lower one to continue a finished run). ``focus`` is the share of scenes
+    drawn from the hard ones (:func:`is_hard`), ``ghosts`` the share of encoded inputs given a
+    stray blob (:func:`add_ghost`); each run's settings are kept in the checkpoint."""
     from mutoscope.models.tiny.pipeline import WEIGHTS, TinyPipeline
 
     torch.set_num_threads(threads)
@@ -180,7 +239,24 @@ def train_caption_decoder(
         state = ck["state"]
         state.setdefault("warm_starts", []).append({"step": state["steps"], "new": missing})
         log.info("warm start from %s at step %d (new: %s)", init_from, state["steps"], missing)
-    data = DecoderData(ae, denoiser, pipe.text, seed=5000 + state["steps"], device=device)
+    data = DecoderData(
+        ae,
+        denoiser,
+        pipe.text,
+        seed=5000 + state["steps"],
+        device=device,
+        focus=focus,
+        ghosts=ghosts,
+    )
+    state.setdefault("runs", []).append(
+        {
+            "from_step": state["steps"],
+            "minutes": minutes,
+            "lr": lr,
+            "focus": focus,
+            "ghosts": ghosts,
+        }
+    )
 
     def save() -> None:
         tmp = path.with_suffix(".tmp")
@@ -241,6 +317,7 @@ def attach(checkpoint: Path, weights: Path, dest: Path) -> Path:
         "stand-in-shape and clean latents; warm-started from the autoencoder's decoder",
         "hardware": state.get("hardware") or _hardware("cpu", 2),
         "loss_history": state["history"][-10:],
+        "runs": state.get("runs", []),
     }
     meta["training"] = json.dumps(training)
     dest.parent.mkdir(parents=True, exist_ok=True)
