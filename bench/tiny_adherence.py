@@ -12,6 +12,7 @@ difference of consecutive frames (0-255) for the generated clips next to ground 
     python bench/tiny_adherence.py --ceiling decoder     # ...encoder and caption decoder
     python bench/tiny_adherence.py --ground-truth --blur 0.8  # detector on slightly soft truth
     python bench/tiny_adherence.py --prompts bench/data/tiny_paraphrases.jsonl
+    python bench/tiny_adherence.py --n 200 --repeats 4  # four seed sets, pooled, with intervals
 
 ``--prompts`` takes JSONL lines ``{"prompt": ..., "objects": [{"color", "shape", "motion"}],
 "background": ...}``.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections import defaultdict
@@ -61,6 +63,14 @@ def flicker(frames: np.ndarray) -> float:
     return float(np.abs(np.diff(small, axis=0)).mean())
 
 
+def wilson(hits: list[bool], z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval for the share of ``hits`` that are true."""
+    n, k = len(hits), sum(hits)
+    centre = (k + z * z / 2) / (n + z * z)
+    half = z * math.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+    return centre - half, centre + half
+
+
 def save_strip(path: Path, frames: np.ndarray, count: int = 8, size: int = 128) -> None:
     """``count`` evenly spaced frames side by side, each ``size`` pixels square."""
     from PIL import Image
@@ -96,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=None, help="denoising steps (default: backend's)")
     p.add_argument("--guidance", type=float, default=None, help="CFG scale (default: backend's)")
     p.add_argument("--weights", type=Path, default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="prompt i is generated with seed + i")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="generate each prompt this many times, seed sets 1000 apart, and pool the scores",
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", type=Path, default=None, help="also write the per-prompt results here")
     p.add_argument("--strips", type=Path, default=None, help="save a PNG strip per prompt here")
@@ -111,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     flick_gen, flick_gt, rows = [], [], []
     per_shape: dict[str, list[bool]] = defaultdict(list)
+    per_set: dict[str, list[list[bool]]] = defaultdict(lambda: [[] for _ in range(args.repeats)])
     t0 = time.monotonic()
-    for i, item in enumerate(items):
+    runs = [(r, i, item) for r in range(args.repeats) for i, item in enumerate(items)]
+    for r, i, item in runs:
         truth = ground_truth(item, fps * seconds)
         if args.ground_truth:
             frames = truth
@@ -122,20 +140,27 @@ def main(argv: list[str] | None = None) -> int:
             frames = ceiling(backend, item, args.ceiling, fps * seconds)
         else:
             req = GenerationRequest(
-                prompt=item["prompt"], size="64x64", seconds=str(seconds), seed=args.seed + i
+                prompt=item["prompt"],
+                size="64x64",
+                seconds=str(seconds),
+                seed=args.seed + 1000 * r + i,
             )
             frames = backend.generate(req, lambda _f: None).frames
         if args.strips:
-            save_strip(args.strips / f"{args.prompts.stem}_{i:02d}.png", frames)
+            suffix = f"_{r}" if args.repeats > 1 else ""
+            save_strip(args.strips / f"{args.prompts.stem}_{i:02d}{suffix}.png", frames)
         found = detector.detect(frames)
         result = detector.score(item, found)
         group = "one-object" if len(item["objects"]) == 1 else "two-object"
         for attr in ATTRS:
             hits[group][attr].append(result[attr])
             hits["overall"][attr].append(result[attr])
+        per_set[group][r].append(result["all"])
         flick_gen.append(flicker(frames))
         flick_gt.append(flicker(truth))
-        rows.append({**item, "detected": repr(found), "score": result})
+        rows.append(
+            {**item, "seed": args.seed + 1000 * r + i, "detected": repr(found), "score": result}
+        )
         drawn = {o.color: o.shape for o in found.objects}
         for obj in item["objects"]:
             per_shape[obj["shape"]].append(drawn.get(obj["color"]) == obj["shape"])
@@ -144,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     source = "ground truth (detector validation)" if args.ground_truth else "mutoscope-tiny"
     if args.ceiling:
         source = f"ground truth through the model's {args.ceiling} (ceiling)"
-    print(f"# {source} on {args.prompts.name}: {len(items)} prompts, {elapsed:.0f} s")
+    times = f" x {args.repeats} seed sets" if args.repeats > 1 else ""
+    print(f"# {source} on {args.prompts.name}: {len(items)} prompts{times}, {elapsed:.0f} s")
     if not (args.ground_truth or args.ceiling):
         print(
             f"# steps {backend.steps}, guidance {backend.guidance}, weights {backend.weights.name}"
@@ -158,6 +184,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{group:<12} {n:>4} "
             + " ".join(f"{100 * np.mean(hits[group][a]):>9.1f}%" for a in ATTRS)
         )
+    if args.repeats > 1:
+        for group in ("one-object", "two-object"):
+            if group in per_set:
+                sets = ", ".join(f"{100 * np.mean(v):.0f}%" for v in per_set[group])
+                low, high = wilson(hits[group]["all"])
+                print(
+                    f"{group} all, per seed set: {sets}; "
+                    f"pooled 95% interval {100 * low:.1f}-{100 * high:.1f}%"
+                )
     print(
         "flicker (mean |frame[t+1]-frame[t]|, 0-255): "
         f"generated {np.mean(flick_gen):.2f}, ground truth {np.mean(flick_gt):.2f}"
