@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     runs = [(r, i, item) for r in range(args.repeats) for i, item in enumerate(items)]
     for r, i, item in runs:
+        seed = args.seed + 1000 * r + i
         truth = ground_truth(item, fps * seconds)
         if args.ground_truth:
             frames = truth
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 prompt=item["prompt"],
                 size="64x64",
                 seconds=str(seconds),
-                seed=args.seed + 1000 * r + i,
+                seed=seed,
             )
             frames = backend.generate(req, lambda _f: None).frames
         if args.strips:
@@ -158,9 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         per_set[group][r].append(result["all"])
         flick_gen.append(flicker(frames))
         flick_gt.append(flicker(truth))
-        rows.append(
-            {**item, "seed": args.seed + 1000 * r + i, "detected": repr(found), "score": result}
-        )
+        rows.append({**item, "seed": seed, "detected": repr(found), "score": result})
         drawn = {o.color: o.shape for o in found.objects}
         for obj in item["objects"]:
             per_shape[obj["shape"]].append(drawn.get(obj["color"]) == obj["shape"])

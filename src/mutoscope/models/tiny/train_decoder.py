@@ -52,14 +52,18 @@ LOW_CONTRAST = 170.0
 """RGB distance below which an object is hard to tell from its backdrop (purple on blue)."""
 
 
+def _contrast(a: str, b: str) -> float:
+    """RGB distance between palette colours ``a`` and ``b``."""
+    return float(np.linalg.norm(np.subtract(world.COLORS[a], world.COLORS[b])))
+
+
 def is_hard(scene: world.Scene) -> bool:
     """Whether ``scene`` has an object the decoder finds hard: a cross, a growing
     object, or one close in colour to the backdrop."""
-    bg = np.array(world.COLORS[scene.background], dtype=float)
     return any(
         o.shape in HARD_SHAPES
         or o.motion in HARD_MOTIONS
-        or float(np.linalg.norm(np.array(world.COLORS[o.color]) - bg)) < LOW_CONTRAST
+        or _contrast(o.color, scene.background) < LOW_CONTRAST
         for o in scene.objects
     )
 
@@ -71,10 +75,8 @@ def add_ghost(
     mention drifting across them, in a colour that is in neither the caption nor (mostly) far
     from the backdrop: the smudges sampling sometimes leaves, which the decoder must drop."""
     used = {scene.background, *(o.color for o in scene.objects)}
-    bg = np.array(world.COLORS[scene.background], dtype=float)
     free = sorted(
-        (c for c in world.COLORS if c not in used),
-        key=lambda c: float(np.linalg.norm(np.array(world.COLORS[c]) - bg)),
+        (c for c in world.COLORS if c not in used), key=lambda c: _contrast(c, scene.background)
     )
     color = free[0] if rng.random() < 0.6 else rng.choice(free)
     alpha, size = rng.uniform(0.15, 0.7), rng.uniform(3.0, 9.0)
