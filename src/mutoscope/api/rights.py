@@ -43,6 +43,8 @@ def _entity(row: Any) -> dict[str, Any]:
         "policy": row.policy,
         "license": row.license,
         "references": row.references,
+        "source": row.source,
+        "enabled": row.enabled,
     }
 
 
