@@ -146,4 +146,5 @@ class Worker:
 
     @staticmethod
     def _update(session: Session, video_id: str, **values: Any) -> None:
-        session.query(VideoRecord).filter(VideoRecord.id == video_id).update(values)
+        changes: dict[Any, Any] = values
+        session.query(VideoRecord).filter(VideoRecord.id == video_id).update(changes)
