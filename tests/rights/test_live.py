@@ -13,6 +13,7 @@ from mutoscope.config import Settings
 from mutoscope.rights import service as service_module
 from mutoscope.rights.registry import parse_registry
 from mutoscope.rights.service import RightsService
+from mutoscope.rights.starter import PACKAGED
 from mutoscope.storage.db import make_engine, session_factory, upgrade
 
 MOUSE = parse_registry(
@@ -133,3 +134,44 @@ def test_every_change_bumps_the_version_in_its_own_transaction(sqlite_pair) -> N
         change()
         seen.append(version())
     assert seen == sorted(set(seen)) and len(seen) == 5
+
+
+def test_an_overlay_carries_changes_until_the_base_is_rebuilt(
+    sqlite_pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, cli = sqlite_pair
+    cli.import_specs(MOUSE)
+    assert server.check_prompt("Exmouse").decision == "block"
+    before = server.snapshot()
+    renamed = MOUSE[0].model_copy(update={"aliases": ["Mousey McMouseface"]})
+    cli.import_specs([renamed])
+    cli.remove_entity("jane-star")
+    snap = server._overlay(before)
+    assert snap is not None and snap.hidden == {"example-mouse", "jane-star"}
+    server._snapshot, server._checked_at = snap, time.monotonic()
+    assert server.check_prompt("Mousey McMouseface waving").decision == "block"
+    assert server.check_prompt("Exmouse waving").decision == "allow"
+    assert server.check_prompt("Jane Star singing", user_id="ann").decision == "allow"
+    monkeypatch.setattr(service_module, "OVERLAY_MAX", 1)
+    assert server._overlay(before) is None  # too many changes for an overlay
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PACKAGED.is_file(), reason="the packaged starter registry is not here yet")
+def test_with_the_starter_registry_loaded_a_change_still_lands_within_a_second(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'starter.db'}"
+    settings = Settings(home=tmp_path / "home", database_url=url, rights_starter=True)
+    settings.ensure_dirs()
+    engines = [make_engine(url), make_engine(url)]
+    upgrade(engines[0])
+    server, cli = (RightsService(settings, session_factory(e)) for e in engines)
+    assert server.check_prompt("Exmouse dancing").decision == "allow"
+    assert server.snapshot().build_s > 0  # hundreds of entries: refreshed in the background
+    cli.import_specs(MOUSE)
+    assert _within(1.0, lambda: server.check_prompt("Exmouse dancing").decision, "block") < 1.0
+    cli.remove_entity("example-mouse")
+    _within(1.0, lambda: server.check_prompt("Exmouse dancing").decision, "allow")
+    for e in engines:
+        e.dispose()

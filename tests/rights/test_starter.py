@@ -221,6 +221,7 @@ def test_fresh_install_refuses_to_generate_mickey_mouse(
     monkeypatch.setenv("MUTOSCOPE_DEFAULT_MODEL", "mutoscope-test")
     out = runner.invoke(main, ["generate", "Mickey Mouse dancing", "-o", str(tmp_path / "m.mp4")])
     assert out.exit_code != 0 and not (tmp_path / "m.mp4").exists()
-    assert "Mickey Mouse" in out.output and "may not be generated" in out.output
+    said = " ".join(out.output.split())  # the console wraps long lines
+    assert "names Mickey Mouse (character, Disney)" in said and "may not be generated" in said
     check = runner.invoke(app, ["check", "Mickey Mouse dancing"])
     assert check.exit_code == 1 and "[starter registry]" in check.output

@@ -37,8 +37,9 @@ from mutoscope.rights.hashing import (
 from mutoscope.rights.normalize import words
 from mutoscope.rights.records import ConsentRecord, EntityRecord, FrameHashRecord
 from mutoscope.rights.registry import EntitySpec, load_registry
-from mutoscope.rights.screening import Match, Screener, Target
+from mutoscope.rights.screening import Match, Screener
 from mutoscope.rights.semantic import MiniLMEncoder, StaticEmbedder
+from mutoscope.rights.snapshot import RegistrySnapshot, build_screener, fingerprint
 from mutoscope.rights.starter import OPERATOR, STARTER, StarterRegistry
 from mutoscope.storage.records import UserRecord, now
 from mutoscope.worker.hooks import Screening, ScreenRequest
@@ -54,8 +55,11 @@ POLICY_REASON = {
     "consent": "a real person who has not given you consent to use their likeness",
 }
 INLINE_REBUILD_S = 0.1
-"""A registry that took longer than this to index is rebuilt in a background thread after a
-change (requests keep the previous index meanwhile); smaller ones are rebuilt in line."""
+"""A registry that indexed in less than this is rebuilt in line after a change; a larger one
+is refreshed in a background thread (an overlay of the changed entities, then a new base)."""
+OVERLAY_MAX = 64
+"""More changed entities than this (a bulk import, a new starter version) skip the overlay:
+requests keep the previous index until the new base is built."""
 EMPTY_NOTE = (
     "The rights registry is empty, so nothing is protected: this prompt was not screened "
     "against anything. Turn the starter registry back on (`mutoscope rights starter enable "
@@ -89,23 +93,6 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class RegistrySnapshot:
-    """One registry version as screened: the index and the entities it was built from."""
-
-    version: int
-    screener: Screener
-    entities: dict[str, EntityRecord]
-    build_s: float
-
-    @property
-    def sources(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for e in self.entities.values():
-            counts[e.source] = counts.get(e.source, 0) + 1
-        return counts
-
-
-@dataclass(frozen=True)
 class OutputMatch:
     """One of our own earlier outputs that a clip matches (reverse search)."""
 
@@ -132,6 +119,7 @@ class RightsService:
         self._snapshot: RegistrySnapshot | None = None
         self._checked_at = 0.0
         self._rebuilding: threading.Thread | None = None
+        self._overlaying: threading.Thread | None = None
         self._references: tuple[int, HashIndex] | None = None
         self._outputs: HashIndex | None = None
         self._lock = threading.RLock()
@@ -255,11 +243,12 @@ class RightsService:
 
     # ------------------------------------------------------------------ live registry
     def snapshot(self) -> RegistrySnapshot:
-        """The registry as screened now, rebuilt when another process (or this one) changed it.
+        """The registry as screened now, updated when another process (or this one) changed it.
 
-        The registry version is read at most every ``live.POLL_S`` seconds; a change is
-        indexed in line when the last index took under ``INLINE_REBUILD_S``, otherwise in a
-        background thread while requests keep the previous index.
+        The registry version is read at most every ``live.POLL_S`` seconds. When it moved, a
+        registry that indexes in under ``INLINE_REBUILD_S`` is rebuilt in line; a larger one
+        is refreshed by a background thread (requests keep the previous index meanwhile):
+        first the changed entities as an overlay (≈0.1 s), then a new base.
         """
         snap = self._snapshot
         if snap is not None and time.monotonic() - self._checked_at < live.POLL_S:
@@ -272,17 +261,60 @@ class RightsService:
                 version = live.current(s)
             self._checked_at = time.monotonic()
             if snap is None or (version != snap.version and snap.build_s < INLINE_REBUILD_S):
-                self._snapshot = self._build(version)
+                snap = self._snapshot = self._build(version)
             elif version != snap.version:
-                self._rebuild_in_background(version)
-            return self._snapshot or snap  # type: ignore[return-value]
+                self._refresh_in_background(snap)
+            return snap
+
+    def _overlay(self, snap: RegistrySnapshot) -> RegistrySnapshot | None:
+        """``snap``'s base with the entities changed since then as an overlay, or ``None``
+        when too many changed (``OVERLAY_MAX``: a new base is quicker to get right)."""
+        with self.sessions() as s:
+            version = live.current(s)
+        rows = self.screened_entities()
+        if snap.changes(rows) > OVERLAY_MAX:
+            return None
+        assert self._embedder is not None
+        return snap.updated(version, rows, self._embedder, self.encoder)
+
+    def _refresh_in_background(self, snap: RegistrySnapshot) -> None:
+        """An overlay over the current base now (≈0.1 s), and a new base when none is being
+        built (the registry's full index time; changes that land meanwhile get overlays)."""
+        if self._overlaying is None or not self._overlaying.is_alive():
+            self._overlaying = _thread("overlay", self._refresh_overlay)
+        if self._rebuilding is None or not self._rebuilding.is_alive():
+            self._rebuilding = _thread("rebuild", self._refresh_base)
+
+    def _refresh_overlay(self) -> None:
+        current = self._snapshot
+        overlay = self._overlay(current) if current is not None else None
+        if overlay is not None:
+            self._swap(overlay)
+
+    def _refresh_base(self) -> None:
+        with self.sessions() as s:
+            version = live.current(s)
+        built = self._build(version)
+        with self.sessions() as s:
+            moved = live.current(s) != version
+        # Changes that landed while the base was built ride on it as an overlay.
+        self._swap((self._overlay(built) if moved else None) or built)
+
+    def _swap(self, snap: RegistrySnapshot) -> None:
+        with self._lock:
+            current = self._snapshot
+            if current is None or current.version <= snap.version:
+                self._snapshot = snap
+            # Read the version again soon: it may have moved while we were building.
+            self._checked_at = 0.0
 
     @property
     def _entities(self) -> dict[str, EntityRecord]:
         return self.snapshot().entities
 
     def screener(self) -> Screener:
-        return self.snapshot().screener
+        """The base index (``check_prompt`` also consults the overlay of recent changes)."""
+        return self.snapshot().base
 
     def _build(self, version: int) -> RegistrySnapshot:
         if self._embedder is None:
@@ -290,34 +322,14 @@ class RightsService:
             self._embedder = StaticEmbedder()
         started = time.perf_counter()
         rows = self.screened_entities()
-        targets = [
-            Target(r.id, r.name, r.kind, r.owner, tuple(r.aliases), r.description) for r in rows
-        ]
-        screener = Screener(targets, self._embedder, self.encoder)
+        screener = build_screener(rows, self._embedder, self.encoder)
         return RegistrySnapshot(
-            version, screener, {r.id: r for r in rows}, time.perf_counter() - started
+            version,
+            screener,
+            {r.id: r for r in rows},
+            {r.id: fingerprint(r) for r in rows},
+            time.perf_counter() - started,
         )
-
-    def _rebuild_in_background(self, version: int) -> None:
-        if self._rebuilding is not None and self._rebuilding.is_alive():
-            return
-
-        def rebuild() -> None:
-            try:
-                snap = self._build(version)
-                with self._lock:
-                    current = self._snapshot
-                    if current is None or current.version < snap.version:
-                        self._snapshot = snap
-                        # Checked again at once: it may have moved while we were building.
-                        self._checked_at = 0.0
-            except Exception:
-                log.exception("rebuilding the rights index failed; keeping the previous one")
-
-        self._rebuilding = threading.Thread(
-            target=rebuild, name="mutoscope-rights-rebuild", daemon=True
-        )
-        self._rebuilding.start()
 
     def screened_entities(self) -> list[EntityRecord]:
         """The entities prompts are screened against: every enabled entity, the starter's
@@ -354,7 +366,7 @@ class RightsService:
     ) -> Decision:
         """Screen one prompt and apply each matched entity's policy for this user."""
         snap = self.snapshot()
-        screener, entities = snap.screener, snap.entities
+        entities = snap.entities
         user = self._user(user_id)
 
         problems: dict[str, str | None] = {}
@@ -365,7 +377,7 @@ class RightsService:
                 problems[entity_id] = self._policy_problem(entities[entity_id], user, prompt)
             return problems[entity_id]
 
-        matches = screener.find(prompt, enough=lambda m: problem(m.entity_id) is not None)
+        matches = snap.find(prompt, enough=lambda m: problem(m.entity_id) is not None)
         decision = self._decide(prompt, matches, problem, entities)
         decision.registry_version, decision.screened_entities = snap.version, len(entities)
         if not entities:
@@ -648,6 +660,18 @@ def _file_store(settings: Settings) -> LocalFileStore:
     from mutoscope.storage.files import LocalFileStore
 
     return LocalFileStore(settings.media_dir)
+
+
+def _thread(name: str, work: Callable[[], None]) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("refreshing the rights index (%s) failed; keeping the previous", name)
+
+    thread = threading.Thread(target=run, name=f"mutoscope-rights-{name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _single_threaded_blas() -> None:
