@@ -238,8 +238,22 @@ class RightsService:
             return list(s.scalars(q))
 
     def _invalidate(self) -> None:
-        """This process changed the registry: read the version on the next screen."""
-        self._checked_at = 0.0
+        """This process changed the registry: its own next screen sees the change (the
+        index is updated here, on the write path; other processes poll the version)."""
+        with self._lock:
+            snap = self._snapshot
+            if snap is None:
+                return  # nothing indexed yet: the first screen builds from the database
+            with self.sessions() as s:
+                version = live.current(s)
+            if snap.build_s < INLINE_REBUILD_S:
+                self._snapshot = self._build(version)
+            else:
+                overlay = self._overlay(snap)
+                self._snapshot = overlay if overlay is not None else self._build(version)
+                if self._snapshot.layered:
+                    self._refresh_in_background(self._snapshot)
+            self._checked_at = time.monotonic()
 
     # ------------------------------------------------------------------ live registry
     def snapshot(self) -> RegistrySnapshot:
