@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     secret_key: str | None = None
     """Signs studio sessions; generated under ``home`` when unset."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """``Host`` names the server answers (``*.example.com`` allowed); empty: any. Keyless
+    loopback mode always answers only 127.0.0.1, localhost and ::1 (DNS rebinding)."""
 
     # Provenance
     signing_cert: Path | None = None

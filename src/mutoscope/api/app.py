@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,7 @@ from mutoscope.api import models as models_routes
 from mutoscope.api import videos as video_routes
 from mutoscope.config import Settings
 from mutoscope.services import Services, build_services
+from mutoscope.trust.hosts import TrustedHostMiddleware
 from mutoscope.users import LOCAL_USER, UserService
 from mutoscope.videos import VideoService
 from mutoscope.worker.pool import Worker
@@ -38,8 +39,10 @@ def create_app(
     services: Services | None = None,
     keyless: bool = False,
     run_worker: bool = True,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
-    """Build the app. ``keyless`` allows key-free use while no API key exists (loopback only)."""
+    """Build the app. ``keyless`` allows key-free use while no API key exists (loopback only);
+    ``allowed_hosts`` (else ``settings.allowed_hosts``) restricts the ``Host`` header."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -70,6 +73,9 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(PollAfterMiddleware, poll_after_ms=settings.poll_after_ms)
+    hosts = allowed_hosts if allowed_hosts is not None else settings.allowed_hosts
+    if hosts:
+        app.add_middleware(TrustedHostMiddleware, hosts=hosts)
     app.include_router(video_routes.extensions)
     app.include_router(video_routes.router)
     app.include_router(models_routes.router)
