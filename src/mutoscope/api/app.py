@@ -18,6 +18,7 @@ from mutoscope.api import videos as video_routes
 from mutoscope.config import Settings
 from mutoscope.services import Services, build_services
 from mutoscope.trust.hosts import TrustedHostMiddleware
+from mutoscope.trust.ratelimit import RateLimitMiddleware, RateLimits
 from mutoscope.users import LOCAL_USER, UserService
 from mutoscope.videos import VideoService
 from mutoscope.worker.pool import Worker
@@ -73,6 +74,7 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(PollAfterMiddleware, poll_after_ms=settings.poll_after_ms)
+    app.add_middleware(RateLimitMiddleware)
     hosts = allowed_hosts if allowed_hosts is not None else settings.allowed_hosts
     if hosts:
         app.add_middleware(TrustedHostMiddleware, hosts=hosts)
@@ -100,6 +102,7 @@ def _attach(app: FastAPI, services: Services, keyless: bool) -> None:
     app.state.users = UserService(services.sessions)
     app.state.videos = VideoService(services)
     app.state.keyless = keyless
+    app.state.limits = RateLimits.from_settings(services.settings, services.sessions)
     # Keyless loopback mode acts as a creator, never as an admin.
     app.state.local_user = app.state.users.get_or_create(LOCAL_USER)
 
