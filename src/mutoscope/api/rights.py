@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
+from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser, ServicesDep
 from mutoscope.errors import Forbidden, InvalidRequest, NotFound
 from mutoscope.rights.audit import as_dict
@@ -77,13 +79,19 @@ def create_entity(spec: EntitySpec, services: ServicesDep, user: CurrentUser) ->
     return _entity(row)
 
 
-@router.post("/import")
+@router.post("/import", openapi_extra=openapi.RIGHTS_IMPORT)
 async def import_registry(
     request: Request, services: ServicesDep, user: CurrentUser
 ) -> dict[str, Any]:
     """A whole registry file (YAML body), like ``mutoscope rights import FILE``."""
     rights = _rights(services)
-    specs = parse_registry((await request.body()).decode("utf-8", errors="replace"))
+    text = (await request.body()).decode("utf-8", errors="replace")
+    # Parsing and importing a large file is CPU work: keep it off the event loop.
+    return await run_in_threadpool(_import_registry, rights, user, text)
+
+
+def _import_registry(rights: RightsService, user: Any, text: str) -> dict[str, Any]:
+    specs = parse_registry(text)
     for spec in specs:
         if spec.references and not user.is_admin:
             raise Forbidden("only admins may register reference files by path")
