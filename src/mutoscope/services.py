@@ -34,6 +34,7 @@ class Services:
     provenance: ProvenanceStamper
 
     def close(self) -> None:
+        self.queue.close()
         self.backends.close()
         self.engine.dispose()
 
