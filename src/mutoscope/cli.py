@@ -58,7 +58,7 @@ def generate(
 
     services = _services()
     try:
-        user = UserService(services.sessions).get_or_create(LOCAL_USER, is_admin=True)
+        user = UserService(services.sessions).get_or_create(LOCAL_USER)
         ref = Image.open(image).convert("RGB") if image else None
         body = VideoCreate(
             prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # Routers other layers contribute (module path, attribute); missing ones are skipped.
 OPTIONAL_ROUTERS = (
     ("mutoscope.api.rights", "router"),
+    ("mutoscope.api.trust", "router"),
     ("mutoscope.api.provenance", "router"),
     ("mutoscope.api.studio", "router"),
 )
@@ -105,7 +106,8 @@ def _attach(app: FastAPI, services: Services, keyless: bool) -> None:
     app.state.users = UserService(services.sessions)
     app.state.videos = VideoService(services)
     app.state.keyless = keyless
-    app.state.local_user = app.state.users.get_or_create(LOCAL_USER, is_admin=True)
+    # Keyless loopback mode acts as a creator, never as an admin.
+    app.state.local_user = app.state.users.get_or_create(LOCAL_USER)
 
 
 class PollAfterMiddleware:

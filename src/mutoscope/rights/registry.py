@@ -19,7 +19,8 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
 
 class License(BaseModel):
     licensees: list[str] = Field(default_factory=list)
-    """User ids or names allowed to generate the entity."""
+    """User ids (``user_…``) or organisation ids (``org_…``) allowed to generate the entity.
+    Names are resolved to ids when the entity is written, never matched later."""
     forbidden_themes: list[str] = Field(default_factory=list)
     attribution: str = ""
 
@@ -30,7 +31,12 @@ class EntitySpec(BaseModel):
     id: str
     name: str = Field(min_length=1, max_length=300)
     kind: Kind
-    owner: str = Field(min_length=1, max_length=300)
+    owner: str = Field(default="", max_length=300)
+    """Display name of the rights holder (filled from the organisation when ``org_id`` is set)."""
+    org_id: str | None = Field(default=None, max_length=64)
+    """The verified organisation that holds the rights and manages the entity."""
+    subject_user_id: str | None = Field(default=None, max_length=64)
+    """For a person's likeness: the account of that person (they manage it)."""
     aliases: list[str] = Field(default_factory=list)
     description: str = ""
     policy: Policy = "block"
