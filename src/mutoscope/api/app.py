@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from mutoscope import __version__
-from mutoscope.api import errors
+from mutoscope.api import errors, guards, openapi
 from mutoscope.api import models as models_routes
 from mutoscope.api import videos as video_routes
 from mutoscope.config import Settings
@@ -73,11 +73,14 @@ def create_app(
         description="OpenAI-compatible Videos API with rights screening and provenance built in.",
     )
     errors.install(app)
+    openapi.install(app)
     app.add_middleware(PollAfterMiddleware, poll_after_ms=settings.poll_after_ms)
+    app.add_middleware(guards.BodyLimitMiddleware, limit_for=_body_limits(settings))
     app.add_middleware(RateLimitMiddleware)
     hosts = allowed_hosts if allowed_hosts is not None else settings.allowed_hosts
     if hosts:
         app.add_middleware(TrustedHostMiddleware, hosts=hosts)
+    app.add_middleware(guards.LastResortMiddleware)  # outermost: added last
     app.include_router(video_routes.extensions)
     app.include_router(video_routes.router)
     app.include_router(models_routes.router)
@@ -95,6 +98,15 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _body_limits(settings: Settings) -> Any:
+    def limit_for(path: str) -> int:
+        if path == "/v1/provenance/verify":
+            return settings.verify_max_bytes
+        return settings.max_upload_bytes
+
+    return limit_for
 
 
 def _attach(app: FastAPI, services: Services, keyless: bool) -> None:

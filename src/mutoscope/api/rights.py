@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
+from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser, ServicesDep
 from mutoscope.errors import Forbidden, InvalidRequest, NotFound
 from mutoscope.rights.audit import as_dict
@@ -76,13 +78,21 @@ def create_entity(spec: EntitySpec, services: ServicesDep, user: CurrentUser) ->
     return _entity(row)
 
 
-@router.post("/import")
+@router.post("/import", openapi_extra=openapi.RIGHTS_IMPORT)
 async def import_registry(
     request: Request, services: ServicesDep, user: CurrentUser
 ) -> dict[str, Any]:
     """A whole registry file (YAML body), like ``mutoscope rights import FILE``."""
     rights, ownership = _rights(services), Ownership(services.sessions)
-    specs = parse_registry((await request.body()).decode("utf-8", errors="replace"))
+    text = (await request.body()).decode("utf-8", errors="replace")
+    # Parsing and importing a large file is CPU work: keep it off the event loop.
+    return await run_in_threadpool(_import_registry, rights, ownership, user, text)
+
+
+def _import_registry(
+    rights: RightsService, ownership: Ownership, user: Any, text: str
+) -> dict[str, Any]:
+    specs = parse_registry(text)
     specs = [ownership.prepare(user, spec, _existing(rights, spec.id)) for spec in specs]
     rows = rights.import_specs(specs, owner_user_id=user.id)
     return {"object": "list", "data": [_entity(r) for r in rows]}

@@ -145,7 +145,7 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             model=fields["model"] or None,
             size=fields["size"] or None,
             seconds=fields["seconds"] or None,
-            image=await _image(form.get("image"), services.settings.max_upload_bytes),
+            image=await _image(form.get("image"), services.settings),
         )
         record = await run_in_threadpool(videos.create, user, body)
     except MutoscopeError as exc:
@@ -482,9 +482,17 @@ def _field(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-async def _image(value: Any, limit: int) -> Image.Image | None:
+async def _image(value: Any, settings: Any) -> Image.Image | None:
     """The optional reference image from the create form (PNG, JPEG or WebP)."""
     if not isinstance(value, UploadFile) or not value.filename:
         return None
-    data = await value.read()
-    return decode_reference_image(data, limit=limit, param="image") if data else None
+    data = await value.read(settings.max_upload_bytes + 1)
+    if not data:
+        return None
+    return await run_in_threadpool(
+        decode_reference_image,
+        data,
+        limit=settings.max_upload_bytes,
+        param="image",
+        max_pixels=settings.max_image_pixels,
+    )
