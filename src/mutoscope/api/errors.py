@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mutoscope.errors import MutoscopeError
 
+_HTTP_CODES = {413: "file_too_large", 429: "rate_limit_exceeded"}
 _HTTP_TYPES = {401: "authentication_error", 403: "permission_error", 404: "invalid_request_error"}
 
 
@@ -27,6 +28,7 @@ def install(app: FastAPI) -> None:
 
 async def _domain(request: Request, exc: MutoscopeError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {**(headers or {}), **getattr(exc, "headers", {})} or None  # Retry-After on 429
     return JSONResponse(
         error_body(exc.message, exc.type, exc.param, exc.code),
         status_code=exc.status,
@@ -57,7 +59,9 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
             message,
             _HTTP_TYPES.get(exc.status_code, "invalid_request_error"),
             None,
-            None if exc.status_code >= 500 else str(exc.status_code),
+            None
+            if exc.status_code >= 500
+            else _HTTP_CODES.get(exc.status_code, str(exc.status_code)),
         ),
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
