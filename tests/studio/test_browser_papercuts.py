@@ -67,9 +67,23 @@ def test_status_labels_agree_while_a_video_is_made(chromium, server):  # noqa: F
     create_video(page, "a red circle moving left")
     labels = page.locator(".details .status, .progress-wrap .status")
     page.wait_for_function(
-        "() => Number(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > 0"
+        "() => Number(document.querySelector('[role=progressbar]')"
+        "?.getAttribute('aria-valuenow')) > 0"
     )
     texts = labels.all_text_contents()
     assert len(set(texts)) == 1 and texts[0] in ("in progress", "completed"), texts
     expect(page.locator(".details .status")).to_have_text("completed", timeout=60_000)
     assert re.fullmatch(r"queued|in progress|completed|failed", labels.first.inner_text())
+
+
+def test_create_page_offers_a_reference_image_only_to_models_that_take_one(chromium, server):  # noqa: F811
+    page = new_page(chromium, server)
+    sign_up(page, "image-chooser")
+    page.goto("/create")
+    image = page.locator("#image")
+    page.get_by_label("Model").select_option("mutoscope-tiny")  # refuses input_reference
+    expect(image).to_be_hidden()
+    expect(image).to_be_disabled()
+    page.get_by_label("Model").select_option("mutoscope-test")  # takes one
+    expect(image).to_be_visible()
+    expect(image).to_be_enabled()

@@ -73,6 +73,10 @@
       fill(form.querySelector("#size"), m.sizes, "720x1280");
       fill(form.querySelector("#seconds"), m.seconds, m.seconds[0]);
       document.getElementById("model-description").textContent = m.description;
+      // Offer a reference image only for models that can use one.
+      const imageField = document.getElementById("image-field");
+      imageField.hidden = !m.accepts_image;
+      imageField.querySelector("input").disabled = !m.accepts_image;
       check();
     });
 
