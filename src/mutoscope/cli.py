@@ -134,7 +134,11 @@ def _fail(message: str) -> int:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int | None, typer.Option(help="Jobs generated at once.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Jobs generated at once in this process (0: API only; run "
+        "`mutoscope worker` processes)."),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the OpenAI-compatible API, the studio and the in-process worker."""
@@ -266,6 +270,7 @@ PLUGGED = (
     ("mutoscope.models.tiny.cli", "app", "train"),
     ("mutoscope.provenance.cli", "verify", ":verify"),
     ("mutoscope.provenance.cli", "init_signing", "keys:init-signing"),
+    ("mutoscope.worker.cli", "worker", ":worker"),
 )
 
 

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: one process at a time is the operator's job
+    fcntl = None  # type: ignore[assignment]
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x6D75746F  # "muto": the advisory lock every process takes to migrate
 _upgrade_lock = threading.Lock()
 
 
@@ -47,11 +55,34 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to every head (each layer keeps its own migration branch)."""
-    with _upgrade_lock, engine.begin() as conn:
-        cfg = alembic_config(str(engine.url))
+    """Bring the schema to every head (each layer keeps its own migration branch).
+
+    Runs once even when many processes start together: on PostgreSQL under a transaction-level
+    advisory lock, on SQLite under an exclusive lock on a file beside the database, so the
+    others wait and then find nothing left to do.
+    """
+    with _upgrade_lock, _file_lock(engine), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+
+
+@contextmanager
+def _file_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or fcntl is None:
+        yield
+        return
+    lock_path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def session_factory(engine: Engine) -> sessionmaker:
