@@ -136,8 +136,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[
         int | None,
-        typer.Option(help="Jobs generated at once in this process (0: API only; run "
-        "`mutoscope worker` processes)."),
+        typer.Option(
+            help="Jobs generated at once in this process (0: API only; run "
+            "`mutoscope worker` processes)."
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
