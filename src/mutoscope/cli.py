@@ -2,32 +2,75 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from mutoscope.config import Settings
+from mutoscope.clilazy import LazyConsole, LazyGroup
 
-app = typer.Typer(help="Mutoscope: open, self-hostable AI video.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys (and the C2PA signing key).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from mutoscope.config import Settings
+
+
+class _MainGroup(LazyGroup):
+    # Sub-commands contributed by other layers, imported only when run (or asked for help):
+    # name -> (module, attribute, one-line help shown by `mutoscope --help`).
+    lazy: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "rights": (
+            "mutoscope.rights.cli",
+            "app",
+            "Rights registry, prompt screening and the audit log.",
+        ),
+        "models": ("mutoscope.backends.models_cli", "app", "Installed models and models.toml."),
+        "train": ("mutoscope.models.tiny.cli", "app", "Train and evaluate mutoscope-tiny."),
+        "verify": (
+            "mutoscope.provenance.cli",
+            "verify",
+            "Check a video's Content Credentials, Mutoscope watermark and our records.",
+        ),
+        "worker": (
+            "mutoscope.worker.cli",
+            "worker",
+            "Claim and run video jobs from the shared queue (no API).",
+        ),
+    }
+
+
+class _KeysGroup(LazyGroup):
+    lazy: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "init-signing": (
+            "mutoscope.provenance.cli",
+            "init_signing",
+            "Create the local root CA and ES256 signing certificate used for C2PA.",
+        ),
+    }
+
+
+# Plain (click) help: rich's help renderer alone takes ~0.35 s per `--help`.
+app = typer.Typer(
+    help="Mutoscope: open, self-hostable AI video.",
+    no_args_is_help=True,
+    cls=_MainGroup,
+    rich_markup_mode=None,
+)
+keys_app = typer.Typer(
+    help="API keys (and the C2PA signing key).", no_args_is_help=True, cls=_KeysGroup
+)
 users_app = typer.Typer(help="Studio accounts.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
-console = Console(stderr=True)
+console = LazyConsole(stderr=True)
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def _services(settings: Settings | None = None) -> Any:
+    from mutoscope.config import Settings
     from mutoscope.services import build_services
 
     return build_services(settings or Settings())
@@ -58,7 +101,7 @@ def generate(
 
     services = _services()
     try:
-        user = UserService(services.sessions).get_or_create(LOCAL_USER, is_admin=True)
+        user = UserService(services.sessions).get_or_create(LOCAL_USER)
         ref = Image.open(image).convert("RGB") if image else None
         body = VideoCreate(
             prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref
@@ -106,6 +149,8 @@ def _run_here(services: Any, video_id: str, *, quiet: bool) -> Any:
 
 
 def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: bool) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from mutoscope.storage.records import VideoRecord
 
     columns = (
@@ -114,7 +159,7 @@ def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: boo
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
+    with Progress(*columns, console=console.rich, disable=quiet, transient=False) as bar:
         task = bar.add_task("generating", total=100)
         while thread.is_alive():
             with services.sessions() as s:
@@ -147,6 +192,7 @@ def serve(
     import uvicorn
 
     from mutoscope.api.app import create_app
+    from mutoscope.config import Settings
 
     settings = Settings()
     if workers is not None:
@@ -213,6 +259,9 @@ def keys_list(
     if as_json:
         typer.echo(json.dumps(items))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("id", "user", "name", "prefix", "created", "revoked")
     for i in items:
         table.add_row(
@@ -263,32 +312,6 @@ def users_create(
     finally:
         services.close()
     console.print(f"user {name} created{' (admin)' if admin else ''}")
-
-
-# Sub-commands contributed by other layers: (module, attribute, how to mount).
-PLUGGED = (
-    ("mutoscope.rights.cli", "app", "rights"),
-    ("mutoscope.backends.models_cli", "app", "models"),
-    ("mutoscope.models.tiny.cli", "app", "train"),
-    ("mutoscope.provenance.cli", "verify", ":verify"),
-    ("mutoscope.provenance.cli", "init_signing", "keys:init-signing"),
-    ("mutoscope.worker.cli", "worker", ":worker"),
-)
-
-
-def _plug() -> None:
-    for module_name, attr, where in PLUGGED:
-        obj = getattr(importlib.import_module(module_name), attr)
-        group, _, command = where.partition(":")
-        if not command:
-            app.add_typer(obj, name=group)
-        elif group == "keys":
-            keys_app.command(command)(obj)
-        else:
-            app.command(command)(obj)
-
-
-_plug()
 
 
 def main() -> None:

@@ -51,6 +51,22 @@ class Settings(BaseSettings):
     storage_presign_seconds: int = 300
 
     max_upload_bytes: int = 20 * 1024 * 1024
+    """Largest request body (counted as read, chunked bodies too) on every route but verify."""
+    verify_max_bytes: int = 512 * 1024 * 1024
+    """Largest file ``POST /v1/provenance/verify`` accepts (spooled to disk, never in RAM)."""
+    verify_concurrency: int = 2
+    """Verifications run at once; further ones wait up to a minute, then get a 429."""
+    max_image_pixels: int = 40_000_000
+    """Reference images with more pixels are refused before decoding (decompression bombs)."""
+    fetch_allow_private: bool = False
+    """Let URL inputs reach private and loopback addresses (on-premises use). Link-local
+    (cloud metadata), multicast and reserved addresses stay refused."""
+    fetch_timeout_seconds: float = 10.0
+    """Whole-request deadline for fetching a URL input (connect, redirects, body)."""
+    max_total_seconds: float = 60.0
+    """Longest video an extension chain may reach (parent plus the new seconds)."""
+    retry_max_seconds: float = 600.0
+    """How long transient faults (full disk, storage 5xx, engine down) are retried."""
     enable_test_backend: bool = False
     """Register the deterministic ``mutoscope-test`` backend (tests and benchmarks only)."""
 

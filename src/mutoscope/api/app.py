@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from mutoscope import __version__
-from mutoscope.api import errors
+from mutoscope.api import errors, guards, openapi
 from mutoscope.api import models as models_routes
 from mutoscope.api import videos as video_routes
 from mutoscope.config import Settings
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # Routers other layers contribute (module path, attribute); missing ones are skipped.
 OPTIONAL_ROUTERS = (
     ("mutoscope.api.rights", "router"),
+    ("mutoscope.api.trust", "router"),
     ("mutoscope.api.provenance", "router"),
     ("mutoscope.api.studio", "router"),
 )
@@ -70,7 +71,10 @@ def create_app(
         description="OpenAI-compatible Videos API with rights screening and provenance built in.",
     )
     errors.install(app)
+    openapi.install(app)
     app.add_middleware(PollAfterMiddleware, poll_after_ms=settings.poll_after_ms)
+    app.add_middleware(guards.BodyLimitMiddleware, limit_for=_body_limits(settings))
+    app.add_middleware(guards.LastResortMiddleware)  # outermost: added last
     app.include_router(video_routes.extensions)
     app.include_router(video_routes.router)
     app.include_router(models_routes.router)
@@ -90,12 +94,22 @@ def create_app(
     return app
 
 
+def _body_limits(settings: Settings) -> Any:
+    def limit_for(path: str) -> int:
+        if path == "/v1/provenance/verify":
+            return settings.verify_max_bytes
+        return settings.max_upload_bytes
+
+    return limit_for
+
+
 def _attach(app: FastAPI, services: Services, keyless: bool) -> None:
     app.state.services = services
     app.state.users = UserService(services.sessions)
     app.state.videos = VideoService(services)
     app.state.keyless = keyless
-    app.state.local_user = app.state.users.get_or_create(LOCAL_USER, is_admin=True)
+    # Keyless loopback mode acts as a creator, never as an admin.
+    app.state.local_user = app.state.users.get_or_create(LOCAL_USER)
 
 
 class PollAfterMiddleware:

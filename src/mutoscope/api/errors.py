@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mutoscope.errors import MutoscopeError
 
+_HTTP_CODES = {413: "file_too_large", 429: "rate_limit_exceeded"}
 _HTTP_TYPES = {401: "authentication_error", 403: "permission_error", 404: "invalid_request_error"}
 
 
@@ -57,7 +58,9 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
             message,
             _HTTP_TYPES.get(exc.status_code, "invalid_request_error"),
             None,
-            None if exc.status_code >= 500 else str(exc.status_code),
+            None
+            if exc.status_code >= 500
+            else _HTTP_CODES.get(exc.status_code, str(exc.status_code)),
         ),
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),

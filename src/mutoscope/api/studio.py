@@ -55,7 +55,7 @@ def home(v: VisitDep) -> Response:
 
 @router.get("/signup")
 def signup_page(v: VisitDep) -> Response:
-    first = not accounts.has_accounts(v.studio.services.sessions)
+    first = accounts.would_be_first_admin(v.studio.services.sessions)
     return v.render("signup.html", first=first, name="", error=None)
 
 
@@ -64,12 +64,17 @@ async def signup(v: VisitDep) -> Response:
     form = await v.form()
     name, password = _field(form, "name"), _field(form, "password")
     sessions = v.studio.services.sessions
-    first = not accounts.has_accounts(sessions)
+    first = accounts.would_be_first_admin(sessions)
     try:
         if password != _field(form, "confirm"):
             raise InvalidRequest("the two passwords differ; type the same one twice")
         user = await run_in_threadpool(
-            accounts.create_account, sessions, name, password, is_admin=first, claim_existing=False
+            accounts.create_account,
+            sessions,
+            name,
+            password,
+            claim_existing=False,
+            first_admin=True,
         )
     except MutoscopeError as exc:
         return v.render("signup.html", status=exc.status, first=first, name=name, error=exc.message)
@@ -124,7 +129,7 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             model=fields["model"] or None,
             size=fields["size"] or None,
             seconds=fields["seconds"] or None,
-            image=await _image(form.get("image"), services.settings.max_upload_bytes),
+            image=await _image(form.get("image"), services.settings),
         )
         record = await run_in_threadpool(videos.create, user, body)
     except MutoscopeError as exc:
@@ -386,6 +391,39 @@ async def rights_import(v: VisitDep, services: ServicesDep) -> Response:
     return v.render("rights.html", **rights_portal.context(services, user), error=None, done=done)
 
 
+@router.post("/rights/organizations")
+async def rights_claim(v: VisitDep, services: ServicesDep) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    return await _portal(v, services, rights_portal.claim_organization(services, user, form))
+
+
+@router.post("/rights/{what}/{item_id}/{action}")
+async def rights_decide(
+    v: VisitDep,
+    services: ServicesDep,
+    what: Literal["organizations", "proposals"],
+    item_id: str,
+    action: Literal["verify", "approve", "reject"],
+) -> Response:
+    """Admins: verify or reject an organisation's claim, approve or reject a proposal."""
+    user = v.require_user()
+    await v.form()
+    ok = action != "reject"
+    return await _portal(v, services, rights_portal.decide(services, user, what, item_id, ok))
+
+
+async def _portal(v: Visit, services: ServicesDep, action: Any) -> Response:
+    """Run one portal action and show the portal with its outcome (or its error)."""
+    user = v.require_user()
+    try:
+        done = await action
+    except MutoscopeError as exc:
+        context = rights_portal.context(services, user)
+        return v.render("rights.html", status=exc.status, **context, error=exc.message, done=None)
+    return v.render("rights.html", **rights_portal.context(services, user), error=None, done=done)
+
+
 @router.get("/rights/audit")
 def rights_audit(v: VisitDep, services: ServicesDep) -> Response:
     user = v.require_user()
@@ -424,9 +462,17 @@ def _field(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-async def _image(value: Any, limit: int) -> Image.Image | None:
+async def _image(value: Any, settings: Any) -> Image.Image | None:
     """The optional reference image from the create form (PNG, JPEG or WebP)."""
     if not isinstance(value, UploadFile) or not value.filename:
         return None
-    data = await value.read()
-    return decode_reference_image(data, limit=limit, param="image") if data else None
+    data = await value.read(settings.max_upload_bytes + 1)
+    if not data:
+        return None
+    return await run_in_threadpool(
+        decode_reference_image,
+        data,
+        limit=settings.max_upload_bytes,
+        param="image",
+        max_pixels=settings.max_image_pixels,
+    )
