@@ -191,7 +191,6 @@ def serve(
     """Run the OpenAI-compatible API, the studio and the in-process worker."""
     import uvicorn
 
-    from mutoscope.api.app import create_app
     from mutoscope.config import Settings
 
     settings = Settings()
@@ -202,12 +201,22 @@ def serve(
     if keyless:
         console.print("Keyless on loopback until the first API key is created.")
     uvicorn.run(
-        create_app(settings, keyless=keyless),
+        serve_app(settings, keyless=keyless),
         host=host,
         port=port,
         log_level=log_level,
         access_log=False,
     )
+
+
+def serve_app(settings: Settings, *, keyless: bool) -> Any:
+    """The app ``serve`` runs. Keyless on loopback it answers only loopback ``Host`` names
+    (and ``MUTOSCOPE_ALLOWED_HOSTS``, e.g. for a reverse proxy), against DNS rebinding."""
+    from mutoscope.api.app import create_app
+    from mutoscope.trust.hosts import LOOPBACK_HOSTS
+
+    hosts = [*LOOPBACK_HOSTS, *settings.allowed_hosts] if keyless else None
+    return create_app(settings, keyless=keyless, allowed_hosts=hosts)
 
 
 @keys_app.command("create")

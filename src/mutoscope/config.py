@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field
@@ -72,6 +73,23 @@ class Settings(BaseSettings):
 
     secret_key: str | None = None
     """Signs studio sessions; generated under ``home`` when unset."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """``Host`` names the server answers (``*.example.com`` allowed); empty: any. Keyless
+    loopback mode always answers only 127.0.0.1, localhost and ::1 (DNS rebinding)."""
+
+    # Rate limits (``limits`` notation: "10/minute", "30 per 5 minutes")
+    rate_limits: bool = True
+    rate_limit_storage: Literal["auto", "memory", "database"] = "auto"
+    """Where counters live: ``memory`` (one process), ``database`` (shared by every process
+    of the install), ``auto`` = database on PostgreSQL, memory on SQLite."""
+    rate_limit_signin_account: str = "10/5minutes"
+    """Failed studio sign-ins per account name (then even the right password waits)."""
+    rate_limit_signin_ip: str = "30/5minutes"
+    """Failed studio sign-ins per client address."""
+    rate_limit_signup_ip: str = "20/hour"
+    rate_limit_videos: str = "120/minute"
+    """Videos created (create, remix, extend) per API key, studio session or keyless address."""
+    rate_limit_verify_ip: str = "30/minute"
 
     # Provenance
     signing_cert: Path | None = None

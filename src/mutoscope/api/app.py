@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,8 @@ from mutoscope.api import models as models_routes
 from mutoscope.api import videos as video_routes
 from mutoscope.config import Settings
 from mutoscope.services import Services, build_services
+from mutoscope.trust.hosts import TrustedHostMiddleware
+from mutoscope.trust.ratelimit import RateLimitMiddleware, RateLimits
 from mutoscope.users import LOCAL_USER, UserService
 from mutoscope.videos import VideoService
 from mutoscope.worker.pool import Worker
@@ -38,8 +40,10 @@ def create_app(
     services: Services | None = None,
     keyless: bool = False,
     run_worker: bool = True,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
-    """Build the app. ``keyless`` allows key-free use while no API key exists (loopback only)."""
+    """Build the app. ``keyless`` allows key-free use while no API key exists (loopback only);
+    ``allowed_hosts`` (else ``settings.allowed_hosts``) restricts the ``Host`` header."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -74,6 +78,10 @@ def create_app(
     openapi.install(app)
     app.add_middleware(PollAfterMiddleware, poll_after_ms=settings.poll_after_ms)
     app.add_middleware(guards.BodyLimitMiddleware, limit_for=_body_limits(settings))
+    app.add_middleware(RateLimitMiddleware)
+    hosts = allowed_hosts if allowed_hosts is not None else settings.allowed_hosts
+    if hosts:
+        app.add_middleware(TrustedHostMiddleware, hosts=hosts)
     app.add_middleware(guards.LastResortMiddleware)  # outermost: added last
     app.include_router(video_routes.extensions)
     app.include_router(video_routes.router)
@@ -108,6 +116,7 @@ def _attach(app: FastAPI, services: Services, keyless: bool) -> None:
     app.state.users = UserService(services.sessions)
     app.state.videos = VideoService(services)
     app.state.keyless = keyless
+    app.state.limits = RateLimits.from_settings(services.settings, services.sessions)
     # Keyless loopback mode acts as a creator, never as an admin.
     app.state.local_user = app.state.users.get_or_create(LOCAL_USER)
 

@@ -28,6 +28,7 @@ def install(app: FastAPI) -> None:
 
 async def _domain(request: Request, exc: MutoscopeError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {**(headers or {}), **getattr(exc, "headers", {})} or None  # Retry-After on 429
     return JSONResponse(
         error_body(exc.message, exc.type, exc.param, exc.code),
         status_code=exc.status,

@@ -27,12 +27,14 @@ from mutoscope.errors import (
     MutoscopeError,
     NotFound,
     PromptRejected,
+    Unauthorized,
 )
 from mutoscope.media.images import decode_reference_image
 from mutoscope.storage.records import COMPLETED, FAILED, UserRecord
 from mutoscope.studio import accounts, pages, rights_portal
 from mutoscope.studio.gallery import SORTS
 from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
+from mutoscope.trust.ratelimit import RateLimits, client_address
 from mutoscope.videos import VideoCreate, check_prompt
 
 router = APIRouter(route_class=StudioRoute, include_in_schema=False)
@@ -66,6 +68,7 @@ async def signup(v: VisitDep) -> Response:
     sessions = v.studio.services.sessions
     first = accounts.would_be_first_admin(sessions)
     try:
+        _limits(v).hit("signup_ip", client_address(v.request.scope))
         if password != _field(form, "confirm"):
             raise InvalidRequest("the two passwords differ; type the same one twice")
         user = await run_in_threadpool(
@@ -77,7 +80,9 @@ async def signup(v: VisitDep) -> Response:
             first_admin=True,
         )
     except MutoscopeError as exc:
-        return v.render("signup.html", status=exc.status, first=first, name=name, error=exc.message)
+        page = v.render("signup.html", status=exc.status, first=first, name=name, error=exc.message)
+        page.headers.update(getattr(exc, "headers", {}))
+        return page
     v.sign_in(user)
     return v.redirect("/create")
 
@@ -91,13 +96,24 @@ def signin_page(v: VisitDep, next: str | None = None) -> Response:
 async def signin(v: VisitDep) -> Response:
     form = await v.form()
     name, target = _field(form, "name"), safe_next(_field(form, "next"), "/create")
+    limits, address = _limits(v), client_address(v.request.scope)
+    account = name.strip().lower()
     try:
+        limits.check("signin_account", account)
+        limits.check("signin_ip", address)
         sessions = v.studio.services.sessions
-        user = await run_in_threadpool(
-            accounts.authenticate, sessions, name, _field(form, "password")
-        )
+        try:
+            user = await run_in_threadpool(
+                accounts.authenticate, sessions, name, _field(form, "password")
+            )
+        except Unauthorized:
+            limits.hit("signin_account", account)
+            limits.hit("signin_ip", address)
+            raise
     except MutoscopeError as exc:
-        return v.render("signin.html", status=exc.status, next=target, name=name, error=exc.message)
+        page = v.render("signin.html", status=exc.status, next=target, name=name, error=exc.message)
+        page.headers.update(getattr(exc, "headers", {}))
+        return page
     v.sign_in(user)
     return v.redirect(target)
 
@@ -455,6 +471,10 @@ def static(name: str) -> FileResponse:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _limits(v: Visit) -> RateLimits:
+    return v.request.app.state.limits
 
 
 def _field(form: FormData, name: str) -> str:
