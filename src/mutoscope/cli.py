@@ -33,6 +33,11 @@ class _MainGroup(LazyGroup):
             "verify",
             "Check a video's Content Credentials, Mutoscope watermark and our records.",
         ),
+        "worker": (
+            "mutoscope.worker.cli",
+            "worker",
+            "Claim and run video jobs from the shared queue (no API).",
+        ),
     }
 
 
@@ -179,7 +184,13 @@ def _fail(message: str) -> int:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int | None, typer.Option(help="Jobs generated at once.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Jobs generated at once in this process (0: API only; run "
+            "`mutoscope worker` processes)."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the OpenAI-compatible API, the studio and the in-process worker."""

@@ -54,7 +54,9 @@ def create_app(
         warm_up = getattr(svc.rights, "warm_up", None)
         if warm_up is not None:
             threading.Thread(target=warm_up, name="mutoscope-warm-up", daemon=True).start()
-        worker = Worker(svc, concurrency=settings.workers) if run_worker else None
+        # --workers 0: API only; separate `mutoscope worker` processes make the videos.
+        run_here = run_worker and settings.workers > 0
+        worker = Worker(svc, concurrency=settings.workers) if run_here else None
         if worker:
             worker.start()
         app.state.worker = worker
