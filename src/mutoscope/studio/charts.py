@@ -44,10 +44,13 @@ def matches_chart(days: Sequence[Day], *, title: str = "Matches per day") -> Mar
                 f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                 f'class="{cls}"><title>{d.day.isoformat()}: {count} {cls}</title></rect>'
             )
-    for i in sorted({0, len(days) // 2, len(days) - 1}) if days else []:
+    last = len(days) - 1
+    for i in sorted({0, last // 2, last}) if days else []:
         x = PAD_LEFT + i * step + step / 2
+        anchor = "start" if i == 0 and last else "end" if i == last and last else "middle"
+        x = PAD_LEFT if anchor == "start" else WIDTH - 4 if anchor == "end" else x
         parts.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle" class="axis">'
+            f'<text x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}" class="axis">'
             f"{days[i].day.strftime('%b %d')}</text>"
         )
     parts.append("</svg>")
