@@ -155,6 +155,8 @@ class NameIndex:
                     break
                 everyday = everyday and plain[j]
                 sounded = sounded and ws[j].script in SOUNDED_SCRIPTS
+                if i == j and prompt[ws[i].start : ws[i].end].lower() in FUNCTION_WORDS:
+                    continue  # "über" is not Uber
                 found = self._exact(q, ws, i, j, everyday, prompt)
                 if not found and sounded:
                     # A name written in katakana or hangul, read back ("supaidaman").
@@ -355,7 +357,7 @@ PERSON_CUES = frozenset(
 )
 FUNCTION_WORDS = frozenset(
     """der die das den dem des ein eine einen einem einer eines und oder mit auf aus bei
-    nach von vor zum zur über unter ist sind im am
+    nach von vor zum zur über unter ist sind im am aus als
     le la les un une des du au aux et ou avec sur sous dans pour par est sont qui que
     el los las uno unos unas y o con sin sobre bajo en por para es son del al
     il lo gli una uno e di da con su per tra fra nel nella sul sulla

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from mutoscope.rights.gloss import gloss
 from mutoscope.rights.lexical import NameHit, NameIndex
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
@@ -66,10 +67,12 @@ MARKS = frozenset(
     """logo logos emblem mascot badge label slogan brand trademark monogram wordmark company
     chain maker makers manufacturer franchise sign""".split()  # noqa: SIM905
 )
-TRAITS_MANY = 3.5
+TRAITS_MANY = 2.8
 """Attribute mass (rare description words the prompt repeats) from which an entity outside
-the static top candidates is considered, if no other entity shares as much."""
-TRAITS_MATCH = 0.45
+the static top candidates is considered..."""
+TRAITS_MARGIN = 1.5
+"""... if no other entity shares more than 1/1.5 of it."""
+TRAITS_MATCH = 0.48
 """Mean of static and full-model score such a many-traits candidate needs."""
 MEMBER_MASS = 1.5
 """Attribute mass a member of a named franchise or owner needs (about two rare traits)."""
@@ -229,8 +232,11 @@ class Screener:
         # 2. Descriptions (best static score first: sure matches need no full model), then
         # entities that share the prompt's rare traits but whose whole description is
         # further away (long descriptions with relations and franchise dilute it).
+        # Descriptions are English: a Spanish, French, German, Italian or Portuguese prompt
+        # is compared word-for-word glossed ("el erizo azul" -> "el hedgehog blue").
+        dprompt = gloss(prompt)
         prompt_words: dict[str, PromptWords] = {}
-        candidates = self.descriptions.search(prompt, k=16, floor=DESC_MAYBE)
+        candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
         for entity, score, window in candidates:
             if entity in found:
                 continue
@@ -253,11 +259,11 @@ class Screener:
                         continue
                     method = "description+minilm"
             found[entity] = self._description_match(
-                entity, method, final, score, window, attrs, prompt[window.start : window.end]
+                entity, method, final, score, window, attrs, dprompt[window.start : window.end]
             )
             if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        trait = self._rare_traits(prompt, found, encoded)
+        trait = self._rare_traits(dprompt, found, encoded)
         if trait is not None:
             entity, match = trait
             found[entity] = match
@@ -265,7 +271,7 @@ class Screener:
                 return [match]
         # 3. A franchise or an owner named, and a role described: "the half-giant gamekeeper
         # of Hogwarts", "the blue hedgehog from the Sega games".
-        member = self._member(prompt, works)
+        member = self._member(dprompt, works)
         if member is not None:
             entity, match = member
             found[entity] = match
@@ -296,7 +302,7 @@ class Screener:
         if not scored or scored[0][0] < TRAITS_MANY or scored[0][1] in found:
             return None
         mass, entity, attrs = scored[0]
-        if len(scored) > 1 and scored[1][0] >= mass:
+        if len(scored) > 1 and scored[1][0] * TRAITS_MARGIN > mass:
             return None
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
@@ -344,6 +350,7 @@ class Screener:
         named: list[str] = []
         for w in works:
             pool.update(self._mentioned_by.get(w, ()))
+            pool.add(w)  # the franchise entry's own description (the boy wizard: Harry Potter)
             named.append(self.targets[w].name)
         for owner in self._owners_named(prompt):
             pool.update(self._by_owner[owner])
