@@ -193,6 +193,9 @@ class NameIndex:
         self, q: str, ws: list[Word], i: int, j: int, everyday: bool, text: str
     ) -> list[NameHit]:
         out = [self._hit(n, "exact", 1.0, ws, i, j, text) for n in self.exact.get(q, ())]
+        if not out and q.endswith("s") and len(q) >= 5:
+            # A plural of a name: "his new nikes", "two big macs".
+            out = [self._hit(n, "exact", 0.97, ws, i, j, text) for n in self.exact.get(q[:-1], ())]
         if out or everyday or len(q) < 4:
             return out
         # "Niike", "Shrekk": doubled letters; "Pickachew": spelt as it sounds.

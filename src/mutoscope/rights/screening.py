@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,13 @@ TRAITS_MARGIN = 1.5
 """... if no other entity shares more than 1/1.5 of it."""
 TRAITS_MATCH = 0.48
 """Mean of static and full-model score such a many-traits candidate needs."""
+COMMON_WORD_BRANDS = frozenset(
+    """apple apples shell shells coke crocs croc vans converse jaguar puma mustang dove
+    corona target subway gap amazon windows monster tide jeep tesla google hermes
+    barbie monopoly visa twitter uber orange mercedes harley""".split()  # noqa: SIM905
+)
+"""Brand names that are also everyday English words (nouns, verbs, names of gods or
+animals): in lowercase, the context decides."""
 MEMBER_MASS = 1.5
 """Attribute mass a member of a named franchise or owner needs (about two rare traits)."""
 MEMBER_MARGIN = 1.3
@@ -200,12 +207,16 @@ class Screener:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
             context = None
-            brand_word = (
-                hit.ambiguous
-                and self.targets[hit.entity].kind == "brand"
-                and not prompt[hit.start : hit.end][:1].isupper()
-            )
-            if hit.ambiguous and (not hit.as_name or brand_word):
+            written = prompt[hit.start : hit.end]
+            brand = self.targets[hit.entity].kind == "brand"
+            # A brand whose name is also an ordinary word ("apple", "shell", "crocs") is the
+            # brand in lowercase only if the context says so; one that is nothing but a
+            # brand ("her iphone", "a black bmw", "youtube videos") is the brand.
+            common = squash(written) in COMMON_WORD_BRANDS or " " in written.strip()
+            brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
+            if hit.ambiguous and brand and not common and hit.method == "exact":
+                hit = replace(hit, as_name=True)
+            if brand_word or (hit.ambiguous and not hit.as_name):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
                 # "a row of vans") is the brand only if the context says so ("drinking a
                 # coke through a straw"); so is a name on someone else ("Mario, my
@@ -363,7 +374,10 @@ class Screener:
             key=lambda x: -x[0][0],
         )
         (mass, attrs), entity = scored[0]
-        second = scored[1][0][0] if len(scored) > 1 else 0.0
+        # A franchise's own entry names its characters' traits ("the snowman Olaf"): it
+        # does not compete with them.
+        rivals = [m for (m, _), e in scored[1:] if self.targets[e].kind != "work" or e == entity]
+        second = rivals[0] if rivals else 0.0
         if mass < MEMBER_MASS or mass < MEMBER_MARGIN * second:
             return None
         t = self.targets[entity]
