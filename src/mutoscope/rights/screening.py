@@ -107,6 +107,32 @@ class _Related:
     match: Match
 
 
+HUMANS = frozenset(
+    """man men woman women person people guy lady boy boys girl girls kid kids child children
+    teenager teen human hero heroine superhero father mother dad mum mom husband wife
+    prince princess king queen knight wizard witch plumber agent singer actor actress
+    player footballer president warrior archaeologist detective pilot captain soldier
+    scientist teacher chef doctor nurse reporter ninja pirate sailor astronaut master
+    headmaster professor student villain lord boss chief commander leader ruler athlete
+    rapper dancer trainer butler hunter assassin mercenary spy hitman cowboy sheriff
+    vigilante rebel""".split()  # noqa: SIM905
+)
+
+
+def _human(text: str) -> bool:
+    """Does the text speak of a person ("a man in a top hat", "a boy wizard")?"""
+    return any(w.text in HUMANS for w in words(text))
+
+
+def _coined(alias: str) -> bool:
+    """Spelt as no ordinary word is: inner capitals, all capitals, digits or '&'."""
+    letters = alias.replace("'", "")
+    return (
+        any(ch.isupper() for ch in letters[1:] if ch.isalpha())
+        or any(ch.isdigit() or ch == "&" for ch in letters)
+    ) and " " not in alias.strip()
+
+
 def _possessive(prompt: str, end: int) -> bool:
     """Is the name at ``prompt[:end]`` followed by a possessive and, within four words, a
     relation word ("Elsa's little sister", "Sonic's red echidna rival")?"""
@@ -210,11 +236,13 @@ class Screener:
             written = prompt[hit.start : hit.end]
             brand = self.targets[hit.entity].kind == "brand"
             # A brand whose name is also an ordinary word ("apple", "shell", "crocs") is the
-            # brand in lowercase only if the context says so; one that is nothing but a
-            # brand ("her iphone", "a black bmw", "youtube videos") is the brand.
-            common = squash(written) in COMMON_WORD_BRANDS or " " in written.strip()
+            # brand in lowercase only if the context says so; a coined one, registered as
+            # "iPhone", "BMW", "YouTube", "M&M's", is the brand however it is written.
+            common = squash(written) in COMMON_WORD_BRANDS or (
+                hit.ambiguous and " " in written.strip()
+            )
             brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
-            if hit.ambiguous and brand and not common and hit.method == "exact":
+            if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
             if brand_word or (hit.ambiguous and not hit.as_name):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
@@ -317,6 +345,10 @@ class Screener:
             return None
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
+            return None
+        if _human(prompt) and not _human(t.description):
+            # "a man in a purple top hat riding a unicycle" shares the hat and the unicycle
+            # with a mouse mascot, but a man is not a mouse.
             return None
         ((score, window),) = self.descriptions.scores_for(prompt, [entity])
         final = (score + self._full_score(entity, window.text, encoded)) / 2
