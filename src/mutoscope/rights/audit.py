@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.rights.records import AuditRecord
+from mutoscope.storage.db import writing
 
 GENESIS = "0" * 64
 FIELDS = (
@@ -64,6 +65,7 @@ class AuditLog:
         """Append one decision; retried when another process appended at the same moment."""
         for _ in range(20):
             with self.sessions() as s:
+                writing(s)  # read the chain's tail under this process's write lock (SQLite)
                 last = s.execute(
                     select(AuditRecord.seq, AuditRecord.row_hash)
                     .order_by(AuditRecord.seq.desc())

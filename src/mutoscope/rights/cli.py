@@ -36,9 +36,18 @@ def _fail(exc: MutoscopeError) -> None:
 
 @app.command("import")
 def import_(file: Annotated[Path, typer.Argument(help="Registry YAML (entities: [...])")]) -> None:
-    """Create or replace the entities in FILE."""
+    """Create or replace the entities in FILE (the operator's path: no ownership checks).
+
+    Licensees named by an existing account's or verified organisation's name are stored
+    as that id; other values are kept as ids."""
+    from mutoscope.rights.ownership import Ownership
+    from mutoscope.rights.registry import load_registry
+
     try:
-        rows = _service().import_file(file)
+        service = _service()
+        ownership = Ownership(service.sessions)
+        specs = [ownership.complete(spec, strict=False) for spec in load_registry(file)]
+        rows = service.import_specs(specs)
     except MutoscopeError as exc:
         _fail(exc)
     typer.echo(f"imported {len(rows)} entities: {', '.join(r.id for r in rows)}")

@@ -30,7 +30,11 @@ class EntityRecord(Base):
     kind: Mapped[str] = mapped_column(String(16))
     owner: Mapped[str] = mapped_column(String(300), index=True)
     owner_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    """The user who registered it through the API (may manage it)."""
+    """The user who registered it (a record only: management follows ``org_id``)."""
+    org_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The verified organisation that holds the rights (``None``: managed by admins)."""
+    subject_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """For a person's own likeness: their account (they manage it and may use it)."""
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
     policy: Mapped[str] = mapped_column(String(16))
@@ -74,6 +78,8 @@ class AuditRecord(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))
+    """HMAC chain under a key kept outside the database (``None``: written before 0005)."""
 
 
 class FrameHashRecord(Base):

@@ -39,10 +39,11 @@ from mutoscope.rights.registry import EntitySpec, load_registry
 from mutoscope.rights.screening import Match, Screener, Target
 from mutoscope.rights.semantic import MiniLMEncoder, StaticEmbedder
 from mutoscope.storage.records import UserRecord, now
+from mutoscope.trust.orgs import verified_org_ids
 from mutoscope.worker.hooks import Screening, ScreenRequest
 
 if TYPE_CHECKING:
-    from mutoscope.storage.files import LocalFileStore
+    from mutoscope.storage.files import FileStore, LocalFileStore
 
 log = logging.getLogger(__name__)
 LOW_QUALITY_FRACTION = 0.3
@@ -85,7 +86,7 @@ class RightsService:
         settings: Settings,
         sessions: sessionmaker,
         *,
-        files: LocalFileStore | None = None,
+        files: FileStore | None = None,
         encoder_threads: int | None = None,
     ):
         self.settings = settings
@@ -126,6 +127,7 @@ class RightsService:
                 row.references, row.updated_at = spec.references, now()
                 if owner_user_id is not None and row.owner_user_id is None:
                     row.owner_user_id = owner_user_id
+                row.org_id, row.subject_user_id = spec.org_id, spec.subject_user_id
                 s.merge(row)
                 s.execute(delete(FrameHashRecord).where(FrameHashRecord.entity_id == spec.id))
                 for ref, fh in hashed[spec.id]:
@@ -197,10 +199,12 @@ class RightsService:
             s.commit()
 
     def entities_owned_by(self, user: Any) -> list[str]:
-        """Ids of entities a user manages: registered by them, or owner name = user name."""
+        """Ids of entities a user manages: those of their verified organisations and their
+        own likeness (never by name: anyone can sign up with any name)."""
         with self.sessions() as s:
+            orgs = verified_org_ids(s, user.id)
             q = select(EntityRecord.id).where(
-                (EntityRecord.owner_user_id == user.id) | (EntityRecord.owner == user.name)
+                EntityRecord.org_id.in_(orgs) | (EntityRecord.subject_user_id == user.id)
             )
             return list(s.scalars(q))
 
@@ -298,9 +302,11 @@ class RightsService:
     def _policy_problem(
         self, entity: EntityRecord, user: UserRecord | None, prompt: str
     ) -> str | None:
+        if user is not None and entity.subject_user_id == user.id:
+            return None  # people may always use their own likeness
         if entity.policy == "block":
             return POLICY_REASON["block"]
-        who = {user.id, user.name} if user is not None else set()
+        who = self._holders(user)
         if entity.policy == "license":
             lic = entity.license or {}
             if not who & set(lic.get("licensees", [])):
@@ -317,8 +323,15 @@ class RightsService:
             )
         return None if ok else POLICY_REASON["consent"]
 
+    def _holders(self, user: UserRecord | None) -> set[str]:
+        """The ids a licence may name for this user: theirs and their verified organisations'."""
+        if user is None:
+            return set()
+        with self.sessions() as s:
+            return {user.id, *verified_org_ids(s, user.id)}
+
     def _user(self, user_id: str | None) -> UserRecord | None:
-        """The requesting user (names matter for licensees), cached for a second."""
+        """The requesting user (by id; the CLI's ``--user`` may name them), cached for a second."""
         if user_id is None:
             return None
         hit = self._users.get(user_id)
