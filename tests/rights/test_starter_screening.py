@@ -51,9 +51,9 @@ def test_starter_registry_is_a_valid_versioned_import_file() -> None:
 @pytest.mark.parametrize(
     ("prompt", "entity"),
     [
-        ("Luigi's older brother eating a plate of spaghetti", "mario"),
-        ("Homer's bratty son skateboarding through Springfield", "homer-simpson"),
-        ("the giant groundskeeper at Hogwarts feeding a hippogriff", "hagrid"),
+        ("Mickey Mouse's girlfriend in a red polka-dot dress baking cookies", "minnie-mouse"),
+        ("Minnie Mouse's boyfriend waving his white gloves", "mickey-mouse"),
+        ("the bushy-bearded gamekeeper of Hogwarts riding a flying motorbike", "hagrid"),
         ("the speedy blue hedgehog from Sega eating a chili dog", "sonic"),
     ],
 )
@@ -67,7 +67,7 @@ def test_indirect_references_by_relation_franchise_or_owner(
     ("prompt", "entity"),
     [
         ("Micky Maus fährt Fahrrad im Park", "mickey-mouse"),
-        ("un erizo azul de Sega comiendo un perrito caliente", "sonic"),
+        ("el erizo azul de Sega corre con sus zapatillas rojas", "sonic"),
         ("Paperino che pesca su una barca", "donald-duck"),
         ("Doraemon ga kōen de asobu", "doraemon"),
     ],
@@ -98,7 +98,7 @@ def test_lowercase_trademarks_in_brand_clear_context(
             "dumbledore",
         ),
         (
-            "a boy with a zigzag scar on his brow and round eyeglasses flying a broomstick",
+            "a young wizard boy in round glasses with a lightning-shaped scar on his forehead",
             "harry-potter",
         ),
     ],
