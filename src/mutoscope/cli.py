@@ -33,6 +33,11 @@ class _MainGroup(LazyGroup):
             "verify",
             "Check a video's Content Credentials, Mutoscope watermark and our records.",
         ),
+        "worker": (
+            "mutoscope.worker.cli",
+            "worker",
+            "Claim and run video jobs from the shared queue (no API).",
+        ),
     }
 
 
@@ -91,12 +96,16 @@ def generate(
 
     from mutoscope.errors import MutoscopeError
     from mutoscope.storage.records import FAILED
+    from mutoscope.studio.accounts import sole_account
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
 
     services = _services()
     try:
-        user = UserService(services.sessions).get_or_create(LOCAL_USER)
+        # Single-user mode: once the studio has exactly one account, videos made here are its.
+        user = sole_account(services.sessions) or UserService(services.sessions).get_or_create(
+            LOCAL_USER
+        )
         ref = Image.open(image).convert("RGB") if image else None
         body = VideoCreate(
             prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref
@@ -112,9 +121,10 @@ def generate(
 
             typer.echo(json.dumps({**video_dict(final), "path": str(output)}))
         else:
-            console.print(
+            console.print(  # soft_wrap: the path stays whole when piped
                 f"[green]✓[/] {final.id}: {final.duration:.1f}s {final.size} "
-                f"({final.backend}) → [bold]{output}[/]"
+                f"({final.backend}) → [bold]{output}[/]",
+                soft_wrap=True,
             )
     except MutoscopeError as exc:
         raise typer.Exit(_fail(exc.message)) from exc
@@ -166,7 +176,7 @@ def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: boo
 
 
 def _fail(message: str) -> int:
-    console.print(f"[red]error:[/] {message}")
+    console.print(f"[red]error:[/] {message}", soft_wrap=True)
     return 1
 
 
@@ -174,7 +184,13 @@ def _fail(message: str) -> int:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int | None, typer.Option(help="Jobs generated at once.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Jobs generated at once in this process (0: API only; run "
+            "`mutoscope worker` processes)."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the OpenAI-compatible API, the studio and the in-process worker."""
@@ -187,7 +203,9 @@ def serve(
         settings.workers = workers
     keyless = host in LOOPBACK
     console.print(f"Mutoscope on [bold]http://{host}:{port}[/]  (studio: /, API: /v1, docs: /docs)")
-    if keyless:
+    if keyless and _keys_exist(settings):
+        console.print("API keys exist: API requests need one (Authorization: Bearer mts_…).")
+    elif keyless:
         console.print("Keyless on loopback until the first API key is created.")
     uvicorn.run(
         serve_app(settings, keyless=keyless),
@@ -196,6 +214,23 @@ def serve(
         log_level=log_level,
         access_log=False,
     )
+
+
+def _keys_exist(settings: Settings) -> bool:
+    """Whether any API key exists yet (then keyless loopback use is over)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mutoscope.storage.db import make_engine, session_factory
+    from mutoscope.users import UserService
+
+    settings.ensure_dirs()
+    engine = make_engine(settings.db_url)
+    try:
+        return UserService(session_factory(engine)).any_key()
+    except SQLAlchemyError:  # a new database without tables: no keys
+        return False
+    finally:
+        engine.dispose()
 
 
 def serve_app(settings: Settings, *, keyless: bool) -> Any:

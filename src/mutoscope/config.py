@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     video_ttl_seconds: int | None = None
     """Videos expire (``expires_at``) this long after completion; ``None`` keeps them."""
 
+    storage_url: str | None = None
+    """Where media lives: unset keeps it under ``home/media``; ``s3://bucket/prefix`` uses any
+    S3-compatible store (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ... as boto3 reads them)."""
+    storage_redirect: bool = False
+    """Downloads from an S3 store answer with a redirect to a presigned URL instead of
+    streaming through the API process."""
+    storage_presign_seconds: int = 300
+
     max_upload_bytes: int = 20 * 1024 * 1024
     """Largest request body (counted as read, chunked bodies too) on every route but verify."""
     verify_max_bytes: int = 512 * 1024 * 1024

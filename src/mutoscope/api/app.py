@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from mutoscope import __version__
-from mutoscope.api import errors, guards, openapi
+from mutoscope.api import docs, errors, guards, openapi
 from mutoscope.api import models as models_routes
 from mutoscope.api import videos as video_routes
 from mutoscope.config import Settings
@@ -54,7 +54,9 @@ def create_app(
         warm_up = getattr(svc.rights, "warm_up", None)
         if warm_up is not None:
             threading.Thread(target=warm_up, name="mutoscope-warm-up", daemon=True).start()
-        worker = Worker(svc, concurrency=settings.workers) if run_worker else None
+        # --workers 0: API only; separate `mutoscope worker` processes make the videos.
+        run_here = run_worker and settings.workers > 0
+        worker = Worker(svc, concurrency=settings.workers) if run_here else None
         if worker:
             worker.start()
         app.state.worker = worker
@@ -70,9 +72,12 @@ def create_app(
         title="Mutoscope",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from packaged assets (no CDN)
+        redoc_url=None,
         description="OpenAI-compatible Videos API with rights screening and provenance built in.",
     )
     errors.install(app)
+    docs.install(app)
     openapi.install(app)
     app.add_middleware(PollAfterMiddleware, poll_after_ms=settings.poll_after_ms)
     app.add_middleware(guards.BodyLimitMiddleware, limit_for=_body_limits(settings))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mutoscope.errors import MutoscopeError
@@ -24,6 +25,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MutoscopeError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _conflict)  # type: ignore[arg-type]
 
 
 async def _domain(request: Request, exc: MutoscopeError) -> JSONResponse:
@@ -65,4 +67,18 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         ),
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
+    )
+
+
+async def _conflict(request: Request, exc: IntegrityError) -> JSONResponse:
+    # Two writers racing for the same unique value (a name, an id): the loser gets a 409.
+    return JSONResponse(
+        error_body(
+            "this conflicts with an existing record (a name or id that must be unique is "
+            "taken); choose another value, or fetch the existing one",
+            "invalid_request_error",
+            None,
+            "conflict",
+        ),
+        status_code=409,
     )

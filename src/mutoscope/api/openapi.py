@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -35,6 +34,7 @@ _DESCRIPTIONS = {
     401: "No valid API key or session.",
     403: "The caller may not do this.",
     404: "No such resource (or not visible to the caller).",
+    409: "The request conflicts with an existing record (e.g. a unique name).",
     413: "The body or a file in it is larger than the server accepts.",
     415: "The body or file is of a type this route does not take.",
     429: "Too many requests; retry after the number of seconds in Retry-After.",
@@ -136,6 +136,22 @@ VERIFY = {
 }
 
 
+PUBLIC = {
+    ("post", "/v1/provenance/verify"),
+    ("get", "/v1/provenance/trust-anchors.pem"),
+}
+"""Operations that need no API key (everything else answers 401 without one)."""
+
+MEDIA_RESPONSES = {
+    ("get", "/v1/videos/{video_id}/content"): ("video/mp4", "image/jpeg"),
+    ("get", "/v1/provenance/trust-anchors.pem"): ("application/x-pem-file",),
+    ("get", "/v1/rights/audit/export"): ("application/x-ndjson",),
+}
+"""Operations whose success is not JSON, with the media types they send."""
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
 def install(app: FastAPI) -> None:
     """Patch the generated document once, the first time it is asked for."""
     generate = app.openapi
@@ -145,51 +161,37 @@ def install(app: FastAPI) -> None:
             return app.openapi_schema
         schema = generate()
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-        for route in app.routes:
-            if isinstance(route, APIRoute) and route.include_in_schema:
-                _document_errors(schema, route)
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                if method in _METHODS:
+                    document_errors(path, method, operation)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _document_errors(schema: dict[str, Any], route: APIRoute) -> None:
-    path_item = schema["paths"].get(route.path_format, {})
-    for method in route.methods or ():
-        operation = path_item.get(method.lower())
-        if operation is None:
-            continue
-        responses = operation.setdefault("responses", {})
-        responses.pop("422", None)
-        for status in statuses(route, has_body="requestBody" in operation):
-            responses.setdefault(str(status), _response(status))
+def document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Give ``operation`` the error responses it can return; drop FastAPI's unused 422."""
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    media = MEDIA_RESPONSES.get((method, path))
+    if media and "200" in responses:
+        responses["200"]["content"] = {kind: {} for kind in media}
+    for status in statuses(path, method, has_body="requestBody" in operation):
+        responses.setdefault(str(status), _response(status))
 
 
-def statuses(route: APIRoute, *, has_body: bool) -> list[int]:
-    """The error statuses ``route`` can answer with."""
+def statuses(path: str, method: str, *, has_body: bool) -> list[int]:
+    """The error statuses an operation can answer with."""
     codes = [400, 404, 429, 500]
-    if _needs_auth(route):
+    if (method, path) not in PUBLIC:
         codes += [401, 403]
+    if method in ("post", "put", "patch"):
+        codes.append(409)
     if has_body:
         codes += [413, 415]
     return sorted(codes)
-
-
-def _needs_auth(route: APIRoute) -> bool:
-    # Any caller-identifying dependency from api.deps, except the optional one.
-    stack = list(route.dependant.dependencies)
-    while stack:
-        dep = stack.pop()
-        call = dep.call
-        module, name = getattr(call, "__module__", ""), getattr(call, "__name__", "")
-        if module == "mutoscope.api.deps" and name not in _NOT_AUTH:
-            return True
-        stack.extend(dep.dependencies)
-    return False
-
-
-_NOT_AUTH = {"get_services", "get_users", "get_videos", "optional_user"}
 
 
 def _response(status: int) -> dict[str, Any]:

@@ -23,11 +23,10 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 
 from mutoscope.api import openapi
 from mutoscope.api.deps import OptionalUser, ServicesDep
-from mutoscope.errors import InvalidRequest, NotFound, UnsupportedMediaType
+from mutoscope.errors import InvalidRequest, NotFound, RateLimited, UnsupportedMediaType
 from mutoscope.net.fetch import FetchPolicy, fetch_to_file
 from mutoscope.provenance.keys import trust_anchors
 
@@ -119,10 +118,8 @@ async def _slot(request: Request, concurrency: int) -> AsyncIterator[None]:
     with anyio.move_on_after(SLOT_WAIT_SECONDS) as waited:
         await slots.acquire()
     if waited.cancelled_caught:
-        raise HTTPException(
-            429,
-            "too many verifications are running; retry in a few seconds",
-            headers={"Retry-After": "5"},
+        raise RateLimited(
+            "too many verifications are running at once; retry in a few seconds", retry_after=5
         )
     try:
         yield

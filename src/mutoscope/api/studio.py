@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from mutoscope.api.deps import ServicesDep, UsersDep, VideosDep
+from mutoscope.api.media import media_response
 from mutoscope.errors import (
     InvalidRequest,
     MutoscopeError,
@@ -29,7 +30,6 @@ from mutoscope.errors import (
     Unauthorized,
 )
 from mutoscope.media.images import decode_reference_image
-from mutoscope.storage.files import MEDIA_TYPES
 from mutoscope.storage.records import COMPLETED, FAILED, UserRecord
 from mutoscope.studio import accounts, pages, rights_portal
 from mutoscope.studio.gallery import SORTS
@@ -312,17 +312,17 @@ def media(
     video_id: str,
     variant: str,
     download: bool = False,
-) -> FileResponse:
+) -> Response:
     """Video files for their owner, or for anyone once published; others get 404."""
     if variant not in MEDIA_VARIANTS:
         raise NotFound(f"unknown media '{variant}'; use one of {', '.join(MEDIA_VARIANTS)}")
     record = videos.get_visible(v.user, video_id)
-    path = services.files.path(record.id, variant)
-    if record.status != COMPLETED or not path.is_file():
+    if record.status != COMPLETED or not services.files.exists(record.id, variant):
         raise NotFound(f"video '{video_id}' has no {variant} yet (it is {record.status})")
-    return FileResponse(
-        path,
-        media_type=MEDIA_TYPES[variant],
+    return media_response(
+        services,
+        record.id,
+        variant,
         filename=f"{record.id}.mp4" if download else None,
         headers={"Cache-Control": "private, max-age=300"},
     )

@@ -8,7 +8,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from PIL import Image
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -16,11 +16,11 @@ from starlette.datastructures import UploadFile
 
 from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser, ServicesDep, VideosDep
+from mutoscope.api.media import media_response
 from mutoscope.api.schemas import VideoDeleted, video_dict
 from mutoscope.errors import InvalidRequest, UnsupportedMediaType
 from mutoscope.media.images import IMAGE_TYPES, decode_reference_image
 from mutoscope.net.fetch import FetchPolicy, fetch_url
-from mutoscope.storage.files import MEDIA_TYPES
 from mutoscope.storage.records import COMPLETED
 from mutoscope.videos import VideoCreate
 
@@ -91,7 +91,7 @@ async def download_content(
     videos: VideosDep,
     services: ServicesDep,
     variant: Literal["video", "thumbnail", "spritesheet"] = "video",
-) -> FileResponse:
+) -> Response:
     record = videos.get(user, video_id)
     if record.status != COMPLETED:
         raise InvalidRequest(
@@ -99,12 +99,8 @@ async def download_content(
             "status is 'completed'",
             param="video_id",
         )
-    ext = "mp4" if variant == "video" else "jpg"
-    return FileResponse(
-        services.files.path(record.id, variant),
-        media_type=MEDIA_TYPES[variant],
-        filename=f"{record.id}.{ext}" if variant == "video" else None,
-    )
+    filename = f"{record.id}.mp4" if variant == "video" else None
+    return await run_in_threadpool(media_response, services, record.id, variant, filename=filename)
 
 
 @router.post("/{video_id}/remix")

@@ -7,6 +7,7 @@ also works on its own (``python -m mutoscope.provenance.cli verify FILE``).
 from __future__ import annotations
 
 import json as jsonlib
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -69,6 +70,13 @@ def init_signing(
     typer.echo(f"Give verifiers the root certificate as a trust anchor: {paths['c2pa-root.pem']}")
 
 
+def when(timestamp: float | None) -> str:
+    """A Unix time as local date and time with its zone (``--json`` keeps the number)."""
+    if timestamp is None:
+        return "unknown"
+    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(timestamp))
+
+
 def render(report: dict[str, Any]) -> str:
     """The report as a few readable lines."""
     c2pa, wm, rec = report["c2pa"], report["watermark"], report["record"]
@@ -91,7 +99,7 @@ def render(report: dict[str, Any]) -> str:
         if rec["exists"]:
             lines.append(
                 f"            model {rec['model']}, owner {rec['owner']}, created "
-                f"{rec['created_at']}, {'published' if rec['published'] else 'private'}"
+                f"{when(rec['created_at'])}, {'published' if rec['published'] else 'private'}"
             )
             if rec["remixed_from_video_id"]:
                 lines.append(f"            {rec['mode']} of {rec['remixed_from_video_id']}")

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.rights.records import AuditRecord
+from mutoscope.storage.db import writing
 
 if TYPE_CHECKING:
     from mutoscope.rights.audit_keys import AuditKeys
@@ -91,6 +92,7 @@ class AuditLog:
         """Append one decision; retried when another process appended at the same moment."""
         for _ in range(20):
             with self.sessions() as s:
+                writing(s)  # read the chain's tail under this process's write lock (SQLite)
                 last = s.execute(
                     select(AuditRecord.seq, AuditRecord.row_hash, AuditRecord.mac)
                     .order_by(AuditRecord.seq.desc())

@@ -44,7 +44,7 @@ from mutoscope.trust.orgs import verified_org_ids
 from mutoscope.worker.hooks import Screening, ScreenRequest
 
 if TYPE_CHECKING:
-    from mutoscope.storage.files import LocalFileStore
+    from mutoscope.storage.files import FileStore, LocalFileStore
 
 log = logging.getLogger(__name__)
 LOW_QUALITY_FRACTION = 0.3
@@ -87,7 +87,7 @@ class RightsService:
         settings: Settings,
         sessions: sessionmaker,
         *,
-        files: LocalFileStore | None = None,
+        files: FileStore | None = None,
         encoder_threads: int | None = None,
     ):
         self.settings = settings

@@ -6,13 +6,14 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.errors import Conflict, InvalidRequest, Unauthorized
-from mutoscope.storage.records import ApiKeyRecord, UserRecord, new_id, now
+from mutoscope.storage.records import ApiKeyRecord, UserRecord, VideoRecord, new_id, now
 from mutoscope.trust.records import TrustStateRecord
+from mutoscope.users import LOCAL_USER
 
 FIRST_ADMIN = "first_admin"
 
@@ -107,8 +108,32 @@ def _create(
         # also saw a fresh install fails here and retries as a creator.
         if fresh or (user.is_admin and s.get(TrustStateRecord, FIRST_ADMIN) is None):
             s.add(TrustStateRecord(name=FIRST_ADMIN, value=user.id, created_at=now()))
+            _adopt_local_videos(s, user)
         s.flush()
         return user
+
+
+def _adopt_local_videos(s: Session, user: UserRecord) -> None:
+    """The install's first account takes the videos made before it existed.
+
+    Until then videos belong to the local user (``mutoscope generate``, the quickstart, keyless
+    calls on loopback): the same person, who would otherwise find the studio empty after
+    signing up. Only videos move; the local user keeps no privileges and gains none.
+    """
+    local = s.scalar(select(UserRecord).where(UserRecord.name == LOCAL_USER))
+    if local is not None and local.id != user.id:
+        s.execute(
+            update(VideoRecord).where(VideoRecord.owner_id == local.id).values(owner_id=user.id)
+        )
+
+
+def sole_account(sessions: sessionmaker) -> UserRecord | None:
+    """The only account that can sign in, if there is exactly one (single-user mode)."""
+    with sessions() as s:
+        rows = s.scalars(
+            select(UserRecord).where(UserRecord.password_hash.is_not(None)).limit(2)
+        ).all()
+    return rows[0] if len(rows) == 1 else None
 
 
 def _fresh_install(s: Session) -> bool:

@@ -9,7 +9,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from mutoscope.errors import JobCancelled, MutoscopeError
-from mutoscope.jobs.retry import RetryPolicy
+from mutoscope.jobs.retry import RetryPolicy, is_transient, public_reason
 from mutoscope.storage.records import FAILED, QUEUED, VideoRecord, now
 from mutoscope.worker.run import run_job
 
@@ -43,10 +43,7 @@ class Worker:
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
         self.models = frozenset(models) if models is not None else None
-        self.policy = RetryPolicy(
-            max_attempts=services.settings.max_attempts,
-            base_delay=services.settings.retry_base_delay,
-        )
+        self.policy = RetryPolicy.from_settings(services.settings)
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -112,9 +109,16 @@ class Worker:
             return
         if isinstance(exc, MutoscopeError):
             code, message = exc.code or "generation_failed", exc.message
+        elif is_transient(exc):
+            log.error("job %s failed: fault outlasted its retries", job.video_id, exc_info=exc)
+            code = "server_unavailable"
+            message = (
+                f"the server could not finish this video ({public_reason(exc)}) after retrying "
+                "for several minutes; retry it later"
+            )
         else:
             log.exception("job %s failed", job.video_id, exc_info=exc)
-            code, message = "internal_error", f"generation failed: {exc}"
+            code, message = "internal_error", f"generation failed: {public_reason(exc)}"
         with self.services.sessions.begin() as s:
             if self.services.queue.finish(
                 job.video_id, self.worker_id, session=s, attempt=job.attempt

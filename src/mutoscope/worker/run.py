@@ -18,6 +18,7 @@ from PIL import Image
 from mutoscope.backends.base import GenerationRequest
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
+from mutoscope.jobs.retry import RetryPolicy
 from mutoscope.media import decode_mp4, encode_mp4, resize_frames, spritesheet, thumbnail
 from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
 from mutoscope.worker.hooks import ProvenanceInfo
@@ -99,7 +100,14 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
     backend = services.backends.get(record.backend)
     parent_path = services.files.path(parent.id, "video") if parent else None
     request = _request(services, record, parent, parent_path)
-    result = backend.generate(request, progress)
+    # Transient faults (engine down, disk full, storage 5xx) are retried in place, so the
+    # frames already made are kept; see jobs/retry.py.
+    policy = RetryPolicy.from_settings(services.settings)
+    result = policy.run(
+        lambda: backend.generate(request, progress),
+        what=f"{record.id}: generate",
+        check=lease.check,
+    )
     frames = resize_frames(result.frames, request.width, request.height)
     if record.mode == "extend" and request.source_video is not None:
         frames = np.concatenate(
@@ -115,37 +123,44 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
     frames, payload = services.provenance.watermark(frames, video_id=record.id)
 
     # 5. Encode the MP4, thumbnail and spritesheet into a private staging folder
-    staging = services.files.staging(record.id)
-    staged = {
-        "video": staging / "video.mp4",
-        "thumbnail": staging / "thumbnail.jpg",
-        "spritesheet": staging / "spritesheet.jpg",
-    }
-    encode_mp4(frames, staged["video"], fps=result.fps)
-    thumbnail(frames, staged["thumbnail"])
-    spritesheet(frames, staged["spritesheet"])
-    progress.set(95)
+    # 6. Sign the MP4 with C2PA Content Credentials (both again from the frames after a fault)
+    def encode_and_sign() -> dict[str, Path]:
+        staging = services.files.staging(record.id)
+        staged = {
+            "video": staging / "video.mp4",
+            "thumbnail": staging / "thumbnail.jpg",
+            "spritesheet": staging / "spritesheet.jpg",
+        }
+        encode_mp4(frames, staged["video"], fps=result.fps)
+        thumbnail(frames, staged["thumbnail"])
+        spritesheet(frames, staged["spritesheet"])
+        services.provenance.sign(
+            staged["video"],
+            ProvenanceInfo(
+                video_id=record.id,
+                model=record.backend,
+                prompt=record.prompt,
+                created_at=record.created_at,
+                owner=(owner.display_name or owner.name) if owner else "",
+                mode=record.mode,
+                parent_video_id=parent.id if parent else None,
+                parent_path=parent_path if parent_path and parent_path.is_file() else None,
+                attributions=list(record.attributions or []),
+                watermark_payload=payload,
+            ),
+        )
+        return staged
 
-    # 6. Sign the MP4 with C2PA Content Credentials
-    services.provenance.sign(
-        staged["video"],
-        ProvenanceInfo(
-            video_id=record.id,
-            model=record.backend,
-            prompt=record.prompt,
-            created_at=record.created_at,
-            owner=(owner.display_name or owner.name) if owner else "",
-            mode=record.mode,
-            parent_video_id=parent.id if parent else None,
-            parent_path=parent_path if parent_path and parent_path.is_file() else None,
-            attributions=list(record.attributions or []),
-            watermark_payload=payload,
-        ),
-    )
+    staged = policy.run(encode_and_sign, what=f"{record.id}: encode and sign", check=lease.check)
+    progress.set(95)
 
     # 7. Move files into place, then complete the record and the job together (fenced)
     lease.check()
-    services.files.commit(record.id, staged)
+    policy.run(
+        lambda: services.files.commit(record.id, staged),
+        what=f"{record.id}: store",
+        check=lease.check,
+    )
     with services.sessions.begin() as s:
         row = s.get(VideoRecord, record.id)
         held = row is not None and services.queue.finish(
