@@ -11,6 +11,9 @@ import pytest
 # Keep every test offline and away from the user's real data.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tests screen against the registries they import; the packaged starter registry is on by
+# default for users, and its own tests turn it on (tests/rights/test_starter.py).
+os.environ.setdefault("MUTOSCOPE_RIGHTS_STARTER", "false")
 
 
 @pytest.fixture

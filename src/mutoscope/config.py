@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     # Rights
     rights_file: Path | None = None
     """A registry YAML imported at start-up (optional)."""
+    rights_starter: bool = True
+    """Screen against the starter registry packaged with Mutoscope (loaded into the database
+    at start-up, upgraded when the package's copy changes). ``false`` turns it off."""
+    rights_starter_file: Path | None = None
+    """Load the starter registry from this YAML instead of the packaged one (tests, forks)."""
 
     @cached_property
     def db_url(self) -> str:

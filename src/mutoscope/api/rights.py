@@ -47,6 +47,8 @@ def _entity(row: Any, user: Any = None, ownership: Ownership | None = None) -> d
         "policy": row.policy,
         "license": row.license,
         "references": row.references,
+        "source": row.source,
+        "enabled": row.enabled,
     }
     # Who a person-likeness entity belongs to (an account) is for them and the admins only.
     if user is None or ownership is None or ownership.may_manage(user, row):
