@@ -116,7 +116,12 @@ def healthz_under_attack(server: Server, key: str, import_mb: int) -> dict:
     threads.append(threading.Thread(target=importer))
     latencies = []
     with httpx.Client(base_url=server.url, timeout=30) as probe:
-        probe.get("/healthz")
+        baseline = []
+        for _ in range(200):  # the same probe with nothing else running
+            started = time.perf_counter()
+            probe.get("/healthz").raise_for_status()
+            baseline.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.01)
         for t in threads:
             t.start()
         while threads[-1].is_alive():
@@ -128,7 +133,9 @@ def healthz_under_attack(server: Server, key: str, import_mb: int) -> dict:
     for t in threads:
         t.join()
     latencies.sort()
+    baseline.sort()
     return {
+        "quiet_p99_ms": round(baseline[int(len(baseline) * 0.99)], 1),
         "probes": len(latencies),
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
@@ -158,6 +165,12 @@ def padded_video(megabytes: int) -> Path:
 def verify_memory(server: Server, megabytes: int) -> dict:
     assert server.proc is not None
     path = padded_video(megabytes)
+    # One small verification first: the detector's code and tables load on first use, which
+    # is start-up cost, not the cost of a large upload.
+    with path.open("rb") as f, httpx.Client(base_url=server.url, timeout=600) as client:
+        head = f.read(2 << 20)
+        client.post("/v1/provenance/verify", files={"file": ("head.mp4", head, "video/mp4")})
+    time.sleep(1.0)
     idle = rss_mb(server.proc.pid)
     watcher = PeakWatcher(server.proc.pid)
     started = time.perf_counter()
@@ -236,7 +249,8 @@ def main() -> None:
     h, v = results["healthz"], results["verify"]
     print(
         f"/healthz under 4 image bombs + a {h['import_bytes'] / 1e6:.0f} MB import: "
-        f"p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms (target <= 100), max {h['max_ms']} ms"
+        f"p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms (target <= 100), max {h['max_ms']} ms "
+        f"(quiet p99 {h['quiet_p99_ms']} ms)"
     )
     print(
         f"verify of a {v['upload_mb']} MB upload: peak RSS {v['peak_above_idle_mb']} MB above "

@@ -216,3 +216,13 @@ def test_image_url_is_fetched_only_after_the_request_validated(settings, core_se
         )
         assert ok.status_code == 200, ok.text
         assert image_site.hits == ["/ref.png"]
+
+
+def test_reference_image_bomb_is_refused_when_hashed(tmp_path):
+    from mutoscope.errors import InvalidRequest
+    from mutoscope.rights.hashing import hash_file
+
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_bomb(8000, 8000))  # 64 MP: past our limit, under Pillow's warning
+    with pytest.raises(InvalidRequest, match="8000x8000"):
+        hash_file(path)

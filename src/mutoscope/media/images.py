@@ -39,7 +39,7 @@ def decode_reference_image(
                         f"{param} must be a PNG, JPEG or WebP image (got {img.format})",
                         param=param,
                     )
-                _check_pixels(img.size, max_pixels, param)
+                check_pixels(img.size, max_pixels, param)
                 return img.convert("RGB")
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise UnsupportedMediaType(
@@ -54,7 +54,8 @@ def decode_reference_image(
         ) from exc
 
 
-def _check_pixels(size: tuple[int, int], max_pixels: int, param: str) -> None:
+def check_pixels(size: tuple[int, int], max_pixels: int, param: str) -> None:
+    """Refuse an image whose header claims more than ``max_pixels`` (before decoding it)."""
     width, height = size
     if width <= 0 or height <= 0 or width * height > max_pixels:
         raise InvalidRequest(

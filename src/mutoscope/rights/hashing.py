@@ -79,7 +79,10 @@ def hash_file(path: Path) -> FrameHashes:
     """Hash a reference file (an image, or a video decoded with PyAV), with its crops."""
     suffix = path.suffix.lower()
     if suffix in {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}:
+        from mutoscope.media.images import MAX_IMAGE_PIXELS, check_pixels
+
         with Image.open(path) as img:
+            check_pixels(img.size, MAX_IMAGE_PIXELS, "reference")  # decompression bombs
             return reference_hashes(np.asarray(img.convert("RGB"))[None])
     from mutoscope.media.video import decode_mp4
 

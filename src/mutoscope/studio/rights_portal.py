@@ -154,7 +154,7 @@ async def import_registry(services: Services, user: UserRecord, form: FormData) 
     from mutoscope.rights.registry import parse_registry
 
     text = (await upload.read()).decode("utf-8", errors="replace")
-    specs = parse_registry(text)
+    specs = await run_in_threadpool(parse_registry, text)  # CPU work: off the event loop
     await run_in_threadpool(rights.import_specs, specs, owner_user_id=user.id)
     noun = "entity" if len(specs) == 1 else "entities"
     return f"Imported {len(specs)} {noun} from {upload.filename}."
