@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ALIASES = ("sora-2", "sora-2-pro")
@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     # Provenance
     signing_cert: Path | None = None
     signing_key: Path | None = None
+    signing_cert_pem: SecretStr | None = None
+    """The PEM chain itself (e.g. from a secret store), instead of ``signing_cert``."""
+    signing_key_pem: SecretStr | None = None
+    """The PEM private key itself, instead of ``signing_key``."""
+    trust_anchors_file: Path | None = None
+    """Extra PEM root certificates that verify trusts (e.g. the operator's root when the
+    signing chain is configured without it)."""
     timestamp_url: str | None = None
     watermark: bool = True
     visible_watermark_text: str = "Made with Mutoscope"
