@@ -226,3 +226,26 @@ def test_reference_image_bomb_is_refused_when_hashed(tmp_path):
     path.write_bytes(png_bomb(8000, 8000))  # 64 MP: past our limit, under Pillow's warning
     with pytest.raises(InvalidRequest, match="8000x8000"):
         hash_file(path)
+
+
+def test_extension_chains_stop_at_the_maximum_total_length(settings, core_services):
+    from mutoscope.api.app import create_app
+    from tests.api.conftest import wait_done
+
+    core_services.settings = settings.model_copy(update={"max_total_seconds": 10.0})
+    app = create_app(core_services.settings, services=core_services, keyless=True)
+    with TestClient(app) as client:
+        parent = client.post("/v1/videos", json={"prompt": "a red circle", "size": "320x180"})
+        wait_done(client, parent.json()["id"])
+        ref = {"id": parent.json()["id"]}
+        ok = client.post(
+            "/v1/videos/extensions", json={"video": ref, "prompt": "on", "seconds": "4"}
+        )
+        assert ok.status_code == 200, ok.text
+        child = wait_done(client, ok.json()["id"])
+        too_long = client.post(
+            "/v1/videos/extensions",
+            json={"video": {"id": child["id"]}, "prompt": "on", "seconds": "4"},
+        )
+        err = assert_openai_error(too_long, 400, param="seconds")
+        assert "12-second" in err["message"] and "MUTOSCOPE_MAX_TOTAL_SECONDS" in err["message"]
