@@ -128,6 +128,7 @@ class ProvenanceService:
             bit_agreement=round(detection.bit_margin, 4) if detection.found else None,
             score=round(detection.score, 2),
             scale=detection.scale if detection.found else None,
+            version=detection.version,
         )
         report = VerifyReport(filename, len(data), c2pa_report, wm, frames_checked=len(frames))
         # 4. Our record: trusted manifest, then watermark, then perceptual match
