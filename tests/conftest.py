@@ -54,104 +54,35 @@ def core_services(settings) -> Iterator:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on loopback (Debian's postgresql, started by the test)."""
-    import glob
-    import shutil
-    import socket
-    import subprocess
+    from tests.servers import Unavailable, postgres
 
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not bins:
-        pytest.skip("PostgreSQL server binaries are not installed (scripts/setup installs them)")
-    bindir = Path(bins[-1]).parent
-    import tempfile
-
-    # Not under pytest's tmp dir: that one is private to root, and the server runs as postgres.
-    data = Path(tempfile.mkdtemp(prefix="mutoscope-pg-")) / "data"
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser")
-        shutil.chown(data.parent, "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(
-        [
-            *as_postgres,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "mutoscope",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *as_postgres,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            opts,
-            "-w",
-            "-l",
-            str(data.parent / "log"),
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
     try:
-        yield f"postgresql+psycopg://mutoscope@127.0.0.1:{port}/postgres"
+        server = postgres()
+        url = server.__enter__()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield url
     finally:
-        subprocess.run(
-            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """An S3-compatible server on loopback (moto's standalone server, in its own process)."""
-    import socket
-    import subprocess
-    import sys
-    import time
+    from tests.servers import Unavailable, s3_server
 
-    import httpx
-
-    pytest.importorskip("moto.server", reason="moto[server] is not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/moto-api/", timeout=1)
-            break
-        except httpx.HTTPError:
-            assert proc.poll() is None and time.time() < deadline, "moto server did not start"
-            time.sleep(0.1)
+    try:
+        server = s3_server()
+        url = server.__enter__()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
     try:
         yield url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ALIASES = ("sora-2", "sora-2-pro")
@@ -91,9 +91,25 @@ class Settings(BaseSettings):
     """Videos created (create, remix, extend) per API key, studio session or keyless address."""
     rate_limit_verify_ip: str = "30/minute"
 
+    # Audit log (rights decisions): keys and checkpoints live outside the database
+    audit_key_file: Path | None = None
+    """HMAC key that chains audit rows; defaults to ``home/keys/audit_mac_key``."""
+    audit_signing_key_file: Path | None = None
+    """Ed25519 key that signs audit checkpoints; defaults to ``home/keys/audit_ed25519.pem``."""
+    audit_checkpoint_dir: Path | None = None
+    """Where the signed head and checkpoints are written; defaults to ``home/audit``."""
+    audit_checkpoint_every: int = 100
+
     # Provenance
     signing_cert: Path | None = None
     signing_key: Path | None = None
+    signing_cert_pem: SecretStr | None = None
+    """The PEM chain itself (e.g. from a secret store), instead of ``signing_cert``."""
+    signing_key_pem: SecretStr | None = None
+    """The PEM private key itself, instead of ``signing_key``."""
+    trust_anchors_file: Path | None = None
+    """Extra PEM root certificates that verify trusts (e.g. the operator's root when the
+    signing chain is configured without it)."""
     timestamp_url: str | None = None
     watermark: bool = True
     visible_watermark_text: str = "Made with Mutoscope"

@@ -68,6 +68,12 @@ def init_signing(
     for path in paths.values():
         typer.echo(f"  {path}")
     typer.echo(f"Give verifiers the root certificate as a trust anchor: {paths['c2pa-root.pem']}")
+    typer.echo(
+        "Give every serve and worker process the same signing identity (copy the files, or "
+        "put their contents in MUTOSCOPE_SIGNING_CERT_PEM / MUTOSCOPE_SIGNING_KEY_PEM):\n"
+        f"  MUTOSCOPE_SIGNING_CERT={paths['c2pa-signing-chain.pem']}\n"
+        f"  MUTOSCOPE_SIGNING_KEY={paths['c2pa-signing.key']}"
+    )
 
 
 def when(timestamp: float | None) -> str:

@@ -201,6 +201,7 @@ class ProvenanceService:
                 mode=video.mode,
                 published=video.published_at is not None,
                 status=video.status,
+                owner_id=video.owner_id,
             )
 
 

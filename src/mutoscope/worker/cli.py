@@ -48,6 +48,7 @@ def worker(
         services.close()
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
+    _warn_if_signing_is_local(services.settings)
     pool = Worker(services, concurrency=concurrency, models=served)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -69,3 +70,15 @@ def _served_models(services: Any, models: str | None) -> set[str]:
     if not models:
         return {backend.name for backend in services.backends}
     return {services.backends.get(name.strip()).name for name in models.split(",") if name}
+
+
+def _warn_if_signing_is_local(settings: Any) -> None:
+    """Workers on a shared database must sign as one operator, not each with its own key."""
+    from mutoscope.provenance.keys import signing_configured
+
+    if not settings.db_url.startswith("sqlite") and not signing_configured(settings):
+        logging.getLogger(__name__).warning(
+            "no signing identity configured: this worker signs with keys from its own "
+            "MUTOSCOPE_HOME, unlike the other processes. Run `mutoscope keys init-signing` "
+            "once and give every process MUTOSCOPE_SIGNING_CERT and MUTOSCOPE_SIGNING_KEY."
+        )
