@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     """Videos created (create, remix, extend) per API key, studio session or keyless address."""
     rate_limit_verify_ip: str = "30/minute"
 
+    # Audit log (rights decisions): keys and checkpoints live outside the database
+    audit_key_file: Path | None = None
+    """HMAC key that chains audit rows; defaults to ``home/keys/audit_mac_key``."""
+    audit_signing_key_file: Path | None = None
+    """Ed25519 key that signs audit checkpoints; defaults to ``home/keys/audit_ed25519.pem``."""
+    audit_checkpoint_dir: Path | None = None
+    """Where the signed head and checkpoints are written; defaults to ``home/audit``."""
+    audit_checkpoint_every: int = 100
+
     # Provenance
     signing_cert: Path | None = None
     signing_key: Path | None = None

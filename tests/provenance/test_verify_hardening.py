@@ -64,7 +64,7 @@ def test_verify_by_url_uses_the_safe_fetcher(settings: Settings, service, video_
     assert ok.status_code == 200, ok.text
     body = ok.json()
     assert body["c2pa"]["trusted"] and body["watermark"]["found"]
-    assert body["record"]["video_id"] == "video_a"
+    assert body["record"]["matched_by"] == "c2pa"  # anonymous: no video id (privacy)
 
 
 def test_verify_gets_a_file_on_disk_not_bytes_in_memory(settings: Settings, service, signed):

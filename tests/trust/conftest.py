@@ -53,6 +53,16 @@ def trust_app(settings, tmp_path) -> Iterator[FastAPI]:  # type: ignore[no-untyp
 
 
 @pytest.fixture
+def app(settings, core_services) -> Iterator[FastAPI]:  # type: ignore[no-untyped-def]
+    """The studio and API without the rights layer."""
+    from mutoscope.api.app import create_app
+
+    application = create_app(settings, services=core_services, keyless=True, run_worker=False)
+    with TestClient(application):
+        yield application
+
+
+@pytest.fixture
 def client(trust_app: FastAPI) -> TestClient:
     return TestClient(trust_app)
 

@@ -135,7 +135,7 @@ class BodyLimitMiddleware:
             except BadJson as exc:
                 await _send_all(send, _error(400, str(exc), "invalid_json"))
                 return
-            counting = _replay(body)
+            counting = _replay(body, receive)
         await self.app(scope, counting, send)
 
 
@@ -166,13 +166,13 @@ async def _read_all(receive: Any) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Any:
+def _replay(body: bytes, receive: Any) -> Any:
     sent = False
 
     async def replay() -> Any:
         nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
+        if sent:  # the body is spent: from here on, wait for the client to go away
+            return await receive()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 

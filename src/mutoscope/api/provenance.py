@@ -1,8 +1,9 @@
 """``POST /v1/provenance/verify``: anyone may check a file (no API key needed).
 
 Verification is public on purpose: viewers, platforms and newsrooms meeting a video need it
-without an account. It reveals only what provenance is for (made here, when, by which model,
-by whom, from what parent) and never the prompt.
+without an account. Anyone learns what a detector must say (made here or not, when, by which
+model and system, the C2PA and watermark findings), never the prompt; who made it, from
+what parent and whether it is published only its owner and admins learn.
 
 The file comes as a multipart upload (``file``) or by URL (JSON ``{"url": ...}``, fetched
 through the SSRF-safe fetcher). Either way it is spooled to disk, never held whole in memory,
@@ -24,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mutoscope.api import openapi
-from mutoscope.api.deps import ServicesDep
+from mutoscope.api.deps import OptionalUser, ServicesDep
 from mutoscope.errors import InvalidRequest, NotFound, RateLimited, UnsupportedMediaType
 from mutoscope.net.fetch import FetchPolicy, fetch_to_file
 from mutoscope.provenance.keys import trust_anchors
@@ -36,8 +37,13 @@ SLOT_WAIT_SECONDS = 60.0
 
 
 @router.post("/verify", openapi_extra=openapi.VERIFY)
-async def verify_upload(request: Request, services: ServicesDep) -> dict[str, Any]:
-    """Report Content Credentials, watermark and the matching Mutoscope record for a file."""
+async def verify_upload(
+    request: Request, services: ServicesDep, viewer: OptionalUser
+) -> dict[str, Any]:
+    """Report Content Credentials, watermark and the matching Mutoscope record for a file.
+
+    Anyone gets the detector's answer (made here, when, which model and system, C2PA and
+    watermark findings); the video's owner and admins (with their API key) get the rest."""
     provenance: Any = services.provenance
     if not hasattr(provenance, "verify"):
         raise UnsupportedMediaType("Verification is not available: the provenance layer is off.")
@@ -52,7 +58,7 @@ async def verify_upload(request: Request, services: ServicesDep) -> dict[str, An
                         '{"url": "https://..."}',
                         param="file",
                     )
-                return await _verify(services, upload.file, upload.filename)
+                return await _verify(services, upload.file, upload.filename, viewer)
         if ctype in ("application/json", ""):
             url = await _url(request)
             with tempfile.TemporaryFile(prefix="mutoscope-verify-") as spool:
@@ -62,14 +68,17 @@ async def verify_upload(request: Request, services: ServicesDep) -> dict[str, An
                     timeout=max(services.settings.fetch_timeout_seconds, 60.0),
                 )
                 await fetch_to_file(url, policy, spool, param="url", what="the video")
-                return await _verify(services, spool, url.rsplit("/", 1)[-1][:200] or None)
+                name = url.rsplit("/", 1)[-1][:200] or None
+                return await _verify(services, spool, name, viewer)
         raise UnsupportedMediaType(
             f"unsupported Content-Type '{ctype}'; upload the file as multipart/form-data "
             '(field "file") or send JSON {"url": "https://..."}'
         )
 
 
-async def _verify(services: Any, file: IO[bytes], filename: str | None) -> dict[str, Any]:
+async def _verify(
+    services: Any, file: IO[bytes], filename: str | None, viewer: Any = None
+) -> dict[str, Any]:
     size = file.seek(0, 2)
     if not size:
         raise InvalidRequest("file is empty; upload the video to verify", param="file")
@@ -80,7 +89,7 @@ async def _verify(services: Any, file: IO[bytes], filename: str | None) -> dict[
         match_outputs=getattr(services.rights, "match_outputs", None),
         filename=filename,
     )
-    return report.to_dict()
+    return report.to_dict(full=report.visible_to(viewer))
 
 
 async def _url(request: Request) -> str:

@@ -120,7 +120,10 @@ async def signin(v: VisitDep) -> Response:
 
 @router.post("/signout")
 async def signout(v: VisitDep) -> Response:
-    await v.form()
+    """Sign out this browser, or every session of the account (``everywhere=1``)."""
+    form = await v.form()
+    if v.user is not None and _field(form, "everywhere") == "1":
+        await run_in_threadpool(v.studio.store.end_all, v.user.id)
     v.sign_out()
     return v.redirect("/signin")
 
@@ -349,6 +352,49 @@ def settings_page(v: VisitDep, users: UsersDep) -> Response:
     return v.render("settings.html", keys=pages.user_keys(users, user), new_key=None, error=None)
 
 
+@router.post("/settings/password")
+async def change_password(v: VisitDep, users: UsersDep) -> Response:
+    """A new password ends every other session of the account (this one is renewed)."""
+    user = v.require_user()
+    form = await v.form()
+    limits = _limits(v)
+    try:
+        limits.check("signin_account", user.name.lower())
+        if _field(form, "password") != _field(form, "confirm"):
+            raise InvalidRequest("the two new passwords differ; type the same one twice")
+        try:
+            await run_in_threadpool(
+                accounts.change_password,
+                v.studio.services.sessions,
+                user.id,
+                _field(form, "current"),
+                _field(form, "password"),
+            )
+        except Unauthorized:
+            limits.hit("signin_account", user.name.lower())
+            raise
+    except MutoscopeError as exc:
+        page = v.render(
+            "settings.html",
+            status=exc.status,
+            keys=pages.user_keys(users, user),
+            new_key=None,
+            error=None,
+            account_error=exc.message,
+        )
+        page.headers.update(getattr(exc, "headers", {}))
+        return page
+    await run_in_threadpool(v.studio.store.end_all, user.id)
+    v.sign_in(user)
+    return v.render(
+        "settings.html",
+        keys=pages.user_keys(users, user),
+        new_key=None,
+        error=None,
+        account_done="Password changed; your other sessions are signed out.",
+    )
+
+
 @router.post("/settings/keys")
 async def create_key(v: VisitDep, users: UsersDep) -> Response:
     user = v.require_user()
@@ -378,9 +424,24 @@ async def revoke_key(v: VisitDep, users: UsersDep, key_id: str) -> Response:
 
 
 @router.get("/rights")
-def rights_page(v: VisitDep, services: ServicesDep) -> Response:
+def rights_page(v: VisitDep, services: ServicesDep, org: str | None = None) -> Response:
     user = v.require_user()
-    return v.render("rights.html", **rights_portal.context(services, user), error=None, done=None)
+    context = rights_portal.context(services, user, org)
+    return v.render("rights.html", **context, error=None, done=None)
+
+
+@router.get("/rights/matches.csv")
+def rights_matches_csv(v: VisitDep, services: ServicesDep, org: str | None = None) -> Response:
+    """Every decision about the caller's entities as CSV (pseudonymous users)."""
+    user = v.require_user()
+    body, filename = rights_portal.matches_csv(services, user, org)
+    return v.finish(
+        Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    )
 
 
 @router.post("/rights/entities")

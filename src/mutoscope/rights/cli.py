@@ -243,12 +243,21 @@ def consent_revoke(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exits 1 naming the first broken row."""
-    broken = _service().audit.verify()
-    if broken is not None:
-        typer.echo(f"audit log broken at row {broken.seq}: {broken.reason}", err=True)
+    """Check the hash chain, the keyed MACs and the signed checkpoints; exits 1 naming the
+    first problems (a rewritten row, a missing row, a truncated tail)."""
+    report = _service().audit.report()
+    if not report.ok:
+        for problem in report.problems[:10]:
+            typer.echo(f"audit log broken at row {problem.seq}: {problem.reason}", err=True)
+        if len(report.problems) > 10:
+            typer.echo(f"... and {len(report.problems) - 10} more problems", err=True)
         raise typer.Exit(1)
-    typer.echo("audit log ok")
+    legacy = f", {report.legacy_rows} from before keying" if report.legacy_rows else ""
+    typer.echo(
+        f"audit log ok: {report.rows} rows chained ({report.keyed_rows} with keyed MACs"
+        f"{legacy}); signed head at row {report.head_seq or 0}, "
+        f"{report.checkpoints} checkpoints match"
+    )
 
 
 @audit_app.command("export")

@@ -25,6 +25,7 @@ from mutoscope.config import Settings
 from mutoscope.errors import InvalidRequest, NotFound, OutputBlocked, PromptRejected
 from mutoscope.rights import live
 from mutoscope.rights.audit import AuditLog, prompt_hash
+from mutoscope.rights.audit_keys import AuditKeys
 from mutoscope.rights.hashing import (
     MIN_QUALITY,
     ClipMatch,
@@ -114,7 +115,7 @@ class RightsService:
         self.settings = settings
         self.sessions = sessions
         self.files = files if files is not None else _file_store(settings)
-        self.audit = AuditLog(sessions)
+        self.audit = AuditLog(sessions, keys=AuditKeys.from_settings(settings))
         self.encoder = MiniLMEncoder(threads=encoder_threads)
         self._embedder: StaticEmbedder | None = None
         self._snapshot: RegistrySnapshot | None = None

@@ -181,6 +181,19 @@ def authenticate(sessions: sessionmaker, name: str, password: str) -> UserRecord
     return user
 
 
+def change_password(sessions: sessionmaker, user_id: str, current: str, new: str) -> None:
+    """Set a new password after checking the current one (``Unauthorized`` if wrong)."""
+    new_hash = hash_password(check_password(new))
+    with sessions() as s:
+        user = s.get(UserRecord, user_id)
+    if user is None or not user.password_hash or not _verify(user.password_hash, current or ""):
+        raise Unauthorized("the current password is not right", code="invalid_credentials")
+    with sessions.begin() as s:
+        row = s.get(UserRecord, user_id)
+        if row is not None:
+            row.password_hash = new_hash
+
+
 def has_accounts(sessions: sessionmaker) -> bool:
     """Whether anyone can sign in yet (if not, the first sign-up becomes the admin)."""
     with sessions() as s:
