@@ -4,8 +4,8 @@ Each change (import, removal, consent, starter switch) bumps one row in the same
 as the change itself, so a process that reads the new version also reads the change. Each
 process's ``RightsService`` compares the version its screener was built from with the row
 at most every ``POLL_S`` seconds (a primary-key read: under a millisecond with the
-session around it) and rebuilds when it moved. This works the same on SQLite and PostgreSQL, and across machines that share
-the database.
+session around it) and rebuilds when it moved. This works the same on SQLite and
+PostgreSQL, and across machines that share the database.
 """
 
 from __future__ import annotations
