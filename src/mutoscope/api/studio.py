@@ -424,9 +424,24 @@ async def revoke_key(v: VisitDep, users: UsersDep, key_id: str) -> Response:
 
 
 @router.get("/rights")
-def rights_page(v: VisitDep, services: ServicesDep) -> Response:
+def rights_page(v: VisitDep, services: ServicesDep, org: str | None = None) -> Response:
     user = v.require_user()
-    return v.render("rights.html", **rights_portal.context(services, user), error=None, done=None)
+    context = rights_portal.context(services, user, org)
+    return v.render("rights.html", **context, error=None, done=None)
+
+
+@router.get("/rights/matches.csv")
+def rights_matches_csv(v: VisitDep, services: ServicesDep, org: str | None = None) -> Response:
+    """Every decision about the caller's entities as CSV (pseudonymous users)."""
+    user = v.require_user()
+    body, filename = rights_portal.matches_csv(services, user, org)
+    return v.finish(
+        Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    )
 
 
 @router.post("/rights/entities")

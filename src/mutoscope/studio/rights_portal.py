@@ -37,16 +37,25 @@ def rights_service(services: Services) -> Any | None:
     return services.rights if isinstance(services.rights, RightsService) else None
 
 
-def context(services: Services, user: UserRecord) -> dict[str, Any]:
+def context(services: Services, user: UserRecord, org: str | None = None) -> dict[str, Any]:
     rights = rights_service(services)
     if rights is None:
         return {"installed": False, "not_installed": NOT_INSTALLED}
+    return {**_registry_context(services, user, rights), **insights(services, user, rights, org)}
+
+
+def _registry_context(services: Services, user: UserRecord, rights: Any) -> dict[str, Any]:
     from mutoscope.rights.ownership import decision_view
     from mutoscope.trust.orgs import Organizations
     from mutoscope.trust.records import PENDING
 
     owned = None if user.is_admin else set(rights.entities_owned_by(user))
-    entities = [e for e in rights.list_entities() if owned is None or e.id in owned]
+    # The starter registry's hundreds of entries are summarised, not listed, for admins.
+    entities = [
+        e
+        for e in rights.list_entities()
+        if (owned is None and e.source != "starter") or (owned is not None and e.id in owned)
+    ]
     ids = None if owned is None else sorted(owned)
     rows = [] if ids == [] else list(rights.audit.rows(entity_ids=ids))
     view = decision_view(services.settings, user)
@@ -62,7 +71,90 @@ def context(services: Services, user: UserRecord) -> dict[str, Any]:
         "proposals": proposals.find(user)[-RECENT:][::-1],
         "pending_orgs": orgs.find(status=PENDING) if user.is_admin else [],
         "pending_proposals": proposals.find(user, status=PENDING) if user.is_admin else [],
+        "starter": rights.starter.status() if user.is_admin else None,
     }
+
+
+def insights(
+    services: Services, user: UserRecord, rights: Any, org: str | None = None
+) -> dict[str, Any]:
+    """The holder's view of the last 30 days: a chart, top phrasings, licences."""
+    from mutoscope.rights import insights as ins
+    from mutoscope.studio.charts import matches_chart
+
+    orgs = _viewable_orgs(services, user)
+    org = org if org in orgs else None
+    ids, entities = _scope(rights, user, org)
+    rows = [] if ids == [] else list(ins.rows_for(services.sessions, ids, since=ins.since_days()))
+    summary = ins.summarise(rows, entities, _pseudonyms(services), _names(services, entities))
+    title = f"Matches per day, last {ins.DAYS} days" + (f" ({orgs[org]})" if org else "")
+    return {
+        "insights": summary,
+        "chart": matches_chart(summary.days, title=title),
+        "scope_orgs": orgs,
+        "org": org,
+    }
+
+
+def matches_csv(services: Services, user: UserRecord, org: str | None) -> tuple[bytes, str]:
+    """Every decision about the holder's entities (an organisation's, with ``org``) as CSV;
+    users are pseudonyms except for admins."""
+    rights = _require(services)
+    from mutoscope.rights import insights as ins
+
+    orgs = _viewable_orgs(services, user)
+    if org and org not in orgs:
+        raise Forbidden(f"you are not a member of a verified organisation '{org}'", param="org")
+    ids, entities = _scope(rights, user, org or None)
+    who = (lambda u: u) if user.is_admin else _pseudonyms(services)
+    rows = [] if ids == [] else ins.rows_for(services.sessions, ids)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", orgs.get(org or "", "") or user.name)[:60]
+    return ins.to_csv(rows, entities, who).encode(), f"mutoscope-matches-{name}.csv"
+
+
+def _viewable_orgs(services: Services, user: UserRecord) -> dict[str, str]:
+    """Organisation id -> name: every verified one for admins, else the user's verified ones."""
+    from mutoscope.trust.orgs import Organizations
+    from mutoscope.trust.records import VERIFIED
+
+    orgs = Organizations(services.sessions)
+    if user.is_admin:
+        return {o.id: o.name for o in orgs.find(status=VERIFIED)}
+    return {m.org.id: m.org.name for m in orgs.memberships(user.id) if m.org.status == VERIFIED}
+
+
+def _scope(rights: Any, user: UserRecord, org: str | None) -> tuple[list[str] | None, dict]:
+    """The entity ids a view covers (``None``: all, for admins) and those entities."""
+    everything = {e.id: e for e in rights.list_entities()}
+    if org is not None:
+        ids = [i for i, e in everything.items() if e.org_id == org]
+    elif user.is_admin:
+        return None, everything
+    else:
+        ids = sorted(rights.entities_owned_by(user))
+    return ids, {i: everything[i] for i in ids if i in everything}
+
+
+def _pseudonyms(services: Services) -> Any:
+    from mutoscope.trust.secret import pseudonym, server_secret
+
+    secret = server_secret(services.settings)
+    return lambda user_id: pseudonym(secret, user_id)
+
+
+def _names(services: Services, entities: dict[str, Any]) -> dict[str, str]:
+    """Display names of the users and organisations that licences name by id."""
+    from sqlalchemy import select
+
+    from mutoscope.trust.records import OrgRecord
+
+    wanted = {x for e in entities.values() for x in (e.license or {}).get("licensees", [])}
+    if not wanted:
+        return {}
+    with services.sessions() as s:
+        users = s.execute(select(UserRecord.id, UserRecord.name).where(UserRecord.id.in_(wanted)))
+        orgs = s.execute(select(OrgRecord.id, OrgRecord.name).where(OrgRecord.id.in_(wanted)))
+        return {i: n for i, n in [*users, *orgs]}
 
 
 async def register(services: Services, user: UserRecord, form: FormData) -> str:
