@@ -47,6 +47,10 @@ def generate(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the video object as JSON.")
     ] = False,
+    anyway: Annotated[
+        bool,
+        typer.Option("--anyway", help="Generate even if the model cannot draw the prompt."),
+    ] = False,
 ) -> None:
     """Make a video from a prompt on this machine, without a server."""
     from PIL import Image
@@ -56,6 +60,8 @@ def generate(
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
 
+    if not _prompt_fits(prompt, model, anyway=anyway, quiet=as_json):
+        raise typer.Exit(2)
     services = _services()
     try:
         user = UserService(services.sessions).get_or_create(LOCAL_USER, is_admin=True)
@@ -82,6 +88,31 @@ def generate(
         raise typer.Exit(_fail(exc.message)) from exc
     finally:
         services.close()
+
+
+def _prompt_fits(prompt: str, model: str | None, *, anyway: bool, quiet: bool) -> bool:
+    """Say, before generating, what the model cannot draw; False stops a hopeless prompt."""
+    from mutoscope.backends.registry import load_backends
+    from mutoscope.errors import MutoscopeError
+
+    try:
+        fit = load_backends(Settings()).get(model).fit_prompt(prompt)
+    except MutoscopeError:
+        return True  # an unknown model: creating the video reports it
+    if fit is None:
+        return True
+    from rich.markup import escape
+
+    if not fit.drawable:
+        console.print(f"[yellow]{escape(fit.warning or '')}[/]")
+        if not anyway:
+            console.print("Nothing generated. Rephrase the prompt, or pass --anyway to try it.")
+            return False
+    elif fit.warning:
+        console.print(f"[yellow]note:[/] {escape(fit.warning)}")
+    elif not quiet and fit.will_draw and fit.will_draw != prompt.strip():
+        console.print(f"[dim]drawing: {escape(fit.will_draw)}[/]")
+    return True
 
 
 def _run_here(services: Any, video_id: str, *, quiet: bool) -> Any:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from PIL import Image
 from sqlalchemy import Row, bindparam, select
 
-from mutoscope.backends.base import GenerationRequest
+from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.errors import InvalidRequest, VideoNotFound
 from mutoscope.storage.records import (
     COMPLETED,
@@ -82,6 +82,7 @@ class VideoService:
             seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
         )
         backend.check(request)
+        warning = self._prompt_warning(backend, prompt)
         video_id = new_id("video")
         # 2. Screen prompt and references before anything is queued
         screening = self.services.rights.screen_request(
@@ -111,6 +112,7 @@ class VideoService:
             created_at=now(),
             attributions=screening.attributions,
             provenance={},
+            warning=warning,
         )
         if body.image is not None:
             buf = io.BytesIO()
@@ -125,6 +127,15 @@ class VideoService:
             )
         self.services.queue.notify()
         return record
+
+    def _prompt_warning(self, backend: VideoBackend, prompt: str) -> str | None:
+        """What the model cannot draw of ``prompt``; a strict model refuses instead (400)."""
+        fit = backend.fit_prompt(prompt)
+        if fit is None or fit.warning is None:
+            return None
+        if not fit.drawable and backend.name in self.services.settings.strict_prompts:
+            raise InvalidRequest(fit.warning, param="prompt", code="prompt_not_drawable")
+        return fit.warning
 
     def remix(self, user: UserRecord, video_id: str, prompt: str) -> VideoRecord:
         """A new video from ``prompt`` that records (and conditions on) its parent."""

@@ -1,6 +1,7 @@
 """Text -> video sampling for ``mutoscope-tiny``.
 
-``TinyPipeline.__call__`` reads top to bottom: encode the prompt, prepare latents (noise, or a
+``TinyPipeline.__call__`` reads top to bottom: read the prompt into the world's vocabulary
+(re-phrased as the caption the model was trained on), encode it, prepare latents (noise, or a
 noised parent clip for remix), denoise with a flow-matching Euler scheduler, decode the
 keyframes, then time-interpolate to 24 fps and resize to the requested size.
 """
@@ -28,6 +29,7 @@ from mutoscope.models.tiny.modeling import (
 )
 from mutoscope.models.tiny.text import MiniLMTextEncoder
 from mutoscope.models.tiny.train import SHIFT, to_unit
+from mutoscope.models.tiny.vocabulary import read_prompt
 
 WEIGHTS = Path(__file__).parent / "weights" / "mutoscope-tiny.safetensors"
 DEFAULT_STEPS = 8
@@ -47,6 +49,8 @@ class TinyOutput:
     """(T, H, W, 3) uint8."""
     keyframes: np.ndarray
     """(FRAMES, 64, 64, 3) uint8 as sampled, before interpolation and resizing."""
+    caption: str = ""
+    """The text that conditioned the model (the canonical caption, or the prompt as given)."""
 
 
 class TinyPipeline:
@@ -131,9 +135,14 @@ class TinyPipeline:
         source: np.ndarray | None = None,
         strength: float = 0.8,
         on_step: Callable[[int, int], None] | None = None,
+        canonical: bool = True,
     ) -> TinyOutput:
+        # 0. Read the prompt into the world (synonyms, word order, a contrasting backdrop) and
+        #    re-phrase it as a training caption; a prompt it cannot read goes in as written
+        text = (read_prompt(prompt).caption if canonical else None) or prompt
+
         # 1. Encode prompt (and the empty caption for classifier-free guidance)
-        caption = self.text.encode([prompt])
+        caption = self.text.encode([text])
         tokens, mask, pooled = self.denoiser.encode_text(*caption)
         if guidance != 1.0:
             if self._empty is None:
@@ -173,7 +182,7 @@ class TinyPipeline:
         # 4. Decode keyframes, then 5. interpolate in time and fit the requested size
         keyframes = self.decode(latents, caption)
         frames = interpolate(keyframes, num_frames)
-        return TinyOutput(fit_size(frames, width, height), keyframes)
+        return TinyOutput(fit_size(frames, width, height), keyframes, text)
 
 
 def _center_square(frame: np.ndarray) -> np.ndarray:
