@@ -2,6 +2,12 @@
 
     python bench/rights_prompts.py [--prompts bench/data/rights_prompts.jsonl]
         [--registry bench/data/rights_registry.yaml] [--scale 10000] [--passes 1]
+    python bench/rights_prompts.py --split dev|test [--scale 10000] [--no-old]
+
+``--split`` screens one half of the generalisation set (``rights_starter_{dev,test}.jsonl``)
+against the shipped starter registry and prints recall, false blocks and recall per kind and
+per language with 95 % Wilson intervals; the original labelled set (``rights_prompts.jsonl``
+over ``rights_registry.yaml``) is printed after it, so a regression there shows too.
 
 A prompt labelled ``block`` counts as caught when it is blocked for the right entity; an
 ``allow`` prompt that is blocked is a false block. Latency is per prompt, end to end through
@@ -13,7 +19,9 @@ load average is printed with every figure: on a shared machine the tail moves wi
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import os
 import random
 import tempfile
@@ -30,6 +38,7 @@ from mutoscope.rights.service import RightsService
 from mutoscope.storage.db import make_engine, session_factory, upgrade
 
 HERE = Path(__file__).parent
+STARTER = Path(__file__).parents[1] / "src" / "mutoscope" / "rights" / "data" / "starter.yaml"
 KINDS = ("comic", "film", "game", "show", "novel", "anime")
 WORDS = [
     "red",
@@ -130,6 +139,7 @@ def run(svc: RightsService, rows: list[dict], label: str, passes: int = 1) -> No
         svc.check_prompt(r["prompt"], record=False)
     build = time.perf_counter() - t0
     lat, caught, missed, false_blocks = [], Counter(), [], []
+    caught_rows: list[dict] = []
     per_class = Counter()
     screener = svc.screener()
     full_lat, fast_lat, cpu, full_cpu, fast_cpu = [], [], [], [], []
@@ -143,9 +153,10 @@ def run(svc: RightsService, rows: list[dict], label: str, passes: int = 1) -> No
         (full_cpu if screener.full_calls > calls else fast_cpu).append(cpu[-1])
         blocked = d.decision == "block"
         if r["label"] == "block":
-            per_class[r["class"]] += 1
-            if blocked and (r["entity"] is None or (d.entity or {}).get("id") == r["entity"]):
-                caught[r["class"]] += 1
+            per_class[_kind(r)] += 1
+            if blocked and _right_entity(r, d.entity):
+                caught[_kind(r)] += 1
+                caught_rows.append(r)
             else:
                 missed.append(r)
         elif blocked:
@@ -158,8 +169,8 @@ def run(svc: RightsService, rows: list[dict], label: str, passes: int = 1) -> No
     )
     print(f"load average (1/5/15 min) at the end: {_load()}")
     print(f"index build + MiniLM load (start-up): {build:.1f} s")
-    print(f"recall: {sum(caught.values()) / pos:.1%} ({sum(caught.values())}/{pos})")
-    print(f"false blocks: {len(false_blocks) / neg:.1%} ({len(false_blocks)}/{neg})")
+    print(f"recall: {_ci(sum(caught.values()), pos)}")
+    print(f"false blocks: {_ci(len(false_blocks), neg)}")
     print(f"latency per prompt: {_stats(lat)}")
     # CPU time of the screening thread: wall time minus the time other processes held the
     # cores, i.e. what a prompt costs on an idle core (cache misses from sharing remain).
@@ -171,12 +182,15 @@ def run(svc: RightsService, rows: list[dict], label: str, passes: int = 1) -> No
         f"{len(full_lat) / len(rows):.1%}): {_stats(full_lat)}"
     )
     print(f"    CPU time: {_stats(full_cpu)}")
-    classes = ", ".join(f"{c} {caught[c]}/{n}" for c, n in sorted(per_class.items()))
-    print(f"recall by class: {classes}")
+    print("recall by kind:")
+    for c, n in sorted(per_class.items()):
+        print(f"  {c:<12} {_ci(caught[c], n)}")
+    if any("lang" in r for r in rows):
+        _by_language(rows, caught_rows, false_blocks)
     for r in missed:
-        print(f"  missed [{r['class']}] {r['prompt'][:90]}")
+        print(f"  missed [{_kind(r)}] {r['prompt'][:90]}")
     for r, reason in false_blocks:
-        print(f"  false block: {r['prompt'][:70]} -> {reason[:90]}")
+        print(f"  false block [{_kind(r)}]: {r['prompt'][:70]} -> {reason[:90]}")
     if passes > 1:
         best_of(svc, rows, lat, cpu, passes)
 
@@ -198,6 +212,56 @@ def best_of(
     print(f"each prompt's fastest of {passes} passes (idle-machine estimate; load {_load()}):")
     print(f"  latency: {_stats(list(best_lat))}")
     print(f"  CPU time: {_stats(list(best_cpu))}")
+
+
+def _kind(r: dict) -> str:
+    return r.get("kind") or r["class"]
+
+
+def _right_entity(r: dict, entity: dict | None) -> bool:
+    """Blocked for one of the entities the row names (any, when it names none)."""
+    want = r["entity"]
+    if want is None:
+        return True
+    got = (entity or {}).get("id")
+    return got in want if isinstance(want, list) else got == want
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _ci(k: int, n: int) -> str:
+    lo, hi = wilson(k, n)
+    return f"{k / max(n, 1):.1%} ({k}/{n}; 95 % CI {lo:.1%}-{hi:.1%})"
+
+
+def _by_language(rows: list[dict], caught: list[dict], false_blocks: list) -> None:
+    pos, neg = Counter(), Counter()
+    for r in rows:
+        (pos if r["label"] == "block" else neg)[r.get("lang", "?")] += 1
+    hit = Counter(r.get("lang", "?") for r in caught)
+    fb = Counter(r.get("lang", "?") for r, _ in false_blocks)
+    print("by language (recall | false blocks):")
+    for lang in sorted(set(pos) | set(neg)):
+        print(f"  {lang:<8} {_ci(hit[lang], pos[lang])} | {_ci(fb[lang], neg[lang])}")
+
+
+def load_split(split: str) -> list[dict]:
+    """One half of the generalisation set, checked against the hash rule that made it."""
+    path = HERE / "data" / f"rights_starter_{split}.jsonl"
+    rows = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    for r in rows:
+        even = hashlib.sha256(r["prompt"].encode()).digest()[0] % 2 == 0
+        if even != (split == "test"):
+            raise SystemExit(f"{path.name}: {r['prompt']!r} belongs to the other half")
+    return rows
 
 
 def _load() -> str:
@@ -240,12 +304,33 @@ def main() -> None:
     ap.add_argument(
         "--passes", type=int, default=1, help="also report each prompt's fastest of N passes"
     )
+    ap.add_argument(
+        "--split",
+        choices=["dev", "test"],
+        help="screen this half of the generalisation set against the starter registry",
+    )
+    ap.add_argument(
+        "--no-old", action="store_true", help="with --split: skip the original labelled set"
+    )
     args = ap.parse_args()
-    rows = [
-        json.loads(line)
-        for line in args.prompts.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    if args.split:
+        rows = load_split(args.split)
+        specs = load_registry(STARTER)
+        with tempfile.TemporaryDirectory() as tmp:
+            run(service(Path(tmp) / "a", specs), rows, f"starter registry, {args.split} half")
+            if not args.no_old:
+                old = _rows(args.prompts)
+                run(service(Path(tmp) / "o", load_registry(args.registry)), old, "original set")
+            if args.scale:
+                extra = synthetic(args.scale - len(specs))
+                run(
+                    service(Path(tmp) / "b", specs + extra),
+                    rows,
+                    f"{args.split} half, scale run (+{len(extra)} synthetic)",
+                    args.passes,
+                )
+        return
+    rows = _rows(args.prompts)
     specs = load_registry(args.registry)
     with tempfile.TemporaryDirectory() as tmp:
         svc = service(Path(tmp) / "a", specs)
@@ -259,6 +344,10 @@ def main() -> None:
                 f"scale run (+{len(extra)} synthetic)",
                 args.passes,
             )
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
 if __name__ == "__main__":

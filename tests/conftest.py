@@ -11,6 +11,9 @@ import pytest
 # Keep every test offline and away from the user's real data.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tests screen against the registries they import; the packaged starter registry is on by
+# default for users, and its own tests turn it on (tests/rights/test_starter.py).
+os.environ.setdefault("MUTOSCOPE_RIGHTS_STARTER", "false")
 
 
 @pytest.fixture
@@ -51,66 +54,51 @@ def core_services(settings) -> Iterator:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on loopback (Debian's postgresql, started by the test)."""
-    import glob
-    import shutil
-    import socket
-    import subprocess
+    from tests.servers import Unavailable, postgres
 
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not bins:
-        pytest.skip("PostgreSQL server binaries are not installed (scripts/setup installs them)")
-    bindir = Path(bins[-1]).parent
-    import tempfile
-
-    # Not under pytest's tmp dir: that one is private to root, and the server runs as postgres.
-    data = Path(tempfile.mkdtemp(prefix="mutoscope-pg-")) / "data"
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser")
-        shutil.chown(data.parent, "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(
-        [
-            *as_postgres,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "mutoscope",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *as_postgres,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            opts,
-            "-w",
-            "-l",
-            str(data.parent / "log"),
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
     try:
-        yield f"postgresql+psycopg://mutoscope@127.0.0.1:{port}/postgres"
+        server = postgres()
+        url = server.__enter__()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield url
     finally:
-        subprocess.run(
-            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server on loopback (moto's standalone server, in its own process)."""
+    from tests.servers import Unavailable, s3_server
+
+    try:
+        server = s3_server()
+        url = server.__enter__()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield url
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh bucket on the test S3 server, with the AWS variables pointing at it."""
+    import secrets
+
+    import boto3
+
+    for name, value in {
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    bucket = f"mutoscope-{secrets.token_hex(6)}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    return bucket

@@ -2,32 +2,75 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from mutoscope.config import Settings
+from mutoscope.clilazy import LazyConsole, LazyGroup
 
-app = typer.Typer(help="Mutoscope: open, self-hostable AI video.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys (and the C2PA signing key).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from mutoscope.config import Settings
+
+
+class _MainGroup(LazyGroup):
+    # Sub-commands contributed by other layers, imported only when run (or asked for help):
+    # name -> (module, attribute, one-line help shown by `mutoscope --help`).
+    lazy: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "rights": (
+            "mutoscope.rights.cli",
+            "app",
+            "Rights registry, prompt screening and the audit log.",
+        ),
+        "models": ("mutoscope.backends.models_cli", "app", "Installed models and models.toml."),
+        "train": ("mutoscope.models.tiny.cli", "app", "Train and evaluate mutoscope-tiny."),
+        "verify": (
+            "mutoscope.provenance.cli",
+            "verify",
+            "Check a video's Content Credentials, Mutoscope watermark and our records.",
+        ),
+        "worker": (
+            "mutoscope.worker.cli",
+            "worker",
+            "Claim and run video jobs from the shared queue (no API).",
+        ),
+    }
+
+
+class _KeysGroup(LazyGroup):
+    lazy: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "init-signing": (
+            "mutoscope.provenance.cli",
+            "init_signing",
+            "Create the local root CA and ES256 signing certificate used for C2PA.",
+        ),
+    }
+
+
+# Plain (click) help: rich's help renderer alone takes ~0.35 s per `--help`.
+app = typer.Typer(
+    help="Mutoscope: open, self-hostable AI video.",
+    no_args_is_help=True,
+    cls=_MainGroup,
+    rich_markup_mode=None,
+)
+keys_app = typer.Typer(
+    help="API keys (and the C2PA signing key).", no_args_is_help=True, cls=_KeysGroup
+)
 users_app = typer.Typer(help="Studio accounts.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
-console = Console(stderr=True)
+console = LazyConsole(stderr=True)
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def _services(settings: Settings | None = None) -> Any:
+    from mutoscope.config import Settings
     from mutoscope.services import build_services
 
     return build_services(settings or Settings())
@@ -57,6 +100,7 @@ def generate(
 
     from mutoscope.errors import MutoscopeError
     from mutoscope.storage.records import FAILED
+    from mutoscope.studio.accounts import sole_account
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
 
@@ -64,7 +108,10 @@ def generate(
         raise typer.Exit(2)
     services = _services()
     try:
-        user = UserService(services.sessions).get_or_create(LOCAL_USER, is_admin=True)
+        # Single-user mode: once the studio has exactly one account, videos made here are its.
+        user = sole_account(services.sessions) or UserService(services.sessions).get_or_create(
+            LOCAL_USER
+        )
         ref = Image.open(image).convert("RGB") if image else None
         body = VideoCreate(
             prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref
@@ -80,9 +127,10 @@ def generate(
 
             typer.echo(json.dumps({**video_dict(final), "path": str(output)}))
         else:
-            console.print(
+            console.print(  # soft_wrap: the path stays whole when piped
                 f"[green]✓[/] {final.id}: {final.duration:.1f}s {final.size} "
-                f"({final.backend}) → [bold]{output}[/]"
+                f"({final.backend}) → [bold]{output}[/]",
+                soft_wrap=True,
             )
     except MutoscopeError as exc:
         raise typer.Exit(_fail(exc.message)) from exc
@@ -137,6 +185,8 @@ def _run_here(services: Any, video_id: str, *, quiet: bool) -> Any:
 
 
 def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: bool) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from mutoscope.storage.records import VideoRecord
 
     columns = (
@@ -145,7 +195,7 @@ def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: boo
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
+    with Progress(*columns, console=console.rich, disable=quiet, transient=False) as bar:
         task = bar.add_task("generating", total=100)
         while thread.is_alive():
             with services.sessions() as s:
@@ -157,7 +207,7 @@ def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: boo
 
 
 def _fail(message: str) -> int:
-    console.print(f"[red]error:[/] {message}")
+    console.print(f"[red]error:[/] {message}", soft_wrap=True)
     return 1
 
 
@@ -165,28 +215,63 @@ def _fail(message: str) -> int:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int | None, typer.Option(help="Jobs generated at once.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Jobs generated at once in this process (0: API only; run "
+            "`mutoscope worker` processes)."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the OpenAI-compatible API, the studio and the in-process worker."""
     import uvicorn
 
-    from mutoscope.api.app import create_app
+    from mutoscope.config import Settings
 
     settings = Settings()
     if workers is not None:
         settings.workers = workers
     keyless = host in LOOPBACK
     console.print(f"Mutoscope on [bold]http://{host}:{port}[/]  (studio: /, API: /v1, docs: /docs)")
-    if keyless:
+    if keyless and _keys_exist(settings):
+        console.print("API keys exist: API requests need one (Authorization: Bearer mts_…).")
+    elif keyless:
         console.print("Keyless on loopback until the first API key is created.")
     uvicorn.run(
-        create_app(settings, keyless=keyless),
+        serve_app(settings, keyless=keyless),
         host=host,
         port=port,
         log_level=log_level,
         access_log=False,
     )
+
+
+def _keys_exist(settings: Settings) -> bool:
+    """Whether any API key exists yet (then keyless loopback use is over)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mutoscope.storage.db import make_engine, session_factory
+    from mutoscope.users import UserService
+
+    settings.ensure_dirs()
+    engine = make_engine(settings.db_url)
+    try:
+        return UserService(session_factory(engine)).any_key()
+    except SQLAlchemyError:  # a new database without tables: no keys
+        return False
+    finally:
+        engine.dispose()
+
+
+def serve_app(settings: Settings, *, keyless: bool) -> Any:
+    """The app ``serve`` runs. Keyless on loopback it answers only loopback ``Host`` names
+    (and ``MUTOSCOPE_ALLOWED_HOSTS``, e.g. for a reverse proxy), against DNS rebinding."""
+    from mutoscope.api.app import create_app
+    from mutoscope.trust.hosts import LOOPBACK_HOSTS
+
+    hosts = [*LOOPBACK_HOSTS, *settings.allowed_hosts] if keyless else None
+    return create_app(settings, keyless=keyless, allowed_hosts=hosts)
 
 
 @keys_app.command("create")
@@ -238,6 +323,9 @@ def keys_list(
     if as_json:
         typer.echo(json.dumps(items))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("id", "user", "name", "prefix", "created", "revoked")
     for i in items:
         table.add_row(
@@ -288,31 +376,6 @@ def users_create(
     finally:
         services.close()
     console.print(f"user {name} created{' (admin)' if admin else ''}")
-
-
-# Sub-commands contributed by other layers: (module, attribute, how to mount).
-PLUGGED = (
-    ("mutoscope.rights.cli", "app", "rights"),
-    ("mutoscope.backends.models_cli", "app", "models"),
-    ("mutoscope.models.tiny.cli", "app", "train"),
-    ("mutoscope.provenance.cli", "verify", ":verify"),
-    ("mutoscope.provenance.cli", "init_signing", "keys:init-signing"),
-)
-
-
-def _plug() -> None:
-    for module_name, attr, where in PLUGGED:
-        obj = getattr(importlib.import_module(module_name), attr)
-        group, _, command = where.partition(":")
-        if not command:
-            app.add_typer(obj, name=group)
-        elif group == "keys":
-            keys_app.command(command)(obj)
-        else:
-            app.command(command)(obj)
-
-
-_plug()
 
 
 def main() -> None:

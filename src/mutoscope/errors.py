@@ -61,6 +61,19 @@ class Conflict(MutoscopeError):
     code = "conflict"
 
 
+class RateLimited(MutoscopeError):
+    """Too many attempts in a window; ``retry_after`` seconds until the next one counts."""
+
+    status = 429
+    type = "requests"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class PromptRejected(MutoscopeError):
     """The rights layer refused a prompt or reference before it was queued."""
 

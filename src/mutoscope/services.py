@@ -7,6 +7,7 @@ the worker and CLI as an argument): no module-level globals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -15,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from mutoscope.backends.registry import BackendRegistry, load_backends
 from mutoscope.config import Settings
 from mutoscope.storage.db import make_engine, session_factory, upgrade
-from mutoscope.storage.files import LocalFileStore
+from mutoscope.storage.files import FileStore, LocalFileStore, S3FileStore
 from mutoscope.worker.hooks import ProvenanceStamper, RightsGate
 
 if TYPE_CHECKING:
@@ -28,12 +29,13 @@ class Services:
     engine: Engine
     sessions: sessionmaker
     backends: BackendRegistry
-    files: LocalFileStore
+    files: FileStore
     queue: JobQueue
     rights: RightsGate
     provenance: ProvenanceStamper
 
     def close(self) -> None:
+        self.queue.close()
         self.backends.close()
         self.engine.dispose()
 
@@ -52,7 +54,7 @@ def build_services(
     engine = make_engine(settings.db_url)
     upgrade(engine)
     sessions = session_factory(engine)
-    files = LocalFileStore(settings.media_dir)
+    files = build_file_store(settings)
     return Services(
         settings=settings,
         engine=engine,
@@ -67,9 +69,26 @@ def build_services(
     )
 
 
-def _default_rights(
-    settings: Settings, sessions: sessionmaker, files: LocalFileStore
-) -> RightsGate:
+def build_file_store(settings: Settings) -> FileStore:
+    """``HOME/media`` on this disk, or the S3-compatible store ``MUTOSCOPE_STORAGE_URL`` names."""
+    url = settings.storage_url
+    if not url:
+        return LocalFileStore(settings.media_dir)
+    if url.startswith("s3://"):
+        return S3FileStore(
+            url,
+            scratch=settings.home / "staging",
+            cache=settings.home / "cache" / "media",
+            presign_seconds=settings.storage_presign_seconds,
+        )
+    if url.startswith("file://"):
+        return LocalFileStore(Path(url.removeprefix("file://")))
+    raise ValueError(
+        f"MUTOSCOPE_STORAGE_URL must be s3://bucket/prefix or file:///path (got {url!r})"
+    )
+
+
+def _default_rights(settings: Settings, sessions: sessionmaker, files: FileStore) -> RightsGate:
     from mutoscope.rights.service import RightsService
 
     return RightsService(settings, sessions, files=files)

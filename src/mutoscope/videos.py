@@ -69,19 +69,8 @@ class VideoService:
     ) -> VideoRecord:
         """Validate, screen and durably queue a video; returns its ``queued`` record."""
         # 1. Validate the request against the chosen backend
-        prompt = check_prompt(body.prompt)
-        backend = self.services.backends.get(body.model)
-        seconds = str(body.seconds) if body.seconds is not None else backend.seconds[0]
-        size = body.size or _default_size(backend.sizes)
-        request = GenerationRequest(
-            prompt=prompt,
-            size=size,
-            seconds=seconds,
-            image=body.image,
-            mode=mode,
-            seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
-        )
-        backend.check(request)
+        backend, request = self._checked(body, mode)
+        prompt, size, seconds = request.prompt, request.size, request.seconds
         warning = self._prompt_warning(backend, prompt)
         video_id = new_id("video")
         # 2. Screen prompt and references before anything is queued
@@ -128,6 +117,30 @@ class VideoService:
         self.services.queue.notify()
         return record
 
+    def validate(self, body: VideoCreate) -> None:
+        """Raise the error ``create`` would for ``body``'s fields (its image is not looked at).
+
+        Lets the API refuse a bad request before it fetches a reference image by URL."""
+        backend, request = self._checked(body, "create")
+        self._prompt_warning(backend, request.prompt)
+
+    def _checked(
+        self, body: VideoCreate, mode: Literal["create", "remix", "extend"]
+    ) -> tuple[VideoBackend, GenerationRequest]:
+        prompt = check_prompt(body.prompt)
+        backend = self.services.backends.get(body.model)
+        seconds = str(body.seconds) if body.seconds is not None else backend.seconds[0]
+        request = GenerationRequest(
+            prompt=prompt,
+            size=body.size or _default_size(backend.sizes),
+            seconds=seconds,
+            image=body.image,
+            mode=mode,
+            seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
+        )
+        backend.check(request)
+        return backend, request
+
     def _prompt_warning(self, backend: VideoBackend, prompt: str) -> str | None:
         """What the model cannot draw of ``prompt``; a strict model refuses instead (400)."""
         fit = backend.fit_prompt(prompt)
@@ -148,6 +161,7 @@ class VideoService:
     def extend(self, user: UserRecord, video_id: str, prompt: str, seconds: str) -> VideoRecord:
         """The parent followed by ``seconds`` more, generated from ``prompt``."""
         parent = self.completed_parent(user, video_id)
+        check_total_length(parent, seconds, self.services.settings.max_total_seconds)
         body = VideoCreate(prompt=prompt, model=parent.model, seconds=seconds, size=parent.size)
         return self.create(user, body, parent=parent, mode="extend")
 
@@ -257,6 +271,21 @@ def check_prompt(prompt: str | None) -> str:
             f"prompt is too long: {len(prompt):,} characters (the limit is 32,000)", param="prompt"
         )
     return prompt
+
+
+def check_total_length(parent: VideoRecord, seconds: str, limit: float) -> None:
+    """Refuse an extension whose result (parent plus ``seconds``) would pass ``limit``."""
+    try:
+        added = float(seconds)
+    except ValueError:
+        return  # the backend's own check names the allowed values
+    total = (parent.duration or float(parent.seconds or 0)) + added
+    if total > limit:
+        raise InvalidRequest(
+            f"extending '{parent.id}' by {seconds} s would make a {total:g}-second video; "
+            f"videos may be at most {limit:g} seconds (MUTOSCOPE_MAX_TOTAL_SECONDS)",
+            param="seconds",
+        )
 
 
 def _default_size(sizes: tuple[str, ...]) -> str:

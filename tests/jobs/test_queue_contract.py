@@ -30,26 +30,33 @@ def sessions(request, core_services):
 
 
 @pytest.fixture
-def queue(request, sessions) -> JobQueue:
+def backends() -> dict[str, str]:
+    """Which backend makes each video added by ``add_video`` (for the in-memory fake)."""
+    return {}
+
+
+@pytest.fixture
+def queue(request, sessions, backends) -> JobQueue:
     if request.node.callspec.params["sessions"] == "memory":
-        return MemoryJobQueue(lease_seconds=0.3)
+        return MemoryJobQueue(lease_seconds=0.3, model_of=backends.__getitem__)
     return SqlJobQueue(sessions, lease_seconds=0.3)
 
 
 @pytest.fixture
-def add_video(sessions):
+def add_video(sessions, backends):
     with sessions.begin() as s:
         s.add(UserRecord(id="user_q", name="q", created_at=0))
 
-    def add() -> str:
+    def add(backend: str = "m") -> str:
         vid = new_id("video")
+        backends[vid] = backend
         with sessions.begin() as s:
             s.add(
                 VideoRecord(
                     id=vid,
                     owner_id="user_q",
-                    model="m",
-                    backend="m",
+                    model=backend,
+                    backend=backend,
                     status="queued",
                     progress=0,
                     prompt="p",
@@ -154,3 +161,58 @@ def test_claim_can_ask_for_one_video(queue, add_video):
     assert job.video_id == mine
     assert queue.claim("cli", video_id=mine) is None
     assert queue.claim("w").video_id == older
+
+
+def test_a_taken_over_claim_cannot_commit_even_under_the_same_worker_id(queue, add_video):
+    vid = add_video()
+    queue.enqueue(vid)
+    stale = queue.claim("w")
+    time.sleep(0.35)  # the lease runs out: another thread of the same worker takes it over
+    fresh = queue.claim("w")
+    assert (stale.attempt, fresh.attempt) == (1, 2)
+    assert not queue.heartbeat(vid, "w", stale.attempt)
+    assert not queue.finish(vid, "w", attempt=stale.attempt)
+    assert not queue.retry(vid, "w", delay=0, error="stale", attempt=stale.attempt)
+    assert queue.heartbeat(vid, "w", fresh.attempt)
+    assert queue.finish(vid, "w", attempt=fresh.attempt)
+    assert queue.claim("w") is None  # done exactly once
+
+
+def test_retry_by_a_worker_that_lost_the_job_changes_nothing(queue, add_video):
+    vid = add_video()
+    queue.enqueue(vid)
+    queue.claim("dead")
+    time.sleep(0.35)
+    assert queue.claim("alive").attempt == 2
+    assert not queue.retry(vid, "dead", delay=0, error="late")
+    assert queue.claim("other") is None  # still held by "alive"
+
+
+def test_workers_claim_only_the_models_they_serve(queue, add_video):
+    wan, ltx, tiny = add_video("wan"), add_video("ltx"), add_video("tiny")
+    for vid in (wan, ltx, tiny):
+        queue.enqueue(vid)
+    assert queue.claim("gpu0", models={"ltx", "tiny"}).video_id == ltx
+    assert queue.claim("gpu0", models={"ltx"}) is None
+    assert queue.claim("gpu1", models={"wan"}).video_id == wan
+    assert queue.claim("any").video_id == tiny
+
+
+def test_a_job_is_claimed_by_exactly_one_of_many_workers_per_attempt(queue, add_video):
+    vid = add_video()
+    queue.enqueue(vid)
+    barrier = threading.Barrier(6)
+    got: list[int] = []
+
+    def grab(name: str) -> None:
+        barrier.wait()
+        job = queue.claim(name)
+        if job is not None:
+            got.append(job.attempt)
+
+    threads = [threading.Thread(target=grab, args=(f"w{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [1]

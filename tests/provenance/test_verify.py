@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +22,7 @@ from mutoscope.provenance.cli import app as cli_app
 from mutoscope.provenance.footage import natural_clip
 from mutoscope.provenance.service import ProvenanceService
 from mutoscope.storage.db import make_engine, session_factory, upgrade
+from mutoscope.users import UserService
 
 from .conftest import add_video, fix_payload, make_signed
 
@@ -120,6 +122,7 @@ def client(settings: Settings, service: ProvenanceService) -> TestClient:
     errors.install(app)
     app.include_router(router)
     app.state.services = SimpleNamespace(settings=settings, provenance=service, rights=object())
+    app.state.users, app.state.keyless = UserService(service.sessions), False
     return TestClient(app)
 
 
@@ -165,7 +168,43 @@ def test_verify_route_reports_signed_upload_without_auth(
     assert res.status_code == 200
     body = res.json()
     assert body["c2pa"]["trusted"] and body["watermark"]["found"]
-    assert body["record"]["video_id"] == "video_a" and body["record"]["published"]
+    # Anonymous callers learn what a detector must say, not who made it or its state.
+    assert body["detail"] == "public"
+    assert set(body["record"]) == {"matched_by", "exists", "created_at", "model", "system"}
+    assert body["record"]["model"] == "sora-2" and body["record"]["created_at"] == 1_700_000_000
+    assert "Ada" not in res.text
+    # The video id stays only where the file itself carries it (its C2PA manifest).
+    assert "video_a" not in json.dumps({k: v for k, v in body.items() if k != "c2pa"})
+
+
+def test_verify_shows_the_whole_record_to_the_owner_and_admins_only(
+    client: TestClient,
+    service: ProvenanceService,
+    sessions: sessionmaker,
+    clip: np.ndarray,
+    tmp_path: Path,
+) -> None:
+    add_video(sessions, "video_u")  # unpublished, owned by ada
+    mp4 = tmp_path / "u.mp4"
+    make_signed(service, clip, mp4, "video_u")
+    users = UserService(sessions)
+    users.get_or_create("root", is_admin=True)
+    keys = {n: users.create_key(n, "k").key for n in ("ada", "mallory", "root")}
+
+    def verify(who: str | None) -> dict:
+        headers = {"Authorization": f"Bearer {keys[who]}"} if who else {}
+        files = {"file": ("u.mp4", mp4.read_bytes())}
+        return client.post("/v1/provenance/verify", files=files, headers=headers).json()
+
+    for who in (None, "mallory"):
+        body = verify(who)
+        assert body["detail"] == "public" and "published" not in body["record"], who
+        assert "video_u" not in json.dumps({k: v for k, v in body.items() if k != "c2pa"})
+    for who in ("ada", "root"):
+        body = verify(who)
+        assert body["detail"] == "full", who
+        assert body["record"]["video_id"] == "video_u" and body["record"]["owner"] == "Ada"
+        assert body["record"]["published"] is False
 
 
 def test_cli_verify_prints_json_report(

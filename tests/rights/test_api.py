@@ -59,37 +59,62 @@ def test_check_endpoint_returns_the_decision(rights_client) -> None:
     assert body["decision"] == "block" and body["entity"]["id"] == "sonic"
 
 
-def test_owner_may_manage_their_entity_and_others_may_not(rights_client) -> None:
-    client, services = rights_client
+def _key(services: Any, name: str, *, admin: bool = False) -> dict[str, str]:
     from mutoscope.users import UserService
 
     users = UserService(services.sessions)
-    sega = {"Authorization": f"Bearer {users.create_key('Sega', 'k').key}"}
-    stranger = {"Authorization": f"Bearer {users.create_key('someone', 'k').key}"}
-    assert client.delete("/v1/rights/entities/sonic", headers=stranger).status_code == 403
-    created = client.post(
-        "/v1/rights/entities",
-        headers=stranger,
-        json={
-            "id": "mine",
-            "name": "Zorblax",
-            "kind": "character",
-            "owner": "someone",
-            "description": "A purple zorblax",
-            "policy": "block",
-        },
-    )
+    if admin:
+        users.get_or_create(name, is_admin=True)
+    return {"Authorization": f"Bearer {users.create_key(name, 'k').key}"}
+
+
+def _verified_org(client: TestClient, member: dict, admin: dict, name: str) -> str:
+    org = client.post("/v1/rights/organizations", headers=member, json={"name": name}).json()
+    assert org["status"] == "pending"
+    r = client.post(f"/v1/rights/organizations/{org['id']}/verify", headers=admin)
+    assert r.status_code == 200 and r.json()["status"] == "verified", r.text
+    return str(org["id"])
+
+
+ZORBLAX = {
+    "id": "mine",
+    "name": "Zorblax",
+    "kind": "character",
+    "description": "A purple zorblax",
+    "policy": "block",
+}
+
+
+def test_members_of_a_verified_organisation_manage_its_entities_and_others_may_not(
+    rights_client,
+) -> None:
+    client, services = rights_client
+    admin = _key(services, "root", admin=True)
+    sega, stranger = _key(services, "sega-staff"), _key(services, "someone")
+    org = client.post("/v1/rights/organizations", headers=sega, json={"name": "Zorb Co"}).json()
+    # An unverified claim holds no rights, and only admins verify claims.
+    entity = {**ZORBLAX, "org_id": org["id"]}
+    assert client.post("/v1/rights/entities", headers=sega, json=entity).status_code == 403
+    verify = f"/v1/rights/organizations/{org['id']}/verify"
+    assert client.post(verify, headers=sega).status_code == 403
+    assert client.post(verify, headers=admin).status_code == 200
+    created = client.post("/v1/rights/entities", headers=sega, json=entity)
     assert created.status_code == 200, created.text
-    assert (
-        client.post("/v1/rights/check", headers=stranger, json={"prompt": "Zorblax"}).json()[
-            "decision"
-        ]
-        == "block"
-    )
-    decisions = client.get("/v1/rights/decisions", headers=stranger).json()["data"]
+    assert created.json()["owner"] == "Zorb Co"
+    check = client.post("/v1/rights/check", headers=stranger, json={"prompt": "Zorblax"})
+    assert check.json()["decision"] == "block"
+    decisions = client.get("/v1/rights/decisions", headers=sega).json()["data"]
     assert [d["entity_id"] for d in decisions] == ["mine"]
-    assert client.delete("/v1/rights/entities/sonic", headers=sega).status_code == 200
-    assert client.get("/v1/rights/entities/sonic", headers=sega).status_code == 404
+    stranger_id = client.get("/v1/users/me", headers=stranger).json()["id"]
+    assert decisions[0]["user_id"].startswith("anon_") and decisions[0]["user_id"] != stranger_id
+    admin_view = client.get("/v1/rights/decisions", headers=admin).json()["data"]
+    assert [d["user_id"] for d in admin_view if d["entity_id"] == "mine"] == [stranger_id]
+    assert client.delete("/v1/rights/entities/mine", headers=stranger).status_code == 403
+    # Entities the operator imported without an organisation are the admins' to manage.
+    assert client.delete("/v1/rights/entities/sonic", headers=sega).status_code == 403
+    assert client.delete("/v1/rights/entities/sonic", headers=admin).status_code == 200
+    assert client.delete("/v1/rights/entities/mine", headers=sega).status_code == 200
+    assert client.get("/v1/rights/entities/mine", headers=sega).status_code == 404
 
 
 @pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
@@ -107,18 +132,16 @@ def test_openai_sdk_sees_a_moderation_error_with_the_reason(rights_client) -> No
     assert "Sonic the Hedgehog (character, Sega)" in info.value.message
 
 
-def test_registry_yaml_can_be_imported_over_http_by_its_owner(rights_client) -> None:
+def test_registry_yaml_can_be_imported_over_http_by_its_organisation(rights_client) -> None:
     client, services = rights_client
-    from mutoscope.users import UserService
-
-    key = UserService(services.sessions).create_key("Acme", "k").key
-    body = "entities:\n  - {id: acme-bot, name: Acme Bot, kind: brand, owner: Acme}\n"
-    r = client.post("/v1/rights/import", content=body, headers={"Authorization": f"Bearer {key}"})
+    acme, admin = _key(services, "acme-staff"), _key(services, "root", admin=True)
+    org_id = _verified_org(client, acme, admin, "Acme")
+    body = f"entities:\n  - {{id: acme-bot, name: Acme Bot, kind: brand, org_id: {org_id}}}\n"
+    r = client.post("/v1/rights/import", content=body, headers=acme)
     assert r.status_code == 200, r.text
-    assert [e["id"] for e in r.json()["data"]] == ["acme-bot"]
-    other = "entities:\n  - {id: x, name: X, kind: brand, owner: Not Acme}\n"
-    r = client.post("/v1/rights/import", content=other, headers={"Authorization": f"Bearer {key}"})
-    assert r.status_code == 403
+    assert [(e["id"], e["owner"]) for e in r.json()["data"]] == [("acme-bot", "Acme")]
+    other = "entities:\n  - {id: x, name: X, kind: brand, owner: Acme}\n"
+    assert client.post("/v1/rights/import", content=other, headers=acme).status_code == 403
 
 
 def test_generated_video_is_indexed_and_found_by_reverse_search(

@@ -78,12 +78,25 @@ def test_previews_are_not_written_to_the_audit_log_but_submissions_are(
     assert len(lines) == 1 and '"decision": "block"' in lines[0]
 
 
-def test_owners_register_licensed_entities_and_see_only_their_decisions(
+def _verified_org(rights_app: FastAPI, admin: Browser, member: Browser, name: str) -> str:
+    from mutoscope.trust.orgs import Organizations
+
+    r = member.post("/rights/organizations", name=name, claim="https://owner.example")
+    assert r.status_code == 200 and "an admin verifies the claim" in r.text, r.text
+    (org,) = Organizations(rights_app.state.services.sessions).find(status="pending")
+    assert org.id in admin.get("/rights").text  # the admin's review queue lists the claim
+    r = admin.post(f"/rights/organizations/{org.id}/verify")
+    assert r.status_code == 200 and "is verified" in r.text, r.text
+    return str(org.id)
+
+
+def test_organisation_members_register_licensed_entities_and_see_only_their_decisions(
     rights_app: FastAPI,
 ) -> None:
     admin, owner, fan, other = (Browser(rights_app, n) for n in ("admin", "owner", "fan", "other"))
     _import(admin)
     admin.post("/create", prompt="Captain Comet", model="mutoscope-test")
+    org_id = _verified_org(rights_app, admin, owner, "Owner Co")
     r = owner.post(
         "/rights/entities",
         id="my-hero",
@@ -92,9 +105,10 @@ def test_owners_register_licensed_entities_and_see_only_their_decisions(
         policy="license",
         licensees="fan",
         attribution="My Hero by owner",
-        owner="someone-else",  # ignored: non-admins register in their own name
+        org_id=org_id,
+        owner="someone-else",  # ignored: the owner is the organisation
     )
-    assert r.status_code == 200 and "Registered" in r.text
+    assert r.status_code == 200 and "Registered" in r.text, r.text
     video_id = fan.create("My Hero rides a bike")
     page = fan.get(f"/v/{video_id}").text
     assert "My Hero by owner" in page  # licensed attribution shown on the video page
@@ -104,6 +118,33 @@ def test_owners_register_licensed_entities_and_see_only_their_decisions(
     assert "my-hero" in portal and "captain-comet" not in portal
     audit = owner.get("/rights/audit").text.splitlines()
     assert audit and all('"entity_id": "my-hero"' in line for line in audit)
+    assert all('"user_id": "anon_' in line for line in audit)  # pseudonymous to owners
+
+
+def test_a_creators_registration_is_only_a_proposal_until_an_admin_approves_it(
+    rights_app: FastAPI,
+) -> None:
+    from mutoscope.rights.proposals import Proposals
+
+    admin, squatter, other = (Browser(rights_app, n) for n in ("admin", "squatter", "other"))
+    r = squatter.post("/rights/entities", id="star", name="Star", kind="work", policy="block")
+    assert r.status_code == 200 and "Proposed" in r.text, r.text
+    assert other.create("a Star over the sea")  # nothing is blocked yet
+    services = rights_app.state.services
+    (proposal,) = Proposals(services.sessions, services.rights, None).find(admin_user(services))
+    assert proposal.entity_id in admin.get("/rights").text
+    r = admin.post(f"/rights/proposals/{proposal.id}/approve")
+    assert r.status_code == 200 and "Approved" in r.text, r.text
+    blocked = other.post("/create", prompt="a Star over the sea", model="mutoscope-test")
+    assert blocked.status_code == 400
+
+
+def admin_user(services):  # type: ignore[no-untyped-def]
+    from mutoscope.users import UserService
+
+    user = UserService(services.sessions).by_name("admin")
+    assert user is not None and user.is_admin
+    return user
 
 
 def test_others_cannot_take_over_an_entity_id(rights_app: FastAPI) -> None:

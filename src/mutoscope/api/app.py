@@ -5,18 +5,20 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
 from mutoscope import __version__
-from mutoscope.api import errors
+from mutoscope.api import docs, errors, guards, openapi
 from mutoscope.api import models as models_routes
 from mutoscope.api import videos as video_routes
 from mutoscope.config import Settings
 from mutoscope.services import Services, build_services
+from mutoscope.trust.hosts import TrustedHostMiddleware
+from mutoscope.trust.ratelimit import RateLimitMiddleware, RateLimits
 from mutoscope.users import LOCAL_USER, UserService
 from mutoscope.videos import VideoService
 from mutoscope.worker.pool import Worker
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 # Routers other layers contribute (module path, attribute); missing ones are skipped.
 OPTIONAL_ROUTERS = (
     ("mutoscope.api.rights", "router"),
+    ("mutoscope.api.trust", "router"),
     ("mutoscope.api.provenance", "router"),
     ("mutoscope.api.studio", "router"),
 )
@@ -37,8 +40,10 @@ def create_app(
     services: Services | None = None,
     keyless: bool = False,
     run_worker: bool = True,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
-    """Build the app. ``keyless`` allows key-free use while no API key exists (loopback only)."""
+    """Build the app. ``keyless`` allows key-free use while no API key exists (loopback only);
+    ``allowed_hosts`` (else ``settings.allowed_hosts``) restricts the ``Host`` header."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -49,7 +54,9 @@ def create_app(
         warm_up = getattr(svc.rights, "warm_up", None)
         if warm_up is not None:
             threading.Thread(target=warm_up, name="mutoscope-warm-up", daemon=True).start()
-        worker = Worker(svc, concurrency=settings.workers) if run_worker else None
+        # --workers 0: API only; separate `mutoscope worker` processes make the videos.
+        run_here = run_worker and settings.workers > 0
+        worker = Worker(svc, concurrency=settings.workers) if run_here else None
         if worker:
             worker.start()
         app.state.worker = worker
@@ -65,10 +72,20 @@ def create_app(
         title="Mutoscope",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from packaged assets (no CDN)
+        redoc_url=None,
         description="OpenAI-compatible Videos API with rights screening and provenance built in.",
     )
     errors.install(app)
+    docs.install(app)
+    openapi.install(app)
     app.add_middleware(PollAfterMiddleware, poll_after_ms=settings.poll_after_ms)
+    app.add_middleware(guards.BodyLimitMiddleware, limit_for=_body_limits(settings))
+    app.add_middleware(RateLimitMiddleware)
+    hosts = allowed_hosts if allowed_hosts is not None else settings.allowed_hosts
+    if hosts:
+        app.add_middleware(TrustedHostMiddleware, hosts=hosts)
+    app.add_middleware(guards.LastResortMiddleware)  # outermost: added last
     app.include_router(video_routes.extensions)
     app.include_router(video_routes.router)
     app.include_router(models_routes.router)
@@ -88,12 +105,23 @@ def create_app(
     return app
 
 
+def _body_limits(settings: Settings) -> Any:
+    def limit_for(path: str) -> int:
+        if path == "/v1/provenance/verify":
+            return settings.verify_max_bytes
+        return settings.max_upload_bytes
+
+    return limit_for
+
+
 def _attach(app: FastAPI, services: Services, keyless: bool) -> None:
     app.state.services = services
     app.state.users = UserService(services.sessions)
     app.state.videos = VideoService(services)
     app.state.keyless = keyless
-    app.state.local_user = app.state.users.get_or_create(LOCAL_USER, is_admin=True)
+    app.state.limits = RateLimits.from_settings(services.settings, services.sessions)
+    # Keyless loopback mode acts as a creator, never as an admin.
+    app.state.local_user = app.state.users.get_or_create(LOCAL_USER)
 
 
 class PollAfterMiddleware:

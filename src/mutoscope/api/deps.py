@@ -50,7 +50,12 @@ async def current_user(request: Request, users: UsersDep) -> UserRecord:
     )
 
 
-async def optional_user(request: Request, users: UsersDep) -> UserRecord | None:
+async def optional_user(request: Request) -> UserRecord | None:
+    """The caller if they identify themselves; ``None`` for anonymous callers (and in apps
+    built without accounts)."""
+    users = getattr(request.app.state, "users", None)
+    if users is None:
+        return None
     try:
         return await current_user(request, users)
     except Unauthorized:

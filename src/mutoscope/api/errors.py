@@ -8,10 +8,12 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mutoscope.errors import MutoscopeError
 
+_HTTP_CODES = {413: "file_too_large", 429: "rate_limit_exceeded"}
 _HTTP_TYPES = {401: "authentication_error", 403: "permission_error", 404: "invalid_request_error"}
 
 
@@ -23,10 +25,12 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MutoscopeError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _conflict)  # type: ignore[arg-type]
 
 
 async def _domain(request: Request, exc: MutoscopeError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {**(headers or {}), **getattr(exc, "headers", {})} or None  # Retry-After on 429
     return JSONResponse(
         error_body(exc.message, exc.type, exc.param, exc.code),
         status_code=exc.status,
@@ -57,8 +61,24 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
             message,
             _HTTP_TYPES.get(exc.status_code, "invalid_request_error"),
             None,
-            None if exc.status_code >= 500 else str(exc.status_code),
+            None
+            if exc.status_code >= 500
+            else _HTTP_CODES.get(exc.status_code, str(exc.status_code)),
         ),
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
+    )
+
+
+async def _conflict(request: Request, exc: IntegrityError) -> JSONResponse:
+    # Two writers racing for the same unique value (a name, an id): the loser gets a 409.
+    return JSONResponse(
+        error_body(
+            "this conflicts with an existing record (a name or id that must be unique is "
+            "taken); choose another value, or fetch the existing one",
+            "invalid_request_error",
+            None,
+            "conflict",
+        ),
+        status_code=409,
     )

@@ -6,10 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
+from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser, ServicesDep
 from mutoscope.errors import Forbidden, InvalidRequest, NotFound
 from mutoscope.rights.audit import as_dict
+from mutoscope.rights.ownership import Ownership, decision_view
 from mutoscope.rights.registry import EntitySpec, parse_registry
 from mutoscope.rights.service import RightsService
 
@@ -31,82 +34,81 @@ def _rights(services: Any) -> RightsService:
     return rights
 
 
-def _entity(row: Any) -> dict[str, Any]:
-    return {
+def _entity(row: Any, user: Any = None, ownership: Ownership | None = None) -> dict[str, Any]:
+    body = {
         "object": "rights.entity",
         "id": row.id,
         "name": row.name,
         "kind": row.kind,
         "owner": row.owner,
+        "org_id": row.org_id,
         "aliases": row.aliases,
         "description": row.description,
         "policy": row.policy,
         "license": row.license,
         "references": row.references,
+        "source": row.source,
+        "enabled": row.enabled,
     }
+    # Who a person-likeness entity belongs to (an account) is for them and the admins only.
+    if user is None or ownership is None or ownership.may_manage(user, row):
+        body["subject_user_id"] = row.subject_user_id
+    return body
 
 
-def _may_manage(rights: RightsService, user: Any, owner: str, entity_id: str | None = None) -> None:
-    if user.is_admin or owner == user.name:
-        return
-    if entity_id is not None and entity_id in rights.entities_owned_by(user):
-        return
-    raise Forbidden(f"only admins and the owner ('{owner}') may change this entity")
+def _existing(rights: RightsService, entity_id: str) -> Any:
+    try:
+        return rights.get_entity(entity_id)
+    except NotFound:
+        return None
 
 
 @router.get("/entities")
 def list_entities(services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
     rows = _rights(services).list_entities()
-    return {"object": "list", "data": [_entity(r) for r in rows]}
+    ownership = Ownership(services.sessions)
+    return {"object": "list", "data": [_entity(r, user, ownership) for r in rows]}
 
 
 @router.post("/entities")
 def create_entity(spec: EntitySpec, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
-    rights = _rights(services)
-    if spec.references and not user.is_admin:
-        raise Forbidden("only admins may register reference files by path")
-    try:
-        existing = rights.get_entity(spec.id)
-    except NotFound:
-        existing = None
-    if existing is not None:
-        _may_manage(rights, user, existing.owner, existing.id)
-    else:
-        _may_manage(rights, user, spec.owner)
+    """Create or replace an entity: admins, members of its verified organisation (``org_id``),
+    or a person for their own likeness (``subject_user_id`` = your id). Others propose."""
+    rights, ownership = _rights(services), Ownership(services.sessions)
+    spec = ownership.prepare(user, spec, _existing(rights, spec.id))
     (row,) = rights.import_specs([spec], owner_user_id=user.id)
     return _entity(row)
 
 
-@router.post("/import")
+@router.post("/import", openapi_extra=openapi.RIGHTS_IMPORT)
 async def import_registry(
     request: Request, services: ServicesDep, user: CurrentUser
 ) -> dict[str, Any]:
     """A whole registry file (YAML body), like ``mutoscope rights import FILE``."""
-    rights = _rights(services)
-    specs = parse_registry((await request.body()).decode("utf-8", errors="replace"))
-    for spec in specs:
-        if spec.references and not user.is_admin:
-            raise Forbidden("only admins may register reference files by path")
-        _may_manage(rights, user, spec.owner)
-        try:
-            existing = rights.get_entity(spec.id)
-        except NotFound:
-            continue
-        _may_manage(rights, user, existing.owner, existing.id)
+    rights, ownership = _rights(services), Ownership(services.sessions)
+    text = (await request.body()).decode("utf-8", errors="replace")
+    # Parsing and importing a large file is CPU work: keep it off the event loop.
+    return await run_in_threadpool(_import_registry, rights, ownership, user, text)
+
+
+def _import_registry(
+    rights: RightsService, ownership: Ownership, user: Any, text: str
+) -> dict[str, Any]:
+    specs = parse_registry(text)
+    specs = [ownership.prepare(user, spec, _existing(rights, spec.id)) for spec in specs]
     rows = rights.import_specs(specs, owner_user_id=user.id)
     return {"object": "list", "data": [_entity(r) for r in rows]}
 
 
 @router.get("/entities/{entity_id}")
 def get_entity(entity_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
-    return _entity(_rights(services).get_entity(entity_id))
+    return _entity(_rights(services).get_entity(entity_id), user, Ownership(services.sessions))
 
 
 @router.delete("/entities/{entity_id}")
 def delete_entity(entity_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
     rights = _rights(services)
-    row = rights.get_entity(entity_id)
-    _may_manage(rights, user, row.owner, row.id)
+    Ownership(services.sessions).require_manage(user, rights.get_entity(entity_id))
     rights.remove_entity(entity_id)
     return {"object": "rights.entity.deleted", "id": entity_id, "deleted": True}
 
@@ -116,8 +118,7 @@ def grant_consent(
     entity_id: str, body: ConsentBody, services: ServicesDep, user: CurrentUser
 ) -> dict[str, Any]:
     rights = _rights(services)
-    row = rights.get_entity(entity_id)
-    _may_manage(rights, user, row.owner, row.id)
+    Ownership(services.sessions).require_manage(user, rights.get_entity(entity_id))
     rights.grant_consent(entity_id, body.user_id)
     return {
         "object": "rights.consent",
@@ -132,8 +133,7 @@ def revoke_consent(
     entity_id: str, user_id: str, services: ServicesDep, user: CurrentUser
 ) -> dict[str, Any]:
     rights = _rights(services)
-    row = rights.get_entity(entity_id)
-    _may_manage(rights, user, row.owner, row.id)
+    Ownership(services.sessions).require_manage(user, rights.get_entity(entity_id))
     rights.revoke_consent(entity_id, user_id)
     return {
         "object": "rights.consent",
@@ -151,11 +151,13 @@ def check(body: CheckBody, services: ServicesDep, user: CurrentUser) -> dict[str
 
 @router.get("/decisions")
 def decisions(services: ServicesDep, user: CurrentUser, limit: int = 100) -> dict[str, Any]:
-    """Decisions that involve the caller's entities (all decisions for admins)."""
+    """Decisions that involve the caller's entities (all decisions for admins). Rights
+    holders see pseudonymous user ids (``anon_…``), stable per person, never the account."""
     rights = _rights(services)
-    ids = None if user.is_admin else rights.entities_owned_by(user)
+    ids = Ownership(services.sessions).managed_ids(user, rights)
     rows = [] if ids == [] else list(rights.audit.rows(entity_ids=ids))
-    return {"object": "list", "data": [as_dict(r) for r in rows[-max(1, min(limit, 1000)) :]]}
+    view = decision_view(services.settings, user)
+    return {"object": "list", "data": [view(r) for r in rows[-max(1, min(limit, 1000)) :]]}
 
 
 @router.get("/audit/export")

@@ -21,18 +21,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from mutoscope.api.deps import ServicesDep, UsersDep, VideosDep
+from mutoscope.api.media import media_response
 from mutoscope.errors import (
     InvalidRequest,
     MutoscopeError,
     NotFound,
     PromptRejected,
+    Unauthorized,
 )
 from mutoscope.media.images import decode_reference_image
-from mutoscope.storage.files import MEDIA_TYPES
 from mutoscope.storage.records import COMPLETED, FAILED, UserRecord
 from mutoscope.studio import accounts, pages, rights_portal
 from mutoscope.studio.gallery import SORTS
 from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
+from mutoscope.trust.ratelimit import RateLimits, client_address
 from mutoscope.videos import VideoCreate, check_prompt
 
 router = APIRouter(route_class=StudioRoute, include_in_schema=False)
@@ -55,7 +57,7 @@ def home(v: VisitDep) -> Response:
 
 @router.get("/signup")
 def signup_page(v: VisitDep) -> Response:
-    first = not accounts.has_accounts(v.studio.services.sessions)
+    first = accounts.would_be_first_admin(v.studio.services.sessions)
     return v.render("signup.html", first=first, name="", error=None)
 
 
@@ -64,15 +66,23 @@ async def signup(v: VisitDep) -> Response:
     form = await v.form()
     name, password = _field(form, "name"), _field(form, "password")
     sessions = v.studio.services.sessions
-    first = not accounts.has_accounts(sessions)
+    first = accounts.would_be_first_admin(sessions)
     try:
+        _limits(v).hit("signup_ip", client_address(v.request.scope))
         if password != _field(form, "confirm"):
             raise InvalidRequest("the two passwords differ; type the same one twice")
         user = await run_in_threadpool(
-            accounts.create_account, sessions, name, password, is_admin=first, claim_existing=False
+            accounts.create_account,
+            sessions,
+            name,
+            password,
+            claim_existing=False,
+            first_admin=True,
         )
     except MutoscopeError as exc:
-        return v.render("signup.html", status=exc.status, first=first, name=name, error=exc.message)
+        page = v.render("signup.html", status=exc.status, first=first, name=name, error=exc.message)
+        page.headers.update(getattr(exc, "headers", {}))
+        return page
     v.sign_in(user)
     return v.redirect("/create")
 
@@ -86,20 +96,34 @@ def signin_page(v: VisitDep, next: str | None = None) -> Response:
 async def signin(v: VisitDep) -> Response:
     form = await v.form()
     name, target = _field(form, "name"), safe_next(_field(form, "next"), "/create")
+    limits, address = _limits(v), client_address(v.request.scope)
+    account = name.strip().lower()
     try:
+        limits.check("signin_account", account)
+        limits.check("signin_ip", address)
         sessions = v.studio.services.sessions
-        user = await run_in_threadpool(
-            accounts.authenticate, sessions, name, _field(form, "password")
-        )
+        try:
+            user = await run_in_threadpool(
+                accounts.authenticate, sessions, name, _field(form, "password")
+            )
+        except Unauthorized:
+            limits.hit("signin_account", account)
+            limits.hit("signin_ip", address)
+            raise
     except MutoscopeError as exc:
-        return v.render("signin.html", status=exc.status, next=target, name=name, error=exc.message)
+        page = v.render("signin.html", status=exc.status, next=target, name=name, error=exc.message)
+        page.headers.update(getattr(exc, "headers", {}))
+        return page
     v.sign_in(user)
     return v.redirect(target)
 
 
 @router.post("/signout")
 async def signout(v: VisitDep) -> Response:
-    await v.form()
+    """Sign out this browser, or every session of the account (``everywhere=1``)."""
+    form = await v.form()
+    if v.user is not None and _field(form, "everywhere") == "1":
+        await run_in_threadpool(v.studio.store.end_all, v.user.id)
     v.sign_out()
     return v.redirect("/signin")
 
@@ -124,7 +148,7 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             model=fields["model"] or None,
             size=fields["size"] or None,
             seconds=fields["seconds"] or None,
-            image=await _image(form.get("image"), services.settings.max_upload_bytes),
+            image=await _image(form.get("image"), services.settings),
         )
         record = await run_in_threadpool(videos.create, user, body)
     except MutoscopeError as exc:
@@ -295,17 +319,17 @@ def media(
     video_id: str,
     variant: str,
     download: bool = False,
-) -> FileResponse:
+) -> Response:
     """Video files for their owner, or for anyone once published; others get 404."""
     if variant not in MEDIA_VARIANTS:
         raise NotFound(f"unknown media '{variant}'; use one of {', '.join(MEDIA_VARIANTS)}")
     record = videos.get_visible(v.user, video_id)
-    path = services.files.path(record.id, variant)
-    if record.status != COMPLETED or not path.is_file():
+    if record.status != COMPLETED or not services.files.exists(record.id, variant):
         raise NotFound(f"video '{video_id}' has no {variant} yet (it is {record.status})")
-    return FileResponse(
-        path,
-        media_type=MEDIA_TYPES[variant],
+    return media_response(
+        services,
+        record.id,
+        variant,
         filename=f"{record.id}.mp4" if download else None,
         headers={"Cache-Control": "private, max-age=300"},
     )
@@ -333,6 +357,49 @@ def feed(
 def settings_page(v: VisitDep, users: UsersDep) -> Response:
     user = v.require_user()
     return v.render("settings.html", keys=pages.user_keys(users, user), new_key=None, error=None)
+
+
+@router.post("/settings/password")
+async def change_password(v: VisitDep, users: UsersDep) -> Response:
+    """A new password ends every other session of the account (this one is renewed)."""
+    user = v.require_user()
+    form = await v.form()
+    limits = _limits(v)
+    try:
+        limits.check("signin_account", user.name.lower())
+        if _field(form, "password") != _field(form, "confirm"):
+            raise InvalidRequest("the two new passwords differ; type the same one twice")
+        try:
+            await run_in_threadpool(
+                accounts.change_password,
+                v.studio.services.sessions,
+                user.id,
+                _field(form, "current"),
+                _field(form, "password"),
+            )
+        except Unauthorized:
+            limits.hit("signin_account", user.name.lower())
+            raise
+    except MutoscopeError as exc:
+        page = v.render(
+            "settings.html",
+            status=exc.status,
+            keys=pages.user_keys(users, user),
+            new_key=None,
+            error=None,
+            account_error=exc.message,
+        )
+        page.headers.update(getattr(exc, "headers", {}))
+        return page
+    await run_in_threadpool(v.studio.store.end_all, user.id)
+    v.sign_in(user)
+    return v.render(
+        "settings.html",
+        keys=pages.user_keys(users, user),
+        new_key=None,
+        error=None,
+        account_done="Password changed; your other sessions are signed out.",
+    )
 
 
 @router.post("/settings/keys")
@@ -364,9 +431,24 @@ async def revoke_key(v: VisitDep, users: UsersDep, key_id: str) -> Response:
 
 
 @router.get("/rights")
-def rights_page(v: VisitDep, services: ServicesDep) -> Response:
+def rights_page(v: VisitDep, services: ServicesDep, org: str | None = None) -> Response:
     user = v.require_user()
-    return v.render("rights.html", **rights_portal.context(services, user), error=None, done=None)
+    context = rights_portal.context(services, user, org)
+    return v.render("rights.html", **context, error=None, done=None)
+
+
+@router.get("/rights/matches.csv")
+def rights_matches_csv(v: VisitDep, services: ServicesDep, org: str | None = None) -> Response:
+    """Every decision about the caller's entities as CSV (pseudonymous users)."""
+    user = v.require_user()
+    body, filename = rights_portal.matches_csv(services, user, org)
+    return v.finish(
+        Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    )
 
 
 @router.post("/rights/entities")
@@ -387,6 +469,39 @@ async def rights_import(v: VisitDep, services: ServicesDep) -> Response:
     form = await v.form()
     try:
         done = await rights_portal.import_registry(services, user, form)
+    except MutoscopeError as exc:
+        context = rights_portal.context(services, user)
+        return v.render("rights.html", status=exc.status, **context, error=exc.message, done=None)
+    return v.render("rights.html", **rights_portal.context(services, user), error=None, done=done)
+
+
+@router.post("/rights/organizations")
+async def rights_claim(v: VisitDep, services: ServicesDep) -> Response:
+    user = v.require_user()
+    form = await v.form()
+    return await _portal(v, services, rights_portal.claim_organization(services, user, form))
+
+
+@router.post("/rights/{what}/{item_id}/{action}")
+async def rights_decide(
+    v: VisitDep,
+    services: ServicesDep,
+    what: Literal["organizations", "proposals"],
+    item_id: str,
+    action: Literal["verify", "approve", "reject"],
+) -> Response:
+    """Admins: verify or reject an organisation's claim, approve or reject a proposal."""
+    user = v.require_user()
+    await v.form()
+    ok = action != "reject"
+    return await _portal(v, services, rights_portal.decide(services, user, what, item_id, ok))
+
+
+async def _portal(v: Visit, services: ServicesDep, action: Any) -> Response:
+    """Run one portal action and show the portal with its outcome (or its error)."""
+    user = v.require_user()
+    try:
+        done = await action
     except MutoscopeError as exc:
         context = rights_portal.context(services, user)
         return v.render("rights.html", status=exc.status, **context, error=exc.message, done=None)
@@ -426,14 +541,26 @@ def static(name: str) -> FileResponse:
 # -- helpers -------------------------------------------------------------------------------
 
 
+def _limits(v: Visit) -> RateLimits:
+    return v.request.app.state.limits
+
+
 def _field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
 
 
-async def _image(value: Any, limit: int) -> Image.Image | None:
+async def _image(value: Any, settings: Any) -> Image.Image | None:
     """The optional reference image from the create form (PNG, JPEG or WebP)."""
     if not isinstance(value, UploadFile) or not value.filename:
         return None
-    data = await value.read()
-    return decode_reference_image(data, limit=limit, param="image") if data else None
+    data = await value.read(settings.max_upload_bytes + 1)
+    if not data:
+        return None
+    return await run_in_threadpool(
+        decode_reference_image,
+        data,
+        limit=settings.max_upload_bytes,
+        param="image",
+        max_pixels=settings.max_image_pixels,
+    )

@@ -7,30 +7,33 @@ import binascii
 import json
 from typing import Annotated, Any, Literal
 
-import httpx
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from PIL import Image
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser, ServicesDep, VideosDep
+from mutoscope.api.media import media_response
 from mutoscope.api.schemas import VideoDeleted, video_dict
-from mutoscope.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from mutoscope.errors import InvalidRequest, UnsupportedMediaType
 from mutoscope.media.images import IMAGE_TYPES, decode_reference_image
-from mutoscope.storage.files import MEDIA_TYPES
+from mutoscope.net.fetch import FetchPolicy, fetch_url
 from mutoscope.storage.records import COMPLETED
 from mutoscope.videos import VideoCreate
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
+MAX_SEED = 2**31 - 1
+"""Seeds are stored as 32-bit integers (PostgreSQL ``integer``); larger ones are refused."""
 
 
 class RemixBody(BaseModel):
     prompt: str
 
 
-@router.post("", status_code=200)
+@router.post("", status_code=200, openapi_extra=openapi.CREATE_VIDEO)
 async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -> JSONResponse:
     fields = await _read_body(request)
     body = VideoCreate(
@@ -38,9 +41,13 @@ async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -
         model=_str(fields, "model"),
         seconds=_str(fields, "seconds"),
         size=_str(fields, "size"),
-        seed=_int(fields, "seed"),
-        image=await _reference_image(request, fields),
+        seed=_seed(fields),
     )
+    ref = _reference(fields)
+    if isinstance(ref, str):
+        # Fetch only once everything else in the request is known to be acceptable.
+        await run_in_threadpool(videos.validate, body)
+    body.image = await _reference_image(request, ref)
     record = await run_in_threadpool(videos.create, user, body)
     return JSONResponse(video_dict(record))
 
@@ -84,7 +91,7 @@ async def download_content(
     videos: VideosDep,
     services: ServicesDep,
     variant: Literal["video", "thumbnail", "spritesheet"] = "video",
-) -> FileResponse:
+) -> Response:
     record = videos.get(user, video_id)
     if record.status != COMPLETED:
         raise InvalidRequest(
@@ -92,12 +99,8 @@ async def download_content(
             "status is 'completed'",
             param="video_id",
         )
-    ext = "mp4" if variant == "video" else "jpg"
-    return FileResponse(
-        services.files.path(record.id, variant),
-        media_type=MEDIA_TYPES[variant],
-        filename=f"{record.id}.{ext}" if variant == "video" else None,
-    )
+    filename = f"{record.id}.mp4" if variant == "video" else None
+    return await run_in_threadpool(media_response, services, record.id, variant, filename=filename)
 
 
 @router.post("/{video_id}/remix")
@@ -111,14 +114,14 @@ async def remix_video(
 extensions = APIRouter(prefix="/v1/videos", tags=["videos"])
 
 
-@extensions.post("/extensions")
+@extensions.post("/extensions", openapi_extra=openapi.EXTEND_VIDEO)
 async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -> JSONResponse:
     fields = await _read_body(request)
-    ref = fields.get("video") or {}
-    video_id = (ref.get("id") if isinstance(ref, dict) else None) or _str(fields, "video[id]")
-    if not video_id:
+    ref = fields.get("video")
+    video_id = ref.get("id") if isinstance(ref, dict) else _str(fields, "video[id]")
+    if not isinstance(video_id, str) or not video_id:
         raise InvalidRequest(
-            'video must reference a completed video: {"id": "video_..."}', param="video"
+            'video must reference a completed video: {"id": "video_..."}', param="video.id"
         )
     seconds = _str(fields, "seconds") or "4"
     record = await run_in_threadpool(
@@ -131,27 +134,24 @@ async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -
 
 
 async def _read_body(request: Request) -> dict[str, Any]:
-    """Fields from multipart, urlencoded or JSON bodies (the SDK always sends multipart)."""
+    """Fields from multipart, urlencoded or JSON bodies (the SDK always sends multipart).
+
+    The body's size is capped as it is read and JSON is vetted (UTF-8, depth, surrogates) by
+    ``api.guards.BodyLimitMiddleware`` before this runs.
+    """
     limit = request.app.state.services.settings.max_upload_bytes
-    length = int(request.headers.get("content-length") or 0)
-    if length > limit:
-        raise PayloadTooLarge(
-            f"request body is {length:,} bytes; the limit is {limit:,} bytes "
-            "(MUTOSCOPE_MAX_UPLOAD_BYTES)",
-            param="input_reference",
-        )
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = await request.form(max_part_size=limit)
+        form = await request.form(max_part_size=limit, max_files=4, max_fields=64)
         return {k: v for k, v in form.multi_items()}
     if ctype in ("application/json", ""):
         raw = await request.body()
-        if not raw:
+        if not raw.strip():
             return {}
         try:
             data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InvalidRequest(f"request body is not valid JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            raise InvalidRequest("request body is not valid UTF-8 JSON") from exc
         if not isinstance(data, dict):
             raise InvalidRequest("request body must be a JSON object")
         return data
@@ -169,19 +169,27 @@ def _str(fields: dict[str, Any], name: str) -> str | None:
     return str(value)
 
 
-def _int(fields: dict[str, Any], name: str) -> int | None:
-    value = _str(fields, name)
+def _seed(fields: dict[str, Any]) -> int | None:
+    value = _str(fields, "seed")
     if value is None or value == "":
         return None
     try:
-        return int(value)
-    except ValueError as exc:
-        raise InvalidRequest(f"{name} must be an integer (got '{value}')", param=name) from exc
+        seed = int(value)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        raise InvalidRequest(
+            f"seed must be a whole number from 0 to {MAX_SEED} (got '{value[:40]}')",
+            param="seed",
+        )
+    return seed
 
 
-async def _reference_image(request: Request, fields: dict[str, Any]) -> Image.Image | None:
-    """``input_reference``: an uploaded file, ``{image_url}``/``{file_id}``, or bracketed keys."""
-    limit = request.app.state.services.settings.max_upload_bytes
+def _reference(fields: dict[str, Any]) -> UploadFile | str | None:
+    """``input_reference``: an uploaded file, ``{image_url}``/``{file_id}``, or bracketed keys.
+
+    Returns the upload, the image URL (http(s) or data:), or ``None``.
+    """
     ref = fields.get("input_reference")
     if isinstance(ref, UploadFile):
         if ref.content_type not in IMAGE_TYPES:
@@ -189,59 +197,72 @@ async def _reference_image(request: Request, fields: dict[str, Any]) -> Image.Im
                 f"input_reference must be a PNG, JPEG or WebP image (got '{ref.content_type}')",
                 param="input_reference",
             )
-        data = await ref.read()
-        return decode_reference_image(data, limit=limit, param="input_reference")
+        return ref
     if isinstance(ref, str):
         try:
             ref = json.loads(ref)
-        except json.JSONDecodeError:
+        except ValueError:
             ref = {"image_url": ref}
-    ref = ref if isinstance(ref, dict) else {}
-    image_url = ref.get("image_url") or _str(fields, "input_reference[image_url]")
-    file_id = ref.get("file_id") or _str(fields, "input_reference[file_id]")
+    if ref is not None and not isinstance(ref, dict):
+        raise InvalidRequest(
+            'input_reference must be an uploaded image or an object like {"image_url": "https://..."}',
+            param="input_reference",
+        )
+    ref = ref or {}
+    image_url = ref.get("image_url", fields.get("input_reference[image_url]"))
+    file_id = ref.get("file_id", fields.get("input_reference[file_id]"))
+    for name, value in (("image_url", image_url), ("file_id", file_id)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidRequest(
+                f"input_reference.{name} must be a string", param=f"input_reference.{name}"
+            )
     if file_id:
         raise InvalidRequest(
             "input_reference.file_id is not supported by this server; upload the image as "
             "input_reference or pass input_reference.image_url (https or data: URL)",
             param="input_reference.file_id",
         )
-    if image_url:
-        return decode_reference_image(
-            await _fetch_image(image_url, limit), limit=limit, param="input_reference"
-        )
-    return None
+    return image_url or None
 
 
-async def _fetch_image(url: str, limit: int) -> bytes:
+async def _reference_image(request: Request, ref: UploadFile | str | None) -> Image.Image | None:
+    """Read (or fetch) and decode the reference; decoding runs in a worker thread."""
+    if ref is None:
+        return None
+    settings = request.app.state.services.settings
+    limit = settings.max_upload_bytes
+    if isinstance(ref, UploadFile):
+        data, param = await ref.read(limit + 1), "input_reference"
+    else:
+        data, param = await _fetch_image(ref, settings), "input_reference.image_url"
+    return await run_in_threadpool(
+        decode_reference_image,
+        data,
+        limit=limit,
+        param=param,
+        max_pixels=settings.max_image_pixels,
+    )
+
+
+async def _fetch_image(url: str, settings: Any) -> bytes:
+    param = "input_reference.image_url"
     if url.startswith("data:"):
         header, _, payload = url.partition(",")
         if ";base64" not in header:
-            raise InvalidRequest(
-                "data URLs must be base64 encoded", param="input_reference.image_url"
-            )
+            raise InvalidRequest("data URLs must be base64 encoded", param=param)
         try:
-            return base64.b64decode(payload, validate=True)
-        except binascii.Error as exc:
+            return await run_in_threadpool(base64.b64decode, payload, validate=True)
+        except (binascii.Error, ValueError) as exc:
             raise InvalidRequest(
-                "input_reference.image_url has invalid base64 data",
-                param="input_reference.image_url",
+                "input_reference.image_url has invalid base64 data", param=param
             ) from exc
     if not url.startswith(("http://", "https://")):
         raise InvalidRequest(
-            "input_reference.image_url must be an http(s) or data: URL",
-            param="input_reference.image_url",
+            "input_reference.image_url must be an http(s) or data: URL", param=param
         )
-    try:
-        async with httpx.AsyncClient(timeout=10, follow_redirects=True) as client:
-            response = await client.get(url)
-            response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise InvalidRequest(
-            f"could not fetch input_reference.image_url: {exc}", param="input_reference.image_url"
-        ) from exc
-    if len(response.content) > limit:
-        raise PayloadTooLarge(
-            f"the referenced image is larger than {limit:,} bytes",
-            param="input_reference.image_url",
-        )
-    return response.content
+    policy = FetchPolicy(
+        max_bytes=settings.max_upload_bytes,
+        allow_private=settings.fetch_allow_private,
+        timeout=settings.fetch_timeout_seconds,
+    )
+    return await fetch_url(url, policy, param=param)

@@ -40,7 +40,6 @@ from mutoscope.backends.base import (
     VideoBackend,
 )
 from mutoscope.errors import GenerationFailed, InvalidRequest
-from mutoscope.media.video import resize_frames
 
 if TYPE_CHECKING:
     import torch
@@ -690,6 +689,8 @@ class DiffusersBackend(VideoBackend):
 
     def finish(self, frames: np.ndarray, request: GenerationRequest) -> np.ndarray:
         """Frames at the size the request asked for."""
+        from mutoscope.media.video import resize_frames  # PyAV: not needed to list models
+
         return resize_frames(frames, request.width, request.height)
 
     def close(self) -> None:

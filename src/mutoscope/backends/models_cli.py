@@ -38,8 +38,17 @@ FileOption = Annotated[
 
 @app.command("list")
 def list_models(models_file: FileOption = None) -> None:
-    """Show every declared model, whether its weights are here, and what it can make."""
-    path, declared = _read(models_file)
+    """Show the built-in models, then every models.toml entry and whether its weights are here."""
+    settings = Settings()
+    path = models_file or settings.models_path
+    _list_builtin(settings, path)
+    if not path.is_file():
+        console.print(
+            f"No models file at {path}: add open-weight models (Wan, LTX-Video, CogVideoX) "
+            "there as docs/models.md shows."
+        )
+        return
+    path, declared = _read(path)
     table = Table(title=str(path))
     for column in ("id", "family", "source", "installed", "modes", "sizes", "seconds", "aliases"):
         table.add_column(column)
@@ -62,6 +71,31 @@ def list_models(models_file: FileOption = None) -> None:
             ", ".join(backend.native_sizes),
             ", ".join(backend.seconds) or "-",
             ", ".join(spec.aliases),
+        )
+    console.print(table)
+
+
+def _list_builtin(settings: Settings, models_path: Path) -> None:
+    """The models installed without models.toml (the embedded model, plugins), with aliases."""
+    from mutoscope.backends.registry import load_backends
+
+    registry = load_backends(settings.model_copy(update={"models_file": models_path}))
+    aliases = registry.aliases()
+    table = Table(title="built-in and plugin models")
+    for column in ("id", "modes", "sizes", "seconds", "aliases", "description"):
+        table.add_column(column)
+    for backend in registry:
+        if isinstance(backend, DiffusersBackend):
+            continue  # listed with models.toml below
+        modes = ["text"] + ["image"] * backend.accepts_image + ["video"] * backend.accepts_video
+        default = " (default)" if backend.name == settings.default_model else ""
+        table.add_row(
+            backend.name + default,
+            ", ".join(modes),
+            ", ".join(backend.sizes),
+            ", ".join(backend.seconds),
+            ", ".join(sorted(a for a, name in aliases.items() if name == backend.name)),
+            backend.description,
         )
     console.print(table)
 

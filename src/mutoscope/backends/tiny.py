@@ -13,8 +13,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
-
 from mutoscope.backends.base import (
     OPENAI_SIZES,
     GeneratedVideo,
@@ -59,20 +57,20 @@ class TinyBackend(VideoBackend):
         threads: int | None = None,
         guidance: float | None = None,
     ):
-        from mutoscope.models.tiny.pipeline import DEFAULT_GUIDANCE, DEFAULT_STEPS, WEIGHTS
-
-        self.steps = steps or DEFAULT_STEPS
-        self.guidance = guidance or DEFAULT_GUIDANCE
-        self.weights = weights or WEIGHTS
+        # None: the pipeline's defaults, read when it is first used (it imports torch, and
+        # constructing a backend must stay cheap: every process lists them at start-up).
+        self.steps = steps
+        self.guidance = guidance
+        self.weights = weights
         self.threads = threads
         self._pipeline: TinyPipeline | None = None
         self._lock = threading.Lock()
 
     def _load(self) -> TinyPipeline:
-        from mutoscope.models.tiny.pipeline import TinyPipeline
+        from mutoscope.models.tiny.pipeline import WEIGHTS, TinyPipeline
 
         if self._pipeline is None:
-            self._pipeline = TinyPipeline.from_file(self.weights)
+            self._pipeline = TinyPipeline.from_file(self.weights or WEIGHTS)
         return self._pipeline
 
     def fit_prompt(self, prompt: str) -> PromptFit:
@@ -80,10 +78,14 @@ class TinyBackend(VideoBackend):
         return prompt_fit(prompt)
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
+        import torch
+
+        from mutoscope.models.tiny.pipeline import DEFAULT_GUIDANCE, DEFAULT_STEPS
+
         self.check(request)
         opts = request.options
-        steps = int(opts.get("steps", self.steps))  # type: ignore[call-overload]
-        guidance = float(opts.get("guidance", self.guidance))  # type: ignore[arg-type]
+        steps = int(opts.get("steps", self.steps or DEFAULT_STEPS))  # type: ignore[call-overload]
+        guidance = float(opts.get("guidance", self.guidance or DEFAULT_GUIDANCE))  # type: ignore[arg-type]
         source = request.source_video if request.mode == "remix" else None
         strength = float(opts.get("strength", REMIX_STRENGTH))  # type: ignore[arg-type]
         canonical = bool(opts.get("canonical", True))

@@ -1,13 +1,19 @@
 """The ``JobQueue`` interface: durable hand-off of accepted videos to workers.
 
 A job is enqueued in the same transaction that stores its video, claimed under a lease that
-the worker's heartbeats extend, and finished exactly once. A lease that runs out (the worker
-died) makes the job claimable again, up to ``max_attempts``.
+the worker's heartbeat thread extends, and finished exactly once. A lease that runs out (the
+worker died) makes the job claimable again, up to ``max_attempts``.
+
+Fencing: every claim increments ``attempt``. ``heartbeat``, ``finish`` and ``retry`` given the
+``attempt`` they were claimed with succeed only while that exact claim still holds the job, so
+a worker whose lease was taken over (even by another thread of the same worker) can no longer
+commit anything.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,21 +31,42 @@ class JobQueue(ABC):
         """Add a job; with ``session``, inside the caller's transaction."""
 
     @abstractmethod
-    def claim(self, worker_id: str, *, video_id: str | None = None) -> ClaimedJob | None:
-        """Take the oldest runnable job (or that video's, if runnable) under a lease."""
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        video_id: str | None = None,
+        models: Collection[str] | None = None,
+    ) -> ClaimedJob | None:
+        """Take the oldest runnable job (or that video's, if runnable) under a lease.
+
+        ``models``: only jobs whose video is made by one of these backends (model affinity).
+        """
 
     @abstractmethod
-    def heartbeat(self, video_id: str, worker_id: str) -> bool:
-        """Extend the lease; ``False`` when the job was cancelled or taken by another worker."""
+    def heartbeat(self, video_id: str, worker_id: str, attempt: int | None = None) -> bool:
+        """Extend the lease; ``False`` when the job was cancelled or taken by another claim."""
 
     @abstractmethod
-    def finish(self, video_id: str, worker_id: str, *, session: Any = None) -> bool:
-        """Mark done (with ``session``, in the caller's transaction); ``False`` if this worker
-        no longer holds the job."""
+    def finish(
+        self, video_id: str, worker_id: str, *, session: Any = None, attempt: int | None = None
+    ) -> bool:
+        """Mark done (with ``session``, in the caller's transaction); ``False`` if this claim
+        no longer holds the job (nothing is changed then)."""
 
     @abstractmethod
-    def retry(self, video_id: str, worker_id: str, *, delay: float, error: str) -> None:
-        """Release the job to run again after ``delay`` seconds."""
+    def retry(
+        self,
+        video_id: str,
+        worker_id: str,
+        *,
+        delay: float,
+        error: str,
+        session: Any = None,
+        attempt: int | None = None,
+    ) -> bool:
+        """Release the job to run again after ``delay`` seconds; ``False`` if this claim no
+        longer holds it (nothing is changed then)."""
 
     @abstractmethod
     def cancel(self, video_id: str) -> None:
@@ -57,4 +84,8 @@ class JobQueue(ABC):
 
     def notify(self) -> None:
         """Wake waiting workers (after an enqueue in this process)."""
+        return None
+
+    def close(self) -> None:
+        """Release background resources (listener connections)."""
         return None

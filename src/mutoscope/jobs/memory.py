@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,12 @@ class _Job:
 
 
 class MemoryJobQueue(JobQueue):
-    def __init__(self, *, lease_seconds: float = 15.0):
+    def __init__(
+        self, *, lease_seconds: float = 15.0, model_of: Callable[[str], str] | None = None
+    ):
         self.lease_seconds = lease_seconds
+        self.model_of = model_of
+        """Which backend makes a video (the SQL queue reads ``videos.backend``)."""
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Condition()
         self._seq = 0
@@ -35,7 +40,13 @@ class MemoryJobQueue(JobQueue):
             self._jobs[video_id] = _Job(video_id, max_attempts, seq=self._seq)
             self._lock.notify_all()
 
-    def claim(self, worker_id: str, *, video_id: str | None = None) -> ClaimedJob | None:
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        video_id: str | None = None,
+        models: Collection[str] | None = None,
+    ) -> ClaimedJob | None:
         now = time.time()
         with self._lock:
             ready = [
@@ -43,6 +54,7 @@ class MemoryJobQueue(JobQueue):
                 for j in self._jobs.values()
                 if j.attempts < j.max_attempts
                 and video_id in (None, j.video_id)
+                and (models is None or self._model(j.video_id) in models)
                 and (
                     (j.state == "queued" and j.run_after <= now)
                     or (j.state == "running" and j.lease < now)
@@ -55,30 +67,47 @@ class MemoryJobQueue(JobQueue):
             job.attempts += 1
             return ClaimedJob(job.video_id, job.attempts, job.max_attempts)
 
-    def _held(self, video_id: str, worker_id: str) -> _Job | None:
-        job = self._jobs.get(video_id)
-        return job if job and job.owner == worker_id and job.state == "running" else None
+    def _model(self, video_id: str) -> str | None:
+        return self.model_of(video_id) if self.model_of else None
 
-    def heartbeat(self, video_id: str, worker_id: str) -> bool:
+    def _held(self, video_id: str, worker_id: str, attempt: int | None) -> _Job | None:
+        job = self._jobs.get(video_id)
+        if not job or job.owner != worker_id or job.state != "running":
+            return None
+        return job if attempt is None or job.attempts == attempt else None
+
+    def heartbeat(self, video_id: str, worker_id: str, attempt: int | None = None) -> bool:
         with self._lock:
-            job = self._held(video_id, worker_id)
+            job = self._held(video_id, worker_id, attempt)
             if job:
                 job.lease = time.time() + self.lease_seconds
             return job is not None
 
-    def finish(self, video_id: str, worker_id: str, *, session: Any = None) -> bool:
+    def finish(
+        self, video_id: str, worker_id: str, *, session: Any = None, attempt: int | None = None
+    ) -> bool:
         with self._lock:
-            job = self._held(video_id, worker_id)
+            job = self._held(video_id, worker_id, attempt)
             if job:
                 job.state, job.owner = "done", None
             return job is not None
 
-    def retry(self, video_id: str, worker_id: str, *, delay: float, error: str) -> None:
+    def retry(
+        self,
+        video_id: str,
+        worker_id: str,
+        *,
+        delay: float,
+        error: str,
+        session: Any = None,
+        attempt: int | None = None,
+    ) -> bool:
         with self._lock:
-            job = self._jobs.get(video_id)
-            if job and job.owner == worker_id:
+            job = self._held(video_id, worker_id, attempt)
+            if job:
                 job.state, job.owner, job.run_after = "queued", None, time.time() + delay
                 self._lock.notify_all()
+            return job is not None
 
     def cancel(self, video_id: str) -> None:
         with self._lock:

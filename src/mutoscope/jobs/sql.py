@@ -2,18 +2,28 @@
 
 The claim is one named statement; on PostgreSQL its sub-select takes ``FOR UPDATE SKIP LOCKED``
 so concurrent workers never block each other, on SQLite the database's write lock serialises it.
+On PostgreSQL an enqueue also sends ``NOTIFY mutoscope_jobs`` in its transaction, and a listener
+thread wakes this process's idle workers, so a job is claimed within milliseconds on any machine
+(idle workers also poll, so a lost notification costs at most one poll interval).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.jobs.base import ClaimedJob, JobQueue
 from mutoscope.storage.records import JobRecord
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "mutoscope_jobs"
 
 CLAIM_SQL = """
 UPDATE jobs
@@ -25,10 +35,18 @@ UPDATE jobs
             OR (state = 'running' AND lease_expires_at < :now))
            AND attempts < max_attempts
            AND (CAST(:video_id AS VARCHAR(64)) IS NULL OR video_id = :video_id)
+           {affinity}
          ORDER BY run_after, video_id
          LIMIT 1 {lock})
 RETURNING video_id, attempts, max_attempts
 """
+AFFINITY = "AND video_id IN (SELECT id FROM videos WHERE backend IN :models)"
+
+# Fencing: a claim holds the job while it is running under this owner and attempt number.
+HELD = (
+    "video_id = :id AND lease_owner = :owner AND state = 'running' "
+    "AND (CAST(:attempt AS INTEGER) IS NULL OR attempts = :attempt)"
+)
 
 
 class SqlJobQueue(JobQueue):
@@ -36,10 +54,15 @@ class SqlJobQueue(JobQueue):
         self.sessions = sessions
         self.lease_seconds = lease_seconds
         self._wake = threading.Condition()
-        dialect = sessions.kw["bind"].dialect.name if "bind" in sessions.kw else "sqlite"
-        self._claim = text(
-            CLAIM_SQL.format(lock="FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else "")
+        bind = sessions.kw.get("bind")
+        self.dialect = bind.dialect.name if bind is not None else "sqlite"
+        lock = "FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        self._claim = text(CLAIM_SQL.format(lock=lock, affinity=""))
+        self._claim_models = text(CLAIM_SQL.format(lock=lock, affinity=AFFINITY)).bindparams(
+            bindparam("models", expanding=True)
         )
+        self._listener: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def enqueue(
         self, video_id: str, *, session: Session | None = None, max_attempts: int = 3
@@ -47,58 +70,101 @@ class SqlJobQueue(JobQueue):
         job = JobRecord(
             video_id=video_id, state="queued", attempts=0, max_attempts=max_attempts, run_after=0.0
         )
-        if session is not None:
-            session.add(job)
+        if session is None:
+            with self.sessions.begin() as s:
+                self.enqueue(video_id, session=s, max_attempts=max_attempts)
             return
-        with self.sessions.begin() as s:
-            s.add(job)
+        session.add(job)
+        self._announce(session)
 
-    def claim(self, worker_id: str, *, video_id: str | None = None) -> ClaimedJob | None:
+    def _announce(self, session: Session) -> None:
+        """Wake workers in other processes once this transaction commits (PostgreSQL)."""
+        if self.dialect == "postgresql":
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        video_id: str | None = None,
+        models: Collection[str] | None = None,
+    ) -> ClaimedJob | None:
         now = time.time()
-        params = {
+        params: dict[str, Any] = {
             "owner": worker_id,
             "lease": now + self.lease_seconds,
             "now": now,
             "video_id": video_id,
         }
+        statement = self._claim
+        if models is not None:
+            statement, params["models"] = self._claim_models, sorted(models)
         with self.sessions.begin() as s:
-            row = s.execute(self._claim, params).first()
+            row = s.execute(statement, params).first()
         return ClaimedJob(row[0], row[1], row[2]) if row else None
 
-    def heartbeat(self, video_id: str, worker_id: str) -> bool:
+    def heartbeat(self, video_id: str, worker_id: str, attempt: int | None = None) -> bool:
         with self.sessions.begin() as s:
             result = s.execute(
-                text(
-                    "UPDATE jobs SET lease_expires_at = :lease WHERE video_id = :id "
-                    "AND lease_owner = :owner AND state = 'running'"
-                ),
-                {"lease": time.time() + self.lease_seconds, "id": video_id, "owner": worker_id},
+                text(f"UPDATE jobs SET lease_expires_at = :lease WHERE {HELD}"),
+                {
+                    "lease": time.time() + self.lease_seconds,
+                    "id": video_id,
+                    "owner": worker_id,
+                    "attempt": attempt,
+                },
             )
         return result.rowcount == 1  # type: ignore[attr-defined,unused-ignore]
 
-    def finish(self, video_id: str, worker_id: str, *, session: Session | None = None) -> bool:
+    def finish(
+        self,
+        video_id: str,
+        worker_id: str,
+        *,
+        session: Session | None = None,
+        attempt: int | None = None,
+    ) -> bool:
         if session is None:
             with self.sessions.begin() as s:
-                return self.finish(video_id, worker_id, session=s)
+                return self.finish(video_id, worker_id, session=s, attempt=attempt)
         result = session.execute(
-            text(
-                "UPDATE jobs SET state = 'done', lease_owner = NULL WHERE video_id = :id "
-                "AND lease_owner = :owner AND state = 'running'"
-            ),
-            {"id": video_id, "owner": worker_id},
+            text(f"UPDATE jobs SET state = 'done', lease_owner = NULL WHERE {HELD}"),
+            {"id": video_id, "owner": worker_id, "attempt": attempt},
         )
         return result.rowcount == 1  # type: ignore[attr-defined,unused-ignore]
 
-    def retry(self, video_id: str, worker_id: str, *, delay: float, error: str) -> None:
-        with self.sessions.begin() as s:
-            s.execute(
-                text(
-                    "UPDATE jobs SET state = 'queued', lease_owner = NULL, run_after = :after, "
-                    "last_error = :error WHERE video_id = :id AND lease_owner = :owner"
-                ),
-                {"after": time.time() + delay, "error": error, "id": video_id, "owner": worker_id},
-            )
-        self.notify()
+    def retry(
+        self,
+        video_id: str,
+        worker_id: str,
+        *,
+        delay: float,
+        error: str,
+        session: Session | None = None,
+        attempt: int | None = None,
+    ) -> bool:
+        if session is None:
+            with self.sessions.begin() as s:
+                held = self.retry(
+                    video_id, worker_id, delay=delay, error=error, session=s, attempt=attempt
+                )
+            self.notify()
+            return held
+        result = session.execute(
+            text(
+                "UPDATE jobs SET state = 'queued', lease_owner = NULL, run_after = :after, "
+                f"last_error = :error WHERE {HELD}"
+            ),
+            {
+                "after": time.time() + delay,
+                "error": error,
+                "id": video_id,
+                "owner": worker_id,
+                "attempt": attempt,
+            },
+        )
+        self._announce(session)
+        return result.rowcount == 1  # type: ignore[attr-defined,unused-ignore]
 
     def cancel(self, video_id: str) -> None:
         with self.sessions.begin() as s:
@@ -121,9 +187,42 @@ class SqlJobQueue(JobQueue):
         return [ClaimedJob(*row) for row in rows]
 
     def wait(self, timeout: float) -> None:
+        if self.dialect == "postgresql" and self._listener is None:
+            self._start_listener()
         with self._wake:
             self._wake.wait(timeout)
 
     def notify(self) -> None:
         with self._wake:
             self._wake.notify_all()
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._listener is not None:
+            self._listener.join(3)
+
+    # -- cross-process wake-ups (PostgreSQL LISTEN/NOTIFY) -------------------------------------
+    def _start_listener(self) -> None:
+        with self._wake:
+            if self._listener is not None:
+                return
+            self._listener = threading.Thread(
+                target=self._listen, name="mutoscope-queue-listener", daemon=True
+            )
+            self._listener.start()
+
+    def _listen(self) -> None:
+        import psycopg
+
+        bind = self.sessions.kw["bind"]
+        dsn = bind.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._closed.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    while not self._closed.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.notify()
+            except Exception:
+                log.warning("job queue listener lost its connection; reconnecting", exc_info=True)
+                self._closed.wait(1.0)

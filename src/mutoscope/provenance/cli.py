@@ -7,6 +7,7 @@ also works on its own (``python -m mutoscope.provenance.cli verify FILE``).
 from __future__ import annotations
 
 import json as jsonlib
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,6 +68,19 @@ def init_signing(
     for path in paths.values():
         typer.echo(f"  {path}")
     typer.echo(f"Give verifiers the root certificate as a trust anchor: {paths['c2pa-root.pem']}")
+    typer.echo(
+        "Give every serve and worker process the same signing identity (copy the files, or "
+        "put their contents in MUTOSCOPE_SIGNING_CERT_PEM / MUTOSCOPE_SIGNING_KEY_PEM):\n"
+        f"  MUTOSCOPE_SIGNING_CERT={paths['c2pa-signing-chain.pem']}\n"
+        f"  MUTOSCOPE_SIGNING_KEY={paths['c2pa-signing.key']}"
+    )
+
+
+def when(timestamp: float | None) -> str:
+    """A Unix time as local date and time with its zone (``--json`` keeps the number)."""
+    if timestamp is None:
+        return "unknown"
+    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(timestamp))
 
 
 def render(report: dict[str, Any]) -> str:
@@ -91,7 +105,7 @@ def render(report: dict[str, Any]) -> str:
         if rec["exists"]:
             lines.append(
                 f"            model {rec['model']}, owner {rec['owner']}, created "
-                f"{rec['created_at']}, {'published' if rec['published'] else 'private'}"
+                f"{when(rec['created_at'])}, {'published' if rec['published'] else 'private'}"
             )
             if rec["remixed_from_video_id"]:
                 lines.append(f"            {rec['mode']} of {rec['remixed_from_video_id']}")

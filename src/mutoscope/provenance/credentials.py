@@ -7,7 +7,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import c2pa
 
@@ -143,14 +143,15 @@ class CredentialsReport:
         }
 
 
-def read_credentials(data: bytes, *, trust_anchors: bytes = b"") -> CredentialsReport:
+def read_credentials(data: bytes | BinaryIO, *, trust_anchors: bytes = b"") -> CredentialsReport:
     """Validate a file's manifest with ``trust_anchors`` (PEM) as the trust list."""
     config: dict[str, Any] = {"verify": {"verify_trust": True}}
     if trust_anchors:
         config["trust"] = {"trust_anchors": trust_anchors.decode()}
     context = c2pa.Context(c2pa.Settings.from_dict(config))
     try:
-        reader = c2pa.Reader.try_create(MP4, io.BytesIO(data), None, context)
+        stream = io.BytesIO(data) if isinstance(data, bytes) else data
+        reader = c2pa.Reader.try_create(MP4, stream, None, context)
     except c2pa.C2paError as exc:  # damaged JUMBF, unsupported container, ...
         return CredentialsReport(present=True, state="Invalid", error=str(exc))
     if reader is None:

@@ -89,29 +89,65 @@ def init_signing(keys_dir: Path, *, force: bool = False, org: str = "Mutoscope")
 
 
 def load_signing(settings: Settings) -> SigningMaterial:
-    """The operator's chain and key when configured, else ours (created on first use)."""
-    if (settings.signing_cert is None) != (settings.signing_key is None):
-        raise InvalidRequest(
-            "set both MUTOSCOPE_SIGNING_CERT and MUTOSCOPE_SIGNING_KEY (a PEM chain and its "
-            "private key), or neither to use the local keys from `mutoscope keys init-signing`"
-        )
-    if settings.signing_cert is not None and settings.signing_key is not None:
-        chain = settings.signing_cert.read_bytes()
-        key = settings.signing_key.read_bytes()
-    else:
+    """The operator's chain and key when configured, else ours (created on first use).
+
+    Configured means PEM values (``MUTOSCOPE_SIGNING_CERT_PEM``/``..._KEY_PEM``, e.g. from a
+    secret store) or files (``MUTOSCOPE_SIGNING_CERT``/``..._KEY``). Every process of a
+    deployment must get the same pair so that all videos are signed by the same operator;
+    ``mutoscope keys init-signing`` writes one to distribute.
+    """
+    chain, key = _configured(settings)
+    if chain is None or key is None:
         paths = init_signing(settings.keys_dir)
         chain, key = paths[SIGNING_CERT].read_bytes(), paths[SIGNING_KEY].read_bytes()
     return SigningMaterial(chain, key, trust_anchors(settings, chain), settings.timestamp_url)
 
 
+def signing_configured(settings: Settings) -> bool:
+    """Whether the signing identity comes from settings (not from this machine's keys)."""
+    return _configured(settings)[0] is not None
+
+
+def _configured(settings: Settings) -> tuple[bytes | None, bytes | None]:
+    chain = (
+        settings.signing_cert_pem.get_secret_value().encode()
+        if settings.signing_cert_pem is not None
+        else settings.signing_cert.read_bytes()
+        if settings.signing_cert is not None
+        else None
+    )
+    key = (
+        settings.signing_key_pem.get_secret_value().encode()
+        if settings.signing_key_pem is not None
+        else settings.signing_key.read_bytes()
+        if settings.signing_key is not None
+        else None
+    )
+    if (chain is None) != (key is None):
+        raise InvalidRequest(
+            "set both the signing certificate chain and its private key "
+            "(MUTOSCOPE_SIGNING_CERT and MUTOSCOPE_SIGNING_KEY as files, or "
+            "MUTOSCOPE_SIGNING_CERT_PEM and MUTOSCOPE_SIGNING_KEY_PEM as values), or neither "
+            "to use the local keys from `mutoscope keys init-signing`"
+        )
+    return chain, key
+
+
 def trust_anchors(settings: Settings, chain: bytes | None = None) -> bytes:
-    """PEM roots verify trusts: our local root plus any CA certificate in the operator's chain."""
+    """PEM roots verify trusts: our local root, ``MUTOSCOPE_TRUST_ANCHORS_FILE``, and any CA
+    certificate in the operator's chain."""
     pems: list[bytes] = []
     local = settings.keys_dir / ROOT_CERT
     if local.exists():
         pems.append(local.read_bytes())
-    if chain is None and settings.signing_cert is not None and settings.signing_cert.exists():
-        chain = settings.signing_cert.read_bytes()
+    anchors = settings.trust_anchors_file
+    if anchors is not None and anchors.exists():
+        pems.extend(_pem(cert) for cert in x509.load_pem_x509_certificates(anchors.read_bytes()))
+    if chain is None:
+        try:
+            chain = _configured(settings)[0]
+        except (OSError, InvalidRequest):  # verify still works without a signing identity
+            chain = None
     if chain:
         for cert in x509.load_pem_x509_certificates(chain):
             if _is_ca(cert):

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mutoscope import __version__
 from mutoscope.provenance.credentials import CredentialsReport
+
+PUBLIC_RECORD = ("matched_by", "exists", "created_at", "model")
+"""What anyone may learn about the video a file traces to (a detector's answer: made here,
+when, by which model); the owner, lineage and publication state are for the owner and
+admins."""
+_VIDEO_ID = re.compile(r"\bvideo_[0-9a-f]{12,}\b")
 
 
 @dataclass
@@ -41,6 +49,15 @@ class RecordMatch:
     status: str | None = None
     distance: float | None = None
     matched_fraction: float | None = None
+    owner_id: str | None = None
+    """Who may see the whole record (never reported)."""
+
+    def to_dict(self, *, full: bool = True) -> dict[str, Any]:
+        body = asdict(self)
+        body.pop("owner_id")
+        if full:
+            return body
+        return {k: body[k] for k in PUBLIC_RECORD}
 
 
 @dataclass
@@ -93,16 +110,39 @@ class VerifyReport:
         sentence = "; ".join(parts)
         return sentence[0].upper() + sentence[1:] + "."
 
-    def to_dict(self) -> dict[str, Any]:
+    def _without_ids(self, text: str) -> str:
+        if self.record is not None:
+            text = text.replace(f"video {self.record.video_id}", "a video made here")
+            text = text.replace(self.record.video_id, "a video made here")
+        return _VIDEO_ID.sub("a video made here", text)
+
+    def visible_to(self, user: Any) -> bool:
+        """Whether ``user`` (or ``None``: anonymous) may see the owner-only details."""
+        if user is None:
+            return False
+        return bool(user.is_admin) or (self.record is not None and self.record.owner_id == user.id)
+
+    def to_dict(self, *, full: bool = True) -> dict[str, Any]:
+        """The report; with ``full=False`` (anonymous callers, other users) only what a
+        detector must say: made here or not, when, which model and system, and the C2PA and
+        watermark findings. No owner, video id, lineage or publication state."""
+        record = self.record.to_dict(full=full) if self.record is not None else None
+        if record is not None and not full:
+            record["system"] = f"Mutoscope {__version__}"
+        verdict, notes = self.verdict, list(self.notes)
+        if not full:
+            verdict, notes = self._without_ids(verdict), [self._without_ids(n) for n in notes]
+        watermark = asdict(self.watermark)
         return {
             "object": "provenance.verification",
             "filename": self.filename,
             "size_bytes": self.size_bytes,
             "evidence_found": self.evidence_found,
-            "verdict": self.verdict,
+            "verdict": verdict,
             "c2pa": self.c2pa.to_dict(),
-            "watermark": asdict(self.watermark),
-            "record": asdict(self.record) if self.record is not None else None,
+            "watermark": watermark,
+            "record": record,
             "frames_checked": self.frames_checked,
-            "notes": self.notes,
+            "notes": notes,
+            "detail": "full" if full else "public",
         }

@@ -7,7 +7,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import av
 import numpy as np
@@ -101,24 +101,29 @@ class ProvenanceService:
 
     def verify(
         self,
-        source: Path | str | bytes,
+        source: Path | str | bytes | BinaryIO,
         *,
         match_outputs: MatchOutputs | None = None,
         filename: str | None = None,
     ) -> VerifyReport:
         """Check a file's Content Credentials, watermark and our records.
 
-        Raises ``UnsupportedMediaType`` when ``source`` is not a video PyAV can decode.
+        ``source`` may be an open binary file (the API passes the spooled upload, so a large
+        file is never held in memory). Raises ``UnsupportedMediaType`` when ``source`` is not
+        a video PyAV can decode.
         """
         # 1. Read the file and decode its frames (this is also the "is it a video" check)
+        data: bytes | BinaryIO
         if isinstance(source, bytes):
             data = source
-        else:
+        elif isinstance(source, Path | str):
             data = Path(source).read_bytes()
             filename = filename or Path(source).name
+        else:
+            data = source
         frames = decode_for_verify(data)
         # 2. Content Credentials, judged with our root as trust anchor
-        c2pa_report = read_credentials(data, trust_anchors=trust_anchors(self.settings))
+        c2pa_report = read_credentials(_rewound(data), trust_anchors=trust_anchors(self.settings))
         # 3. Invisible watermark
         detection = self.watermarker.detect(frames, known=self._registered)
         wm = WatermarkReport(
@@ -129,7 +134,8 @@ class ProvenanceService:
             score=round(detection.score, 2),
             scale=detection.scale if detection.found else None,
         )
-        report = VerifyReport(filename, len(data), c2pa_report, wm, frames_checked=len(frames))
+        size = len(data) if isinstance(data, bytes) else data.seek(0, io.SEEK_END)
+        report = VerifyReport(filename, size, c2pa_report, wm, frames_checked=len(frames))
         # 4. Our record: trusted manifest, then watermark, then perceptual match
         report.record = self._match_record(report, frames, match_outputs)
         return report
@@ -195,16 +201,24 @@ class ProvenanceService:
                 mode=video.mode,
                 published=video.published_at is not None,
                 status=video.status,
+                owner_id=video.owner_id,
             )
 
 
+def _rewound(data: bytes | BinaryIO) -> bytes | BinaryIO:
+    if not isinstance(data, bytes):
+        data.seek(0)
+    return data
+
+
 def decode_for_verify(
-    data: bytes, *, max_frames: int = VERIFY_FRAMES, max_side: int = VERIFY_SIDE
+    data: bytes | BinaryIO, *, max_frames: int = VERIFY_FRAMES, max_side: int = VERIFY_SIDE
 ) -> np.ndarray:
     """(T, h, w, 3) uint8 frames, downscaled to ``max_side``; refuses anything but video."""
     what = "Upload a video file (MP4, MOV, WebM, ...) to verify."
     try:
-        container: Any = av.open(io.BytesIO(data))
+        stream = io.BytesIO(data) if isinstance(data, bytes) else _rewound(data)
+        container: Any = av.open(stream, mode="r")
     except (av.FFmpegError, ValueError) as exc:
         raise UnsupportedMediaType(
             f"The file is not a readable video ({exc}). {what}", param="file"

@@ -2,23 +2,33 @@
 
 Each row's ``row_hash`` is SHA-256 over the previous row's hash and the row's own fields
 (canonical JSON), so editing, deleting or reordering any row breaks every hash after it.
+That chain is public (exports carry it); someone who can write the database could
+recompute it, so with ``AuditKeys`` each row also carries a keyed MAC chained the same way
+(key outside the database), and signed checkpoints outside the database record the newest
+row, so a rewrite or a deleted tail is reported by ``verify``/``report``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.rights.records import AuditRecord
+from mutoscope.storage.db import writing
 
+if TYPE_CHECKING:
+    from mutoscope.rights.audit_keys import AuditKeys
+
+log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 FIELDS = (
     "seq",
@@ -41,6 +51,23 @@ class Broken:
     reason: str
 
 
+@dataclass
+class AuditReport:
+    """What ``audit verify`` found: the chain, the keyed MACs and the signed checkpoints."""
+
+    rows: int = 0
+    keyed_rows: int = 0
+    legacy_rows: int = 0
+    """Rows written before the log was keyed (their MAC is ``None``)."""
+    checkpoints: int = 0
+    head_seq: int | None = None
+    problems: list[Broken] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
 def prompt_hash(prompt: str) -> str:
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
 
@@ -57,15 +84,17 @@ def _fields(row: AuditRecord) -> dict[str, Any]:
 
 
 class AuditLog:
-    def __init__(self, sessions: sessionmaker):
+    def __init__(self, sessions: sessionmaker, *, keys: AuditKeys | None = None):
         self.sessions = sessions
+        self.keys = keys
 
     def append(self, **values: Any) -> AuditRecord:
         """Append one decision; retried when another process appended at the same moment."""
         for _ in range(20):
             with self.sessions() as s:
+                writing(s)  # read the chain's tail under this process's write lock (SQLite)
                 last = s.execute(
-                    select(AuditRecord.seq, AuditRecord.row_hash)
+                    select(AuditRecord.seq, AuditRecord.row_hash, AuditRecord.mac)
                     .order_by(AuditRecord.seq.desc())
                     .limit(1)
                 ).first()
@@ -76,26 +105,111 @@ class AuditLog:
                 row.score = None if row.score is None else round(float(row.score), 4)
                 row.evidence = json.loads(json.dumps(row.evidence or {}, default=str))
                 row.row_hash = row_hash(prev, _fields(row))
+                if self.keys is not None:
+                    row.mac = self.keys.mac((last[2] if last else None) or GENESIS, row.row_hash)
                 s.add(row)
                 try:
                     s.commit()
-                    return row
                 except IntegrityError:
                     s.rollback()
+                    continue
+            self._checkpoint(row)
+            return row
         raise RuntimeError("could not append to the audit log (too much contention)")
 
+    def _checkpoint(self, row: AuditRecord) -> None:
+        if self.keys is None or row.mac is None:
+            return
+        try:
+            self.keys.record(self.keys.sign(row.seq, row.row_hash, row.mac, row.created_at))
+        except OSError:  # the decision stands; verify will report the stale head
+            log.exception("could not write the audit checkpoint for row %s", row.seq)
+
     def verify(self) -> Broken | None:
-        """The first row whose chain or contents do not check out, or ``None``."""
-        prev, expected_seq = GENESIS, 1
+        """The first row whose chain, MAC or checkpoint does not check out, or ``None``."""
+        problems = self.report().problems
+        return problems[0] if problems else None
+
+    def report(self) -> AuditReport:
+        """Check the whole log: chain, keyed MACs, signed checkpoints and head."""
+        report = AuditReport()
+        wanted = self._checkpoint_seqs()
+        seen: dict[int, tuple[str, str | None]] = {}
+        prev, prev_mac, expected_seq = GENESIS, GENESIS, 1
         for row in self.rows():
-            if row.seq != expected_seq:
-                return Broken(expected_seq, f"row {expected_seq} is missing (next is {row.seq})")
-            if row.prev_hash != prev:
-                return Broken(row.seq, f"row {row.seq} does not link to row {row.seq - 1}")
-            if row_hash(prev, _fields(row)) != row.row_hash:
-                return Broken(row.seq, f"row {row.seq} was modified after it was written")
-            prev, expected_seq = row.row_hash, expected_seq + 1
+            problem = self._check_row(row, prev, prev_mac, expected_seq, report)
+            if problem is not None:
+                report.problems.append(problem)
+                if row.seq != expected_seq:
+                    expected_seq = row.seq
+            if row.seq in wanted:
+                seen[row.seq] = (row.row_hash, row.mac)
+            prev, prev_mac, expected_seq = row.row_hash, row.mac or GENESIS, expected_seq + 1
+            report.rows += 1
+        last_seq = expected_seq - 1
+        if self.keys is not None:
+            self._check_checkpoints(report, seen, last_seq)
+        return report
+
+    def _check_row(
+        self, row: AuditRecord, prev: str, prev_mac: str, expected_seq: int, report: AuditReport
+    ) -> Broken | None:
+        if row.seq != expected_seq:
+            return Broken(expected_seq, f"row {expected_seq} is missing (next is {row.seq})")
+        if row.prev_hash != prev:
+            return Broken(row.seq, f"row {row.seq} does not link to row {row.seq - 1}")
+        if row_hash(prev, _fields(row)) != row.row_hash:
+            return Broken(row.seq, f"row {row.seq} was modified after it was written")
+        if self.keys is None:
+            return None
+        if row.mac is None:
+            report.legacy_rows += 1
+            if report.keyed_rows:
+                return Broken(row.seq, f"row {row.seq} has no MAC although earlier rows do")
+            return None
+        report.keyed_rows += 1
+        if self.keys.mac(prev_mac, row.row_hash) != row.mac:
+            return Broken(
+                row.seq,
+                f"row {row.seq} fails its keyed MAC: the log was rewritten (its public hashes "
+                "recomputed) without the audit key",
+            )
         return None
+
+    def _checkpoint_seqs(self) -> set[int]:
+        if self.keys is None:
+            return set()
+        head = self.keys.head()
+        return {c.seq for c in self.keys.checkpoints()} | ({head.seq} if head else set())
+
+    def _check_checkpoints(
+        self, report: AuditReport, seen: dict[int, tuple[str, str | None]], last_seq: int
+    ) -> None:
+        assert self.keys is not None
+        head = self.keys.head()
+        listed = self.keys.checkpoints()
+        report.checkpoints = len(listed)
+        report.head_seq = head.seq if head else None
+        if head is None and report.keyed_rows:
+            report.problems.append(
+                Broken(last_seq, "the signed head checkpoint is missing (audit/audit-head.json)")
+            )
+        for cp in [*listed, *([head] if head else [])]:
+            what = "the signed head" if cp is head else f"the checkpoint at row {cp.seq}"
+            if not self.keys.valid(cp):
+                report.problems.append(Broken(cp.seq, f"{what} has an invalid signature"))
+            elif cp.seq > last_seq:
+                report.problems.append(
+                    Broken(
+                        cp.seq,
+                        f"the log was truncated: {what} vouches for row {cp.seq}, but the log "
+                        f"ends at row {last_seq}",
+                    )
+                )
+            elif seen.get(cp.seq) != (cp.row_hash, cp.mac):
+                report.problems.append(
+                    Broken(cp.seq, f"row {cp.seq} differs from {what} signed when it was written")
+                )
 
     def rows(
         self, *, entity_ids: list[str] | None = None, batch: int = 1000
@@ -117,4 +231,5 @@ class AuditLog:
 
 
 def as_dict(row: AuditRecord) -> dict[str, Any]:
+    # The MAC stays out of exports: it proves nothing without the key.
     return {**_fields(row), "prev_hash": row.prev_hash, "row_hash": row.row_hash}

@@ -17,16 +17,23 @@ from mutoscope.rights.service import RightsService
 app = typer.Typer(help="Rights registry, prompt screening and the audit log.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained decision log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+starter_app = typer.Typer(
+    help="The starter registry packaged with Mutoscope (on by default).", no_args_is_help=True
+)
+app.add_typer(starter_app, name="starter")
+consent_app = typer.Typer(help="Consents of real people (policy: consent).", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
 
 
 def _service() -> RightsService:
-    from mutoscope.services import build_services
+    """Only the rights layer and its database: no backends (importing them costs seconds)."""
+    from mutoscope.storage.db import make_engine, session_factory, upgrade
 
-    rights = build_services(Settings()).rights
-    if not isinstance(rights, RightsService):
-        typer.echo("error: the rights layer is not enabled", err=True)
-        raise typer.Exit(2)
-    return rights
+    settings = Settings()
+    settings.ensure_dirs()
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    return RightsService(settings, session_factory(engine))
 
 
 def _fail(exc: MutoscopeError) -> None:
@@ -36,9 +43,18 @@ def _fail(exc: MutoscopeError) -> None:
 
 @app.command("import")
 def import_(file: Annotated[Path, typer.Argument(help="Registry YAML (entities: [...])")]) -> None:
-    """Create or replace the entities in FILE."""
+    """Create or replace the entities in FILE (the operator's path: no ownership checks).
+
+    Licensees named by an existing account's or verified organisation's name are stored
+    as that id; other values are kept as ids."""
+    from mutoscope.rights.ownership import Ownership
+    from mutoscope.rights.registry import load_registry
+
     try:
-        rows = _service().import_file(file)
+        service = _service()
+        ownership = Ownership(service.sessions)
+        specs = [ownership.complete(spec, strict=False) for spec in load_registry(file)]
+        rows = service.import_specs(specs)
     except MutoscopeError as exc:
         _fail(exc)
     typer.echo(f"imported {len(rows)} entities: {', '.join(r.id for r in rows)}")
@@ -59,11 +75,14 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                         "owner": r.owner,
                         "policy": r.policy,
                         "aliases": r.aliases,
+                        "source": r.source,
+                        "enabled": r.enabled,
                     }
                 )
             )
         else:
-            typer.echo(f"{r.id}\t{r.kind}\t{r.policy}\t{r.owner}\t{r.name}")
+            source = r.source if r.enabled else f"{r.source} (disabled)"
+            typer.echo(f"{r.id}\t{r.kind}\t{r.policy}\t{r.owner}\t{r.name}\t{source}")
     if not rows and not as_json:
         typer.echo("no entities registered (add some with `mutoscope rights import FILE`)")
 
@@ -105,7 +124,7 @@ def check(
         if as_json or file is not None:
             typer.echo(json.dumps(d.to_dict(), ensure_ascii=False))
         elif d.decision == "block":
-            typer.echo(f"block: {d.reason}")
+            typer.echo(f"block: {d.reason} [{_registry_label(d.registry)}]")
         else:
             extra = (
                 f" ({'; '.join(a['attribution'] for a in d.attributions)})"
@@ -113,17 +132,132 @@ def check(
                 else ""
             )
             typer.echo(f"allow{extra}")
+            if d.note:
+                typer.echo(f"note: {d.note}")
     raise typer.Exit(1 if blocked else 0)
+
+
+def _registry_label(source: str | None) -> str:
+    return {"starter": "starter registry", "operator": "operator registry"}.get(
+        source or "", f"{source} registry"
+    )
+
+
+@starter_app.command("status")
+def starter_status() -> None:
+    """Whether the starter registry is screened, its version and how many entries are off."""
+    st = _service().starter.status()
+    typer.echo(f"screened: {'yes' if st.screened else 'no'}")
+    setting = "true" if st.setting else "false (this process does not load or screen it)"
+    typer.echo(f"setting MUTOSCOPE_RIGHTS_STARTER: {setting}")
+    typer.echo(f"switch: {'on' if st.enabled else 'off (`starter enable --all` turns it on)'}")
+    typer.echo(f"file: {st.path}{'' if st.packaged_version else ' (missing)'}")
+    typer.echo(f"packaged version: {st.packaged_version or '-'}")
+    typer.echo(f"loaded version: {st.loaded_version or '-'}")
+    typer.echo(f"entries: {st.entries} ({st.disabled} disabled)")
+
+
+@starter_app.command("list")
+def starter_list(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    disabled: Annotated[bool, typer.Option("--disabled", help="Only entries switched off")] = False,
+) -> None:
+    """The starter registry's entries, with their switch."""
+    rows = [r for r in _service().starter.entries() if not disabled or not r.enabled]
+    for r in rows:
+        state = "on" if r.enabled else "off"
+        if as_json:
+            fields = {"id": r.id, "name": r.name, "kind": r.kind, "owner": r.owner}
+            body = {**fields, "policy": r.policy, "aliases": r.aliases, "enabled": r.enabled}
+            typer.echo(json.dumps(body, ensure_ascii=False))
+        else:
+            typer.echo(f"{r.id}\t{state}\t{r.kind}\t{r.policy}\t{r.owner}\t{r.name}")
+    if not rows and not as_json:
+        typer.echo("no starter entries loaded (see `mutoscope rights starter status`)")
+
+
+def _switch(ids: list[str] | None, everything: bool, enabled: bool) -> None:
+    if bool(ids) == everything:
+        typer.echo("error: give entry ids (see `mutoscope rights starter list`) or --all", err=True)
+        raise typer.Exit(2)
+    service = _service()
+    try:
+        done = service.starter.set_enabled(None if everything else ids, enabled)
+    except MutoscopeError as exc:
+        _fail(exc)
+    verb = "enabled" if enabled else "disabled"
+    if everything:
+        typer.echo(f"starter registry {verb} ({len(done)} entries)")
+    else:
+        typer.echo(f"{verb}: {', '.join(done)}")
+    if enabled and not service.starter.status().screened:
+        typer.echo(
+            "note: the starter registry as a whole is off; `mutoscope rights starter enable "
+            "--all` (and MUTOSCOPE_RIGHTS_STARTER=true) turns it on",
+            err=True,
+        )
+
+
+IdsArg = Annotated[list[str] | None, typer.Argument(metavar="[ID]...", show_default=False)]
+AllOpt = Annotated[bool, typer.Option("--all", help="The whole starter registry")]
+
+
+@starter_app.command("disable")
+def starter_disable(ids: IdsArg = None, everything: AllOpt = False) -> None:
+    """Stop screening single entries, or the whole starter registry (--all). Kept across
+    upgrades; takes effect in running servers within a second."""
+    _switch(ids, everything, enabled=False)
+
+
+@starter_app.command("enable")
+def starter_enable(ids: IdsArg = None, everything: AllOpt = False) -> None:
+    """Screen single entries again, or the whole starter registry with every entry (--all)."""
+    _switch(ids, everything, enabled=True)
+
+
+@consent_app.command("grant")
+def consent_grant(
+    entity_id: Annotated[str, typer.Argument(metavar="ID")],
+    user: Annotated[str, typer.Argument(metavar="USER", help="The user id allowed")],
+) -> None:
+    """A real person (policy: consent) allows USER to generate their likeness."""
+    try:
+        _service().grant_consent(entity_id, user)
+    except MutoscopeError as exc:
+        _fail(exc)
+    typer.echo(f"{user} may now generate {entity_id}")
+
+
+@consent_app.command("revoke")
+def consent_revoke(
+    entity_id: Annotated[str, typer.Argument(metavar="ID")],
+    user: Annotated[str, typer.Argument(metavar="USER")],
+) -> None:
+    """Withdraw a consent; running servers block USER within a second."""
+    try:
+        _service().revoke_consent(entity_id, user)
+    except MutoscopeError as exc:
+        _fail(exc)
+    typer.echo(f"{user} may no longer generate {entity_id}")
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exits 1 naming the first broken row."""
-    broken = _service().audit.verify()
-    if broken is not None:
-        typer.echo(f"audit log broken at row {broken.seq}: {broken.reason}", err=True)
+    """Check the hash chain, the keyed MACs and the signed checkpoints; exits 1 naming the
+    first problems (a rewritten row, a missing row, a truncated tail)."""
+    report = _service().audit.report()
+    if not report.ok:
+        for problem in report.problems[:10]:
+            typer.echo(f"audit log broken at row {problem.seq}: {problem.reason}", err=True)
+        if len(report.problems) > 10:
+            typer.echo(f"... and {len(report.problems) - 10} more problems", err=True)
         raise typer.Exit(1)
-    typer.echo("audit log ok")
+    legacy = f", {report.legacy_rows} from before keying" if report.legacy_rows else ""
+    typer.echo(
+        f"audit log ok: {report.rows} rows chained ({report.keyed_rows} with keyed MACs"
+        f"{legacy}); signed head at row {report.head_seq or 0}, "
+        f"{report.checkpoints} checkpoints match"
+    )
 
 
 @audit_app.command("export")

@@ -13,12 +13,15 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
-import faiss
 import numpy as np
 import pdqhash
 from PIL import Image
+
+if TYPE_CHECKING:
+    import faiss
 
 MAX_DISTANCE = 31
 """vPDQ's default Hamming threshold for two frames to be the same picture."""
@@ -79,7 +82,10 @@ def hash_file(path: Path) -> FrameHashes:
     """Hash a reference file (an image, or a video decoded with PyAV), with its crops."""
     suffix = path.suffix.lower()
     if suffix in {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}:
+        from mutoscope.media.images import MAX_IMAGE_PIXELS, check_pixels
+
         with Image.open(path) as img:
+            check_pixels(img.size, MAX_IMAGE_PIXELS, "reference")  # decompression bombs
             return reference_hashes(np.asarray(img.convert("RGB"))[None])
     from mutoscope.media.video import decode_mp4
 
@@ -122,6 +128,8 @@ def _new_faiss_index() -> faiss.IndexBinary:
     """Multi-index hashing: 16 tables of 16 bits, probing one flipped bit per table. Any two
     hashes within 31 bits agree within one bit on at least one 16-bit chunk (pigeonhole), so
     every match within ``MAX_DISTANCE`` is found without scanning the whole index."""
+    import faiss  # ~0.2 s: imported when the first index is built, not for a prompt check
+
     index = faiss.IndexBinaryMultiHash(256, 16, 16)
     index.nflip = 1
     return index
@@ -135,6 +143,8 @@ class HashIndex:
     """
 
     def __init__(self) -> None:
+        import faiss
+
         faiss.omp_set_num_threads(1)
         self._index = _new_faiss_index()
         self._data: list[np.ndarray] = []

@@ -19,7 +19,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 from scipy import sparse
 
-from mutoscope.rights.normalize import Word, phonetic, squash, words
+from mutoscope.rights.normalize import SKELETON_MIN, Word, phonetic, skeleton, squash, words
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,21 @@ def is_everyday(word: str, known: frozenset[str]) -> bool:
     return word in known or word + "s" in known or (word.endswith("s") and word[:-1] in known)
 
 
+_INFLECTIONS = ("ings", "ing", "ies", "ie", "ed", "es", "s", "y")
+
+
+def is_common(word: str, known: frozenset[str]) -> bool:
+    """An everyday word, an inflection of one ("inking", "plushie"), or a function word of
+    another language ("einem"): never read as a misspelt name."""
+    if is_everyday(word, known) or word in FUNCTION_WORDS:
+        return True
+    for suffix in _INFLECTIONS:
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3 and (stem in known or stem + "e" in known):
+            return True
+    return False
+
+
 class NameIndex:
     """Aliases of many entities, matched against prompts."""
 
@@ -74,6 +89,8 @@ class NameIndex:
         self.exact: dict[str, list[int]] = {}
         self.sounds: dict[str, list[int]] = {}
         self.squeezed: dict[str, list[int]] = {}
+        self.skeletons: dict[str, list[int]] = {}
+        """Consonant skeletons of Latin aliases, for names written in katakana or hangul."""
         for entity, alias in names:
             for key in {squash(alias), squash(alias, transliterate=True)}:
                 self._add(entity, alias, key, known)
@@ -83,7 +100,14 @@ class NameIndex:
     def _add(self, entity: int, alias: str, key: str, known: frozenset[str]) -> None:
         if len(key) < 2 or any(self.meta[n][0] == entity for n in self.exact.get(key, ())):
             return
-        ambiguous = len(words(alias)) == 1 and is_everyday(key, known)
+        ws = words(alias)
+        # One everyday word ("Sonic", "Shell"), or an adjective and an everyday noun that
+        # also just describe a thing ("Red Bull", "Black Panther", "Green Lantern").
+        ambiguous = (len(ws) == 1 and is_everyday(key, known)) or (
+            len(ws) == 2
+            and ws[0].text in PLAIN_ADJECTIVES
+            and all(is_everyday(w.text, known) for w in ws)
+        )
         n = len(self.keys)
         self.keys.append(key)
         self.meta.append((entity, alias, ambiguous))
@@ -92,6 +116,8 @@ class NameIndex:
             self.squeezed.setdefault(squeeze(key), []).append(n)
         if len(key) >= 6:
             self.sounds.setdefault(phonetic(key), []).append(n)
+        if alias.isascii() and len(skel := skeleton(key)) >= SKELETON_MIN:
+            self.skeletons.setdefault(skel, []).append(n)
 
     def _build_trigrams(self) -> None:
         """Keys by trigram, each trigram tagged with the key's first letter: a misspelling
@@ -118,36 +144,74 @@ class NameIndex:
         known = known_words()
         hits: list[NameHit] = []
         fuzzy_queries: list[tuple[str, int, int, int]] = []
-        plain = [len(w.text) <= 2 or is_everyday(w.text, known) for w in ws]
+        plain = [len(w.text) <= 2 or is_common(w.text, known) for w in ws]
         for i in range(len(ws)):
             q = ""
             everyday = True
+            sounded = True
             for j in range(i, min(len(ws), i + self.max_words)):
                 q += ws[j].text
                 if len(q) > self.max_len + 3:
                     break
                 everyday = everyday and plain[j]
-                hits.extend(self._exact(q, ws, i, j, everyday))
+                sounded = sounded and ws[j].script in SOUNDED_SCRIPTS
+                if i == j and prompt[ws[i].start : ws[i].end].lower() in FUNCTION_WORDS:
+                    continue  # "über" is not Uber
+                found = self._exact(q, ws, i, j, everyday, prompt)
+                if not found and sounded:
+                    # A name written in katakana or hangul, read back ("supaidaman").
+                    found = [
+                        self._hit(n, "transliterated", 0.85, ws, i, j, prompt)
+                        for n in self.skeletons.get(skeleton(q), ())
+                    ]
+                hits.extend(found)
                 # A typo of a name is not an everyday word; a run of several everyday
                 # words ("mikey mouse") may still be a misspelt multi-word name.
                 if len(q) >= 5 and (not everyday or (j > i and len(q) >= 8)):
                     fuzzy_queries.append((q, i, j, 1 if everyday else allowed_edits(len(q))))
-        hits.extend(self._fuzzy(fuzzy_queries, ws))
+        hits.extend(self._fuzzy(fuzzy_queries, ws, prompt))
         return _best(hits)
 
-    def _exact(self, q: str, ws: list[Word], i: int, j: int, everyday: bool) -> list[NameHit]:
-        out = [self._hit(n, "exact", 1.0, ws, i, j) for n in self.exact.get(q, ())]
+    def mentions(self, text: str) -> set[int]:
+        """Entities a text (another entity's description) names exactly: "Luke Skywalker's
+        father" in Darth Vader's. An everyday-word alias counts only capitalised."""
+        ws = words(text)
+        out: set[int] = set()
+        for i in range(len(ws)):
+            q = ""
+            for j in range(i, min(len(ws), i + self.max_words)):
+                q += ws[j].text
+                if len(q) > self.max_len:
+                    break
+                for n in self.exact.get(q, ()):
+                    entity, _, ambiguous = self.meta[n]
+                    if not ambiguous or ws[i].capitalized:
+                        out.add(entity)
+        return out
+
+    def _exact(
+        self, q: str, ws: list[Word], i: int, j: int, everyday: bool, text: str
+    ) -> list[NameHit]:
+        out = [self._hit(n, "exact", 1.0, ws, i, j, text) for n in self.exact.get(q, ())]
+        if not out and q.endswith("s") and len(q) >= 5:
+            # A plural of a name: "his new nikes", "two big macs".
+            out = [self._hit(n, "exact", 0.97, ws, i, j, text) for n in self.exact.get(q[:-1], ())]
         if out or everyday or len(q) < 4:
             return out
         # "Niike", "Shrekk": doubled letters; "Pickachew": spelt as it sounds.
-        out = [self._hit(n, "fuzzy", 0.95, ws, i, j) for n in self.squeezed.get(squeeze(q), ())]
+        out = [
+            self._hit(n, "fuzzy", 0.95, ws, i, j, text) for n in self.squeezed.get(squeeze(q), ())
+        ]
         if not out and len(q) >= 6:
             out = [
-                self._hit(n, "phonetic", 0.9, ws, i, j) for n in self.sounds.get(phonetic(q), ())
+                self._hit(n, "phonetic", 0.9, ws, i, j, text)
+                for n in self.sounds.get(phonetic(q), ())
             ]
         return out
 
-    def _fuzzy(self, queries: list[tuple[str, int, int, int]], ws: list[Word]) -> list[NameHit]:
+    def _fuzzy(
+        self, queries: list[tuple[str, int, int, int]], ws: list[Word], text: str
+    ) -> list[NameHit]:
         ncols = len(self.trigram_codes)
         if not queries or not ncols:
             return []
@@ -191,17 +255,26 @@ class NameIndex:
             key = self.keys[key_n]
             d = Levenshtein.distance(q, key, score_cutoff=b)
             if 0 < d <= b:
-                out.append(self._hit(key_n, "fuzzy", 1 - d / max(len(q), len(key)), ws, i, j))
+                score = 1 - d / max(len(q), len(key))
+                out.append(self._hit(key_n, "fuzzy", score, ws, i, j, text))
         return out
 
-    def _hit(self, n: int, method: str, score: float, ws: list[Word], i: int, j: int) -> NameHit:
+    def _hit(
+        self, n: int, method: str, score: float, ws: list[Word], i: int, j: int, text: str = ""
+    ) -> NameHit:
         entity, alias, ambiguous = self.meta[n]
         # Only a plainly written everyday word is ambiguous: "Nikke", "B47m4n" are deliberate.
         ambiguous = ambiguous and method == "exact" and not any(w.disguised for w in ws[i : j + 1])
         as_name = used_as_name(ws, i)
+        if len(words(alias)) == 1 and someone_else(ws, i, text):
+            # "my neighbour Mario", "Yoshi, a sushi chef", "Captain Nemo", "Garfield Avenue":
+            # a one-word name on someone or something else; the context decides.
+            ambiguous, as_name = True, False
         return NameHit(entity, alias, method, score, ws[i].start, ws[j].end, ambiguous, as_name)
 
 
+SOUNDED_SCRIPTS = frozenset({"kana", "hangul"})
+"""Scripts that spell a foreign name by its sound."""
 _DOUBLED = re.compile(r"(.)\1+")
 
 
@@ -235,7 +308,71 @@ def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
     return True
 
 
-NAMING = frozenset({"named", "called", "nicknamed", "dubbed"})
+def someone_else(ws: list[Word], i: int, text: str) -> bool:
+    """Does the context make the one-word name at ``i`` plainly someone or something else?
+
+    Before it: a kinship, role or occupation word ("my neighbour Mario", "nonno Luigi", "la
+    abuela Elsa", "a barista named Zelda", "Captain Nemo"). After it: an apposition that
+    says who it is ("Yoshi, a sushi chef", "Wally the window cleaner") or a place word
+    ("Garfield Avenue"). The caller then asks whether the rest of the prompt repeats the
+    entity's description ("Mario, the plumber from the Nintendo games" still matches).
+    """
+    before = {ws[k].text for k in range(max(0, i - 2), i)}
+    if before & (PERSON_CUES | NAMING) or (i > 0 and ws[i - 1].text in TITLES):
+        return True
+    if i + 1 < len(ws):
+        nxt = ws[i + 1]
+        gap = text[ws[i].end : nxt.start] if text else " "
+        if nxt.capitalized and nxt.text in PLACES:
+            return True
+        if "," in gap and (nxt.text in DETERMINERS or nxt.text in PERSON_CUES):
+            return True
+        if (
+            nxt.text == "the"
+            and i + 2 < len(ws)
+            and not ws[i + 2].capitalized
+            and ws[i + 2].text not in STOP_AFTER_THE
+        ):
+            return True
+    return False
+
+
+PLAIN_ADJECTIVES = frozenset(
+    """red black white pink green blue yellow grey gray brown orange purple golden silver
+    big little small tiny giant hot cold iron wild dark happy mad old young""".split()  # noqa: SIM905
+)
+STOP_AFTER_THE = frozenset({"first", "second", "third", "last", "great", "original"})
+PLACES = frozenset(
+    """avenue street st road rd boulevard lane drive park station square bridge hotel hall
+    bay river county school college university airport beach mountain lake island""".split()  # noqa: SIM905
+)
+PERSON_CUES = frozenset(
+    """neighbour neighbor grandpa grandma granddad grandad grandmother grandfather granny
+    nan nana papa mama mum mom dad daddy father mother uncle aunt auntie cousin brother
+    sister son daughter husband wife friend colleague boss coworker classmate teacher
+    nurse doctor chef cook baker barista farmer fisherman mechanic plumber lifeguard
+    carpenter waiter waitress driver pilot student toddler neighbours
+    nonno nonna zio zia cugino cugina vicino vicina amico amica
+    abuelo abuela tio tia tío tía vecino vecina amigo amiga primo prima pescador pescadora
+    avo avó avô vizinho vizinha
+    opa oma onkel tante nachbar nachbarin freund freundin
+    papi mamie oncle tata voisin voisine ami amie cousin cousine""".split()  # noqa: SIM905
+)
+FUNCTION_WORDS = frozenset(
+    """der die das den dem des ein eine einen einem einer eines und oder mit auf aus bei
+    nach von vor zum zur über unter ist sind im am aus als
+    le la les un une des du au aux et ou avec sur sous dans pour par est sont qui que
+    el los las uno unos unas y o con sin sobre bajo en por para es son del al
+    il lo gli una uno e di da con su per tra fra nel nella sul sulla
+    os um uma umas uns com sem sobre em por para no na nos nas do da dos das ao""".split()  # noqa: SIM905
+)
+"""Function words of other languages: never read as a typo of a name ("einem" is not Eminem)."""
+
+
+NAMING = frozenset(
+    """named called nicknamed dubbed llamado llamada chiamato chiamata genannt nommé nommée
+    chamado chamada""".split()  # noqa: SIM905
+)
 TITLES = frozenset(
     """god goddess saint st king queen prince princess lord lady sir dame mr mrs ms miss dr
     doctor professor captain uncle aunt emperor empress pope president general""".split()  # noqa: SIM905

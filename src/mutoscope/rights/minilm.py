@@ -166,5 +166,9 @@ def _quantize(model: LeanMiniLM) -> LeanMiniLM:
 
 def build(model_dir: Path, *, quantize: bool = True) -> LeanMiniLM | Int8MiniLM:
     """The int8 forward pass (``Int8MiniLM``), or the float ``LeanMiniLM`` unless ``quantize``."""
-    hf_model = load_hf_model(model_dir)
+    from mutoscope.models.tiny.bert import BertEncoder
+
+    # The same weights under the same names as ``load_hf_model``'s, without transformers'
+    # import time or its "Loading weights" progress bar on the server's console.
+    hf_model = BertEncoder.from_dir(model_dir)
     return Int8MiniLM(hf_model) if quantize else LeanMiniLM(hf_model).eval()

@@ -78,6 +78,8 @@ class Word:
     capitalized: bool
     disguised: bool = False
     """Written with digits, symbols, other scripts or spaced-out letters."""
+    script: str = ""
+    """``kana``, ``hangul``, ``cjk`` or ``cyrillic`` for a word written in that script."""
 
 
 def fold(text: str) -> str:
@@ -108,20 +110,78 @@ def _words(text: str, transliterate: bool) -> tuple[Word, ...]:
     out: list[Word] = []
     folded = _fold_keep_offsets(text)
     for m in _WORD.finditer(folded):
-        raw = m.group().replace("\x00", "")
-        start, end = m.start(), m.end()
-        if not transliterate and (_LATIN.search(raw) or not _FOREIGN.search(raw)):
-            raw = raw.translate(HOMOGLYPHS)
-        elif not _LATIN.search(raw) and all(ch in HOMOGLYPHS_SET for ch in raw if ch.isalpha()):
-            raw = raw.translate(HOMOGLYPHS) if not transliterate else raw
-        word = unidecode(raw)
-        if any(ch.isalpha() for ch in word) or all(ch in LEET_CHARS for ch in word):
-            word = word.translate(LEET)
-        word = re.sub(r"[^a-z0-9]", "", word.lower())
-        if word:
-            plain = re.sub(r"[^a-z0-9]", "", m.group().lower())
-            out.append(Word(word, start, end, raw[:1].isupper(), plain != word))
+        for raw, start, end, script in _script_runs(m.group(), m.start()):
+            word = _normalise(raw, transliterate)
+            if word:
+                plain = re.sub(r"[^a-z0-9]", "", raw.lower())
+                disguised = plain != word or bool(script)
+                out.append(Word(word, start, end, raw[:1].isupper(), disguised, script))
     return tuple(_join_spelled_out(out))
+
+
+# Scripts written without spaces between words (Japanese, Chinese) or with particles glued
+# to the noun (Korean): a name is a run of one script inside the "word" the regex finds
+# ("スポンジボブがハンバーガーを焼く" -> スポンジボブ | が | ハンバーガー | を | 焼 | く).
+_KANA = re.compile(r"[\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HIRAGANA = re.compile(r"[\u3040-\u309f]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_HANGUL_PARTICLES = tuple("에서 으로 이 가 은 는 을 를 의 에 와 과 도 로".split())  # noqa: SIM905
+
+
+def _script_of(ch: str) -> str:
+    if _KANA.match(ch):
+        return "kana"
+    if _HIRAGANA.match(ch):
+        return "hiragana"
+    if _HAN.match(ch):
+        return "cjk"
+    if _HANGUL.match(ch):
+        return "hangul"
+    return ""
+
+
+def _script_runs(raw: str, offset: int) -> list[tuple[str, int, int, str]]:
+    """Split a regex word into runs of one East Asian script (others stay whole)."""
+    if raw.isascii() or not any(_script_of(ch) for ch in raw):
+        script = "cyrillic" if _CYRILLIC.search(raw) and not _LATIN.search(raw) else ""
+        return [(raw, offset, offset + len(raw), script)]
+    runs: list[tuple[str, int, int, str]] = []
+    start = 0
+    for k in range(1, len(raw) + 1):
+        if k == len(raw) or _script_of(raw[k]) != _script_of(raw[start]):
+            runs.append((raw[start:k], offset + start, offset + k, _script_of(raw[start])))
+            start = k
+    out = []
+    for text, a, b, script in runs:
+        if script == "hangul":
+            for particle in _HANGUL_PARTICLES:
+                if text.endswith(particle) and len(text) > len(particle) + 1:
+                    cut = len(text) - len(particle)
+                    out += [(text[:cut], a, a + cut, script), (text[cut:], a + cut, b, script)]
+                    break
+            else:
+                out.append((text, a, b, script))
+        else:
+            out.append((text, a, b, script))
+    return out
+
+
+def _normalise(raw: str, transliterate: bool) -> str:
+    raw = raw.replace("\x00", "")
+    if _KANA.search(raw):
+        # The small tsu doubles the next consonant and the long-vowel mark lengthens a
+        # vowel; unidecode spells them "tsu" and "-", which no Latin spelling of the name has.
+        raw = raw.replace("ッ", "").replace("ー", "")
+    if not transliterate and (_LATIN.search(raw) or not _FOREIGN.search(raw)):
+        raw = raw.translate(HOMOGLYPHS)
+    elif not _LATIN.search(raw) and all(ch in HOMOGLYPHS_SET for ch in raw if ch.isalpha()):
+        raw = raw.translate(HOMOGLYPHS) if not transliterate else raw
+    word = unidecode(raw)
+    if any(ch.isalpha() for ch in word) or all(ch in LEET_CHARS for ch in word):
+        word = word.translate(LEET)
+    return re.sub(r"[^a-z0-9]", "", word.lower())
 
 
 HOMOGLYPHS_SET = {chr(c) for c in HOMOGLYPHS}
@@ -162,3 +222,30 @@ def _join_spelled_out(ws: list[Word]) -> list[Word]:
 def squash(name: str, *, transliterate: bool = False) -> str:
     """An alias as one key: normalised letters and digits only (``Sponge-Bob`` → ``spongebob``)."""
     return "".join(w.text for w in words(name, transliterate=transliterate))
+
+
+# Consonant skeletons: how a name survives being written in katakana or hangul and read
+# back (スパイダーマン -> "supaidaman", バットマン -> "batoman"): vowels are added or
+# changed, r before a consonant vanishes, l and r merge, v becomes b, soft consonants shift.
+_SKELETON = [
+    (re.compile(r"r(?![aeiouy])"), lambda m: ""),
+    (re.compile(r"gh"), lambda m: ""),
+    (re.compile(r"tch|ch|sh|ts|th|j|z|x"), lambda m: {"x": "ks"}.get(m.group(), "s")),
+    (re.compile(r"ph|f"), lambda m: "h"),
+    (re.compile(r"c(?=[eiy])|g(?=[eiy])"), lambda m: "s"),
+    (re.compile(r"ck|c|q"), lambda m: "k"),
+    (re.compile(r"v"), lambda m: "b"),
+    (re.compile(r"l"), lambda m: "r"),
+    (re.compile(r"m(?=[pb])"), lambda m: "n"),
+    (re.compile(r"[aeiouyw]"), lambda m: ""),
+    (re.compile(r"(.)\1+"), lambda m: m.group(1)),
+]
+SKELETON_MIN = 4
+"""Shorter skeletons ("mns", "snp") are shared by too many unrelated words to identify a name."""
+
+
+def skeleton(key: str) -> str:
+    """The consonant skeleton of a normalised key (``spiderman``, ``supaidaman``: ``spdmn``)."""
+    for pattern, repl in _SKELETON:
+        key = pattern.sub(repl, key)
+    return key

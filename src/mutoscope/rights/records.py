@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Integer,
@@ -30,7 +32,11 @@ class EntityRecord(Base):
     kind: Mapped[str] = mapped_column(String(16))
     owner: Mapped[str] = mapped_column(String(300), index=True)
     owner_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    """The user who registered it through the API (may manage it)."""
+    """The user who registered it (a record only: management follows ``org_id``)."""
+    org_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The verified organisation that holds the rights (``None``: managed by admins)."""
+    subject_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """For a person's own likeness: their account (they manage it and may use it)."""
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
     policy: Mapped[str] = mapped_column(String(16))
@@ -38,6 +44,11 @@ class EntityRecord(Base):
     references: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[int] = mapped_column(Integer, default=now)
     updated_at: Mapped[int] = mapped_column(Integer, default=now)
+    source: Mapped[str] = mapped_column(String(16), default="operator", index=True)
+    """``starter`` (the packaged registry) | ``operator`` (imported here, by file, CLI, API
+    or portal)."""
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Screened; operators switch single starter entries off (kept across upgrades)."""
 
 
 class ConsentRecord(Base):
@@ -74,6 +85,8 @@ class AuditRecord(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))
+    """HMAC chain under a key kept outside the database (``None``: written before 0005)."""
 
 
 class FrameHashRecord(Base):
@@ -92,3 +105,27 @@ class FrameHashRecord(Base):
     frame_index: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     quality: Mapped[int] = mapped_column(Integer)
+
+
+class RegistryVersionRecord(Base):
+    """One row whose ``version`` every registry or consent change bumps in its own
+    transaction; each process's screener compares it with the version it was built from."""
+
+    __tablename__ = "rights_registry_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[float] = mapped_column(Float)
+
+
+class StarterStateRecord(Base):
+    """The packaged starter registry in this database: on or off, and which version is loaded."""
+
+    __tablename__ = "rights_starter_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the loaded file: a changed file is loaded again even without a new version."""
+    loaded_at: Mapped[float] = mapped_column(Float)

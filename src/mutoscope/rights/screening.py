@@ -23,19 +23,21 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from mutoscope.rights.gloss import gloss
 from mutoscope.rights.lexical import NameHit, NameIndex
-from mutoscope.rights.normalize import words
+from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
     WINDOW,
     DescriptionIndex,
     MiniLMEncoder,
     PromptWords,
     StaticEmbedder,
+    Window,
 )
 
 DESC_SURE = 0.80
@@ -58,7 +60,89 @@ CONTEXT = 0.40
 noun ("a minion ...") needs to count as the entity."""
 CONTEXT_FEW = 0.8
 """Attribute mass, besides the alias itself, below which such a common noun is just a word."""
+BRAND_ATTR = 5.0
+"""Attribute mass a description of a brand needs when the prompt names no mark (logo,
+mascot, slogan, maker)."""
+MARKS = frozenset(
+    """logo logos emblem mascot badge label slogan brand trademark monogram wordmark company
+    chain maker makers manufacturer franchise sign""".split()  # noqa: SIM905
+)
+TRAITS_MANY = 2.8
+"""Attribute mass (rare description words the prompt repeats) from which an entity outside
+the static top candidates is considered..."""
+TRAITS_MARGIN = 1.5
+"""... if no other entity shares more than 1/1.5 of it."""
+TRAITS_MATCH = 0.48
+"""Mean of static and full-model score such a many-traits candidate needs."""
+COMMON_WORD_BRANDS = frozenset(
+    """apple apples shell shells coke crocs croc vans converse jaguar puma mustang dove
+    corona target subway gap amazon windows monster tide jeep tesla google hermes
+    barbie monopoly visa twitter uber orange mercedes harley""".split()  # noqa: SIM905
+)
+"""Brand names that are also everyday English words (nouns, verbs, names of gods or
+animals): in lowercase, the context decides."""
+MEMBER_MASS = 1.5
+"""Attribute mass a member of a named franchise or owner needs (about two rare traits)."""
+MEMBER_MARGIN = 1.3
+"""... and how much more than any other member it must repeat."""
+OWNER_GENERIC = frozenset(
+    """the inc llc ltd corporation company group studios studio entertainment pictures
+    productions international holdings brands television works foundation estate""".split()  # noqa: SIM905
+)
+RELATION_MASS = 0.8
+"""Attribute mass the rest of a possessive prompt needs to pick a related entity."""
+RELATIONS = frozenset(
+    """father dad son daughter mother mom mum sister brother twin wife husband girlfriend
+    boyfriend friend friends sidekick rival enemy enemies nemesis pet dog cat partner uncle
+    aunt nephew nephews niece master owner boss butler pilot guardian teacher student mentor
+    buddy cousin creator henchmen henchman companion co-pilot copilot apprentice""".split()  # noqa: SIM905
+)
+_POSSESSIVE = re.compile(r"^[\'’]s?\b")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@dataclass(frozen=True)
+class _Related:
+    entity_id_index: int
+    match: Match
+
+
+HUMANS = frozenset(
+    """man men woman women person people guy lady boy boys girl girls kid kids child children
+    teenager teen human hero heroine superhero father mother dad mum mom husband wife
+    prince princess king queen knight wizard witch plumber agent singer actor actress
+    player footballer president warrior archaeologist detective pilot captain soldier
+    scientist teacher chef doctor nurse reporter ninja pirate sailor astronaut master
+    headmaster professor student villain lord boss chief commander leader ruler athlete
+    rapper dancer trainer butler hunter assassin mercenary spy hitman cowboy sheriff
+    vigilante rebel""".split()  # noqa: SIM905
+)
+
+
+def _human(text: str) -> bool:
+    """Does the text speak of a person ("a man in a top hat", "a boy wizard")?"""
+    return any(w.text in HUMANS for w in words(text))
+
+
+def _coined(alias: str) -> bool:
+    """Spelt as no ordinary word is: inner capitals, all capitals, digits or '&'."""
+    letters = alias.replace("'", "")
+    return (
+        any(ch.isupper() for ch in letters[1:] if ch.isalpha())
+        or any(ch.isdigit() or ch == "&" for ch in letters)
+    ) and " " not in alias.strip()
+
+
+def _possessive(prompt: str, end: int) -> bool:
+    """Is the name at ``prompt[:end]`` followed by a possessive and, within four words, a
+    relation word ("Elsa's little sister", "Sonic's red echidna rival")?"""
+    if not _POSSESSIVE.match(prompt[end:]):
+        return False
+    return any(w.text in RELATIONS for w in words(prompt[end:])[:6])
+
+
+def _names_a_mark(prompt: str) -> bool:
+    return any(w.text in MARKS for w in words(prompt))
 
 
 @dataclass(frozen=True)
@@ -103,40 +187,108 @@ class Screener:
             (i, alias) for i, t in enumerate(targets) for alias in (t.name, *t.aliases)
         )
         self.descriptions = DescriptionIndex(embedder, [t.description for t in targets])
+        self._mentioned_by: dict[int, list[int]] = {}
+        """Entity -> the entities whose descriptions name it (relations, franchises)."""
+        for j, t in enumerate(targets):
+            for i in self.names.mentions(t.description) - {j}:
+                self._mentioned_by.setdefault(i, []).append(j)
+        # Owners by the names a prompt would use ("Sega", "Pixar", "Studio Ghibli"):
+        # "Disney Pixar" and "Shueisha / Toei Animation" give one key per part.
+        self._by_owner: dict[str, list[int]] = {}
+        self._owner_keys: dict[str, str] = {}
+        for j, t in enumerate(targets):
+            if t.kind == "person":
+                continue
+            self._by_owner.setdefault(t.owner, []).append(j)
+            for part in re.split(r"[/,()]| and ", t.owner):
+                key = squash(part)
+                if len(key) >= 3:
+                    self._owner_keys.setdefault(key, t.owner)
+                first_word = squash(part.split()[0]) if part.split() else ""
+                if len(first_word) >= 4 and first_word not in OWNER_GENERIC:
+                    self._owner_keys.setdefault(first_word, t.owner)
+        self._owner_words = frozenset(
+            w.text for o in self._by_owner for w in words(o) if w.text not in OWNER_GENERIC
+        )
 
     def find(self, prompt: str, *, enough: Callable[[Match], bool] | None = None) -> list[Match]:
         """Every entity the prompt refers to, strongest evidence first.
 
         ``enough`` (e.g. "this match blocks the request") stops the search at the first
-        match it accepts, so the full model is not run once the outcome is known.
+        match it accepts, so the full model is not run once the outcome is known. A
+        franchise named in the prompt does not stop it: a character of that franchise the
+        prompt describes is the more precise answer ("the greasy-haired potions teacher of
+        Slytherin house" is Snape, not just Harry Potter).
         """
         found: dict[int, Match] = {}
+        first: list[int] = []
+        """Entities more specific than a name match (a relation, a franchise's character)."""
         encoded: dict[str, np.ndarray] = {}
         # 1. Names, read both with look-alike letters mapped and transliterated.
         hits = self.names.search(prompt)
         if _NON_ASCII.search(prompt):
             hits += self.names.search(prompt, transliterate=True)
+        works: list[int] = []
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
             context = None
-            if hit.ambiguous and not hit.as_name:
-                # "a minion eating a banana" is the character, "a minion-sized toy" is not.
+            written = prompt[hit.start : hit.end]
+            brand = self.targets[hit.entity].kind == "brand"
+            # A brand whose name is also an ordinary word ("apple", "shell", "crocs") is the
+            # brand in lowercase only if the context says so; a coined one, registered as
+            # "iPhone", "BMW", "YouTube", "M&M's", is the brand however it is written.
+            common = squash(written) in COMMON_WORD_BRANDS or (
+                hit.ambiguous and " " in written.strip()
+            )
+            brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
+            if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
+                hit = replace(hit, as_name=True)
+            if brand_word or (hit.ambiguous and not hit.as_name):
+                # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
+                # "a row of vans") is the brand only if the context says so ("drinking a
+                # coke through a straw"); so is a name on someone else ("Mario, my
+                # neighbour"); "a minion eating a banana" is the character, "a minion-sized
+                # toy" is not.
                 context = self._context(hit, prompt, encoded)
                 if context is None:
                     continue
+            # 1b. "Luke Skywalker's father", "Mickey's girlfriend": a relation of the named
+            # entity, found among the entities whose descriptions name it.
+            related = self._relation(hit, prompt) if _possessive(prompt, hit.end) else None
             found[hit.entity] = self._name_match(prompt, hit, context)
+            if related is not None:
+                found[related.entity_id_index] = related.match
+                first.append(related.entity_id_index)
+                if enough is not None and enough(related.match):
+                    return [related.match]
+                continue
+            if self.targets[hit.entity].kind == "work":
+                works.append(hit.entity)
+                continue
             if enough is not None and enough(found[hit.entity]):
                 return [found[hit.entity]]
-        # 2. Descriptions (best static score first: sure matches need no full model).
+        # 2. Descriptions (best static score first: sure matches need no full model), then
+        # entities that share the prompt's rare traits but whose whole description is
+        # further away (long descriptions with relations and franchise dilute it).
+        # Descriptions are English: a Spanish, French, German, Italian or Portuguese prompt
+        # is compared word-for-word glossed ("el erizo azul" -> "el hedgehog blue").
+        dprompt = gloss(prompt)
         prompt_words: dict[str, PromptWords] = {}
-        for entity, score, window in self.descriptions.search(prompt, k=16, floor=DESC_MAYBE):
+        candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
+        for entity, score, window in candidates:
             if entity in found:
                 continue
             if window.text not in prompt_words:
                 prompt_words[window.text] = self.descriptions.prompt_words(window.text)
             mass, attrs = self.descriptions.attributes(entity, prompt_words[window.text])
             method, final = "description", score
+            t = self.targets[entity]
+            if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
+                # A brand's product described generically ("a jar of hazelnut spread", "a
+                # pint of dark stout") is not the brand: without a logo, mascot or maker in
+                # the prompt only overwhelming detail is.
+                continue
             if score < DESC_SURE:
                 if mass < ATTR_FEW and score < DESC_CLOSE:
                     continue
@@ -145,21 +297,174 @@ class Screener:
                     if final < DESC_MATCH:
                         continue
                     method = "description+minilm"
-            t = self.targets[entity]
-            found[entity] = Match(
-                t.id,
-                t.name,
-                t.kind,
-                t.owner,
-                method,
-                round(float(final), 3),
-                (window.start, window.end),
-                prompt[window.start : window.end],
-                {"static_score": round(score, 3), "attributes": attrs},
+            found[entity] = self._description_match(
+                entity, method, final, score, window, attrs, dprompt[window.start : window.end]
             )
-            if enough is not None and enough(found[entity]):
+            if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        return sorted(found.values(), key=lambda m: -m.score)
+        trait = self._rare_traits(dprompt, found, encoded)
+        if trait is not None:
+            entity, match = trait
+            found[entity] = match
+            if enough is not None and enough(match) and not works:
+                return [match]
+        # 3. A franchise or an owner named, and a role described: "the half-giant gamekeeper
+        # of Hogwarts", "the blue hedgehog from the Sega games".
+        member = self._member(dprompt, works)
+        if member is not None:
+            entity, match = member
+            found[entity] = match
+            first.append(entity)
+        ranked = sorted(found.values(), key=lambda m: -m.score)
+        if first:
+            ids = {self.targets[e].id for e in first}
+            ranked = [found[e] for e in first] + [m for m in ranked if m.entity_id not in ids]
+        if enough is not None:
+            for m in ranked:
+                if enough(m):
+                    return [m]
+        return ranked
+
+    def _rare_traits(
+        self, prompt: str, found: dict[int, Match], encoded: dict[str, np.ndarray]
+    ) -> tuple[int, Match] | None:
+        """The entity whose description the prompt repeats most, by rare traits, when that
+        is clearly more than any other entity's (``TRAITS_MANY``) and the full model agrees
+        the prompt is close (``TRAITS_MATCH``)."""
+        pw = self.descriptions.prompt_words(prompt)
+        pool = self.descriptions.rare_candidates(pw, k=8)
+        scored = []
+        for entity in pool:
+            mass, attrs = self.descriptions.attributes(entity, pw)
+            scored.append((mass, entity, attrs))
+        scored.sort(key=lambda x: -x[0])
+        if not scored or scored[0][0] < TRAITS_MANY or scored[0][1] in found:
+            return None
+        mass, entity, attrs = scored[0]
+        if len(scored) > 1 and scored[1][0] * TRAITS_MARGIN > mass:
+            return None
+        t = self.targets[entity]
+        if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
+            return None
+        if _human(prompt) and not _human(t.description):
+            # "a man in a purple top hat riding a unicycle" shares the hat and the unicycle
+            # with a mouse mascot, but a man is not a mouse.
+            return None
+        ((score, window),) = self.descriptions.scores_for(prompt, [entity])
+        final = (score + self._full_score(entity, window.text, encoded)) / 2
+        if final < TRAITS_MATCH:
+            return None
+        text = prompt[window.start : window.end]
+        return entity, self._description_match(
+            entity, "traits+minilm", final, score, window, attrs, text, mass=mass
+        )
+
+    def _relation(self, hit: NameHit, prompt: str) -> _Related | None:
+        """The entity a possessive points to ("Mario's taller brother" -> Luigi): among the
+        entities whose descriptions name the hit's entity, the one whose description the
+        rest of the prompt repeats most (the relation word counts: "brother")."""
+        pool = self._mentioned_by.get(hit.entity, [])
+        if not pool:
+            return None
+        rest = prompt[: hit.start] + " " + prompt[hit.end :]
+        pw = self.descriptions.prompt_words(rest)
+        best = max(((self.descriptions.attributes(e, pw), e) for e in pool), key=lambda x: x[0][0])
+        (mass, attrs), entity = best
+        if mass < RELATION_MASS:
+            return None
+        t = self.targets[entity]
+        match = Match(
+            t.id,
+            t.name,
+            t.kind,
+            t.owner,
+            "relation",
+            round(min(1.0, 0.5 + mass / 10), 3),
+            (hit.start, len(prompt)),
+            prompt[hit.start :],
+            {"via": self.targets[hit.entity].id, "attributes": attrs},
+        )
+        return _Related(entity, match)
+
+    def _member(self, prompt: str, works: list[int]) -> tuple[int, Match] | None:
+        """The entity of a named franchise (its description names it) or of a named owner
+        whose description the rest of the prompt repeats most, if clearly so."""
+        pool: set[int] = set()
+        named: list[str] = []
+        for w in works:
+            pool.update(self._mentioned_by.get(w, ()))
+            pool.add(w)  # the franchise entry's own description (the boy wizard: Harry Potter)
+            named.append(self.targets[w].name)
+        for owner in self._owners_named(prompt):
+            pool.update(self._by_owner[owner])
+            named.append(owner)
+        if not pool:
+            return None
+        pw = self.descriptions.prompt_words(prompt)
+        scored = sorted(
+            ((self.descriptions.attributes(e, pw, ignore=self._owner_words), e) for e in pool),
+            key=lambda x: -x[0][0],
+        )
+        (mass, attrs), entity = scored[0]
+        # A franchise's own entry names its characters' traits ("the snowman Olaf"): it
+        # does not compete with them.
+        rivals = [m for (m, _), e in scored[1:] if self.targets[e].kind != "work" or e == entity]
+        second = rivals[0] if rivals else 0.0
+        if mass < MEMBER_MASS or mass < MEMBER_MARGIN * second:
+            return None
+        t = self.targets[entity]
+        match = Match(
+            t.id,
+            t.name,
+            t.kind,
+            t.owner,
+            "franchise",
+            round(min(1.0, 0.5 + mass / 10), 3),
+            (0, len(prompt)),
+            prompt,
+            {"named": named, "attributes": attrs, "attribute_mass": round(mass, 2)},
+        )
+        return entity, match
+
+    def _owners_named(self, prompt: str) -> list[str]:
+        ws = words(prompt)
+        out = []
+        for i in range(len(ws)):
+            q = ""
+            for j in range(i, min(len(ws), i + 3)):
+                q += ws[j].text
+                owner = self._owner_keys.get(q)
+                if owner is not None and ws[i].capitalized and owner not in out:
+                    out.append(owner)
+        return out
+
+    def _description_match(
+        self,
+        entity: int,
+        method: str,
+        final: float,
+        score: float,
+        window: Window,
+        attrs: list[str],
+        text: str,
+        *,
+        mass: float | None = None,
+    ) -> Match:
+        t = self.targets[entity]
+        details: dict[str, Any] = {"static_score": round(score, 3), "attributes": attrs}
+        if mass is not None:
+            details["attribute_mass"] = round(mass, 2)
+        return Match(
+            t.id,
+            t.name,
+            t.kind,
+            t.owner,
+            method,
+            round(float(final), 3),
+            (window.start, window.end),
+            text,
+            details,
+        )
 
     def _context(
         self, hit: NameHit, prompt: str, encoded: dict[str, np.ndarray]

@@ -379,6 +379,14 @@ class DescriptionIndex:
             )
             self.word_stems.append(frozenset(stem_key(w) for w in ws))
         self.word_vecs = embedder.embed_words(list(row_of))
+        # Which entities' descriptions share a word (up to spelling and ending): candidates
+        # found by their rare traits even when the description's overall vector is far
+        # (a long description with relations and franchise dilutes it).
+        by_stem: dict[str, list[int]] = {}
+        for e, stems in enumerate(self.word_stems):
+            for st in stems:
+                by_stem.setdefault(st, []).append(e)
+        self.stem_entities = {st: np.asarray(es, np.int64) for st, es in by_stem.items()}
 
     def prompt_words(self, text: str) -> PromptWords:
         """A prompt's content words, their vectors and rarities (computed once per text)."""
@@ -409,6 +417,31 @@ class DescriptionIndex:
         ]
         mass = float(sum(prompt.rarity[i] * best[i] for i in hit))
         return mass, [prompt.words[i] for i in hit]
+
+    def rare_candidates(self, prompt: PromptWords, *, k: int = 8, rare: float = 0.45) -> list[int]:
+        """Entities whose descriptions share the prompt's rare words, most shared rarity first."""
+        hits = [
+            (self.stem_entities[st], r)
+            for st, r in zip(prompt.stems, prompt.rarity.tolist(), strict=True)
+            if r >= rare and st in self.stem_entities
+        ]
+        if not hits:
+            return []
+        ents = np.concatenate([e for e, _ in hits])
+        weights = np.concatenate([np.full(len(e), r, np.float32) for e, r in hits])
+        total = np.bincount(ents, weights=weights)
+        nonzero = np.flatnonzero(total)
+        top = nonzero[np.argsort(-total[nonzero], kind="stable")[:k]]
+        return [int(e) for e in top]
+
+    def scores_for(self, prompt: str, entities: list[int]) -> list[tuple[float, Window]]:
+        """Static score and best window of given entities (as ``search`` would report)."""
+        vecs, wins = self.embedder.embed_windows(prompt)
+        if not wins or not entities:
+            return [(0.0, Window(prompt, 0, len(prompt))) for _ in entities]
+        scores = vecs @ self._matrix_t[:, entities]
+        best = scores.argmax(0)
+        return [(float(scores[int(w), n]), wins[int(w)]) for n, w in enumerate(best.tolist())]
 
     def search(
         self, prompt: str, *, k: int = 3, floor: float = 0.3

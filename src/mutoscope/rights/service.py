@@ -23,7 +23,9 @@ from sqlalchemy.orm import sessionmaker
 
 from mutoscope.config import Settings
 from mutoscope.errors import InvalidRequest, NotFound, OutputBlocked, PromptRejected
+from mutoscope.rights import live
 from mutoscope.rights.audit import AuditLog, prompt_hash
+from mutoscope.rights.audit_keys import AuditKeys
 from mutoscope.rights.hashing import (
     MIN_QUALITY,
     ClipMatch,
@@ -36,13 +38,16 @@ from mutoscope.rights.hashing import (
 from mutoscope.rights.normalize import words
 from mutoscope.rights.records import ConsentRecord, EntityRecord, FrameHashRecord
 from mutoscope.rights.registry import EntitySpec, load_registry
-from mutoscope.rights.screening import Match, Screener, Target
+from mutoscope.rights.screening import Match, Screener
 from mutoscope.rights.semantic import MiniLMEncoder, StaticEmbedder
+from mutoscope.rights.snapshot import RegistrySnapshot, build_screener, fingerprint
+from mutoscope.rights.starter import OPERATOR, STARTER, StarterRegistry
 from mutoscope.storage.records import UserRecord, now
+from mutoscope.trust.orgs import verified_org_ids
 from mutoscope.worker.hooks import Screening, ScreenRequest
 
 if TYPE_CHECKING:
-    from mutoscope.storage.files import LocalFileStore
+    from mutoscope.storage.files import FileStore, LocalFileStore
 
 log = logging.getLogger(__name__)
 LOW_QUALITY_FRACTION = 0.3
@@ -51,6 +56,17 @@ POLICY_REASON = {
     "license": "which only its licensees may generate",
     "consent": "a real person who has not given you consent to use their likeness",
 }
+INLINE_REBUILD_S = 0.1
+"""A registry that indexed in less than this is rebuilt in line after a change; a larger one
+is refreshed in a background thread (an overlay of the changed entities, then a new base)."""
+OVERLAY_MAX = 64
+"""More changed entities than this (a bulk import, a new starter version) skip the overlay:
+requests keep the previous index until the new base is built."""
+EMPTY_NOTE = (
+    "The rights registry is empty, so nothing is protected: this prompt was not screened "
+    "against anything. Turn the starter registry back on (`mutoscope rights starter enable "
+    "--all`, and MUTOSCOPE_RIGHTS_STARTER=true) or import one (`mutoscope rights import FILE`)."
+)
 
 
 @dataclass
@@ -65,6 +81,14 @@ class Decision:
     matches: list[dict[str, Any]] = field(default_factory=list)
     attributions: list[dict[str, str]] = field(default_factory=list)
     prompt: str | None = None
+    registry: str | None = None
+    """Where the deciding entity came from: ``starter`` (the packaged registry) or
+    ``operator`` (registered here); ``None`` when nothing matched."""
+    registry_version: int | None = None
+    """The registry version the prompt was screened against."""
+    screened_entities: int | None = None
+    """How many entities the prompt was screened against (0: the registry is empty)."""
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,21 +109,26 @@ class RightsService:
         settings: Settings,
         sessions: sessionmaker,
         *,
-        files: LocalFileStore | None = None,
+        files: FileStore | None = None,
         encoder_threads: int | None = None,
     ):
         self.settings = settings
         self.sessions = sessions
         self.files = files if files is not None else _file_store(settings)
-        self.audit = AuditLog(sessions)
+        self.audit = AuditLog(sessions, keys=AuditKeys.from_settings(settings))
         self.encoder = MiniLMEncoder(threads=encoder_threads)
         self._embedder: StaticEmbedder | None = None
-        self._screener: Screener | None = None
-        self._entities: dict[str, EntityRecord] = {}
-        self._references: HashIndex | None = None
+        self._snapshot: RegistrySnapshot | None = None
+        self._checked_at = 0.0
+        self._rebuilding: threading.Thread | None = None
+        self._overlaying: threading.Thread | None = None
+        self._references: tuple[int, HashIndex] | None = None
         self._outputs: HashIndex | None = None
         self._lock = threading.RLock()
         self._users: dict[str, tuple[float, UserRecord]] = {}
+        self.starter = StarterRegistry(settings, sessions)
+        if settings.rights_starter:
+            self.starter.sync()
         if settings.rights_file is not None:
             self.import_file(settings.rights_file)
 
@@ -124,8 +153,11 @@ class RightsService:
                 )
                 row.license = spec.license.model_dump() if spec.license else None
                 row.references, row.updated_at = spec.references, now()
+                # Registered here: an operator's entry replaces a starter entry of the same id.
+                row.source, row.enabled = OPERATOR, True
                 if owner_user_id is not None and row.owner_user_id is None:
                     row.owner_user_id = owner_user_id
+                row.org_id, row.subject_user_id = spec.org_id, spec.subject_user_id
                 s.merge(row)
                 s.execute(delete(FrameHashRecord).where(FrameHashRecord.entity_id == spec.id))
                 for ref, fh in hashed[spec.id]:
@@ -141,6 +173,7 @@ class RightsService:
                         for h, q, i in zip(fh.hashes, fh.quality, fh.frame_index, strict=True)
                     )
                 rows.append(row)
+            live.bump(s)
             s.commit()
         self._invalidate()
         return rows
@@ -165,6 +198,7 @@ class RightsService:
             s.execute(delete(FrameHashRecord).where(FrameHashRecord.entity_id == entity_id))
             s.execute(delete(ConsentRecord).where(ConsentRecord.entity_id == entity_id))
             s.execute(delete(EntityRecord).where(EntityRecord.id == entity_id))
+            live.bump(s)
             s.commit()
         self.encoder.forget(entity_id)
         self._invalidate()
@@ -185,6 +219,7 @@ class RightsService:
             )
             if exists is None:
                 s.add(ConsentRecord(entity_id=entity_id, grantee_user_id=user_id, created_at=now()))
+                live.bump(s)
                 s.commit()
 
     def revoke_consent(self, entity_id: str, user_id: str) -> None:
@@ -194,36 +229,137 @@ class RightsService:
                     ConsentRecord.entity_id == entity_id, ConsentRecord.grantee_user_id == user_id
                 )
             )
+            live.bump(s)
             s.commit()
 
     def entities_owned_by(self, user: Any) -> list[str]:
-        """Ids of entities a user manages: registered by them, or owner name = user name."""
+        """Ids of entities a user manages: those of their verified organisations and their
+        own likeness (never by name: anyone can sign up with any name)."""
         with self.sessions() as s:
+            orgs = verified_org_ids(s, user.id)
             q = select(EntityRecord.id).where(
-                (EntityRecord.owner_user_id == user.id) | (EntityRecord.owner == user.name)
+                EntityRecord.org_id.in_(orgs) | (EntityRecord.subject_user_id == user.id)
             )
             return list(s.scalars(q))
 
     def _invalidate(self) -> None:
+        """This process changed the registry: its own next screen sees the change (the
+        index is updated here, on the write path; other processes poll the version)."""
         with self._lock:
-            self._screener = None
-            self._references = None
+            snap = self._snapshot
+            if snap is None:
+                return  # nothing indexed yet: the first screen builds from the database
+            with self.sessions() as s:
+                version = live.current(s)
+            if snap.build_s < INLINE_REBUILD_S:
+                self._snapshot = self._build(version)
+            else:
+                overlay = self._overlay(snap)
+                self._snapshot = overlay if overlay is not None else self._build(version)
+                if self._snapshot.layered:
+                    self._refresh_in_background(self._snapshot)
+            self._checked_at = time.monotonic()
+
+    # ------------------------------------------------------------------ live registry
+    def snapshot(self) -> RegistrySnapshot:
+        """The registry as screened now, updated when another process (or this one) changed it.
+
+        The registry version is read at most every ``live.POLL_S`` seconds. When it moved, a
+        registry that indexes in under ``INLINE_REBUILD_S`` is rebuilt in line; a larger one
+        is refreshed by a background thread (requests keep the previous index meanwhile):
+        first the changed entities as an overlay (≈0.1 s), then a new base.
+        """
+        snap = self._snapshot
+        if snap is not None and time.monotonic() - self._checked_at < live.POLL_S:
+            return snap
+        with self._lock:
+            snap = self._snapshot
+            if snap is not None and time.monotonic() - self._checked_at < live.POLL_S:
+                return snap
+            with self.sessions() as s:
+                version = live.current(s)
+            self._checked_at = time.monotonic()
+            if snap is None or (version != snap.version and snap.build_s < INLINE_REBUILD_S):
+                snap = self._snapshot = self._build(version)
+            elif version != snap.version:
+                self._refresh_in_background(snap)
+            return snap
+
+    def _overlay(self, snap: RegistrySnapshot) -> RegistrySnapshot | None:
+        """``snap``'s base with the entities changed since then as an overlay, or ``None``
+        when too many changed (``OVERLAY_MAX``: a new base is quicker to get right)."""
+        with self.sessions() as s:
+            version = live.current(s)
+        rows = self.screened_entities()
+        if snap.changes(rows) > OVERLAY_MAX:
+            return None
+        assert self._embedder is not None
+        return snap.updated(version, rows, self._embedder, self.encoder)
+
+    def _refresh_in_background(self, snap: RegistrySnapshot) -> None:
+        """An overlay over the current base now (≈0.1 s), and a new base when none is being
+        built (the registry's full index time; changes that land meanwhile get overlays)."""
+        if self._overlaying is None or not self._overlaying.is_alive():
+            self._overlaying = _thread("overlay", self._refresh_overlay)
+        if self._rebuilding is None or not self._rebuilding.is_alive():
+            self._rebuilding = _thread("rebuild", self._refresh_base)
+
+    def _refresh_overlay(self) -> None:
+        current = self._snapshot
+        overlay = self._overlay(current) if current is not None else None
+        if overlay is not None:
+            self._swap(overlay)
+
+    def _refresh_base(self) -> None:
+        with self.sessions() as s:
+            version = live.current(s)
+        built = self._build(version)
+        with self.sessions() as s:
+            moved = live.current(s) != version
+        # Changes that landed while the base was built ride on it as an overlay.
+        self._swap((self._overlay(built) if moved else None) or built)
+
+    def _swap(self, snap: RegistrySnapshot) -> None:
+        with self._lock:
+            current = self._snapshot
+            if current is None or current.version <= snap.version:
+                self._snapshot = snap
+            # Read the version again soon: it may have moved while we were building.
+            self._checked_at = 0.0
+
+    @property
+    def _entities(self) -> dict[str, EntityRecord]:
+        return self.snapshot().entities
+
+    def screener(self) -> Screener:
+        """The base index (``check_prompt`` also consults the overlay of recent changes)."""
+        return self.snapshot().base
+
+    def _build(self, version: int) -> RegistrySnapshot:
+        if self._embedder is None:
+            _single_threaded_blas()
+            self._embedder = StaticEmbedder()
+        started = time.perf_counter()
+        rows = self.screened_entities()
+        screener = build_screener(rows, self._embedder, self.encoder)
+        return RegistrySnapshot(
+            version,
+            screener,
+            {r.id: r for r in rows},
+            {r.id: fingerprint(r) for r in rows},
+            time.perf_counter() - started,
+        )
+
+    def screened_entities(self) -> list[EntityRecord]:
+        """The entities prompts are screened against: every enabled entity, the starter's
+        only while it is on (the setting and the operator's switch)."""
+        with self.sessions() as s:
+            q = select(EntityRecord).where(EntityRecord.enabled.is_(True))
+            if not self.starter.switched_on(s):
+                q = q.where(EntityRecord.source != STARTER)
+            return list(s.scalars(q.order_by(EntityRecord.id)))
 
     # ------------------------------------------------------------------ prompts
-    def screener(self) -> Screener:
-        with self._lock:
-            if self._screener is None:
-                if self._embedder is None:
-                    _single_threaded_blas()
-                    self._embedder = StaticEmbedder()
-                rows = self.list_entities()
-                self._entities = {r.id: r for r in rows}
-                targets = [
-                    Target(r.id, r.name, r.kind, r.owner, tuple(r.aliases), r.description)
-                    for r in rows
-                ]
-                self._screener = Screener(targets, self._embedder, self.encoder)
-            return self._screener
 
     def warm_up(self, descriptions_budget_s: float | None = None) -> None:
         """Build the indexes and load the full model now (otherwise the first prompt that
@@ -248,7 +384,8 @@ class RightsService:
         record: bool = True,
     ) -> Decision:
         """Screen one prompt and apply each matched entity's policy for this user."""
-        screener = self.screener()
+        snap = self.snapshot()
+        entities = snap.entities
         user = self._user(user_id)
 
         problems: dict[str, str | None] = {}
@@ -256,21 +393,28 @@ class RightsService:
         def problem(entity_id: str) -> str | None:
             # Once per entity and prompt: a consent check is a database query.
             if entity_id not in problems:
-                problems[entity_id] = self._policy_problem(self._entities[entity_id], user, prompt)
+                problems[entity_id] = self._policy_problem(entities[entity_id], user, prompt)
             return problems[entity_id]
 
-        matches = screener.find(prompt, enough=lambda m: problem(m.entity_id) is not None)
-        decision = self._decide(prompt, matches, problem)
+        matches = snap.find(prompt, enough=lambda m: problem(m.entity_id) is not None)
+        decision = self._decide(prompt, matches, problem, entities)
+        decision.registry_version, decision.screened_entities = snap.version, len(entities)
+        if not entities:
+            decision.note = EMPTY_NOTE
         if record:
             self._record("prompt", decision, user_id, subject_id, prompt_hash(prompt))
         return decision
 
     def _decide(
-        self, prompt: str, matches: list[Match], problem_of: Callable[[str], str | None]
+        self,
+        prompt: str,
+        matches: list[Match],
+        problem_of: Callable[[str], str | None],
+        entities: dict[str, EntityRecord],
     ) -> Decision:
         attributions = []
         for m in matches:
-            entity = self._entities[m.entity_id]
+            entity = entities[m.entity_id]
             problem = problem_of(m.entity_id)
             if problem is not None:
                 return Decision(
@@ -281,6 +425,7 @@ class RightsService:
                     [_evidence(x) for x in matches],
                     [],
                     prompt,
+                    registry=entity.source,
                 )
             if entity.policy == "license":
                 attributions.append(
@@ -292,15 +437,24 @@ class RightsService:
                     }
                 )
         return Decision(
-            "allow", "", None, None, [_evidence(x) for x in matches], attributions, prompt
+            "allow",
+            "",
+            None,
+            None,
+            [_evidence(x) for x in matches],
+            attributions,
+            prompt,
+            registry=entities[matches[0].entity_id].source if matches else None,
         )
 
     def _policy_problem(
         self, entity: EntityRecord, user: UserRecord | None, prompt: str
     ) -> str | None:
+        if user is not None and entity.subject_user_id == user.id:
+            return None  # people may always use their own likeness
         if entity.policy == "block":
             return POLICY_REASON["block"]
-        who = {user.id, user.name} if user is not None else set()
+        who = self._holders(user)
         if entity.policy == "license":
             lic = entity.license or {}
             if not who & set(lic.get("licensees", [])):
@@ -317,8 +471,15 @@ class RightsService:
             )
         return None if ok else POLICY_REASON["consent"]
 
+    def _holders(self, user: UserRecord | None) -> set[str]:
+        """The ids a licence may name for this user: theirs and their verified organisations'."""
+        if user is None:
+            return set()
+        with self.sessions() as s:
+            return {user.id, *verified_org_ids(s, user.id)}
+
     def _user(self, user_id: str | None) -> UserRecord | None:
-        """The requesting user (names matter for licensees), cached for a second."""
+        """The requesting user (by id; the CLI's ``--user`` may name them), cached for a second."""
         if user_id is None:
             return None
         hit = self._users.get(user_id)
@@ -423,11 +584,11 @@ class RightsService:
         )
 
     def references(self) -> HashIndex:
+        version = self.snapshot().version
         with self._lock:
-            if self._references is None:
-                self.screener()  # loads entities
-                self._references = self._load_index("reference")
-            return self._references
+            if self._references is None or self._references[0] != version:
+                self._references = (version, self._load_index("reference"))
+            return self._references[1]
 
     def _load_index(self, source: str) -> HashIndex:
         index = HashIndex()
@@ -501,16 +662,25 @@ class RightsService:
         phash: str | None,
     ) -> None:
         ev = decision.evidence or {}
+        # An allowed prompt that matched an entity (a licensee's, a consenting person's) is
+        # recorded against that entity too, so its owner sees every use of it.
+        top = next((m for m in decision.matches if m.get("entity_id")), None)
+        entity_id = (decision.entity or {}).get("id") or (top or {}).get("entity_id")
         self.audit.append(
             user_id=user_id,
             subject_id=subject_id,
             check=check,
             prompt_hash=phash,
             decision=decision.decision,
-            entity_id=(decision.entity or {}).get("id"),
-            method=ev.get("method"),
-            score=ev.get("score", ev.get("distance")),
-            evidence={"evidence": ev, "matches": decision.matches[:5]},
+            entity_id=entity_id,
+            method=ev.get("method", (top or {}).get("method")),
+            score=ev.get("score", ev.get("distance", (top or {}).get("score"))),
+            evidence={
+                "evidence": ev,
+                "matches": decision.matches[:5],
+                "reason": decision.reason,
+                "registry": decision.registry,
+            },
         )
 
 
@@ -518,6 +688,18 @@ def _file_store(settings: Settings) -> LocalFileStore:
     from mutoscope.storage.files import LocalFileStore
 
     return LocalFileStore(settings.media_dir)
+
+
+def _thread(name: str, work: Callable[[], None]) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("refreshing the rights index (%s) failed; keeping the previous", name)
+
+    thread = threading.Thread(target=run, name=f"mutoscope-rights-{name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _single_threaded_blas() -> None:
@@ -544,7 +726,14 @@ def _hash_reference(ref: str) -> FrameHashes:
 
 
 def _entity_dict(e: EntityRecord) -> dict[str, Any]:
-    return {"id": e.id, "name": e.name, "kind": e.kind, "owner": e.owner, "policy": e.policy}
+    return {
+        "id": e.id,
+        "name": e.name,
+        "kind": e.kind,
+        "owner": e.owner,
+        "policy": e.policy,
+        "source": e.source,
+    }
 
 
 def _evidence(m: Match) -> dict[str, Any]:

@@ -6,11 +6,16 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.errors import Conflict, InvalidRequest, Unauthorized
-from mutoscope.storage.records import UserRecord, new_id, now
+from mutoscope.storage.records import ApiKeyRecord, UserRecord, VideoRecord, new_id, now
+from mutoscope.trust.records import TrustStateRecord
+from mutoscope.users import LOCAL_USER
+
+FIRST_ADMIN = "first_admin"
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,39}$")
 MIN_PASSWORD = 8
@@ -53,26 +58,105 @@ def create_account(
     *,
     is_admin: bool = False,
     claim_existing: bool = True,
+    first_admin: bool = False,
 ) -> UserRecord:
     """Create a user who can sign in to the studio.
 
     ``claim_existing`` (the CLI's behaviour) sets a password on a user that exists without
     one, such as the owner of API keys made with ``mutoscope keys create --user``; the
     sign-up page passes ``False`` so nobody can take over such a user from the browser.
+
+    ``first_admin`` (the sign-up page) makes the account an admin only on a fresh install
+    (no admin, no API key and no account yet), decided in the same transaction that creates
+    it by claiming the install's single ``first_admin`` row: of any number of concurrent
+    first sign-ups exactly one becomes the admin.
     """
     name, password_hash = check_name(name), hash_password(check_password(password))
+    try:
+        return _create(sessions, name, password_hash, is_admin, claim_existing, first_admin)
+    except IntegrityError:
+        pass  # another sign-up won the admin row or took the name at the same moment
+    try:
+        return _create(sessions, name, password_hash, is_admin, claim_existing, False)
+    except IntegrityError as exc:
+        raise Conflict(
+            f"the name '{name}' is taken; choose another one", param="name", code="name_taken"
+        ) from exc
+
+
+def _create(
+    sessions: sessionmaker,
+    name: str,
+    password_hash: str,
+    is_admin: bool,
+    claim_existing: bool,
+    first_admin: bool,
+) -> UserRecord:
     with sessions.begin() as s:
         user = s.scalar(select(UserRecord).where(UserRecord.name == name))
         if user is not None and (user.password_hash or not claim_existing):
             raise Conflict(
                 f"the name '{name}' is taken; choose another one", param="name", code="name_taken"
             )
+        fresh = first_admin and _fresh_install(s)
         if user is None:
-            user = UserRecord(id=new_id("user"), name=name, is_admin=is_admin, created_at=now())
+            user = UserRecord(id=new_id("user"), name=name, is_admin=False, created_at=now())
             s.add(user)
         user.password_hash = password_hash
-        user.is_admin = user.is_admin or is_admin
+        user.is_admin = user.is_admin or is_admin or fresh
+        # The primary key makes this insert the decision: a concurrent first sign-up that
+        # also saw a fresh install fails here and retries as a creator.
+        if fresh or (user.is_admin and s.get(TrustStateRecord, FIRST_ADMIN) is None):
+            s.add(TrustStateRecord(name=FIRST_ADMIN, value=user.id, created_at=now()))
+            _adopt_local_videos(s, user)
+        s.flush()
         return user
+
+
+def _adopt_local_videos(s: Session, user: UserRecord) -> None:
+    """The install's first account takes the videos made before it existed.
+
+    Until then videos belong to the local user (``mutoscope generate``, the quickstart, keyless
+    calls on loopback): the same person, who would otherwise find the studio empty after
+    signing up. Only videos move; the local user keeps no privileges and gains none.
+    """
+    local = s.scalar(select(UserRecord).where(UserRecord.name == LOCAL_USER))
+    if local is not None and local.id != user.id:
+        s.execute(
+            update(VideoRecord).where(VideoRecord.owner_id == local.id).values(owner_id=user.id)
+        )
+
+
+def sole_account(sessions: sessionmaker) -> UserRecord | None:
+    """The only account that can sign in, if there is exactly one (single-user mode)."""
+    with sessions() as s:
+        rows = s.scalars(
+            select(UserRecord).where(UserRecord.password_hash.is_not(None)).limit(2)
+        ).all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def _fresh_install(s: Session) -> bool:
+    """Nobody administers or uses this server yet (then the first sign-up is the admin).
+
+    A server used through API keys is not fresh: its first web visitor must not become
+    its admin by accident."""
+    if s.get(TrustStateRecord, FIRST_ADMIN) is not None:
+        return False
+    admins = select(func.count()).select_from(UserRecord).where(UserRecord.is_admin.is_(True))
+    accounts = select(func.count()).select_from(UserRecord)
+    keys = select(func.count()).select_from(ApiKeyRecord)
+    return not (
+        s.scalar(admins)
+        or s.scalar(accounts.where(UserRecord.password_hash.is_not(None)))
+        or s.scalar(keys)
+    )
+
+
+def would_be_first_admin(sessions: sessionmaker) -> bool:
+    """Whether a sign-up now would make the install's admin (for the sign-up page)."""
+    with sessions() as s:
+        return _fresh_install(s)
 
 
 def authenticate(sessions: sessionmaker, name: str, password: str) -> UserRecord:
@@ -95,6 +179,19 @@ def authenticate(sessions: sessionmaker, name: str, password: str) -> UserRecord
             if row is not None:
                 row.password_hash = hash_password(password)
     return user
+
+
+def change_password(sessions: sessionmaker, user_id: str, current: str, new: str) -> None:
+    """Set a new password after checking the current one (``Unauthorized`` if wrong)."""
+    new_hash = hash_password(check_password(new))
+    with sessions() as s:
+        user = s.get(UserRecord, user_id)
+    if user is None or not user.password_hash or not _verify(user.password_hash, current or ""):
+        raise Unauthorized("the current password is not right", code="invalid_credentials")
+    with sessions.begin() as s:
+        row = s.get(UserRecord, user_id)
+        if row is not None:
+            row.password_hash = new_hash
 
 
 def has_accounts(sessions: sessionmaker) -> bool:

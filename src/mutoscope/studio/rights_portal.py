@@ -1,9 +1,10 @@
 """The rights portal: rights holders register entities and review decisions about them.
 
 It drives the rights layer's own service (``mutoscope.rights.service.RightsService``) with
-the same permissions as ``/v1/rights``: admins manage everything; anyone else manages the
-entities they registered or that name them as owner. When the layer is not installed the
-page says so.
+the same permissions as ``/v1/rights`` (``mutoscope.rights.ownership``): admins manage
+everything; members of a verified organisation manage its entities; a person manages their
+own likeness; everyone else's registrations become proposals for an admin to review. When
+the layer is not installed the page says so.
 """
 
 from __future__ import annotations
@@ -36,39 +37,146 @@ def rights_service(services: Services) -> Any | None:
     return services.rights if isinstance(services.rights, RightsService) else None
 
 
-def context(services: Services, user: UserRecord) -> dict[str, Any]:
+def context(services: Services, user: UserRecord, org: str | None = None) -> dict[str, Any]:
     rights = rights_service(services)
     if rights is None:
         return {"installed": False, "not_installed": NOT_INSTALLED}
-    from mutoscope.rights.audit import as_dict
+    return {**_registry_context(services, user, rights), **insights(services, user, rights, org)}
+
+
+def _registry_context(services: Services, user: UserRecord, rights: Any) -> dict[str, Any]:
+    from mutoscope.rights.ownership import decision_view
+    from mutoscope.trust.orgs import Organizations
+    from mutoscope.trust.records import PENDING
 
     owned = None if user.is_admin else set(rights.entities_owned_by(user))
-    entities = [e for e in rights.list_entities() if owned is None or e.id in owned]
+    # The starter registry's hundreds of entries are summarised, not listed, for admins.
+    entities = [
+        e
+        for e in rights.list_entities()
+        if (owned is None and e.source != "starter") or (owned is not None and e.id in owned)
+    ]
     ids = None if owned is None else sorted(owned)
     rows = [] if ids == [] else list(rights.audit.rows(entity_ids=ids))
-    decisions = [as_dict(r) for r in rows[-RECENT:]][::-1]
+    view = decision_view(services.settings, user)
+    decisions = [view(r) for r in rows[-RECENT:]][::-1]
+    orgs = Organizations(services.sessions)
+    proposals = _proposals(services, rights)
     return {
         "installed": True,
         "entities": entities,
         "decisions": decisions,
         "is_admin": user.is_admin,
+        "memberships": orgs.memberships(user.id),
+        "proposals": proposals.find(user)[-RECENT:][::-1],
+        "pending_orgs": orgs.find(status=PENDING) if user.is_admin else [],
+        "pending_proposals": proposals.find(user, status=PENDING) if user.is_admin else [],
+        "starter": rights.starter.status() if user.is_admin else None,
     }
 
 
-async def register(services: Services, user: UserRecord, form: FormData) -> str:
-    """Create or replace one entity from the portal form (reference files are uploaded)."""
+def insights(
+    services: Services, user: UserRecord, rights: Any, org: str | None = None
+) -> dict[str, Any]:
+    """The holder's view of the last 30 days: a chart, top phrasings, licences."""
+    from mutoscope.rights import insights as ins
+    from mutoscope.studio.charts import matches_chart
+
+    orgs = _viewable_orgs(services, user)
+    org = org if org in orgs else None
+    ids, entities = _scope(rights, user, org)
+    rows = [] if ids == [] else list(ins.rows_for(services.sessions, ids, since=ins.since_days()))
+    summary = ins.summarise(rows, entities, _pseudonyms(services), _names(services, entities))
+    title = f"Matches per day, last {ins.DAYS} days" + (f" ({orgs[org]})" if org else "")
+    return {
+        "insights": summary,
+        "chart": matches_chart(summary.days, title=title),
+        "scope_orgs": orgs,
+        "org": org,
+    }
+
+
+def matches_csv(services: Services, user: UserRecord, org: str | None) -> tuple[bytes, str]:
+    """Every decision about the holder's entities (an organisation's, with ``org``) as CSV;
+    users are pseudonyms except for admins."""
     rights = _require(services)
+    from mutoscope.rights import insights as ins
+
+    orgs = _viewable_orgs(services, user)
+    if org and org not in orgs:
+        raise Forbidden(f"you are not a member of a verified organisation '{org}'", param="org")
+    ids, entities = _scope(rights, user, org or None)
+    who = (lambda u: u) if user.is_admin else _pseudonyms(services)
+    rows = [] if ids == [] else ins.rows_for(services.sessions, ids)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", orgs.get(org or "", "") or user.name)[:60]
+    return ins.to_csv(rows, entities, who).encode(), f"mutoscope-matches-{name}.csv"
+
+
+def _viewable_orgs(services: Services, user: UserRecord) -> dict[str, str]:
+    """Organisation id -> name: every verified one for admins, else the user's verified ones."""
+    from mutoscope.trust.orgs import Organizations
+    from mutoscope.trust.records import VERIFIED
+
+    orgs = Organizations(services.sessions)
+    if user.is_admin:
+        return {o.id: o.name for o in orgs.find(status=VERIFIED)}
+    return {m.org.id: m.org.name for m in orgs.memberships(user.id) if m.org.status == VERIFIED}
+
+
+def _scope(rights: Any, user: UserRecord, org: str | None) -> tuple[list[str] | None, dict]:
+    """The entity ids a view covers (``None``: all, for admins) and those entities."""
+    everything = {e.id: e for e in rights.list_entities()}
+    if org is not None:
+        ids = [i for i, e in everything.items() if e.org_id == org]
+    elif user.is_admin:
+        return None, everything
+    else:
+        ids = sorted(rights.entities_owned_by(user))
+    return ids, {i: everything[i] for i in ids if i in everything}
+
+
+def _pseudonyms(services: Services) -> Any:
+    from mutoscope.trust.secret import pseudonym, server_secret
+
+    secret = server_secret(services.settings)
+    return lambda user_id: pseudonym(secret, user_id)
+
+
+def _names(services: Services, entities: dict[str, Any]) -> dict[str, str]:
+    """Display names of the users and organisations that licences name by id."""
+    from sqlalchemy import select
+
+    from mutoscope.trust.records import OrgRecord
+
+    wanted = {x for e in entities.values() for x in (e.license or {}).get("licensees", [])}
+    if not wanted:
+        return {}
+    with services.sessions() as s:
+        users = s.execute(select(UserRecord.id, UserRecord.name).where(UserRecord.id.in_(wanted)))
+        orgs = s.execute(select(OrgRecord.id, OrgRecord.name).where(OrgRecord.id.in_(wanted)))
+        return {i: n for i, n in [*users, *orgs]}
+
+
+async def register(services: Services, user: UserRecord, form: FormData) -> str:
+    """Create or replace one entity from the portal form (reference files are uploaded).
+
+    Admins, members of the chosen verified organisation and a person registering their own
+    likeness write the registry directly; anyone else's entry becomes a proposal."""
+    rights = _require(services)
+    from mutoscope.rights.ownership import Ownership
     from mutoscope.rights.registry import EntitySpec
 
-    owner = (_text(form, "owner") if user.is_admin else "") or user.name
+    myself = _text(form, "myself") == "1"
     fields: dict[str, Any] = {
         "id": _text(form, "id"),
         "name": _text(form, "name"),
-        "kind": _text(form, "kind") or "character",
-        "owner": owner,
+        "kind": "person" if myself else _text(form, "kind") or "character",
+        "owner": _text(form, "owner") if user.is_admin else "",
+        "org_id": _text(form, "org_id") or None,
+        "subject_user_id": user.id if myself else None,
         "aliases": _list(form, "aliases"),
         "description": _text(form, "description"),
-        "policy": _text(form, "policy") or "block",
+        "policy": "consent" if myself else _text(form, "policy") or "block",
     }
     if fields["policy"] == "license":
         fields["license"] = {
@@ -77,10 +185,54 @@ async def register(services: Services, user: UserRecord, form: FormData) -> str:
             "attribution": _text(form, "attribution"),
         }
     spec = _validate(EntitySpec, fields)
-    _check_may_manage(rights, user, spec.id, spec.owner)
+    ownership = Ownership(services.sessions)
+    existing = {e.id: e for e in rights.list_entities()}.get(spec.id)
+    direct = user.is_admin or myself or bool(spec.org_id)
+    if existing is not None and not ownership.may_manage(user, existing):
+        raise Forbidden(
+            f"'{spec.id}' is registered by '{existing.owner}'; choose another id", param="id"
+        )
+    if direct:
+        spec = ownership.prepare(user, spec, existing)
     spec.references = await _save_references(services, spec.id, form.getlist("references"))
+    if not direct:
+        await run_in_threadpool(_proposals(services, rights).propose, user, spec, uploaded=True)
+        return f"Proposed '{spec.name}' ({spec.id}); it takes effect when an admin approves it."
     await run_in_threadpool(rights.import_specs, [spec], owner_user_id=user.id)
     return f"Registered '{spec.name}' ({spec.id}); prompts are screened against it from now on."
+
+
+async def claim_organization(services: Services, user: UserRecord, form: FormData) -> str:
+    from mutoscope.trust.orgs import Organizations
+
+    org = await run_in_threadpool(
+        Organizations(services.sessions).claim, user, _text(form, "name"), _text(form, "claim")
+    )
+    return f"Claimed '{org.name}'; an admin verifies the claim before it holds any rights."
+
+
+async def decide(services: Services, user: UserRecord, what: str, item_id: str, ok: bool) -> str:
+    """Admins: verify or reject an organisation's claim; approve or reject a proposal."""
+    from mutoscope.trust.orgs import Organizations
+
+    if what == "organizations":
+        org = await run_in_threadpool(
+            Organizations(services.sessions).decide, user, item_id, verified=ok
+        )
+        return f"'{org.name}' is {org.status}."
+    proposals = _proposals(services, _require(services))
+    if ok:
+        entity = await run_in_threadpool(proposals.approve, user, item_id)
+        return f"Approved: '{entity.name}' ({entity.id}) is in the registry now."
+    await run_in_threadpool(proposals.reject, user, item_id)
+    return "Proposal rejected."
+
+
+def _proposals(services: Services, rights: Any) -> Any:
+    from mutoscope.rights.ownership import Ownership
+    from mutoscope.rights.proposals import Proposals
+
+    return Proposals(services.sessions, rights, Ownership(services.sessions))
 
 
 async def import_registry(services: Services, user: UserRecord, form: FormData) -> str:
@@ -94,20 +246,22 @@ async def import_registry(services: Services, user: UserRecord, form: FormData) 
     from mutoscope.rights.registry import parse_registry
 
     text = (await upload.read()).decode("utf-8", errors="replace")
-    specs = parse_registry(text)
+    specs = await run_in_threadpool(parse_registry, text)  # CPU work: off the event loop
     await run_in_threadpool(rights.import_specs, specs, owner_user_id=user.id)
     noun = "entity" if len(specs) == 1 else "entities"
     return f"Imported {len(specs)} {noun} from {upload.filename}."
 
 
 def audit_export(services: Services, user: UserRecord) -> tuple[bytes, str]:
-    """The hash-chained audit log as JSON lines: all of it for admins, else your entities'."""
+    """The hash-chained audit log as JSON lines: all of it for admins, else your entities'
+    (with pseudonymous user ids)."""
     rights = _require(services)
-    from mutoscope.rights.audit import as_dict
+    from mutoscope.rights.ownership import decision_view
 
     ids = None if user.is_admin else rights.entities_owned_by(user)
     rows = [] if ids == [] else rights.audit.rows(entity_ids=ids)
-    body = "".join(json.dumps(as_dict(r), ensure_ascii=False) + "\n" for r in rows)
+    view = decision_view(services.settings, user)
+    body = "".join(json.dumps(view(r), ensure_ascii=False) + "\n" for r in rows)
     name = "mutoscope-audit.jsonl" if user.is_admin else f"mutoscope-audit-{user.name}.jsonl"
     return body.encode(), name
 
@@ -120,19 +274,6 @@ def _require(services: Services) -> Any:
     if rights is None:
         raise InvalidRequest(NOT_INSTALLED)
     return rights
-
-
-def _check_may_manage(rights: Any, user: UserRecord, entity_id: str, owner: str) -> None:
-    if user.is_admin:
-        return
-    existing = {e.id: e for e in rights.list_entities()}.get(entity_id)
-    if existing is not None and entity_id not in rights.entities_owned_by(user):
-        raise Forbidden(
-            f"'{entity_id}' is registered by '{existing.owner}'; choose another id",
-            param="id",
-        )
-    if owner != user.name:
-        raise Forbidden("you can register entities only in your own name", param="owner")
 
 
 def _validate(model: Any, fields: dict[str, Any]) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from mutoscope.config import Settings
 from mutoscope.storage.records import UserRecord, now
 from mutoscope.studio.records import SessionRecord
+from mutoscope.trust.secret import secret_file
 
 COOKIE = "mutoscope_session"
 MAX_AGE = 30 * 24 * 3600
@@ -69,6 +69,15 @@ class SessionStore:
             with self.sessions.begin() as s:
                 s.execute(delete(SessionRecord).where(SessionRecord.token_hash == _digest(token)))
 
+    def end_all(self, user_id: str, *, keep: str | None = None) -> int:
+        """End every session of a user (sign out everywhere), except the token ``keep``;
+        how many ended."""
+        query = delete(SessionRecord).where(SessionRecord.user_id == user_id)
+        if keep:
+            query = query.where(SessionRecord.token_hash != _digest(keep))
+        with self.sessions.begin() as s:
+            return int(s.execute(query).rowcount or 0)
+
     def csrf(self, token: str) -> str:
         return hmac.new(self.secret, b"csrf:" + token.encode(), hashlib.sha256).hexdigest()[:40]
 
@@ -78,17 +87,4 @@ class SessionStore:
 
 def _secret_file(folder: Path) -> str:
     """A per-install secret kept beside the signing keys (made on first use, mode 0600)."""
-    path = folder / "studio_secret"
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".studio_secret.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-        try:  # first writer wins, so concurrent processes agree on one secret
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()
+    return secret_file(folder / "studio_secret")

@@ -6,14 +6,18 @@ import logging
 import os
 import threading
 import traceback
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mutoscope.errors import JobCancelled, MutoscopeError
-from mutoscope.jobs.retry import RetryPolicy
+from mutoscope.jobs.retry import RetryPolicy, is_transient, public_reason
 from mutoscope.storage.records import FAILED, QUEUED, VideoRecord, now
 from mutoscope.worker.run import run_job
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from sqlalchemy.orm import Session
+
     from mutoscope.jobs.base import ClaimedJob
     from mutoscope.services import Services
 
@@ -21,16 +25,25 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    """``concurrency`` threads pulling from ``services.queue`` until ``stop()``."""
+    """``concurrency`` threads pulling from ``services.queue`` until ``stop()``.
 
-    def __init__(self, services: Services, *, concurrency: int = 1, poll_seconds: float = 0.5):
+    ``models``: claim only videos made by these backends (``None``: any), so a worker on a GPU
+    that holds some models never takes jobs for the others.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        concurrency: int = 1,
+        poll_seconds: float = 0.5,
+        models: Collection[str] | None = None,
+    ):
         self.services = services
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
-        self.policy = RetryPolicy(
-            max_attempts=services.settings.max_attempts,
-            base_delay=services.settings.retry_base_delay,
-        )
+        self.models = frozenset(models) if models is not None else None
+        self.policy = RetryPolicy.from_settings(services.settings)
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -52,7 +65,7 @@ class Worker:
         while not self._stop.is_set():
             try:
                 self.fail_exhausted()
-                job = self.services.queue.claim(self.worker_id)
+                job = self.services.queue.claim(self.worker_id, models=self.models)
             except Exception:
                 log.exception("could not claim a job")
                 job = None
@@ -80,23 +93,44 @@ class Worker:
                 exc,
                 delay,
             )
-            self._set(job.video_id, status=QUEUED, progress=0)
-            self.services.queue.retry(
-                job.video_id,
-                self.worker_id,
-                delay=delay,
-                error="".join(traceback.format_exception_only(exc)),
-            )
+            error = "".join(traceback.format_exception_only(exc))
+            with self.services.sessions.begin() as s:
+                # Fenced: if another claim took the job over, its outcome stands, not ours.
+                if self.services.queue.retry(
+                    job.video_id,
+                    self.worker_id,
+                    delay=delay,
+                    error=error,
+                    session=s,
+                    attempt=job.attempt,
+                ):
+                    self._update(s, job.video_id, status=QUEUED, progress=0)
+            self.services.queue.notify()
             return
         if isinstance(exc, MutoscopeError):
             code, message = exc.code or "generation_failed", exc.message
+        elif is_transient(exc):
+            log.error("job %s failed: fault outlasted its retries", job.video_id, exc_info=exc)
+            code = "server_unavailable"
+            message = (
+                f"the server could not finish this video ({public_reason(exc)}) after retrying "
+                "for several minutes; retry it later"
+            )
         else:
             log.exception("job %s failed", job.video_id, exc_info=exc)
-            code, message = "internal_error", f"generation failed: {exc}"
-        self.services.queue.finish(job.video_id, self.worker_id)
-        self._set(
-            job.video_id, status=FAILED, error_code=code, error_message=message, completed_at=now()
-        )
+            code, message = "internal_error", f"generation failed: {public_reason(exc)}"
+        with self.services.sessions.begin() as s:
+            if self.services.queue.finish(
+                job.video_id, self.worker_id, session=s, attempt=job.attempt
+            ):
+                self._update(
+                    s,
+                    job.video_id,
+                    status=FAILED,
+                    error_code=code,
+                    error_message=message,
+                    completed_at=now(),
+                )
 
     def fail_exhausted(self) -> None:
         """Fail jobs whose worker died on their last allowed attempt."""
@@ -112,4 +146,9 @@ class Worker:
 
     def _set(self, video_id: str, **values: object) -> None:
         with self.services.sessions.begin() as s:
-            s.query(VideoRecord).filter(VideoRecord.id == video_id).update(values)
+            self._update(s, video_id, **values)
+
+    @staticmethod
+    def _update(session: Session, video_id: str, **values: Any) -> None:
+        changes: dict[Any, Any] = values
+        session.query(VideoRecord).filter(VideoRecord.id == video_id).update(changes)

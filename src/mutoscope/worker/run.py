@@ -9,7 +9,6 @@ complete video, and a re-run overwrites rather than duplicates.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +18,11 @@ from PIL import Image
 from mutoscope.backends.base import GenerationRequest
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
+from mutoscope.jobs.retry import RetryPolicy
 from mutoscope.media import decode_mp4, encode_mp4, resize_frames, spritesheet, thumbnail
 from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
 from mutoscope.worker.hooks import ProvenanceInfo
+from mutoscope.worker.lease import JobLease
 
 if TYPE_CHECKING:
     from mutoscope.services import Services
@@ -30,28 +31,38 @@ log = logging.getLogger(__name__)
 
 
 class Progress:
-    """Turns backend step callbacks into throttled progress writes and lease heartbeats.
+    """Turns backend step callbacks into throttled progress writes.
 
-    Raises ``JobCancelled`` when the job was deleted or its lease was lost.
+    The lease is kept by the job's ``JobLease`` thread, not here; this raises ``JobCancelled``
+    when that lease was lost (the video was deleted or the job taken over).
     """
 
-    def __init__(self, services: Services, video_id: str, worker_id: str, *, span: float = 0.9):
+    def __init__(
+        self,
+        services: Services,
+        video_id: str,
+        worker_id: str,
+        *,
+        span: float = 0.9,
+        lease: JobLease | None = None,
+    ):
         self.services, self.video_id, self.worker_id = services, video_id, worker_id
         self.span = span  # generation is this share of the bar; the rest is encode + sign
+        self.lease = lease
         self._last_percent = -1
-        self._last_beat = 0.0
 
     def __call__(self, fraction: float) -> None:
+        if self.lease is not None:
+            self.lease.check()
         percent = min(99, int(max(0.0, min(1.0, fraction)) * self.span * 100))
-        beat_due = time.monotonic() - self._last_beat > self.services.settings.lease_seconds / 3
-        if percent == self._last_percent and not beat_due:
+        if percent == self._last_percent:
             return
         self.set(percent)
 
     def set(self, percent: int) -> None:
-        self._last_percent, self._last_beat = percent, time.monotonic()
-        if not self.services.queue.heartbeat(self.video_id, self.worker_id):
-            raise JobCancelled(self.video_id)
+        if self.lease is not None:
+            self.lease.check()
+        self._last_percent = percent
         with self.services.sessions.begin() as s:
             s.query(VideoRecord).filter(VideoRecord.id == self.video_id).update(
                 {"progress": percent}
@@ -59,7 +70,17 @@ class Progress:
 
 
 def run_job(services: Services, job: ClaimedJob, worker_id: str) -> None:
-    """Generate, check, mark, encode, sign and store one video. Raises on failure."""
+    """Generate, check, mark, encode, sign and store one video. Raises on failure.
+
+    The whole job runs under its own heartbeat thread (``JobLease``), and the final commit
+    is fenced on this claim's attempt, so a worker whose job was taken over commits nothing.
+    """
+    every = services.settings.lease_seconds / 3
+    with JobLease(services.queue, job, worker_id, every=every) as lease:
+        _run_steps(services, job, worker_id, lease)
+
+
+def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLease) -> None:
     # 1. Load the record and mark it in progress
     with services.sessions.begin() as s:
         record = s.get(VideoRecord, job.video_id)
@@ -72,14 +93,21 @@ def run_job(services: Services, job: ClaimedJob, worker_id: str) -> None:
             if record.remixed_from_video_id
             else None
         )
-    progress = Progress(services, record.id, worker_id)
+    progress = Progress(services, record.id, worker_id, lease=lease)
     progress.set(0)
 
     # 2. Generate the frames
     backend = services.backends.get(record.backend)
     parent_path = services.files.path(parent.id, "video") if parent else None
     request = _request(services, record, parent, parent_path)
-    result = backend.generate(request, progress)
+    # Transient faults (engine down, disk full, storage 5xx) are retried in place, so the
+    # frames already made are kept; see jobs/retry.py.
+    policy = RetryPolicy.from_settings(services.settings)
+    result = policy.run(
+        lambda: backend.generate(request, progress),
+        what=f"{record.id}: generate",
+        check=lease.check,
+    )
     frames = resize_frames(result.frames, request.width, request.height)
     if record.mode == "extend" and request.source_video is not None:
         frames = np.concatenate(
@@ -88,45 +116,57 @@ def run_job(services: Services, job: ClaimedJob, worker_id: str) -> None:
     progress.set(int(progress.span * 100))
 
     # 3. Check the output against protected references (may raise OutputBlocked)
+    lease.check()
     services.rights.check_output(video_id=record.id, user_id=record.owner_id, frames=frames)
 
     # 4. Embed the invisible watermark
     frames, payload = services.provenance.watermark(frames, video_id=record.id)
 
     # 5. Encode the MP4, thumbnail and spritesheet into a private staging folder
-    staging = services.files.staging(record.id)
-    staged = {
-        "video": staging / "video.mp4",
-        "thumbnail": staging / "thumbnail.jpg",
-        "spritesheet": staging / "spritesheet.jpg",
-    }
-    encode_mp4(frames, staged["video"], fps=result.fps)
-    thumbnail(frames, staged["thumbnail"])
-    spritesheet(frames, staged["spritesheet"])
+    # 6. Sign the MP4 with C2PA Content Credentials (both again from the frames after a fault)
+    def encode_and_sign() -> dict[str, Path]:
+        staging = services.files.staging(record.id)
+        staged = {
+            "video": staging / "video.mp4",
+            "thumbnail": staging / "thumbnail.jpg",
+            "spritesheet": staging / "spritesheet.jpg",
+        }
+        encode_mp4(frames, staged["video"], fps=result.fps)
+        thumbnail(frames, staged["thumbnail"])
+        spritesheet(frames, staged["spritesheet"])
+        services.provenance.sign(
+            staged["video"],
+            ProvenanceInfo(
+                video_id=record.id,
+                model=record.backend,
+                prompt=record.prompt,
+                created_at=record.created_at,
+                owner=(owner.display_name or owner.name) if owner else "",
+                mode=record.mode,
+                parent_video_id=parent.id if parent else None,
+                parent_path=parent_path if parent_path and parent_path.is_file() else None,
+                attributions=list(record.attributions or []),
+                watermark_payload=payload,
+            ),
+        )
+        return staged
+
+    staged = policy.run(encode_and_sign, what=f"{record.id}: encode and sign", check=lease.check)
     progress.set(95)
 
-    # 6. Sign the MP4 with C2PA Content Credentials
-    services.provenance.sign(
-        staged["video"],
-        ProvenanceInfo(
-            video_id=record.id,
-            model=record.backend,
-            prompt=record.prompt,
-            created_at=record.created_at,
-            owner=(owner.display_name or owner.name) if owner else "",
-            mode=record.mode,
-            parent_video_id=parent.id if parent else None,
-            parent_path=parent_path if parent_path and parent_path.is_file() else None,
-            attributions=list(record.attributions or []),
-            watermark_payload=payload,
-        ),
+    # 7. Move files into place, then complete the record and the job together (fenced)
+    lease.check()
+    policy.run(
+        lambda: services.files.commit(record.id, staged),
+        what=f"{record.id}: store",
+        check=lease.check,
     )
-
-    # 7. Move files into place, then complete the record and the job together
-    services.files.commit(record.id, staged)
     with services.sessions.begin() as s:
         row = s.get(VideoRecord, record.id)
-        if row is None or not services.queue.finish(record.id, worker_id, session=s):
+        held = row is not None and services.queue.finish(
+            record.id, worker_id, session=s, attempt=job.attempt
+        )
+        if row is None or not held:
             # Deleted (or taken over) while we worked: leave nothing behind.
             if row is None:
                 services.files.delete(record.id)
@@ -136,7 +176,14 @@ def run_job(services: Services, job: ClaimedJob, worker_id: str) -> None:
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
         row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
-    services.rights.index_output(video_id=record.id, frames=frames)
+
+    # 8. Index the output for reverse search. The video is completed and its job done: a
+    # failure here is logged, never retried (a retry could not claim it and would leave the
+    # record queued for ever).
+    try:
+        services.rights.index_output(video_id=record.id, frames=frames)
+    except Exception:
+        log.exception("video %s completed, but indexing its output failed", record.id)
 
 
 def _request(

@@ -8,9 +8,9 @@
 * :class:`TinyDenoiser` sees all ``FRAMES`` latents of a clip stacked as channels (64 channels
   at 16x16, plus two coordinate channels so "start on the left" is easy to express) and that
   prior, and predicts the clean latents (x0) from a noisy clip, the noise level and the caption.
-  It is a diffusers ``UNet2DConditionModel`` with cross-attention on MiniLM's per-token
-  embeddings, which first pass through a small trainable transformer, and a pooled caption
-  vector added to the time embedding.
+  It is a ``UNet2DConditionModel`` (diffusers' layout, in plain torch: :mod:`.unet`) with
+  cross-attention on MiniLM's per-token embeddings, which first pass through a small
+  trainable transformer, and a pooled caption vector added to the time embedding.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import cast
 
 import torch
 import torch.nn.functional as F
-from diffusers import UNet2DConditionModel
 from torch import nn
 
 from mutoscope.models.tiny.text import MAX_TOKENS, TEXT_DIM
+from mutoscope.models.tiny.unet import LeanUNet
 from mutoscope.models.tiny.world import FRAMES, RES
 
 LATENT_CHANNELS = 4
@@ -279,19 +279,14 @@ class TinyDenoiser(nn.Module):
         blocks = tuple(cfg.block_out_channels)
         grid = cfg.latent_res // cfg.patch
         self.layout = LayoutPrior(cfg) if cfg.layout_layers else None
-        self.unet = UNet2DConditionModel(
-            sample_size=grid,
+        self.unet = LeanUNet(  # diffusers' CrossAttn{Down,Up}Block2D / UNetMidBlock2DCrossAttn
             in_channels=channels * (2 if self.layout else 1) + 2,
             out_channels=channels,
-            down_block_types=("CrossAttnDownBlock2D",) * len(blocks),
-            up_block_types=("CrossAttnUpBlock2D",) * len(blocks),
-            mid_block_type="UNetMidBlock2DCrossAttn",
             block_out_channels=blocks,
             layers_per_block=cfg.layers_per_block,
             cross_attention_dim=cfg.cond_dim,
             attention_head_dim=tuple(b // cfg.head_dim for b in blocks),
             norm_num_groups=32,
-            class_embed_type="projection",
             projection_class_embeddings_input_dim=cfg.cond_dim,
         )
         self.register_buffer("coords", _coords(grid), persistent=False)
@@ -335,7 +330,7 @@ class TinyDenoiser(nn.Module):
                 prior = self.prior(tokens, mask)
             assert prior is not None
             inputs.append(F.pixel_unshuffle(prior, self.config.patch))
-        out = self.unet(  # type: ignore[operator]
+        out = self.unet(
             torch.cat([*inputs, coords], dim=1),
             sigma * 1000,
             encoder_hidden_states=tokens,

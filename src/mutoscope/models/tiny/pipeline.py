@@ -12,12 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import torch
-from diffusers import FlowMatchEulerDiscreteScheduler
 
 from mutoscope.models.tiny import world
 from mutoscope.models.tiny.modeling import (
@@ -27,6 +25,7 @@ from mutoscope.models.tiny.modeling import (
     FrameAutoencoder,
     TinyDenoiser,
 )
+from mutoscope.models.tiny.scheduler import FlowMatchEuler
 from mutoscope.models.tiny.text import MiniLMTextEncoder
 from mutoscope.models.tiny.train import SHIFT, to_unit
 from mutoscope.models.tiny.vocabulary import read_prompt
@@ -156,7 +155,7 @@ class TinyPipeline:
         cfg = self.denoiser.config
         shape = (1, cfg.frames * cfg.latent_channels, cfg.latent_res, cfg.latent_res)
         noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
-        scheduler: Any = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=SHIFT)
+        scheduler = FlowMatchEuler(shift=SHIFT)
         scheduler.set_timesteps(steps)
         timesteps = scheduler.timesteps
         latents = noise
@@ -175,7 +174,7 @@ class TinyPipeline:
             if guidance != 1.0:
                 x0 = x0[:1] + guidance * (x0[1:] - x0[:1])
             velocity = (latents - x0) / sigma
-            latents = scheduler.step(velocity, t, latents).prev_sample
+            latents = scheduler.step(velocity, latents)
             if on_step is not None:
                 on_step(i + 1, len(timesteps))
 

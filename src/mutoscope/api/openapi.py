@@ -1,0 +1,204 @@
+"""The OpenAPI document, made to tell the truth.
+
+Routes that read their body by hand (multipart or JSON, as the OpenAI SDK sends it) declare it
+here through ``openapi_extra``; ``install`` then gives every operation the error responses it
+can really return, all in the OpenAI error shape, and drops FastAPI's 422 (validation errors
+are reported as 400 by ``api.errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type", "param", "code"],
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
+        }
+    },
+}
+
+_DESCRIPTIONS = {
+    400: "The request is invalid; the message says what would work.",
+    401: "No valid API key or session.",
+    403: "The caller may not do this.",
+    404: "No such resource (or not visible to the caller).",
+    409: "The request conflicts with an existing record (e.g. a unique name).",
+    413: "The body or a file in it is larger than the server accepts.",
+    415: "The body or file is of a type this route does not take.",
+    429: "Too many requests; retry after the number of seconds in Retry-After.",
+    500: "An internal error; it has been logged.",
+}
+
+_STRING = {"type": "string"}
+_VIDEO_FIELDS: dict[str, Any] = {
+    "prompt": {"type": "string", "minLength": 1, "maxLength": 32000},
+    "model": _STRING,
+    "seconds": {"type": "string", "description": 'Clip length, e.g. "4", "8" or "12".'},
+    "size": {"type": "string", "description": 'WIDTHxHEIGHT, e.g. "1280x720".'},
+    "seed": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+}
+
+
+def _body(*, multipart: dict[str, Any], json: dict[str, Any], required: list[str]) -> dict:
+    def schema(props: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "properties": props, "required": required}
+
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": schema(multipart)},
+                "application/json": {"schema": schema(json)},
+            },
+        }
+    }
+
+
+CREATE_VIDEO = _body(
+    multipart={
+        **_VIDEO_FIELDS,
+        "input_reference": {
+            "type": "string",
+            "format": "binary",
+            "description": "A PNG, JPEG or WebP image the video starts from.",
+        },
+    },
+    json={
+        **_VIDEO_FIELDS,
+        "input_reference": {
+            "type": "object",
+            "properties": {
+                "image_url": {"type": "string", "description": "A public http(s) or data: URL."}
+            },
+        },
+    },
+    required=["prompt"],
+)
+
+_EXTEND_FIELDS: dict[str, Any] = {
+    "prompt": _VIDEO_FIELDS["prompt"],
+    "seconds": _VIDEO_FIELDS["seconds"],
+}
+EXTEND_VIDEO = _body(
+    multipart={**_EXTEND_FIELDS, "video[id]": _STRING},
+    json={
+        **_EXTEND_FIELDS,
+        "video": {"type": "object", "required": ["id"], "properties": {"id": _STRING}},
+    },
+    required=["prompt"],
+)
+
+RIGHTS_IMPORT = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {
+                "schema": {"type": "string", "description": "A registry file (YAML)."}
+            }
+        },
+    }
+}
+
+VERIFY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {
+                        "url": {"type": "string", "description": "A public http(s) URL."}
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+PUBLIC = {
+    ("post", "/v1/provenance/verify"),
+    ("get", "/v1/provenance/trust-anchors.pem"),
+}
+"""Operations that need no API key (everything else answers 401 without one)."""
+
+MEDIA_RESPONSES = {
+    ("get", "/v1/videos/{video_id}/content"): ("video/mp4", "image/jpeg"),
+    ("get", "/v1/provenance/trust-anchors.pem"): ("application/x-pem-file",),
+    ("get", "/v1/rights/audit/export"): ("application/x-ndjson",),
+}
+"""Operations whose success is not JSON, with the media types they send."""
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def install(app: FastAPI) -> None:
+    """Patch the generated document once, the first time it is asked for."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                if method in _METHODS:
+                    document_errors(path, method, operation)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Give ``operation`` the error responses it can return; drop FastAPI's unused 422."""
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    media = MEDIA_RESPONSES.get((method, path))
+    if media and "200" in responses:
+        responses["200"]["content"] = {kind: {} for kind in media}
+    for status in statuses(path, method, has_body="requestBody" in operation):
+        responses.setdefault(str(status), _response(status))
+
+
+def statuses(path: str, method: str, *, has_body: bool) -> list[int]:
+    """The error statuses an operation can answer with."""
+    codes = [400, 404, 429, 500]
+    if (method, path) not in PUBLIC:
+        codes += [401, 403]
+    if method in ("post", "put", "patch"):
+        codes.append(409)
+    if has_body:
+        codes += [413, 415]
+    return sorted(codes)
+
+
+def _response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if status == 429:
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    return response

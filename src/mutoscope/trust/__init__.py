@@ -1,0 +1,1 @@
+"""Trust: organisations and their claims, first admin, rate limits, trusted hosts, pseudonyms."""

@@ -1,0 +1,112 @@
+"""What a newcomer meets in the terminal: models list on a fresh install, readable verify times,
+whole paths when piped, a truthful banner, and a studio that shows the first videos."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+
+@pytest.fixture
+def env(home, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MUTOSCOPE_ENABLE_TEST_BACKEND", "1")
+    monkeypatch.setenv("MUTOSCOPE_RETRY_BASE_DELAY", "0")
+    return home
+
+
+def _generate(tmp_path, name: str = "clip.mp4", *extra: str):  # type: ignore[no-untyped-def]
+    from mutoscope.cli import app
+
+    out = tmp_path / name
+    args = ["generate", "a red circle", "--model", "mutoscope-test", "--size", "256x256"]
+    return out, CliRunner().invoke(app, [*args, "-o", str(out), *extra])
+
+
+def test_models_list_shows_the_built_in_model_without_a_models_file(home, monkeypatch):
+    from mutoscope.cli import app
+
+    monkeypatch.setenv("COLUMNS", "250")
+    result = CliRunner().invoke(app, ["models", "list"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "mutoscope-tiny" in line)
+    assert "(default)" in row and "sora-2" in row and "1280x720" in row
+    assert "No models file at" in result.output and "docs/models.md" in result.output
+
+
+def test_verify_prints_dates_not_unix_timestamps():
+    from mutoscope.provenance.cli import render
+
+    created = 1_764_500_000
+    report = {
+        "verdict": "Provenance valid",
+        "c2pa": {"state": "Trusted", "present": True, "failures": [], "summary": {}},
+        "watermark": {"found": True, "payload": "ab12"},
+        "record": {
+            "video_id": "video_1",
+            "matched_by": "watermark",
+            "exists": True,
+            "model": "mutoscope-tiny",
+            "owner": "ada",
+            "created_at": created,
+            "published": False,
+            "remixed_from_video_id": None,
+            "mode": "create",
+        },
+        "notes": [],
+    }
+    text = render(report)
+    assert str(created) not in text
+    assert re.search(r"created 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d", text)
+
+
+def test_the_success_line_keeps_a_long_path_whole_when_piped(env, tmp_path):
+    deep = tmp_path / ("a-rather-long-folder-name-" * 3) / "first-video.mp4"
+    out, result = _generate(deep.parent, deep.name)
+    assert result.exit_code == 0, result.output
+    assert any(str(out) in line and "✓" in line for line in result.output.splitlines())
+
+
+def test_serve_banner_says_keys_are_needed_once_one_exists(env, monkeypatch):
+    import uvicorn
+
+    from mutoscope.cli import app
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: None)
+    before = CliRunner().invoke(app, ["serve"])
+    assert "Keyless on loopback until the first API key is created" in before.output
+    assert CliRunner().invoke(app, ["keys", "create", "--user", "ada"]).exit_code == 0
+    after = CliRunner().invoke(app, ["serve"])
+    assert "Keyless" not in after.output and "API requests need one" in after.output
+
+
+def test_the_first_account_owns_the_videos_made_before_and_after_it(env, tmp_path):
+    from mutoscope.config import Settings
+    from mutoscope.services import build_services
+    from mutoscope.storage.records import VideoRecord
+    from mutoscope.studio.accounts import create_account
+
+    _, first = _generate(tmp_path, "one.mp4", "--json")
+    assert first.exit_code == 0, first.output
+    before = json.loads(first.stdout.strip().splitlines()[-1])["id"]
+
+    services = build_services(Settings())
+    try:
+        ada = create_account(services.sessions, "ada", "correct horse", first_admin=True)
+        assert ada.is_admin
+        _, second = _generate(tmp_path, "two.mp4", "--json")
+        assert second.exit_code == 0, second.output
+        after = json.loads(second.stdout.strip().splitlines()[-1])["id"]
+        with services.sessions() as s:
+            owners = {s.get(VideoRecord, v).owner_id for v in (before, after)}  # type: ignore[union-attr]
+        assert owners == {ada.id}
+        # A second account ends single-user mode: new CLI videos go back to the local user.
+        create_account(services.sessions, "bob", "correct horse", first_admin=True)
+        _, third = _generate(tmp_path, "three.mp4", "--json")
+        later = json.loads(third.stdout.strip().splitlines()[-1])["id"]
+        with services.sessions() as s:
+            assert s.get(VideoRecord, later).owner_id != ada.id  # type: ignore[union-attr]
+    finally:
+        services.close()

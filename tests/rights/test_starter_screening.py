@@ -1,0 +1,167 @@
+"""Screening against the shipped starter registry: one group of examples per kind of
+phrasing the generalisation set measures (none of these prompts is in that set)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import mutoscope.rights
+from mutoscope.config import Settings
+from mutoscope.rights.gloss import gloss, is_foreign
+from mutoscope.rights.lexical import someone_else
+from mutoscope.rights.normalize import skeleton, squash, words
+from mutoscope.rights.registry import load_registry
+from mutoscope.rights.service import RightsService
+from mutoscope.storage.db import make_engine, session_factory, upgrade
+
+STARTER = Path(mutoscope.rights.__file__).parent / "data" / "starter.yaml"
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory: pytest.TempPathFactory) -> RightsService:
+    settings = Settings(home=tmp_path_factory.mktemp("starter") / "home")
+    settings.ensure_dirs()
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    svc = RightsService(settings, session_factory(engine))
+    svc.import_file(STARTER)
+    yield svc
+    engine.dispose()
+
+
+def _blocked_as(svc: RightsService, prompt: str) -> str | None:
+    d = svc.check_prompt(prompt, user_id="someone", record=False)
+    return (d.entity or {}).get("id") if d.decision == "block" else None
+
+
+def test_starter_registry_is_a_valid_versioned_import_file() -> None:
+    raw = yaml.safe_load(STARTER.read_text(encoding="utf-8"))
+    assert isinstance(raw["version"], int)
+    specs = load_registry(STARTER)
+    assert len(specs) >= 250
+    assert {s.kind for s in specs} == {"character", "brand", "work", "person"}
+    for s in specs:
+        assert s.owner and s.description and s.aliases, s.id
+        assert s.policy == ("consent" if s.kind == "person" else "block"), s.id
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        ("Mickey Mouse's girlfriend in a red polka-dot dress baking cookies", "minnie-mouse"),
+        ("Minnie Mouse's boyfriend waving his white gloves", "mickey-mouse"),
+        ("the bushy-bearded gamekeeper of Hogwarts riding a flying motorbike", "hagrid"),
+        ("the speedy blue hedgehog from Sega eating a chili dog", "sonic"),
+    ],
+)
+def test_indirect_references_by_relation_franchise_or_owner(
+    starter: RightsService, prompt: str, entity: str
+) -> None:
+    assert _blocked_as(starter, prompt) == entity
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        ("Micky Maus fährt Fahrrad im Park", "mickey-mouse"),
+        ("el erizo azul de Sega corre con sus zapatillas rojas", "sonic"),
+        ("Paperino che pesca su una barca", "donald-duck"),
+        ("Doraemon ga kōen de asobu", "doraemon"),
+    ],
+)
+def test_other_languages(starter: RightsService, prompt: str, entity: str) -> None:
+    assert _blocked_as(starter, prompt) == entity
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        ("a dad checking the score on his iphone", "apple"),
+        ("two kids sharing a big bag of doritos on the sofa", "doritos"),
+        ("a courier racing through town on a harley davidson", "harley-davidson"),
+    ],
+)
+def test_lowercase_trademarks_in_brand_clear_context(
+    starter: RightsService, prompt: str, entity: str
+) -> None:
+    assert _blocked_as(starter, prompt) == entity
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        (
+            "an old bearded school principal with crescent-moon spectacles and long violet robes",
+            "dumbledore",
+        ),
+        (
+            "a young wizard boy in round glasses with a lightning-shaped scar on his forehead",
+            "harry-potter",
+        ),
+    ],
+)
+def test_paraphrased_descriptions(starter: RightsService, prompt: str, entity: str) -> None:
+    assert _blocked_as(starter, prompt) == entity
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        ("ホーマーシンプソンがビールを飲む", "homer-simpson"),  # no katakana alias registered
+        ("スーパーマンが街を守る", "superman"),
+        ("피카츄가 웃는다", "pikachu"),
+    ],
+)
+def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None:
+    assert _blocked_as(starter, prompt) == entity
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "my uncle Luigi fixing his old Vespa in the garage",
+        "a baker named Elsa kneading dough at dawn",
+        "Yoshi, a taxi driver in Kyoto, waiting at a rank",
+        "Sherlock Holmes reading a letter by the fire",
+        "a row of crocs basking on a sandbank",
+        "a coke oven glowing at an old steel mill",
+        "a red bull standing behind a farm gate",
+        "a jar of strawberry jam on a breakfast table",
+        "a man in a red cap and dungarees painting a garden shed",
+        "der Hund schläft über dem Sofa",
+    ],
+)
+def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:
+    assert _blocked_as(starter, prompt) is None
+
+
+def test_east_asian_text_is_split_into_names_and_particles() -> None:
+    assert [w.script for w in words("スポンジボブがハンバーガーを焼く")][:3] == [
+        "kana",
+        "hiragana",
+        "kana",
+    ]
+    assert skeleton(squash("Spider-Man")) == skeleton(squash("スパイダーマン"))
+    assert skeleton(squash("Homer Simpson")) == skeleton(squash("ホーマー・シンプソン"))
+
+
+def test_gloss_only_rewrites_prompts_in_other_languages() -> None:
+    assert is_foreign("el erizo azul de la montaña")
+    assert gloss("el erizo azul") == "el hedgehog blue"
+    assert gloss("a glass of cola on the table") == "a glass of cola on the table"
+    assert "lightning scar" in gloss("der Junge mit der Blitznarbe")
+
+
+def test_someone_else_reads_the_context_around_a_first_name() -> None:
+    def at(prompt: str, name: str) -> bool:
+        ws = words(prompt)
+        return someone_else(ws, [w.text for w in ws].index(name), prompt)
+
+    assert at("my neighbour Mario waters his plants", "mario")
+    assert at("Wally the window cleaner on a ladder", "wally")
+    assert at("Garfield Avenue at night", "garfield")
+    assert not at("Mario jumping over a pipe", "mario")
+    assert not at("Sonic the Hedgehog running", "sonic")
