@@ -104,14 +104,14 @@ def generate(
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
 
-    if not _prompt_fits(prompt, model, anyway=anyway, quiet=as_json):
-        raise typer.Exit(2)
     services = _services()
     try:
         # Single-user mode: once the studio has exactly one account, videos made here are its.
         user = sole_account(services.sessions) or UserService(services.sessions).get_or_create(
             LOCAL_USER
         )
+        if not _prompt_fits(services, user, prompt, model, anyway=anyway, quiet=as_json):
+            raise typer.Exit(2)
         ref = Image.open(image).convert("RGB") if image else None
         body = VideoCreate(
             prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref
@@ -138,20 +138,27 @@ def generate(
         services.close()
 
 
-def _prompt_fits(prompt: str, model: str | None, *, anyway: bool, quiet: bool) -> bool:
-    """Say, before generating, what the model cannot draw; False stops a hopeless prompt."""
-    from mutoscope.backends.registry import load_backends
+def _prompt_fits(
+    services: Any, user: Any, prompt: str, model: str | None, *, anyway: bool, quiet: bool
+) -> bool:
+    """Say, before generating, what the model cannot draw; False stops a hopeless prompt.
+
+    A prompt the rights check blocks raises ``PromptRejected`` first: that is the answer."""
+    from rich.markup import escape
+
     from mutoscope.errors import MutoscopeError
 
     try:
-        fit = load_backends(Settings()).get(model).fit_prompt(prompt)
+        backend = services.backends.get(model)
     except MutoscopeError:
         return True  # an unknown model: creating the video reports it
+    fit = backend.fit_prompt(prompt)
     if fit is None:
         return True
-    from rich.markup import escape
-
     if not fit.drawable:
+        from mutoscope.studio.pages import preview_screening
+
+        preview_screening(services, user, prompt, backend.name)
         console.print(f"[yellow]{escape(fit.warning or '')}[/]")
         if not anyway:
             console.print("Nothing generated. Rephrase the prompt, or pass --anyway to try it.")

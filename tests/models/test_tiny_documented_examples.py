@@ -49,6 +49,7 @@ NOT_FOR_THE_TINY_MODEL = {
     "PROMPT": "the command's usage line",
     "animate this": "image-to-video, shown with a model that accepts a reference",
     "Exmoose dancing on a rooftop": "a rights-check example, not a generation",
+    "Mickey Mouse dancing": "a rights example: refused before anything is generated",
     "a red fox running through snow": "shown with an open-weight model (--model wan...)",
 }
 
