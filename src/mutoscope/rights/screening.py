@@ -158,7 +158,7 @@ def _possessive(prompt: str, end: int) -> bool:
     return any(w.text in RELATIONS for w in words(prompt[end:])[:6])
 
 
-NEGATIONS = frozenset("no without unbranded generic unlabelled unlabeled".split())
+NEGATIONS = frozenset(["no", "without", "unbranded", "generic", "unlabelled", "unlabeled"])
 
 
 def _names_a_mark(prompt: str) -> bool:
