@@ -254,6 +254,12 @@ class Screener:
         hits = self.names.search(prompt)
         if _NON_ASCII.search(prompt):
             hits += self.names.search(prompt, transliterate=True)
+            if "г" in prompt.lower():
+                # Russian writes a foreign H as Г ("Гомер Симпсон", "Гарри Поттер"): read
+                # it as H too (same length, so spans stay).
+                hits += self.names.search(
+                    prompt.replace("Г", "Һ").replace("г", "һ"), transliterate=True
+                )
         works: list[int] = []
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
@@ -289,7 +295,12 @@ class Screener:
                 if enough is not None and enough(related.match):
                     return [related.match]
                 continue
-            if self.targets[hit.entity].kind == "work":
+            if self.targets[hit.entity].kind == "work" or (
+                brand and squash(written) in self._owner_keys
+            ):
+                # A franchise, or a maker that owns characters ("the blue fish from the
+                # Pixar movie", "the Tesla and SpaceX boss"): a character or person of it
+                # that the prompt describes is the more precise answer (step 3).
                 works.append(hit.entity)
                 continue
             if enough is not None and enough(found[hit.entity]):
