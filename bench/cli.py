@@ -11,7 +11,7 @@ watermark, verify), and the rest. Then the warm-server figure: a ``mutoscope ser
 process, one warm-up request, and ``--runs`` times POST /v1/videos (4 s, 1280x720, the
 embedded model) polled until completed.
 
-    python bench/cli.py [--runs 5] [--skip-server]
+    python bench/cli.py [--runs 5] [--skip-server | --only-server]
 
 The machine's load average is printed with every figure: on a shared machine it moves them.
 """
@@ -183,6 +183,7 @@ def warm_server(home: Path, runs: int) -> list[float]:
     sys.path.insert(0, str(ROOT))
     from tests.e2e.conftest import Server
 
+    home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "MUTOSCOPE_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     server = Server(home=home, env=env)
     server.start()
@@ -210,9 +211,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-server", action="store_true")
+    parser.add_argument("--only-server", action="store_true")
     opts = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="mutoscope-bench-cli-"))
+    if not opts.only_server:
+        cold(home, opts.runs)
+    if not opts.skip_server:
+        before = load()
+        times = warm_server(home / "server", opts.runs)
+        print(
+            f"warm server POST -> completed (4 s, 1280x720, mutoscope-tiny): median "
+            f"{statistics.median(times):.2f} s, min {min(times):.2f} s over {len(times)} "
+            f"(load {before})"
+        )
+
+
+def cold(home: Path, runs: int) -> None:
     env = {**os.environ, "MUTOSCOPE_HOME": str(home / "home"), "HF_HUB_OFFLINE": "1"}
     clip = home / "clip.mp4"
     # One generate first: the database, signing keys and caches exist from here on, as they
@@ -231,21 +246,13 @@ def main() -> None:
     }
     header = f"{'command':<22}{'median':>8}{'min':>7}{'cpu':>7}  "
     header += "".join(f"{k:>9}" for k in SPLIT)
-    print(f"cold process, median of {opts.runs} runs (seconds)")
+    print(f"cold process, median of {runs} runs (seconds)")
     print(header + "   load (1/5/15 min)")
     for name, args in commands.items():
         before = load()
-        r = run_cold(args, env, opts.runs)
+        r = run_cold(args, env, runs)
         cells = "".join(f"{r['split'][k]:9.2f}" for k in SPLIT)
         print(f"{name:<22}{r['median']:8.2f}{r['min']:7.2f}{r['cpu']:7.2f}  {cells}   {before}")
-    if not opts.skip_server:
-        before = load()
-        times = warm_server(home / "server", opts.runs)
-        print(
-            f"warm server POST -> completed (4 s, 1280x720, mutoscope-tiny): median "
-            f"{statistics.median(times):.2f} s, min {min(times):.2f} s over {len(times)} "
-            f"(load {before})"
-        )
 
 
 if __name__ == "__main__":

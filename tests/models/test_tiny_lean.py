@@ -98,14 +98,18 @@ def test_caption_encoder_matches_transformers_minilm():
     assert torch.allclose(hidden[mask], want[mask], atol=1e-4)
 
 
-def test_the_tiny_pipeline_imports_neither_diffusers_nor_transformers():
+def test_sampling_a_clip_imports_neither_diffusers_nor_transformers_nor_sympy():
     code = (
         "import json, sys\n"
-        "import mutoscope.backends.tiny, mutoscope.models.tiny.pipeline\n"
+        "from mutoscope.models.tiny.pipeline import TinyPipeline\n"
+        "TinyPipeline.from_file()('a red circle', num_frames=16, steps=1)\n"
+        "from mutoscope.rights.minilm import build\n"
+        "from mutoscope.rights.semantic import _model_dir\n"
+        "build(_model_dir())\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     loaded = set(json.loads(out.stdout))
-    assert not {"diffusers", "transformers", "torch._dynamo", "scipy.stats"} & loaded
+    assert not {"diffusers", "transformers", "torch._dynamo", "scipy.stats", "sympy"} & loaded

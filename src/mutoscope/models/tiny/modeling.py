@@ -99,6 +99,17 @@ class FrameAutoencoder(nn.Module):
         return self.decoder(z)
 
 
+def key_bias(pad: torch.Tensor, attn: nn.MultiheadAttention, q: torch.Tensor) -> torch.Tensor:
+    """``pad`` (True: ignore that key) as the additive 3-D ``attn_mask`` of ``attn``.
+
+    The same attention as ``key_padding_mask=pad``, without torch's key-padding check, whose
+    first call imports ``torch.fx.experimental.symbolic_shapes`` and SymPy (~0.4 s per process).
+    """
+    bias = torch.zeros(pad.shape, dtype=q.dtype).masked_fill(pad, float("-inf"))
+    n, queries = attn.num_heads, q.shape[1]
+    return bias[:, None, None, :].expand(-1, n, queries, -1).reshape(-1, queries, pad.shape[1])
+
+
 class _CrossAttention(nn.Module):
     """Every cell of a feature map reads the caption tokens (pre-norm, residual)."""
 
@@ -110,7 +121,7 @@ class _CrossAttention(nn.Module):
     def forward(self, x: torch.Tensor, kv: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
         q = self.norm(x).flatten(2).transpose(1, 2)  # (B, H*W, C)
-        out = self.attn(q, kv, kv, key_padding_mask=pad, need_weights=False)[0]
+        out = self.attn(q, kv, kv, attn_mask=key_bias(pad, self.attn, q), need_weights=False)[0]
         return x + out.transpose(1, 2).reshape(b, c, h, w)
 
 
@@ -221,7 +232,7 @@ class _QueryLayer(nn.Module):
 
     def forward(self, q: torch.Tensor, kv: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
         h = self.norm_q(q)
-        q = q + self.attn(h, kv, kv, key_padding_mask=pad, need_weights=False)[0]
+        q = q + self.attn(h, kv, kv, attn_mask=key_bias(pad, self.attn, h), need_weights=False)[0]
         return q + self.mlp(self.norm_mlp(q))
 
 
