@@ -130,6 +130,9 @@ def service(home: Path, specs: list[EntitySpec]) -> RightsService:
     upgrade(engine)
     svc = RightsService(settings, session_factory(engine), encoder_threads=1)
     svc.import_specs(specs)
+    # As servers do: the registry version is followed by a background thread, not read
+    # by requests.
+    svc.watch()
     return svc
 
 
