@@ -66,7 +66,9 @@ def main() -> None:
                 rate = bench.throughput(jobs)
                 base = base or rate / n
                 print(f"{n:>8}{jobs:>6}{rate:>9.3f}{rate / (n * base):>12.2f}")
-            lat = bench.claim_latency(args.latency_samples)
+            # Space the probes so that a worker is always idle: one job takes 1/base seconds.
+            spacing = max(0.3, 1.5 / (base * len(workers)))
+            lat = bench.claim_latency(args.latency_samples, spacing=spacing)
             print(
                 f"enqueue -> claim across processes ({len(workers)} idle workers, "
                 f"{len(lat)} jobs): p50 {_pct(lat, 50):.1f} ms, p99 {_pct(lat, 99):.1f} ms"
@@ -185,9 +187,10 @@ class Bench:
                 return jobs / (time.perf_counter() - start)
             time.sleep(0.02)
 
-    def claim_latency(self, samples: int) -> list[float]:
+    def claim_latency(self, samples: int, *, spacing: float) -> list[float]:
         """Milliseconds from an enqueue's commit until a worker process holds the job."""
         out = []
+        time.sleep(spacing * 2)  # let the throughput run's last jobs drain
         for _ in range(samples):
             start = time.perf_counter()
             vid = self.enqueue()
@@ -195,7 +198,7 @@ class Bench:
             while not self._scalar("SELECT attempts FROM jobs WHERE video_id = :id", id=vid):
                 time.sleep(0.002)
             out.append((time.perf_counter() - committed) * 1000)
-            time.sleep(max(0.0, 0.3 - (time.perf_counter() - start)))
+            time.sleep(max(0.0, spacing - (time.perf_counter() - start)))
         return out
 
 

@@ -140,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         help="generate each prompt this many times, seed sets 1000 apart, and pool the scores",
     )
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--raw-prompts",
+        action="store_true",
+        help="condition on the prompts as written (no vocabulary reading and canonical caption)",
+    )
     p.add_argument("--json", type=Path, default=None, help="also write the per-prompt results here")
     p.add_argument("--strips", type=Path, default=None, help="save a PNG strip per prompt here")
     args = p.parse_args(argv)
@@ -174,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                 size="64x64",
                 seconds=str(seconds),
                 seed=seed,
+                options={"canonical": not args.raw_prompts},
             )
             frames = backend.generate(req, lambda _f: None).frames
         if args.strips:
@@ -202,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.ground_truth or args.ceiling):
         print(
             f"# steps {backend.steps}, guidance {backend.guidance}, weights {backend.weights.name}"
+            + (", prompts as written" if args.raw_prompts else ", canonical captions")
         )
     print(f"{'group':<12} {'n':>4} " + " ".join(f"{a:>10}" for a in ATTRS))
     for group in ("one-object", "two-object", "overall"):

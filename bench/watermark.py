@@ -1,7 +1,18 @@
-"""Watermark robustness, invisibility and cost: prints the table in docs/benchmarks/provenance.md.
+"""Watermark robustness, invisibility and cost: prints the tables in docs/benchmarks/provenance.md.
 
     nice python bench/watermark.py                      # 6 clips per footage kind, 96 frames
-    nice python bench/watermark.py --clips 2 --frames 48  # quick look
+    nice python bench/watermark.py --clips 2 --frames 48 --job-runs 0  # quick look
+
+Invisibility, per footage kind, for the mark written now (v3) and v2 before it, against the
+same clip unmarked: **luma PSNR** (BT.601 luma of the RGB frames) and the **flat-area
+fine-texture ratio**: the energy of the luma's fine texture (luma minus its Gaussian blur,
+sigma 2 px) summed over the pixels that are flat in the unmarked clip (standard deviation of
+the unmarked luma over 9x9 px below 1 level), marked over unmarked (1.0 = nothing added where
+the picture is flat). Every 8th frame is measured.
+
+Cost: ``--job-runs N`` runs N paired rounds of whole default jobs through the real worker
+(``bench/worker.py``: mutoscope-tiny, 4 s at 1280x720, watermark off and on, same seed, rotating
+order) and prints the watermark's paired share of the job.
 
 Each clip gets a random 48-bit payload, is watermarked, and is stored the way Mutoscope
 stores it (H.264 CRF 20); every attack then starts from that file and ends in a fresh H.264
@@ -79,6 +90,39 @@ def attacks(rng: np.random.Generator) -> dict[str, Attack]:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b) ** 2))
     return 10 * np.log10(255**2 / mse) if mse else float("inf")
+
+
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+FLAT_STD = 1.0
+"""A pixel is flat when the unmarked luma's standard deviation over 9x9 px is below this."""
+FINE_SIGMA = 2.0
+"""Fine texture: luma minus its Gaussian blur with this sigma (px)."""
+
+
+def luma(frames: np.ndarray) -> np.ndarray:
+    return frames.astype(np.float32) @ _LUMA
+
+
+def luma_psnr(marked: np.ndarray, clean: np.ndarray) -> float:
+    mse = float(np.mean((luma(marked) - luma(clean)) ** 2))
+    return 10 * np.log10(255**2 / mse) if mse else float("inf")
+
+
+def flat_texture(marked: np.ndarray, clean: np.ndarray, every: int = 8) -> tuple[float, float]:
+    """(fine-texture energy ratio marked / unmarked over flat pixels, share of flat pixels)."""
+    num = den = 0.0
+    flat_px = total = 0
+    for t in range(0, len(clean), every):
+        yc, ym = luma(clean[t]), luma(marked[t])
+        mean = cv2.blur(yc, (9, 9))
+        std = np.sqrt(np.maximum(cv2.blur(yc * yc, (9, 9)) - mean * mean, 0.0))
+        flat = std < FLAT_STD
+        fine_c = yc - cv2.GaussianBlur(yc, (0, 0), FINE_SIGMA)
+        fine_m = ym - cv2.GaussianBlur(ym, (0, 0), FINE_SIGMA)
+        num += float((fine_m[flat] ** 2).sum())
+        den += float((fine_c[flat] ** 2).sum())
+        flat_px, total = flat_px + int(flat.sum()), total + flat.size
+    return (num / den if den else float("nan")), flat_px / total
 
 
 def tiny_clips(n: int, frames: int, size: str) -> tuple[list[np.ndarray], list[float]] | None:
@@ -167,7 +211,8 @@ def run(args: argparse.Namespace) -> None:
     elif tiny is not None:
         footage["tiny model"] = tiny[0]
     table: dict[str, dict[str, list[tuple[float, bool]]]] = {}
-    psnrs: dict[str, list[float]] = {}
+    looks: dict[tuple[int, str], list[tuple[float, float, float, float]]] = {}
+    old = {v: Watermarker(version=v) for v in args.compare}
     embed_s: list[float] = []
     detect_s: list[float] = []
     false_decodes = 0
@@ -180,11 +225,17 @@ def run(args: argparse.Namespace) -> None:
                 start = time.perf_counter()
                 marked = marker.embed(clip, payload)
                 embed_s.append(time.perf_counter() - start)
-                psnrs.setdefault(kind, []).append(psnr(marked, clip))
+                for version, other in [(marker.version, marker), *old.items()]:
+                    seen = marked if other is marker else other.embed(clip, payload)
+                    looks.setdefault((version, kind), []).append(
+                        (luma_psnr(seen, clip), psnr(seen, clip), *flat_texture(seen, clip))
+                    )
                 stored = reencode(marked, tmp, 20)  # how Mutoscope stores it
                 clean_found = marker.detect(reencode(clip, tmp, 23)).found
                 false_decodes += int(clean_found)
                 for name, attack in attacks(rng).items():
+                    if args.attacks and not any(a in name for a in args.attacks.split(",")):
+                        continue
                     attacked = attack(stored, tmp)
                     start = time.perf_counter()
                     # as verify does: the registry (here: this clip's payload) may confirm
@@ -212,9 +263,20 @@ def run(args: argparse.Namespace) -> None:
             rec = 100 * np.mean([o for _, o in rows])
             cells.append(f"{bits:.1f} % / {rec:.0f} %")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    print(
+        "\nInvisibility against the same clip unmarked (mean over clips; min / max where a "
+        "target applies)\n"
+    )
+    print("| mark | footage | luma PSNR mean / min | RGB PSNR | flat-area fine texture | flat px |")
+    print("|---|---|---|---|---|---|")
+    for (version, k), rows in sorted(looks.items(), key=lambda r: (-r[0][0], kinds.index(r[0][1]))):
+        lp, rp, ratio, share = (np.array(col) for col in zip(*rows, strict=True))
+        print(
+            f"| v{version} | {k} | {lp.mean():.2f} / {lp.min():.2f} dB | {rp.mean():.2f} dB "
+            f"| {np.nanmean(ratio):.2f}x (max {np.nanmax(ratio):.2f}x) "
+            f"| {100 * share.mean():.0f} % |"
+        )
     print()
-    for k in kinds:
-        print(f"PSNR {k}: mean {np.mean(psnrs[k]):.2f} dB, min {np.min(psnrs[k]):.2f} dB")
     total = sum(len(c) for c in footage.values())
     print(f"false payloads on unmarked clips (CRF 23): {false_decodes} of {total}")
     per_frame_ms = 1000 * np.mean(embed_s) / args.frames
@@ -222,6 +284,17 @@ def run(args: argparse.Namespace) -> None:
         f"embed: {np.mean(embed_s):.2f} s per {args.frames}-frame clip at {args.size} "
         f"({per_frame_ms:.1f} ms/frame); detect: median {np.median(detect_s):.2f} s"
     )
+    if args.job_runs:
+        from worker import measure  # bench/worker.py: whole jobs through the real worker
+
+        shares = measure(
+            argparse.Namespace(runs=args.job_runs, size="1280x720", seconds="4", against=None)
+        )
+        print(
+            f"watermark share of a default job (paired, {args.job_runs} rounds): wall "
+            f"{shares['wall']:+.1f} %, CPU {shares['cpu']:+.1f} %, step + encode change "
+            f"{shares['steps']:+.1f} % (target <= 10 %)"
+        )
     for size in filter(None, args.cost.split(",")):
         gen, emb, how = tiny_cost(args.frames, size, marker)
         print(
@@ -241,6 +314,18 @@ def main() -> None:
         "--cost", default="1280x720,1792x1024", help="sizes to time the tiny model at ('' = skip)"
     )
     parser.add_argument("--kinds", default="natural,shapes,tiny", help="footage kinds to run")
+    parser.add_argument(
+        "--compare",
+        type=lambda v: [int(x) for x in v.split(",") if x],
+        default=[2],
+        help="older mark versions to measure invisibility for, beside v3 ('' = none)",
+    )
+    parser.add_argument(
+        "--attacks", default="", help="run only attacks whose name contains one of these (a,b)"
+    )
+    parser.add_argument(
+        "--job-runs", type=int, default=7, help="paired default-job rounds for the cost (0 = skip)"
+    )
     run(parser.parse_args())
 
 

@@ -43,8 +43,12 @@ def main() -> None:
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--seconds", default="4")
     parser.add_argument("--against", help="another watermark.py to time as well")
-    args = parser.parse_args()
+    measure(parser.parse_args())
 
+
+def measure(args: argparse.Namespace) -> dict[str, float]:
+    """Run the paired jobs and print the figures; returns the watermark's paired shares (%):
+    ``wall``, ``cpu`` and ``steps`` (watermark step + encode change over the job without)."""
     from mutoscope.config import Settings
     from mutoscope.services import build_services
     from mutoscope.users import LOCAL_USER, UserService
@@ -122,6 +126,7 @@ def main() -> None:
         f"job without watermark: median wall {base:.2f} s, CPU {med('off', 'cpu'):.2f} s; "
         f"encode step {med('off', 'encode'):.2f} s"
     )
+    shares: dict[str, float] = {}
     for variant in markers:
         if variant == "off":
             continue
@@ -135,7 +140,14 @@ def main() -> None:
             f"  watermark step {mark:.3f} s + encode {extra:+.3f} s = "
             f"{100 * (mark + extra) / base:+.1f} % of the job without watermark"
         )
+        if variant == "on":
+            shares = {
+                "wall": paired(variant, "wall"),
+                "cpu": paired(variant, "cpu"),
+                "steps": 100 * (mark + extra) / base,
+            }
     services.close()
+    return shares
 
 
 if __name__ == "__main__":

@@ -90,6 +90,10 @@ def generate(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the video object as JSON.")
     ] = False,
+    anyway: Annotated[
+        bool,
+        typer.Option("--anyway", help="Generate even if the model cannot draw the prompt."),
+    ] = False,
 ) -> None:
     """Make a video from a prompt on this machine, without a server."""
     from PIL import Image
@@ -106,6 +110,8 @@ def generate(
         user = sole_account(services.sessions) or UserService(services.sessions).get_or_create(
             LOCAL_USER
         )
+        if not _prompt_fits(services, user, prompt, model, anyway=anyway, quiet=as_json):
+            raise typer.Exit(2)
         ref = Image.open(image).convert("RGB") if image else None
         body = VideoCreate(
             prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref
@@ -130,6 +136,38 @@ def generate(
         raise typer.Exit(_fail(exc.message)) from exc
     finally:
         services.close()
+
+
+def _prompt_fits(
+    services: Any, user: Any, prompt: str, model: str | None, *, anyway: bool, quiet: bool
+) -> bool:
+    """Say, before generating, what the model cannot draw; False stops a hopeless prompt.
+
+    A prompt the rights check blocks raises ``PromptRejected`` first: that is the answer."""
+    from rich.markup import escape
+
+    from mutoscope.errors import MutoscopeError
+
+    try:
+        backend = services.backends.get(model)
+    except MutoscopeError:
+        return True  # an unknown model: creating the video reports it
+    fit = backend.fit_prompt(prompt)
+    if fit is None:
+        return True
+    if not fit.drawable:
+        from mutoscope.studio.pages import preview_screening
+
+        preview_screening(services, user, prompt, backend.name)
+        console.print(f"[yellow]{escape(fit.warning or '')}[/]")
+        if not anyway:
+            console.print("Nothing generated. Rephrase the prompt, or pass --anyway to try it.")
+            return False
+    elif fit.warning:
+        console.print(f"[yellow]note:[/] {escape(fit.warning)}")
+    elif not quiet and fit.will_draw and fit.will_draw != prompt.strip():
+        console.print(f"[dim]drawing: {escape(fit.will_draw)}[/]")
+    return True
 
 
 def _run_here(services: Any, video_id: str, *, quiet: bool) -> Any:

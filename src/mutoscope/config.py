@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     These win over aliases that installed models declare (``models.toml``), which win over the
     built-in ``DEFAULT_ALIASES`` (``sora-2``/``sora-2-pro`` -> the default model)."""
 
+    strict_prompts: list[str] = Field(default_factory=list)
+    """Models that refuse (400) a prompt they cannot draw instead of making a clip with a
+    warning, e.g. ``MUTOSCOPE_STRICT_PROMPTS='["mutoscope-tiny"]'``. Only models that know their
+    vocabulary (the embedded ``mutoscope-tiny``) can tell."""
+
     models_file: Path | None = None
     """Installed diffusers models (TOML); defaults to ``home/models.toml``."""
 

@@ -71,6 +71,7 @@ class VideoService:
         # 1. Validate the request against the chosen backend
         backend, request = self._checked(body, mode)
         prompt, size, seconds = request.prompt, request.size, request.seconds
+        warning = self._prompt_warning(backend, prompt)
         video_id = new_id("video")
         # 2. Screen prompt and references before anything is queued
         screening = self.services.rights.screen_request(
@@ -100,6 +101,7 @@ class VideoService:
             created_at=now(),
             attributions=screening.attributions,
             provenance={},
+            warning=warning,
         )
         if body.image is not None:
             buf = io.BytesIO()
@@ -119,7 +121,8 @@ class VideoService:
         """Raise the error ``create`` would for ``body``'s fields (its image is not looked at).
 
         Lets the API refuse a bad request before it fetches a reference image by URL."""
-        self._checked(body, "create")
+        backend, request = self._checked(body, "create")
+        self._prompt_warning(backend, request.prompt)
 
     def _checked(
         self, body: VideoCreate, mode: Literal["create", "remix", "extend"]
@@ -137,6 +140,15 @@ class VideoService:
         )
         backend.check(request)
         return backend, request
+
+    def _prompt_warning(self, backend: VideoBackend, prompt: str) -> str | None:
+        """What the model cannot draw of ``prompt``; a strict model refuses instead (400)."""
+        fit = backend.fit_prompt(prompt)
+        if fit is None or fit.warning is None:
+            return None
+        if not fit.drawable and backend.name in self.services.settings.strict_prompts:
+            raise InvalidRequest(fit.warning, param="prompt", code="prompt_not_drawable")
+        return fit.warning
 
     def remix(self, user: UserRecord, video_id: str, prompt: str) -> VideoRecord:
         """A new video from ``prompt`` that records (and conditions on) its parent."""

@@ -258,3 +258,19 @@ def test_extension_chains_stop_at_the_maximum_total_length(settings, core_servic
         )
         err = assert_openai_error(too_long, 400, param="seconds")
         assert "12-second" in err["message"] and "MUTOSCOPE_MAX_TOTAL_SECONDS" in err["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype"),
+    [
+        (b'{"prompt": "a \\udc00 circle"}', ""),
+        (b"prompt=a%ED%A0%80circle&size=320x180", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_surrogates_without_a_json_content_type_do_not_reach_the_database(
+    client: TestClient, body: bytes, ctype: str
+):
+    r = client.post("/v1/videos", content=body, headers={"content-type": ctype})
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 200:  # undecodable form bytes were replaced, not passed on
+        r.json()["prompt"].encode("utf-8")

@@ -126,3 +126,18 @@ def test_generate_defaults_to_the_shipped_tiny_model(home, tmp_path, monkeypatch
     assert verify.exit_code == 0, verify.output
     report = json.loads(verify.stdout)
     assert json.dumps(report).count(video["id"]) >= 1
+
+
+def test_generate_says_before_generating_that_the_tiny_model_cannot_draw_a_prompt(env, tmp_path):
+    from mutoscope.cli import app
+
+    out = tmp_path / "clip.mp4"
+    prompt = "an astronaut riding a horse on mars"
+    result = CliRunner().invoke(
+        app, ["generate", prompt, "--model", "mutoscope-tiny", "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())  # undo the console's wrapping
+    assert "cannot draw this prompt" in text and '"astronaut"' in text
+    assert "for example" in text and "docs/models.md" in text and "--anyway" in text
+    assert not out.exists()

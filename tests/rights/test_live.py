@@ -175,3 +175,31 @@ def test_with_the_starter_registry_loaded_a_change_still_lands_within_a_second(
     _within(1.0, lambda: server.check_prompt("Exmouse dancing").decision, "allow")
     for e in engines:
         e.dispose()
+
+
+def test_a_watching_server_follows_changes_without_reading_the_version_per_request(
+    sqlite_pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from mutoscope.rights import live
+
+    server, cli = sqlite_pair
+    readers: list[int] = []
+    real_current = live.current
+
+    def current(session):  # type: ignore[no-untyped-def]
+        readers.append(threading.get_ident())
+        return real_current(session)
+
+    monkeypatch.setattr(live, "current", current)
+    stop = server.watch()
+    try:
+        _within(2.0, lambda: "watching" if server._watching.is_set() else "", "watching")
+        readers.clear()
+        assert server.check_prompt("Exmouse dancing").decision == "allow"
+        cli.import_specs(MOUSE)
+        assert _within(1.0, lambda: server.check_prompt("Exmouse dancing").decision, "block")
+        assert readers and threading.get_ident() not in readers
+    finally:
+        stop()

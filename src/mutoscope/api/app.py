@@ -54,6 +54,9 @@ def create_app(
         warm_up = getattr(svc.rights, "warm_up", None)
         if warm_up is not None:
             threading.Thread(target=warm_up, name="mutoscope-warm-up", daemon=True).start()
+        # Follow registry changes made by other processes off the request path.
+        watch = getattr(svc.rights, "watch", None)
+        stop_watching = watch() if watch is not None else None
         # --workers 0: API only; separate `mutoscope worker` processes make the videos.
         run_here = run_worker and settings.workers > 0
         worker = Worker(svc, concurrency=settings.workers) if run_here else None
@@ -63,6 +66,8 @@ def create_app(
         try:
             yield
         finally:
+            if stop_watching is not None:
+                stop_watching()
             if worker:
                 worker.stop()
             if services is None:

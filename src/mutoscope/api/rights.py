@@ -50,9 +50,12 @@ def _entity(row: Any, user: Any = None, ownership: Ownership | None = None) -> d
         "source": row.source,
         "enabled": row.enabled,
     }
-    # Who a person-likeness entity belongs to (an account) is for them and the admins only.
+    # Which account a likeness belongs to, and who holds a licence, is for those who manage
+    # the entity (and the admins) only.
     if user is None or ownership is None or ownership.may_manage(user, row):
         body["subject_user_id"] = row.subject_user_id
+    elif row.license:
+        body["license"] = {k: v for k, v in row.license.items() if k != "licensees"}
     return body
 
 

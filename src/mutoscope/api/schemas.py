@@ -30,6 +30,9 @@ class Video(BaseModel):
     seconds: str
     remixed_from_video_id: str | None
     error: VideoError | None
+    warning: str | None = None
+    """Mutoscope extension, present only when set: what the model cannot draw of the prompt
+    (e.g. a prompt outside the embedded model's shapes world), set at creation."""
 
 
 class VideoList(BaseModel):
@@ -65,7 +68,11 @@ class ModelList(BaseModel):
 
 
 def video_dict(r: VideoRecord | Any) -> dict:
-    """The wire ``Video`` as a plain dict (the hot path: no model validation)."""
+    """The wire ``Video`` as a plain dict (the hot path: no model validation).
+
+    ``warning`` appears only when set, so a video the model can draw has OpenAI's exact shape.
+    """
+    warning = getattr(r, "warning", None)
     return {
         "id": r.id,
         "object": "video",
@@ -87,4 +94,5 @@ def video_dict(r: VideoRecord | Any) -> dict:
         }
         if r.error_code
         else None,
+        **({"warning": warning} if warning else {}),
     }

@@ -175,15 +175,22 @@ def check(body: CheckBody, v: VisitDep, services: ServicesDep) -> JSONResponse:
     """The rights decision for a prompt, shown on the create page before it is submitted."""
     user = v.require_user()
     v.check_header()
+    fit = None
     try:
         prompt = check_prompt(body.prompt)
         model = services.backends.get(body.model or None).name
+        fit = pages.prompt_fit(services, prompt, model)
         attributions = pages.preview_screening(services, user, prompt, model)
     except PromptRejected as exc:
-        return JSONResponse({"allowed": False, "message": exc.message})
+        return JSONResponse({"allowed": False, "message": exc.message, **_fit(fit)})
     except InvalidRequest as exc:
         return JSONResponse({"allowed": None, "message": exc.message})
-    return JSONResponse({"allowed": True, "attributions": attributions})
+    return JSONResponse({"allowed": True, "attributions": attributions, **_fit(fit)})
+
+
+def _fit(fit: dict[str, Any] | None) -> dict[str, Any]:
+    """``{"fit": ...}`` for models that know their vocabulary, else nothing."""
+    return {"fit": fit} if fit is not None else {}
 
 
 # -- my videos -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser, ServicesDep, VideosDep
+from mutoscope.api.guards import BadJson, check_json_bytes
 from mutoscope.api.media import media_response
 from mutoscope.api.schemas import VideoDeleted, video_dict
 from mutoscope.errors import InvalidRequest, UnsupportedMediaType
@@ -149,9 +150,10 @@ async def _read_body(request: Request) -> dict[str, Any]:
         if not raw.strip():
             return {}
         try:
+            check_json_bytes(raw)  # already done for application/json; not without a type
             data = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            raise InvalidRequest("request body is not valid UTF-8 JSON") from exc
+        except BadJson as exc:
+            raise InvalidRequest(str(exc), code="invalid_json") from exc
         if not isinstance(data, dict):
             raise InvalidRequest("request body must be a JSON object")
         return data

@@ -52,6 +52,22 @@ class GenerationRequest:
         return int(self.size.split("x")[1])
 
 
+@dataclass(frozen=True)
+class PromptFit:
+    """How a prompt fits what a backend can draw (from backends that know their vocabulary)."""
+
+    drawable: bool
+    """False when the prompt names nothing the model can draw."""
+    will_draw: str | None = None
+    """What the model will make of it, in words (e.g. its canonical caption)."""
+    unknown: tuple[str, ...] = ()
+    """Words of the prompt outside the model's vocabulary."""
+    assumed: tuple[str, ...] = ()
+    """What the model fills in that the prompt left out."""
+    warning: str | None = None
+    """A message for the user when the clip will not show (all of) the prompt."""
+
+
 @dataclass
 class GeneratedVideo:
     """Frames (T, H, W, 3) uint8 RGB at the requested size, and their rate."""
@@ -76,6 +92,8 @@ class VideoBackend(ABC):
     accepts_video: bool = False
     aliases: tuple[str, ...] = ()
     owned_by: str = "mutoscope"
+    example_prompt: str = "A paper boat drifting down a rainy street at dusk"
+    """A prompt this model makes well (the studio's placeholder)."""
 
     def check(self, request: GenerationRequest) -> None:
         """Raise ``InvalidRequest`` naming what would work if this backend cannot make it."""
@@ -97,6 +115,10 @@ class VideoBackend(ABC):
                 "choose a model that supports image-to-video or leave input_reference out",
                 param="input_reference",
             )
+
+    def fit_prompt(self, prompt: str) -> PromptFit | None:
+        """What this model can draw of ``prompt``; ``None`` when it can try anything."""
+        return None
 
     @abstractmethod
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:

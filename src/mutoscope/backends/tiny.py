@@ -18,6 +18,7 @@ from mutoscope.backends.base import (
     GeneratedVideo,
     GenerationRequest,
     ProgressCallback,
+    PromptFit,
     VideoBackend,
 )
 
@@ -36,7 +37,8 @@ class TinyBackend(VideoBackend):
     ``steps`` sets the denoising steps, ``guidance`` the classifier-free guidance scale,
     ``threads`` the torch CPU threads used while generating (default: leave torch's setting
     alone), ``weights`` overrides the packaged file.
-    ``request.options`` may carry ``steps``, ``guidance`` and ``strength`` (remix).
+    ``request.options`` may carry ``steps``, ``guidance``, ``strength`` (remix) and
+    ``canonical`` (default true: re-phrase the prompt in the model's training vocabulary).
     """
 
     name = "mutoscope-tiny"
@@ -46,6 +48,7 @@ class TinyBackend(VideoBackend):
     sizes = (*OPENAI_SIZES, *NATIVE_SIZES)
     accepts_image = False
     accepts_video = True
+    example_prompt = "a blue triangle bouncing on an orange background"
 
     def __init__(
         self,
@@ -70,6 +73,10 @@ class TinyBackend(VideoBackend):
             self._pipeline = TinyPipeline.from_file(self.weights or WEIGHTS)
         return self._pipeline
 
+    def fit_prompt(self, prompt: str) -> PromptFit:
+        """What the shapes world can draw of ``prompt`` (see ``models.tiny.vocabulary``)."""
+        return prompt_fit(prompt)
+
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         import torch
 
@@ -81,6 +88,7 @@ class TinyBackend(VideoBackend):
         guidance = float(opts.get("guidance", self.guidance or DEFAULT_GUIDANCE))  # type: ignore[arg-type]
         source = request.source_video if request.mode == "remix" else None
         strength = float(opts.get("strength", REMIX_STRENGTH))  # type: ignore[arg-type]
+        canonical = bool(opts.get("canonical", True))
         with self._lock:
             pipeline = self._load()
             previous = torch.get_num_threads()
@@ -97,6 +105,7 @@ class TinyBackend(VideoBackend):
                     guidance=guidance,
                     source=source,
                     strength=strength,
+                    canonical=canonical,
                     on_step=lambda i, n: on_progress(i / n),
                 )
             finally:
@@ -106,6 +115,49 @@ class TinyBackend(VideoBackend):
     def close(self) -> None:
         with self._lock:
             self._pipeline = None
+
+
+REAL_MODELS_HINT = (
+    "For other subjects, install an open-weight model (Wan, LTX-Video, CogVideoX): "
+    "see docs/models.md."
+)
+
+
+def prompt_fit(prompt: str) -> PromptFit:
+    """The vocabulary's reading of ``prompt`` as a :class:`PromptFit`, with the messages."""
+    from mutoscope.models.tiny.vocabulary import read_prompt, vocabulary_summary
+
+    reading = read_prompt(prompt)
+    unknown = _unique(reading.unknown)
+    if reading.scene is None:
+        names = f" (not {_quote_list(unknown)})" if unknown else ""
+        refusal = (
+            f"mutoscope-tiny cannot draw this prompt: it names no shape the model knows{names}. "
+            f"{vocabulary_summary()} {REAL_MODELS_HINT}"
+        )
+        return PromptFit(False, None, unknown, (), refusal)
+    problems = list(reading.notes)
+    if unknown:
+        problems.append(f"it cannot draw {_quote_list(unknown)}")
+    warning: str | None = None
+    if problems:
+        warning = (
+            f'mutoscope-tiny will draw "{reading.caption}"; '
+            + "; ".join(problems)
+            + ". "
+            + REAL_MODELS_HINT
+        )
+    return PromptFit(True, reading.caption, unknown, reading.assumed, warning)
+
+
+def _unique(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(words))
+
+
+def _quote_list(words: tuple[str, ...]) -> str:
+    quoted = [f'"{w}"' for w in words[:8]]
+    more = f" and {len(words) - 8} more" if len(words) > 8 else ""
+    return ", ".join(quoted) + more
 
 
 def register_backends(register: Register, settings: Settings) -> None:

@@ -16,7 +16,7 @@ from mutoscope.provenance.keys import SigningMaterial
 from mutoscope.worker.hooks import ProvenanceInfo
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-WATERMARK_ALG = "io.mutoscope.watermark.v2"
+WATERMARK_ALG = "io.mutoscope.watermark.v3"
 GENERATION_LABEL = "io.mutoscope.generation"
 ATTRIBUTION_LABEL = "io.mutoscope.attributions"
 MP4 = "video/mp4"

@@ -28,6 +28,8 @@ class WatermarkReport:
     """Part of the original frame (x, y) the file still shows (1.0 = uncropped)."""
     known: bool = False
     """The payload belongs to a video this server made."""
+    version: int | None = None
+    """Which mark decoded: 3, or 2 (marks written before v3, including v1)."""
 
 
 @dataclass

@@ -133,6 +133,7 @@ class ProvenanceService:
             bit_agreement=round(detection.bit_margin, 4) if detection.found else None,
             score=round(detection.score, 2),
             scale=detection.scale if detection.found else None,
+            version=detection.version,
         )
         size = len(data) if isinstance(data, bytes) else data.seek(0, io.SEEK_END)
         report = VerifyReport(filename, size, c2pa_report, wm, frames_checked=len(frames))

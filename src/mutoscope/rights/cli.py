@@ -13,10 +13,13 @@ from mutoscope.config import Settings
 from mutoscope.errors import MutoscopeError
 from mutoscope.rights.audit import as_dict
 from mutoscope.rights.service import RightsService
+from mutoscope.trust.cli import orgs_app, proposals_app
 
 app = typer.Typer(help="Rights registry, prompt screening and the audit log.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained decision log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(proposals_app, name="proposals")
 starter_app = typer.Typer(
     help="The starter registry packaged with Mutoscope (on by default).", no_args_is_help=True
 )

@@ -122,6 +122,7 @@ class RightsService:
         self._checked_at = 0.0
         self._rebuilding: threading.Thread | None = None
         self._overlaying: threading.Thread | None = None
+        self._watching = threading.Event()
         self._references: tuple[int, HashIndex] | None = None
         self._outputs: HashIndex | None = None
         self._lock = threading.RLock()
@@ -264,17 +265,24 @@ class RightsService:
     def snapshot(self) -> RegistrySnapshot:
         """The registry as screened now, updated when another process (or this one) changed it.
 
-        The registry version is read at most every ``live.POLL_S`` seconds. When it moved, a
+        The registry version is read at most every ``live.POLL_S`` seconds (by a background
+        thread instead once ``watch`` runs, as in servers). When it moved, a
         registry that indexes in under ``INLINE_REBUILD_S`` is rebuilt in line; a larger one
         is refreshed by a background thread (requests keep the previous index meanwhile):
         first the changed entities as an overlay (≈0.1 s), then a new base.
         """
         snap = self._snapshot
-        if snap is not None and time.monotonic() - self._checked_at < live.POLL_S:
+        if snap is not None and (
+            self._watching.is_set() or time.monotonic() - self._checked_at < live.POLL_S
+        ):
             return snap
+        return self._follow()
+
+    def _follow(self) -> RegistrySnapshot:
+        """Read the registry version and bring the index up to it (see ``snapshot``)."""
         with self._lock:
             snap = self._snapshot
-            if snap is not None and time.monotonic() - self._checked_at < live.POLL_S:
+            if snap is not None and time.monotonic() - self._checked_at < live.POLL_S / 2:
                 return snap
             with self.sessions() as s:
                 version = live.current(s)
@@ -284,6 +292,32 @@ class RightsService:
             elif version != snap.version:
                 self._refresh_in_background(snap)
             return snap
+
+    def watch(self) -> Callable[[], None]:
+        """Follow the registry version from a background thread (every ``live.POLL_S``
+        seconds), so that requests never read it themselves. Servers start this at start-up;
+        returns the function that stops it."""
+        stop = threading.Event()
+
+        def follow() -> None:
+            failing = False
+            while True:
+                try:
+                    self._follow()
+                    self._watching.set()
+                    failing = False
+                except Exception:
+                    # Requests read the version themselves while this fails; say so once.
+                    self._watching.clear()
+                    if not failing:
+                        log.exception("could not read the rights registry version")
+                    failing = True
+                if stop.wait(live.POLL_S):
+                    break
+            self._watching.clear()
+
+        threading.Thread(target=follow, name="mutoscope-rights-watch", daemon=True).start()
+        return stop.set
 
     def _overlay(self, snap: RegistrySnapshot) -> RegistrySnapshot | None:
         """``snap``'s base with the entities changed since then as an overlay, or ``None``

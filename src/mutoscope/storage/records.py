@@ -85,6 +85,8 @@ class VideoRecord(Base):
     """What provenance recorded at signing: watermark payload, manifest label, ..."""
     duration: Mapped[float | None] = mapped_column(Float)
     frame_count: Mapped[int | None] = mapped_column(Integer)
+    warning: Mapped[str | None] = mapped_column(Text)
+    """Set when the model cannot draw (all of) the prompt: what it will not show, and why."""
 
 
 class JobRecord(Base):

@@ -32,12 +32,22 @@ def create_context(services: Services, selected: str | None = None) -> dict[str,
             "sizes": list(b.sizes),
             "seconds": list(b.seconds),
             "accepts_image": b.accepts_image,
+            "example_prompt": b.example_prompt,
         }
         for b in registry
     ]
     wanted = registry.resolve_name(selected or None)
     current = next((m for m in models if m["name"] == wanted), models[0] if models else None)
-    return {"models": models, "current": current}
+    placeholder = current["example_prompt"] if current else ""
+    return {"models": models, "current": current, "placeholder": placeholder}
+
+
+def prompt_fit(services: Services, prompt: str, model: str | None) -> dict[str, Any] | None:
+    """What the model can draw of ``prompt`` (``None`` for models that can try anything)."""
+    fit = services.backends.get(model).fit_prompt(prompt)
+    if fit is None:
+        return None
+    return {"drawable": fit.drawable, "will_draw": fit.will_draw, "warning": fit.warning}
 
 
 def preview_screening(

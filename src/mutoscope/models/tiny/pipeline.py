@@ -1,6 +1,7 @@
 """Text -> video sampling for ``mutoscope-tiny``.
 
-``TinyPipeline.__call__`` reads top to bottom: encode the prompt, prepare latents (noise, or a
+``TinyPipeline.__call__`` reads top to bottom: read the prompt into the world's vocabulary
+(re-phrased as the caption the model was trained on), encode it, prepare latents (noise, or a
 noised parent clip for remix), denoise with a flow-matching Euler scheduler, decode the
 keyframes, then time-interpolate to 24 fps and resize to the requested size.
 """
@@ -27,6 +28,7 @@ from mutoscope.models.tiny.modeling import (
 from mutoscope.models.tiny.scheduler import FlowMatchEuler
 from mutoscope.models.tiny.text import MiniLMTextEncoder
 from mutoscope.models.tiny.train import SHIFT, to_unit
+from mutoscope.models.tiny.vocabulary import read_prompt
 
 WEIGHTS = Path(__file__).parent / "weights" / "mutoscope-tiny.safetensors"
 DEFAULT_STEPS = 8
@@ -46,6 +48,8 @@ class TinyOutput:
     """(T, H, W, 3) uint8."""
     keyframes: np.ndarray
     """(FRAMES, 64, 64, 3) uint8 as sampled, before interpolation and resizing."""
+    caption: str = ""
+    """The text that conditioned the model (the canonical caption, or the prompt as given)."""
 
 
 class TinyPipeline:
@@ -130,9 +134,14 @@ class TinyPipeline:
         source: np.ndarray | None = None,
         strength: float = 0.8,
         on_step: Callable[[int, int], None] | None = None,
+        canonical: bool = True,
     ) -> TinyOutput:
+        # 0. Read the prompt into the world (synonyms, word order, a contrasting backdrop) and
+        #    re-phrase it as a training caption; a prompt it cannot read goes in as written
+        text = (read_prompt(prompt).caption if canonical else None) or prompt
+
         # 1. Encode prompt (and the empty caption for classifier-free guidance)
-        caption = self.text.encode([prompt])
+        caption = self.text.encode([text])
         tokens, mask, pooled = self.denoiser.encode_text(*caption)
         if guidance != 1.0:
             if self._empty is None:
@@ -172,7 +181,7 @@ class TinyPipeline:
         # 4. Decode keyframes, then 5. interpolate in time and fit the requested size
         keyframes = self.decode(latents, caption)
         frames = interpolate(keyframes, num_frames)
-        return TinyOutput(fit_size(frames, width, height), keyframes)
+        return TinyOutput(fit_size(frames, width, height), keyframes, text)
 
 
 def _center_square(frame: np.ndarray) -> np.ndarray:
@@ -185,33 +194,115 @@ def _center_square(frame: np.ndarray) -> np.ndarray:
 
 
 def interpolate(keyframes: np.ndarray, n: int) -> np.ndarray:
-    """``n`` frames spanning the keyframes, motion-compensated between neighbours.
+    """``n`` frames spanning the keyframes; objects move between keyframes, they do not fade.
 
-    A plain cross-fade shows a moving object twice (fading out here, in there); instead each
-    in-between frame warps both neighbouring keyframes along their optical flow (Farneback, at
-    the keyframes' 64x64) to its own time and blends the two.
+    Each keyframe is split into its backdrop (constant along rows: solid or vertical gradient)
+    and its objects (connected regions far from the backdrop, with soft edges). An object found
+    in both neighbouring keyframes (matched by colour, then distance) is moved along the line
+    between its two positions and blended with itself; so an object that moves far between
+    keyframes, as a bounce does near the floor, shows once, where optical flow (used before)
+    lost it and showed it twice. Anything unmatched (a faint blob in one keyframe) cross-fades.
     """
     pos = np.linspace(0, len(keyframes) - 1, n)
     lo = np.floor(pos).astype(int)
     hi = np.minimum(lo + 1, len(keyframes) - 1)
     alpha = (pos - lo).astype(np.float32)
-    h, w = keyframes.shape[1:3]
-    grid = np.stack(np.meshgrid(np.arange(w), np.arange(h)), axis=-1).astype(np.float32)
-    gray = [cv2.cvtColor(k, cv2.COLOR_RGB2GRAY) for k in keyframes]
-    flows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    layers = [_layers(k) for k in keyframes]
+    pairs: dict[int, list[tuple[_Blob | None, _Blob | None]]] = {}
     out = np.empty((n, *keyframes.shape[1:]), np.uint8)
     for i in range(n):
         a, k0, k1 = float(alpha[i]), int(lo[i]), int(hi[i])
         if a < 1e-3 or k0 == k1:
             out[i] = keyframes[k0]
             continue
-        if k0 not in flows:
-            flows[k0] = (_flow(gray[k0], gray[k1]), _flow(gray[k1], gray[k0]))
-        forward, backward = flows[k0]
-        from0 = _warp(keyframes[k0], grid - a * forward)
-        from1 = _warp(keyframes[k1], grid - (1 - a) * backward)
-        out[i] = cv2.addWeighted(from0, 1 - a, from1, a, 0)
+        if k0 not in pairs:
+            pairs[k0] = _match(layers[k0][1], layers[k1][1])
+        frame = (1 - a) * layers[k0][0] + a * layers[k1][0]
+        for b0, b1 in pairs[k0]:
+            # one layer per object: its two keyframe views moved to this time and blended
+            shift = (b1.centre - b0.centre) if b0 is not None and b1 is not None else np.zeros(2)
+            cover = np.zeros(frame.shape[:2], np.float32)
+            paint = np.zeros(frame.shape, np.float32)
+            for blob, weight, offset in ((b0, 1 - a, a * shift), (b1, a, (a - 1) * shift)):
+                if blob is not None:
+                    c = _shifted(blob.cover, offset) * weight
+                    cover += c
+                    paint += _shifted(blob.colour, offset) * c[..., None]
+            frame = frame * (1 - np.minimum(cover, 1.0)[..., None]) + paint
+        out[i] = np.clip(frame + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+@dataclass(eq=False)  # compared by identity (it holds arrays)
+class _Blob:
+    cover: np.ndarray
+    """(H, W) float32 0-1: how much of each pixel the object covers."""
+    colour: np.ndarray
+    """(H, W, 3) float32: the object's colour where it covers (backdrop removed at edges)."""
+    centre: np.ndarray
+    """(x, y) of the coverage's centroid."""
+    mean: np.ndarray
+    """Mean colour (RGB), for matching."""
+
+
+def _layers(frame: np.ndarray) -> tuple[np.ndarray, list[_Blob]]:
+    """``frame`` as its backdrop (float32, objects removed) and its objects."""
+    img = frame.astype(np.float32)
+    rows = np.repeat(np.median(img, axis=1, keepdims=True), img.shape[1], axis=1)
+    diff = np.abs(img - rows).sum(-1)
+    core = (diff > 60).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    blobs = []
+    backdrop = img.copy()
+    near = np.ones((3, 3), np.uint8)
+    for j in range(1, count):
+        if stats[j, cv2.CC_STAT_AREA] < 3:
+            continue
+        inside = labels == j
+        mean = img[inside].mean(0)
+        span = mean - rows  # per pixel: from the backdrop to the object's colour
+        ratio = ((img - rows) * span).sum(-1) / np.maximum((span**2).sum(-1), 1.0)
+        region = cv2.dilate(inside.astype(np.uint8), near) > 0  # with its soft edge
+        cover = np.where(region, np.clip(ratio, 0.0, 1.0), 0.0).astype(np.float32)
+        if cover.sum() < 1.0:
+            continue
+        solid = (cover > 0.95)[..., None]
+        colour = np.where(region[..., None], np.where(solid, img, mean), 0.0).astype(np.float32)
+        ys, xs = np.nonzero(cover)
+        w = cover[ys, xs]
+        centre = np.array([(xs * w).sum() / w.sum(), (ys * w).sum() / w.sum()], np.float32)
+        blobs.append(_Blob(cover, colour, centre, mean))
+        backdrop[region] = rows[region]  # the backdrop behind the object, from its row
+    return backdrop, blobs
+
+
+def _match(before: list[_Blob], after: list[_Blob]) -> list[tuple[_Blob | None, _Blob | None]]:
+    """Pairs of the same object in two keyframes (similar colour, nearest first)."""
+    pairs: list[tuple[_Blob | None, _Blob | None]] = []
+    free = list(after)
+    for b0 in sorted(before, key=lambda b: -float(b.cover.sum())):
+        scored = [
+            (float(np.abs(b0.mean - b1.mean).sum()), float(np.abs(b0.centre - b1.centre).sum()), b1)
+            for b1 in free
+        ]
+        scored = [s for s in scored if s[0] < 90]
+        if not scored:
+            pairs.append((b0, None))
+            continue
+        _, _, best = min(scored, key=lambda s: (s[0] > 45, s[1]))
+        free.remove(best)
+        pairs.append((b0, best))
+    pairs.extend((None, b1) for b1 in free)
+    return pairs
+
+
+def _shifted(image: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """``image`` moved by ``offset`` (x, y) pixels, sub-pixel (bilinear), zeros coming in."""
+    if not offset.any():
+        return image
+    m = np.array([[1, 0, offset[0]], [0, 1, offset[1]]], np.float32)
+    h, w = image.shape[:2]
+    return np.asarray(cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR))
 
 
 def _warp(image: np.ndarray, where: np.ndarray) -> np.ndarray:

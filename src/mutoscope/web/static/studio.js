@@ -73,6 +73,7 @@
       fill(form.querySelector("#size"), m.sizes, "720x1280");
       fill(form.querySelector("#seconds"), m.seconds, m.seconds[0]);
       document.getElementById("model-description").textContent = m.description;
+      if (m.example_prompt) form.querySelector("#prompt").placeholder = m.example_prompt;
       // Offer a reference image only for models that can use one.
       const imageField = document.getElementById("image-field");
       imageField.hidden = !m.accepts_image;
@@ -101,6 +102,7 @@
         const response = await post("/studio/check", { prompt: text, model: model.value });
         const result = await response.json();
         if (mine !== seq) return;
+        showFit(result.fit);
         if (result.allowed === true) {
           box.className = "rights-check ok";
           const names = (result.attributions || []).map((a) => a.name + (a.attribution ? " (" + a.attribution + ")" : ""));
@@ -117,6 +119,14 @@
       } finally {
         if (mine === seq) box.removeAttribute("aria-busy");
       }
+    }
+    // What the chosen model can draw of the prompt (models that know their vocabulary)
+    function showFit(fit) {
+      const fitBox = document.getElementById("prompt-fit");
+      if (!fitBox) return;
+      if (!fit) { fitBox.textContent = ""; fitBox.className = "prompt-fit"; return; }
+      fitBox.className = fit.warning ? "prompt-fit warn" : "prompt-fit";
+      fitBox.textContent = fit.warning || (fit.will_draw ? "Will draw: " + fit.will_draw : "");
     }
     prompt.addEventListener("input", function () {
       clearTimeout(timer);
