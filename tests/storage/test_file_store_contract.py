@@ -115,3 +115,20 @@ def _dead_pid() -> int:
         except PermissionError:
             pass
         pid -= 1
+
+
+def test_the_worker_sweep_removes_media_of_deleted_videos_only(core_services):
+    from mutoscope.users import LOCAL_USER, UserService
+    from mutoscope.videos import VideoCreate, VideoService
+    from mutoscope.worker.cli import _sweep
+
+    files = core_services.files
+    user = UserService(core_services.sessions).get_or_create(LOCAL_USER)
+    live = VideoService(core_services).create(user, VideoCreate(prompt="keep", size="256x256"))
+    files.put_bytes(live.id, "reference", b"png")
+    files.put_bytes(VID, "reference", b"orphan")  # no record: a create that failed
+    old = time.time() - 2 * 3600
+    for vid in (live.id, VID):
+        os.utime(files.path(vid, "reference"), (old, old))
+    _sweep(core_services)
+    assert files.exists(live.id, "reference") and not files.exists(VID, "reference")
