@@ -1,9 +1,14 @@
 """Video files: encode, decode, thumbnails, spritesheets."""
 
 from mutoscope.media.video import (
+    MP4Writer,
     VideoInfo,
+    count_frames,
     decode_mp4,
+    decode_sampled,
+    decode_tail,
     encode_mp4,
+    iter_mp4,
     probe,
     resize_frames,
     spritesheet,
@@ -11,9 +16,14 @@ from mutoscope.media.video import (
 )
 
 __all__ = [
+    "MP4Writer",
     "VideoInfo",
+    "count_frames",
     "decode_mp4",
+    "decode_sampled",
+    "decode_tail",
     "encode_mp4",
+    "iter_mp4",
     "probe",
     "resize_frames",
     "spritesheet",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import math
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from types import TracebackType
 
 import av
 import numpy as np
@@ -31,19 +34,92 @@ def encode_mp4(
     preset: str = "veryfast",
 ) -> None:
     """Write (T, H, W, 3) uint8 RGB frames as H.264/yuv420p MP4 with the moov atom up front."""
-    frames = _even(frames)
-    rate = Fraction(fps).limit_denominator(1001)
-    with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
-        stream = out.add_stream("libx264", rate=rate)
-        stream.width, stream.height = frames.shape[2], frames.shape[1]
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf), "preset": preset}
-        stream.codec_context.time_base = 1 / rate
-        for i, frame in enumerate(frames):
+    with MP4Writer(path, fps=fps, crf=crf, preset=preset) as writer:
+        writer.write(frames)
+
+
+class MP4Writer:
+    """Encode frames chunk by chunk (H.264/yuv420p, faststart), so no caller needs the whole clip
+    in memory: ``with MP4Writer(path, fps=24) as w: w.write(chunk); w.write(chunk2)``."""
+
+    def __init__(
+        self, path: Path | str, *, fps: float = 24.0, crf: int = 20, preset: str = "veryfast"
+    ) -> None:
+        self.rate = Fraction(fps).limit_denominator(1001)
+        self.crf, self.preset = crf, preset
+        self.out = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
+        self.stream: av.VideoStream | None = None
+        self.count = 0
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append (T, H, W, 3) uint8 RGB frames (all chunks the same size)."""
+        frames = _even(frames)
+        if self.stream is None:
+            stream = self.out.add_stream("libx264", rate=self.rate)
+            stream.width, stream.height = frames.shape[2], frames.shape[1]
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(self.crf), "preset": self.preset}
+            stream.codec_context.time_base = 1 / self.rate
+            self.stream = stream
+        elif (frames.shape[2], frames.shape[1]) != (self.stream.width, self.stream.height):
+            raise ValueError("every chunk must have the size of the first")
+        for frame in frames:
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-            vf.pts = i
-            out.mux(stream.encode(vf))
-        out.mux(stream.encode(None))
+            vf.pts = self.count
+            self.count += 1
+            self.out.mux(self.stream.encode(vf))
+
+    def __enter__(self) -> MP4Writer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                if self.stream is None:
+                    raise ValueError("no video frames were written")
+                self.out.mux(self.stream.encode(None))
+        finally:
+            self.out.close()
+
+
+def iter_mp4(source: Path | str | bytes) -> Iterator[np.ndarray]:
+    """Yield the video frames one at a time as (H, W, 3) uint8 RGB (never the whole clip)."""
+    handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    with av.open(handle, mode="r") as container:
+        for frame in container.decode(video=0):
+            yield frame.to_ndarray(format="rgb24")
+
+
+def count_frames(source: Path | str) -> int:
+    """The number of video frames, counted from the packets (no decoding)."""
+    with av.open(str(source), mode="r") as container:
+        stream = container.streams.video[0]
+        return sum(1 for p in container.demux(stream) if p.size)
+
+
+def decode_tail(source: Path | str | bytes, count: int) -> np.ndarray:
+    """The last ``count`` frames as (T, H, W, 3); at most ``count`` are held while decoding."""
+    tail: deque[np.ndarray] = deque(iter_mp4(source), maxlen=max(1, count))
+    if not tail:
+        raise ValueError("no video frames could be decoded")
+    return np.stack(tail)
+
+
+def decode_sampled(source: Path | str, count: int) -> np.ndarray:
+    """Up to ``count`` evenly spaced frames of the clip, holding only those while decoding."""
+    total = count_frames(source)
+    if total == 0:
+        raise ValueError("no video frames could be decoded")
+    picks = set(np.linspace(0, total - 1, num=min(count, total)).round().astype(int).tolist())
+    kept = [f for i, f in enumerate(iter_mp4(source)) if i in picks]
+    if not kept:
+        raise ValueError("no video frames could be decoded")
+    return np.stack(kept)
 
 
 def decode_mp4(source: Path | str | bytes, *, max_frames: int | None = None) -> np.ndarray:

@@ -551,9 +551,11 @@ class RightsService:
         if request.source_video_id is not None:
             path = self.files.path(request.source_video_id, "video")
             if path.is_file():
-                from mutoscope.media.video import decode_mp4
+                from mutoscope.media.video import decode_sampled
+                from mutoscope.rights.hashing import MAX_SAMPLES
 
-                frames = decode_mp4(path, max_frames=24 * 20)
+                # Only the frames hash_frames samples are kept while decoding (bounded memory).
+                frames = decode_sampled(path, MAX_SAMPLES)
                 ref = self._check_media(
                     hash_frames(frames), hash_frames(frames, flip=True), request, "video_id"
                 )

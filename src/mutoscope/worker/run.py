@@ -19,7 +19,17 @@ from mutoscope.backends.base import GenerationRequest
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
 from mutoscope.jobs.retry import RetryPolicy
-from mutoscope.media import decode_mp4, encode_mp4, resize_frames, spritesheet, thumbnail
+from mutoscope.media import (
+    MP4Writer,
+    count_frames,
+    decode_mp4,
+    decode_tail,
+    encode_mp4,
+    iter_mp4,
+    resize_frames,
+    spritesheet,
+    thumbnail,
+)
 from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
 from mutoscope.worker.hooks import ProvenanceInfo
 from mutoscope.worker.lease import JobLease
@@ -109,10 +119,11 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         check=lease.check,
     )
     frames = resize_frames(result.frames, request.width, request.height)
-    if record.mode == "extend" and request.source_video is not None:
-        frames = np.concatenate(
-            [resize_frames(request.source_video, request.width, request.height), frames]
-        )
+    # An extension is the parent's frames then the new ones. The parent is streamed from its MP4
+    # into the encoder in step 5 (never held whole: 12 s at 1792x1024 is 5 GB of RGB), so from
+    # here on ``frames`` are the new frames only; the parent passed its own output check.
+    stitch = parent_path if record.mode == "extend" and request.source_video is not None else None
+    total_frames = len(frames)
     progress.set(int(progress.span * 100))
 
     # 3. Check the output against protected references (may raise OutputBlocked)
@@ -131,9 +142,13 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             "thumbnail": staging / "thumbnail.jpg",
             "spritesheet": staging / "spritesheet.jpg",
         }
-        encode_mp4(frames, staged["video"], fps=result.fps)
-        thumbnail(frames, staged["thumbnail"])
-        spritesheet(frames, staged["spritesheet"])
+        nonlocal total_frames
+        if stitch is not None:
+            total_frames = _stitch(services, record.id, stitch, frames, staged, result.fps)
+        else:
+            encode_mp4(frames, staged["video"], fps=result.fps)
+            thumbnail(frames, staged["thumbnail"])
+            spritesheet(frames, staged["spritesheet"])
         services.provenance.sign(
             staged["video"],
             ProvenanceInfo(
@@ -172,7 +187,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
                 services.files.delete(record.id)
             raise JobCancelled(record.id)
         row.status, row.progress, row.completed_at = COMPLETED, 100, now()
-        row.duration, row.frame_count = len(frames) / result.fps, len(frames)
+        row.duration, row.frame_count = total_frames / result.fps, total_frames
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
         row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
@@ -186,6 +201,69 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         log.exception("video %s completed, but indexing its output failed", record.id)
 
 
+#: Parent frames handed to a backend for an extension (its conditioning tail; the LTX backend
+#: uses the last 9, the image-to-video ones the last 1).
+EXTEND_TAIL_FRAMES = 24
+#: Parent frames decoded, resized and watermarked at a time while stitching an extension.
+STITCH_CHUNK = 24
+
+
+def _stitch(
+    services: Services,
+    video_id: str,
+    parent_path: Path,
+    frames: np.ndarray,
+    staged: dict[str, Path],
+    fps: float,
+) -> int:
+    """Encode the parent's frames (streamed from its MP4, resized and watermarked
+    ``STITCH_CHUNK`` at a time) then the new, already marked ``frames``; write the thumbnail
+    and spritesheet from frames picked on the way. Returns the total frame count."""
+    height, width = frames.shape[1:3]
+    total = count_frames(parent_path) + len(frames)
+    picks = set(np.linspace(0, total - 1, num=min(16, total)).round().astype(int).tolist())
+    middle = total // 2
+    kept: dict[int, np.ndarray] = {}
+    index = 0
+
+    def keep(chunk: np.ndarray) -> None:
+        nonlocal index
+        for frame in chunk:
+            if index in picks or index == middle:
+                kept[index] = frame.copy()
+            index += 1
+
+    with MP4Writer(staged["video"], fps=fps) as writer:
+        chunk: list[np.ndarray] = []
+        for frame in iter_mp4(parent_path):
+            chunk.append(frame)
+            if len(chunk) == STITCH_CHUNK:
+                marked = _mark(services, video_id, np.stack(chunk), width, height)
+                writer.write(marked)
+                keep(marked)
+                chunk = []
+        if chunk:
+            marked = _mark(services, video_id, np.stack(chunk), width, height)
+            writer.write(marked)
+            keep(marked)
+        writer.write(frames)
+        keep(frames)
+        total = writer.count
+    shown = [kept[i] for i in sorted(kept) if i in picks] or [frames[-1]]
+    thumbnail(np.stack([kept.get(total // 2, shown[len(shown) // 2])]), staged["thumbnail"])
+    spritesheet(np.stack(shown), staged["spritesheet"], count=len(shown))
+    return total
+
+
+def _mark(
+    services: Services, video_id: str, chunk: np.ndarray, width: int, height: int
+) -> np.ndarray:
+    marked, _ = services.provenance.watermark(
+        np.ascontiguousarray(resize_frames(chunk, width, height)), video_id=video_id
+    )
+    return marked
+
+
 def _request(
     services: Services, record: VideoRecord, parent: VideoRecord | None, parent_path: Path | None
 ) -> GenerationRequest:
@@ -193,7 +271,14 @@ def _request(
     if record.input_reference:
         with Image.open(services.files.path(record.id, "reference")) as img:
             image = img.convert("RGB")
-    source = decode_mp4(parent_path) if parent_path and parent_path.is_file() else None
+    source = None
+    if parent_path and parent_path.is_file():
+        # Extend conditions on the parent's tail only: decode just those frames, bounded.
+        source = (
+            decode_tail(parent_path, EXTEND_TAIL_FRAMES)
+            if record.mode == "extend"
+            else decode_mp4(parent_path)
+        )
     return GenerationRequest(
         prompt=record.prompt,
         size=record.size,
