@@ -89,3 +89,20 @@ def test_api_videos_verify_trusted_and_remix_names_parent(app_client: TestClient
     ingredients = child_report["c2pa"]["summary"]["ingredients"]
     assert ingredients and ingredients[0]["instance_id"] == parent["id"]
     assert child_report["record"]["remixed_from_video_id"] == parent["id"]
+
+
+def test_extension_is_watermarked_and_signed_as_the_child(app_client: TestClient) -> None:
+    created = app_client.post("/v1/videos", json={"prompt": "a red square", "size": "320x180"})
+    parent = finish(app_client, created.json()["id"])
+    r = app_client.post(
+        "/v1/videos/extensions",
+        json={"video": {"id": parent["id"]}, "prompt": "it keeps moving", "seconds": "4"},
+    )
+    assert r.status_code == 200, r.text
+    child = finish(app_client, r.json()["id"])
+    content = app_client.get(f"/v1/videos/{child['id']}/content").content
+    report = app_client.post("/v1/provenance/verify", files={"file": ("e.mp4", content)}).json()
+    assert report["c2pa"]["trusted"]
+    assert report["c2pa"]["summary"]["ingredients"][0]["instance_id"] == parent["id"]
+    assert report["record"]["video_id"] == child["id"]
+    assert child["seconds"] == "4"
