@@ -122,12 +122,17 @@ def synthetic(n: int, seed: int = 0) -> list[EntitySpec]:
 
 
 def service(home: Path, specs: list[EntitySpec]) -> RightsService:
-    settings = Settings(home=home)
+    # Only the registry under test: the packaged starter registry (on by default) would
+    # add its entities to the original set's 20 and answer with its own ids.
+    settings = Settings(home=home, rights_starter=False)
     settings.ensure_dirs()
     engine = make_engine(settings.db_url)
     upgrade(engine)
     svc = RightsService(settings, session_factory(engine), encoder_threads=1)
     svc.import_specs(specs)
+    # As servers do: the registry version is followed by a background thread, not read
+    # by requests.
+    svc.watch()
     return svc
 
 

@@ -133,11 +133,31 @@ def test_reference_as_data_url_and_bracketed_key(client):
     )
     assert r2.status_code == 200, r2.text
     err = assert_openai_error(
-        client.post("/v1/videos", json={"prompt": "p", "input_reference": {"file_id": "file_1"}}),
-        400,
+        client.post("/v1/videos", json={"prompt": "p", "input_reference": {"file_id": "file-1"}}),
+        404,
         "input_reference.file_id",
     )
-    assert "image_url" in err["message"]
+    assert "file-1" in err["message"]
+
+
+def test_reference_by_file_id_in_json_and_multipart(client):
+    up = client.post(
+        "/v1/files",
+        data={"purpose": "vision"},
+        files={"file": ("ref.png", _png((0, 255, 0)), "image/png")},
+    )
+    assert up.status_code == 200, up.text
+    file_id = up.json()["id"]
+    r = client.post(
+        "/v1/videos",
+        json={"prompt": "p", "size": "320x180", "input_reference": {"file_id": file_id}},
+    )
+    assert r.status_code == 200, r.text
+    r2 = client.post(
+        "/v1/videos",
+        data={"prompt": "p", "size": "320x180", "input_reference[file_id]": file_id},
+    )
+    assert r2.status_code == 200, r2.text
 
 
 def test_upload_over_the_limit_is_413(client, settings):

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from mutoscope import __version__
 from mutoscope.api import docs, errors, guards, openapi
+from mutoscope.api import files as file_routes
 from mutoscope.api import models as models_routes
 from mutoscope.api import videos as video_routes
 from mutoscope.config import Settings
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(video_routes.extensions)
     app.include_router(video_routes.router)
     app.include_router(models_routes.router)
+    app.include_router(file_routes.router)
     for module, attr in OPTIONAL_ROUTERS:
         try:
             router = getattr(importlib.import_module(module), attr)

@@ -74,13 +74,18 @@ CREATE_VIDEO = _body(
             "format": "binary",
             "description": "A PNG, JPEG or WebP image the video starts from.",
         },
+        "input_reference[file_id]": {
+            "type": "string",
+            "description": "Or the id of such an image uploaded to /v1/files.",
+        },
     },
     json={
         **_VIDEO_FIELDS,
         "input_reference": {
             "type": "object",
             "properties": {
-                "image_url": {"type": "string", "description": "A public http(s) or data: URL."}
+                "image_url": {"type": "string", "description": "A public http(s) or data: URL."},
+                "file_id": {"type": "string", "description": "An image uploaded to /v1/files."},
             },
         },
     },
@@ -99,6 +104,35 @@ EXTEND_VIDEO = _body(
     },
     required=["prompt"],
 )
+
+CREATE_FILE = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "purpose"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "purpose": {
+                            "type": "string",
+                            "enum": [
+                                "assistants",
+                                "batch",
+                                "fine-tune",
+                                "vision",
+                                "user_data",
+                                "evals",
+                            ],
+                            "description": "Use 'vision' for reference images.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 
 RIGHTS_IMPORT = {
     "requestBody": {
@@ -146,6 +180,7 @@ MEDIA_RESPONSES = {
     ("get", "/v1/videos/{video_id}/content"): ("video/mp4", "image/jpeg"),
     ("get", "/v1/provenance/trust-anchors.pem"): ("application/x-pem-file",),
     ("get", "/v1/rights/audit/export"): ("application/x-ndjson",),
+    ("get", "/v1/files/{file_id}/content"): ("application/octet-stream",),
 }
 """Operations whose success is not JSON, with the media types they send."""
 

@@ -20,9 +20,10 @@ from mutoscope.api.guards import BadJson, check_json_bytes
 from mutoscope.api.media import media_response
 from mutoscope.api.schemas import VideoDeleted, video_dict
 from mutoscope.errors import InvalidRequest, UnsupportedMediaType
+from mutoscope.files import FileService
 from mutoscope.media.images import IMAGE_TYPES, decode_reference_image
 from mutoscope.net.fetch import FetchPolicy, fetch_url
-from mutoscope.storage.records import COMPLETED
+from mutoscope.storage.records import COMPLETED, UserRecord
 from mutoscope.videos import VideoCreate
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
@@ -48,7 +49,7 @@ async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -
     if isinstance(ref, str):
         # Fetch only once everything else in the request is known to be acceptable.
         await run_in_threadpool(videos.validate, body)
-    body.image = await _reference_image(request, ref)
+    body.image = await _reference_image(request, ref, user)
     record = await run_in_threadpool(videos.create, user, body)
     return JSONResponse(video_dict(record))
 
@@ -187,10 +188,14 @@ def _seed(fields: dict[str, Any]) -> int | None:
     return seed
 
 
-def _reference(fields: dict[str, Any]) -> UploadFile | str | None:
+class FileId(str):
+    """An ``input_reference.file_id``: an image the caller uploaded to /v1/files."""
+
+
+def _reference(fields: dict[str, Any]) -> UploadFile | FileId | str | None:
     """``input_reference``: an uploaded file, ``{image_url}``/``{file_id}``, or bracketed keys.
 
-    Returns the upload, the image URL (http(s) or data:), or ``None``.
+    Returns the upload, the file id, the image URL (http(s) or data:), or ``None``.
     """
     ref = fields.get("input_reference")
     if isinstance(ref, UploadFile):
@@ -218,23 +223,32 @@ def _reference(fields: dict[str, Any]) -> UploadFile | str | None:
             raise InvalidRequest(
                 f"input_reference.{name} must be a string", param=f"input_reference.{name}"
             )
-    if file_id:
+    if file_id and image_url:
         raise InvalidRequest(
-            "input_reference.file_id is not supported by this server; upload the image as "
-            "input_reference or pass input_reference.image_url (https or data: URL)",
-            param="input_reference.file_id",
+            "input_reference takes either file_id or image_url, not both",
+            param="input_reference",
         )
+    if file_id:
+        return FileId(file_id)
     return image_url or None
 
 
-async def _reference_image(request: Request, ref: UploadFile | str | None) -> Image.Image | None:
+async def _reference_image(
+    request: Request, ref: UploadFile | FileId | str | None, user: UserRecord
+) -> Image.Image | None:
     """Read (or fetch) and decode the reference; decoding runs in a worker thread."""
     if ref is None:
         return None
-    settings = request.app.state.services.settings
+    services = request.app.state.services
+    settings = services.settings
     limit = settings.max_upload_bytes
     if isinstance(ref, UploadFile):
         data, param = await ref.read(limit + 1), "input_reference"
+    elif isinstance(ref, FileId):
+        param = "input_reference.file_id"
+        data = await run_in_threadpool(
+            lambda: FileService(services).read(user, str(ref), param=param)
+        )
     else:
         data, param = await _fetch_image(ref, settings), "input_reference.image_url"
     return await run_in_threadpool(

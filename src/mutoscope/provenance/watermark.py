@@ -357,6 +357,9 @@ class Watermarker:
         busy = float(np.mean(weight) - self.flat_weight) / max(1.0 - self.flat_weight, 1e-6)
         excess = float(np.clip(2 * busy - 1, 0.0, 1.0))
         margin = self.strength + (max(self.busy_strength, self.strength) - self.strength) * excess
+        # Smaller frames put fewer pixels under each bit, so the codec's noise weighs more:
+        # the margin grows as 1 / sqrt(pixels) below 1280x720 (up to 3x, at 320x180 and less)
+        margin *= float(np.clip(np.sqrt(_HD_PIXELS / (chunk.shape[1] * chunk.shape[2])), 1, 3))
         floor_db = self.min_psnr - self.texture_relax * excess
         # 5. Informed embedding: add only what each bit needs to reach the margin
         need = (margin - self.cancel * signs_b * proj) / keep
@@ -577,6 +580,7 @@ def _add_residual(frames: np.ndarray, residual: np.ndarray, out: np.ndarray) -> 
         cv2.subtract(dst, minus, dst=dst)
 
 
+_HD_PIXELS = 1280 * 720
 _WINDOW_PLANE = np.tile(_WINDOW_2D, (PLANE // BLOCK, PLANE // BLOCK)).astype(np.float32)
 """Every block's WINDOW bump over the whole plane (``_expand`` of ones)."""
 

@@ -133,7 +133,12 @@ class NameIndex:
         data = np.ones(len(rows), dtype=np.int32)
         self.key_trigrams = sparse.csr_matrix((data, (rows, cols)), shape=shape)
         self.key_trigrams.data[:] = 1  # repeated trigrams count once
-        self.trigrams_t = self.key_trigrams.T.tocsr()
+        trigrams_t = self.key_trigrams.T.tocsr()
+        # Keys of each trigram as plain arrays: a prompt's candidate pairs are gathered and
+        # counted in numpy (a sparse product per prompt cost more in scipy's checks than in
+        # arithmetic).
+        self.trigram_indptr = trigrams_t.indptr.astype(np.int64)
+        self.trigram_keys = trigrams_t.indices.astype(np.int64)
         self.key_len = np.asarray([len(k) for k in self.keys], dtype=np.int64)
         self.key_first = np.asarray([ord(k[0]) for k in self.keys], dtype=np.int64)
         self.key_budget = np.asarray([allowed_edits(len(k)) for k in self.keys], dtype=np.int64)
@@ -225,12 +230,19 @@ class NameIndex:
         )
         if not len(pairs):
             return []
-        indptr = np.searchsorted(pairs // ncols, np.arange(len(queries) + 1))
-        qm = sparse.csr_matrix(
-            (np.ones(len(pairs), dtype=np.int32), pairs % ncols, indptr),
-            shape=(len(queries), ncols),
+        # Every (query, key) pair that shares a trigram, and how many trigrams it shares.
+        cols = pairs % ncols
+        starts = self.trigram_indptr[cols]
+        counts = self.trigram_indptr[cols + 1] - starts
+        total = int(counts.sum())
+        if not total:
+            return []
+        offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        nkeys = len(self.keys)
+        combos, shared = np.unique(
+            np.repeat(pairs // ncols, counts) * nkeys + self.trigram_keys[offsets],
+            return_counts=True,
         )
-        shared = qm @ self.trigrams_t
         # Every (query, key) pair that shares trigrams, filtered in one pass: enough shared
         # trigrams for the edit budget, same first letter (misspellings keep it: "Sonik",
         # "Exmoose"; "karaoke" is not a typo of "Faramoke"), lengths within the budget.
@@ -238,11 +250,11 @@ class NameIndex:
         q_first = np.asarray([ord(q[0]) for q, _, _, _ in queries])
         q_limit = np.asarray([limit for _, _, _, limit in queries])
         q_need = np.maximum(1, q_len - 3 * np.asarray([allowed_edits(n) for n in q_len]))
-        r = np.repeat(np.arange(len(queries)), np.diff(shared.indptr))
-        n = shared.indices
+        r = combos // nkeys
+        n = combos % nkeys
         budget = np.minimum(q_limit[r], self.key_budget[n])
         keep = (
-            (shared.data >= q_need[r])
+            (shared >= q_need[r])
             & (budget > 0)
             & (self.key_first[n] == q_first[r])
             & (np.abs(self.key_len[n] - q_len[r]) <= budget)

@@ -88,6 +88,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+@lru_cache(maxsize=65_536)
 def phonetic(key: str) -> str:
     for pattern, repl in _PHONETIC:
         key = pattern.sub(repl, key)

@@ -24,19 +24,21 @@ from typing import Any, Literal
 
 log = logging.getLogger(__name__)
 
-Variant = Literal["video", "thumbnail", "spritesheet", "reference"]
+Variant = Literal["video", "thumbnail", "spritesheet", "reference", "file"]
 
 FILENAMES: dict[str, str] = {
     "video": "video.mp4",
     "thumbnail": "thumbnail.jpg",
     "spritesheet": "spritesheet.jpg",
     "reference": "reference.png",
+    "file": "file.bin",  # a user's upload through /v1/files, stored under its file id
 }
 MEDIA_TYPES: dict[str, str] = {
     "video": "video/mp4",
     "thumbnail": "image/jpeg",
     "spritesheet": "image/jpeg",
     "reference": "image/png",
+    "file": "application/octet-stream",
 }
 VARIANT_OF = {name: variant for variant, name in FILENAMES.items()}
 STALE_STAGING_SECONDS = 24 * 3600.0
@@ -315,7 +317,8 @@ class S3FileStore(FileStore):
 
 def sweep_orphans(files: FileStore, live: set[str], *, older_than: float = 3600.0) -> list[str]:
     """Delete the files of videos not in ``live`` (no database row) written more than
-    ``older_than`` seconds ago; returns their ids.
+    ``older_than`` seconds ago; returns their ids. ``live`` must include the ids of the
+    ``files`` table too: uploads through /v1/files are stored under their ``file-…`` ids.
 
     Orphans come from a worker that committed just as its video was deleted, or an upload
     whose create failed after storing its reference image. The age guard spares files of a

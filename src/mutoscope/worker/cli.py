@@ -30,6 +30,10 @@ def worker(
     grace: Annotated[
         float, typer.Option(help="Seconds running jobs get to finish on SIGTERM.")
     ] = 30.0,
+    sweep_every: Annotated[
+        float,
+        typer.Option(help="Seconds between sweeps of orphaned media (0: never)."),
+    ] = 3600.0,
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Claim and run video jobs from the shared queue (no API; see `serve --workers 0`)."""
@@ -59,7 +63,8 @@ def worker(
         err=True,
     )
     try:
-        stop.wait()
+        while not stop.wait(sweep_every or None):
+            _sweep(services)
     finally:
         pool.stop(timeout=grace)
         services.close()
@@ -82,3 +87,22 @@ def _warn_if_signing_is_local(settings: Any) -> None:
             "MUTOSCOPE_HOME, unlike the other processes. Run `mutoscope keys init-signing` "
             "once and give every process MUTOSCOPE_SIGNING_CERT and MUTOSCOPE_SIGNING_KEY."
         )
+
+
+def _sweep(services: Any) -> None:
+    """Delete media of videos and uploads that have no record (older than an hour); never fatal."""
+    from mutoscope.files import FileRecord
+    from mutoscope.storage.files import sweep_orphans
+    from mutoscope.storage.records import VideoRecord
+
+    try:
+        with services.sessions() as s:
+            # Uploads through /v1/files share the store under their ``file-…`` ids.
+            live = set(s.scalars(s.query(VideoRecord.id).statement))
+            live |= set(s.scalars(s.query(FileRecord.id).statement))
+        gone = sweep_orphans(services.files, live)
+    except Exception:
+        logging.getLogger(__name__).warning("orphan sweep failed", exc_info=True)
+        return
+    if gone:
+        logging.getLogger(__name__).info("removed media of %d deleted videos", len(gone))
