@@ -159,8 +159,11 @@ def test_an_overlay_carries_changes_until_the_base_is_rebuilt(
 @pytest.mark.slow
 @pytest.mark.skipif(not PACKAGED.is_file(), reason="the packaged starter registry is not here yet")
 def test_with_the_starter_registry_loaded_a_change_still_lands_within_a_second(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The change must land through the overlay alone: no full rebuild of the 363 entries
+    # (which would also compete for this busy machine's cores with the overlay thread).
+    monkeypatch.setattr(RightsService, "_refresh_base", lambda self: None)
     url = f"sqlite:///{tmp_path / 'starter.db'}"
     settings = Settings(home=tmp_path / "home", database_url=url, rights_starter=True)
     settings.ensure_dirs()
@@ -171,8 +174,9 @@ def test_with_the_starter_registry_loaded_a_change_still_lands_within_a_second(
     assert server.snapshot().build_s > 0  # hundreds of entries: refreshed in the background
     cli.import_specs(MOUSE)
     assert _within(1.0, lambda: server.check_prompt("Exmouse dancing").decision, "block") < 1.0
+    assert server.snapshot().layered
     cli.remove_entity("example-mouse")
-    _within(1.0, lambda: server.check_prompt("Exmouse dancing").decision, "allow")
+    assert _within(1.0, lambda: server.check_prompt("Exmouse dancing").decision, "allow") < 1.0
     for e in engines:
         e.dispose()
 

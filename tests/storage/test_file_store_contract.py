@@ -118,6 +118,7 @@ def _dead_pid() -> int:
 
 
 def test_the_worker_sweep_removes_media_of_deleted_videos_only(core_services):
+    from mutoscope.files import FileRecord, new_file_id
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
     from mutoscope.worker.cli import _sweep
@@ -127,8 +128,13 @@ def test_the_worker_sweep_removes_media_of_deleted_videos_only(core_services):
     live = VideoService(core_services).create(user, VideoCreate(prompt="keep", size="256x256"))
     files.put_bytes(live.id, "reference", b"png")
     files.put_bytes(VID, "reference", b"orphan")  # no record: a create that failed
+    upload = new_file_id()  # a /v1/files upload shares the store under its file-… id
+    with core_services.sessions.begin() as s:
+        s.add(FileRecord(id=upload, owner_id=user.id, filename="a.png", purpose="vision", bytes=3))
+    files.put_bytes(upload, "file", b"png")
     old = time.time() - 2 * 3600
-    for vid in (live.id, VID):
-        os.utime(files.path(vid, "reference"), (old, old))
+    for vid, variant in ((live.id, "reference"), (VID, "reference"), (upload, "file")):
+        os.utime(files.path(vid, variant), (old, old))
     _sweep(core_services)
     assert files.exists(live.id, "reference") and not files.exists(VID, "reference")
+    assert files.exists(upload, "file")

@@ -125,3 +125,20 @@ def test_an_organisation_sees_its_matches_chart_phrasings_licences_and_csv(
     assert other.get(f"/rights/matches.csv?org={org_id}").status_code == 403
     others_view = other.get("/rights").text
     assert "0 blocked" in others_view and "my-hero" not in others_view
+
+
+def test_the_chart_labels_whole_numbers_and_describes_itself() -> None:
+    import re
+    from datetime import timedelta
+
+    from mutoscope.rights.insights import Day
+    from mutoscope.studio.charts import matches_chart
+
+    start = date(2026, 11, 1)
+    empty = str(matches_chart([Day(start + timedelta(days=i), 0, 0) for i in range(30)]))
+    assert re.findall(r'class="axis">(\d+)<', empty) == ["0", "1"]
+    busy = [Day(start + timedelta(days=i), i % 5, 1) for i in range(30)]
+    svg = str(matches_chart(busy, title="Matches <per> day"))
+    assert re.findall(r'class="axis">(\d+)<', svg) == ["0", "5"]
+    assert "Matches &lt;per&gt; day" in svg and "60 blocked and 30 allowed" in svg
+    assert svg.count('class="blocked"') == 24 and svg.count('class="allowed"') == 30

@@ -123,6 +123,7 @@ class RightsService:
         self._rebuilding: threading.Thread | None = None
         self._overlaying: threading.Thread | None = None
         self._watching = threading.Event()
+        self._following: threading.Thread | None = None
         self._references: tuple[int, HashIndex] | None = None
         self._outputs: HashIndex | None = None
         self._lock = threading.RLock()
@@ -265,25 +266,29 @@ class RightsService:
     def snapshot(self) -> RegistrySnapshot:
         """The registry as screened now, updated when another process (or this one) changed it.
 
-        The registry version is read at most every ``live.POLL_S`` seconds (by a background
-        thread instead once ``watch`` runs, as in servers). When it moved, a
-        registry that indexes in under ``INLINE_REBUILD_S`` is rebuilt in line; a larger one
-        is refreshed by a background thread (requests keep the previous index meanwhile):
-        first the changed entities as an overlay (≈0.1 s), then a new base.
+        The registry version is read at most every ``live.POLL_S`` seconds, never on the
+        screening path: by a thread started beside the request that finds it stale, or by
+        the ``watch`` thread in servers. When it moved, a registry that indexes in under
+        ``INLINE_REBUILD_S`` is rebuilt by that thread; a larger one is refreshed in the
+        background (requests keep the previous index meanwhile): first the changed entities
+        as an overlay (≈0.1 s), then a new base.
         """
         snap = self._snapshot
-        if snap is not None and (
-            self._watching.is_set() or time.monotonic() - self._checked_at < live.POLL_S
-        ):
-            return snap
-        return self._follow()
+        if snap is None:
+            with self._lock:  # the first index: built once, in line
+                return self._snapshot or self._follow()
+        if not self._watching.is_set() and time.monotonic() - self._checked_at >= live.POLL_S:
+            # Read the version beside this request, not in it: no database read on the
+            # screening path (this prompt gets the index as it is; the next ones the update).
+            self._checked_at = time.monotonic()
+            if self._following is None or not self._following.is_alive():
+                self._following = _thread("follow", self._follow)
+        return snap
 
     def _follow(self) -> RegistrySnapshot:
         """Read the registry version and bring the index up to it (see ``snapshot``)."""
         with self._lock:
             snap = self._snapshot
-            if snap is not None and time.monotonic() - self._checked_at < live.POLL_S / 2:
-                return snap
             with self.sessions() as s:
                 version = live.current(s)
             self._checked_at = time.monotonic()
@@ -728,7 +733,7 @@ def _file_store(settings: Settings) -> LocalFileStore:
     return LocalFileStore(settings.media_dir)
 
 
-def _thread(name: str, work: Callable[[], None]) -> threading.Thread:
+def _thread(name: str, work: Callable[[], object]) -> threading.Thread:
     def run() -> None:
         try:
             work()

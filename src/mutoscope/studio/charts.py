@@ -25,7 +25,7 @@ def matches_chart(days: Sequence[Day], *, title: str = "Matches per day") -> Mar
         f'<title id="chart-title">{escape(title)}</title>',
         f'<desc id="chart-desc">{escape(_describe(days))}</desc>',
     ]
-    for frac in (0, 0.5, 1):
+    for frac in (0, 0.5, 1) if top % 2 == 0 else (0, 1):
         y = PAD_TOP + inner_h * (1 - frac)
         parts.append(
             f'<line x1="{PAD_LEFT}" x2="{WIDTH - 4}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'

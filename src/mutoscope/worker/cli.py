@@ -90,13 +90,16 @@ def _warn_if_signing_is_local(settings: Any) -> None:
 
 
 def _sweep(services: Any) -> None:
-    """Delete media of videos that have no record (older than an hour); never fatal."""
+    """Delete media of videos and uploads that have no record (older than an hour); never fatal."""
+    from mutoscope.files import FileRecord
     from mutoscope.storage.files import sweep_orphans
     from mutoscope.storage.records import VideoRecord
 
     try:
         with services.sessions() as s:
+            # Uploads through /v1/files share the store under their ``file-…`` ids.
             live = set(s.scalars(s.query(VideoRecord.id).statement))
+            live |= set(s.scalars(s.query(FileRecord.id).statement))
         gone = sweep_orphans(services.files, live)
     except Exception:
         logging.getLogger(__name__).warning("orphan sweep failed", exc_info=True)
