@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {source} on {args.prompts.name}: {len(items)} prompts{times}, {elapsed:.0f} s")
     if not (args.ground_truth or args.ceiling):
         print(
-            f"# steps {backend.steps}, guidance {backend.guidance}, weights {backend.weights.name}"
+            f"# steps {backend.steps}, guidance {backend.guidance}, "
+            f"weights {backend.weights.name if backend.weights else 'packaged'}"
             + (", prompts as written" if args.raw_prompts else ", canonical captions")
         )
     print(f"{'group':<12} {'n':>4} " + " ".join(f"{a:>10}" for a in ATTRS))

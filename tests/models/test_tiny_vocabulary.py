@@ -144,3 +144,14 @@ def test_missing_colour_and_motion_are_filled_in_and_said() -> None:
     (obj,) = reading.scene.objects
     assert obj.color != "red" and obj.motion in world.MOTIONS
     assert len(reading.assumed) == 2
+
+
+def test_a_prompt_already_worded_as_training_captions_conditions_as_written() -> None:
+    for seed in range(50):
+        rng = random.Random(seed)
+        text = world.caption(world.sample_scene(rng), rng)
+        assert read_prompt(text).caption == text
+    paraphrase = read_prompt("Blue background. A yellow triangle bounces.")
+    assert paraphrase.caption == "a yellow triangle bouncing on a blue background"
+    no_backdrop = read_prompt("a red circle moving left")
+    assert no_backdrop.caption == "a red circle moving left on a white background"

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser, ServicesDep
 from mutoscope.api.media import media_response
+from mutoscope.api.schemas import list_page
 from mutoscope.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from mutoscope.files import FileService, file_dict
 
@@ -68,15 +69,7 @@ async def list_files(
         lambda: files.list(user, after=after, limit=limit, order=order, purpose=purpose)
     )
     data = [file_dict(r) for r in page.data]
-    return JSONResponse(
-        {
-            "object": "list",
-            "data": data,
-            "has_more": page.has_more,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-        }
-    )
+    return JSONResponse(list_page(data, page.has_more))
 
 
 @router.get("/{file_id}")

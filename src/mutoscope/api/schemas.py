@@ -96,3 +96,14 @@ def video_dict(r: VideoRecord | Any) -> dict:
         else None,
         **({"warning": warning} if warning else {}),
     }
+
+
+def list_page(data: list[dict], has_more: bool) -> dict:
+    """A cursor page as the OpenAI SDK reads video and file lists (``first_id``/``last_id``)."""
+    return {
+        "object": "list",
+        "data": data,
+        "has_more": has_more,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }

@@ -18,7 +18,7 @@ from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser, ServicesDep, VideosDep
 from mutoscope.api.guards import BadJson, check_json_bytes
 from mutoscope.api.media import media_response
-from mutoscope.api.schemas import VideoDeleted, video_dict
+from mutoscope.api.schemas import VideoDeleted, list_page, video_dict
 from mutoscope.errors import InvalidRequest, UnsupportedMediaType
 from mutoscope.files import FileService
 from mutoscope.media.images import IMAGE_TYPES, decode_reference_image
@@ -64,15 +64,7 @@ async def list_videos(
 ) -> JSONResponse:
     page = videos.list(user, after=after, limit=limit, order=order)
     data = [video_dict(r) for r in page.data]
-    return JSONResponse(
-        {
-            "object": "list",
-            "data": data,
-            "has_more": page.has_more,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-        }
-    )
+    return JSONResponse(list_page(data, page.has_more))
 
 
 @router.get("/{video_id}")

@@ -14,6 +14,7 @@ prompts the model cannot draw.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mutoscope.models.tiny import world
@@ -181,7 +182,8 @@ class PromptReading:
     assumed: tuple[str, ...] = ()
     """What it filled in or changed, e.g. ``"backdrop: white (none named)"``."""
     caption: str | None = None
-    """The scene in the phrasing the model was trained on (what conditions it)."""
+    """What conditions the model: the prompt itself when it is complete and worded as the
+    training captions are, else the scene's canonical caption."""
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -422,15 +424,47 @@ def read_prompt(prompt: str) -> PromptReading:
         background,
         gradient=gradient,
     )
+    complete = not (unknown or assumed or notes)
+    caption = prompt.strip() if complete and in_training_language(prompt) else None
     return PromptReading(
         prompt,
         scene,
         tuple(understood),
         tuple(unknown),
         tuple(assumed),
-        canonical_caption(scene),
+        caption or canonical_caption(scene),
         tuple(notes),
     )
+
+
+def _alternatives(options: Iterable[str]) -> str:
+    words = sorted(set(options), key=len, reverse=True)  # longest first: "plus sign" > "plus"
+    return "(?:" + "|".join(re.escape(w) for w in words) + ")"
+
+
+def _training_grammar() -> re.Pattern[str]:
+    """The caption templates of ``world.caption`` as one regular expression."""
+    color = _alternatives(w for words in world.COLOR_WORDS.values() for w in words)
+    shape = _alternatives(w for words in world.SHAPE_WORDS.values() for w in words)
+    direction = _alternatives(p for phrases in world._DIR_PHRASES.values() for p in phrases)
+    moves = _alternatives(p for phrases in world._MOTION_PHRASES.values() for p in phrases)
+    motion = f"(?:{_alternatives(world._VERBS)} {direction}|{moves})"
+    obj = f"(?:an? {color} {shape} {motion}|a {shape} in {color} {motion})"
+    subject = f"{obj}(?: and {obj})?"
+    templates = (*world._BG_TEMPLATES, *world._GRADIENT_TEMPLATES)
+    backdrop = "(?:" + "|".join(re.escape(t).replace(r"\{c\}", color) for t in templates) + ")"
+    return re.compile(f"(?:{subject} {backdrop}|{backdrop}, {subject})", re.IGNORECASE)
+
+
+_TRAINING_GRAMMAR = _training_grammar()
+
+
+def in_training_language(prompt: str) -> bool:
+    """Whether ``prompt`` is worded exactly as the training captions' templates word things.
+
+    Such a prompt conditions the model as written: it is already in the language the model
+    learned (re-phrasing it canonically changed held-out results by a few clips either way)."""
+    return _TRAINING_GRAMMAR.fullmatch(prompt.strip()) is not None
 
 
 def _describe_motion_word(t: _Token) -> str:
