@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -245,6 +246,9 @@ def serve(
         console.print("API keys exist: API requests need one (Authorization: Bearer mts_…).")
     elif keyless:
         console.print("Keyless on loopback until the first API key is created.")
+    # The event loop shares the GIL with the worker, import and verify threads: a 1 ms switch
+    # interval (default 5 ms) bounds how long /healthz and small requests wait behind them.
+    sys.setswitchinterval(0.001)
     uvicorn.run(
         serve_app(settings, keyless=keyless),
         host=host,
