@@ -246,9 +246,9 @@ def serve(
         console.print("API keys exist: API requests need one (Authorization: Bearer mts_…).")
     elif keyless:
         console.print("Keyless on loopback until the first API key is created.")
-    # The event loop shares the GIL with the worker, import and verify threads: a 1 ms switch
+    # The event loop shares the GIL with the worker, import and verify threads: a 2 ms switch
     # interval (default 5 ms) bounds how long /healthz and small requests wait behind them.
-    sys.setswitchinterval(0.001)
+    sys.setswitchinterval(0.002)
     uvicorn.run(
         serve_app(settings, keyless=keyless),
         host=host,
