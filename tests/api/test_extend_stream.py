@@ -1,4 +1,4 @@
-"""Extensions stream the parent: decoded in bounded pieces, never held whole (issue: extend RSS)."""
+"""Extensions and remixes read the parent in bounded pieces, never whole (issue: extend RSS)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def test_extend_streams_the_parent_into_the_encoder(client, monkeypatch):
         largest.append(len(frames))
         return real_write(self, frames)
 
-    monkeypatch.setattr(run, "decode_mp4", whole)
+    assert not hasattr(run, "decode_mp4")  # the job has no whole-clip decode to call
+    monkeypatch.setattr(video, "decode_mp4", whole)
     monkeypatch.setattr(video.MP4Writer, "write", write)
     r = client.post(
         "/v1/videos/extensions",
@@ -58,3 +59,23 @@ def test_extend_streams_the_parent_into_the_encoder(client, monkeypatch):
     diff = np.abs(frames[:n].astype(int) - parent_frames.astype(int)).mean()
     assert diff < 6, diff
     assert client.get(f"/v1/videos/{child['id']}/content?variant=thumbnail").status_code == 200
+
+
+def test_remix_decodes_a_bounded_number_of_parent_frames(client, monkeypatch):
+    parent = wait_done(
+        client, client.post("/v1/videos", data={"prompt": "a", "size": "320x180"}).json()["id"]
+    )
+    held = []
+
+    def sampled(path, count):
+        frames = video.decode_sampled(path, count)
+        held.append((count, len(frames)))
+        return frames
+
+    monkeypatch.setattr(run, "REMIX_SOURCE_FRAMES", 8)
+    monkeypatch.setattr(run, "decode_sampled", sampled)
+    r = client.post(f"/v1/videos/{parent['id']}/remix", json={"prompt": "a, but at night"})
+    assert r.status_code == 200, r.text
+    child = wait_done(client, r.json()["id"])
+    assert child["status"] == "completed", child
+    assert held == [(8, 8)]  # the 96-frame parent, read as 8 evenly spaced frames

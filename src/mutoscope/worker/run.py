@@ -22,7 +22,7 @@ from mutoscope.jobs.retry import RetryPolicy
 from mutoscope.media import (
     MP4Writer,
     count_frames,
-    decode_mp4,
+    decode_sampled,
     decode_tail,
     encode_mp4,
     iter_mp4,
@@ -204,6 +204,10 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
 #: Parent frames handed to a backend for an extension (its conditioning tail; the LTX backend
 #: uses the last 9, the image-to-video ones the last 1).
 EXTEND_TAIL_FRAMES = 24
+#: Parent frames a remix decodes, evenly spaced over the whole clip: every backend resamples
+#: the source to its own frame count (at most 161 for LTX), so memory stays bounded however
+#: long the parent is.
+REMIX_SOURCE_FRAMES = 192
 #: Parent frames decoded, resized and watermarked at a time while stitching an extension.
 STITCH_CHUNK = 24
 
@@ -273,11 +277,11 @@ def _request(
             image = img.convert("RGB")
     source = None
     if parent_path and parent_path.is_file():
-        # Extend conditions on the parent's tail only: decode just those frames, bounded.
+        # Extend conditions on the parent's tail, remix on evenly spaced frames: both bounded.
         source = (
             decode_tail(parent_path, EXTEND_TAIL_FRAMES)
             if record.mode == "extend"
-            else decode_mp4(parent_path)
+            else decode_sampled(parent_path, REMIX_SOURCE_FRAMES)
         )
     return GenerationRequest(
         prompt=record.prompt,
