@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -53,13 +54,12 @@ def core_services(settings) -> Iterator:  # type: ignore[no-untyped-def]
     services.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on loopback (Debian's postgresql, started by the test)."""
-    from tests.servers import Unavailable, postgres
+def _started_or_skipped(start: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+    """Yield the URL of a server ``start`` runs for the session; skip where it cannot run."""
+    from tests.servers import Unavailable
 
     try:
-        server = postgres()
+        server = start()
         url = server.__enter__()
     except Unavailable as exc:
         pytest.skip(str(exc))
@@ -67,22 +67,22 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on loopback (Debian's postgresql, started by the test)."""
+    from tests.servers import postgres
+
+    yield from _started_or_skipped(postgres)
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """An S3-compatible server on loopback (moto's standalone server, in its own process)."""
-    from tests.servers import Unavailable, s3_server
+    from tests.servers import s3_server
 
-    try:
-        server = s3_server()
-        url = server.__enter__()
-    except Unavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        yield url
-    finally:
-        server.__exit__(None, None, None)
+    yield from _started_or_skipped(s3_server)
 
 
 @pytest.fixture
