@@ -298,7 +298,7 @@ class CharacterService:
                 "character_requested",
                 character_id=character.id,
                 character_name=character.name,
-                by_user_id=user.id,
+                actor_id=user.id,
             )
         return PENDING
 
@@ -352,9 +352,15 @@ class CharacterService:
                 s,
                 user_id,
                 "character_request_decided",
+                actor_id=owner.id,
                 character_id=character.id,
                 character_name=character.name,
                 approved=approve,
+                text=(
+                    "approved your request to use their character"
+                    if approve
+                    else "turned down your request to use their character"
+                ),
             )
 
     # -- use in videos --------------------------------------------------------------------
@@ -440,7 +446,7 @@ class CharacterService:
                     character_id=c.id,
                     character_name=c.name,
                     video_id=video_id,
-                    by_user_id=creator.id,
+                    actor_id=creator.id,
                 )
 
     def references(self, video_id: str) -> tuple[tuple[Image.Image, ...], tuple[str, ...]]:
@@ -512,7 +518,7 @@ class CharacterService:
             )
             if video.owner_id != owner.id:
                 social.notify(
-                    s, video.owner_id, "video_removed", video_id=video_id, by_user_id=owner.id
+                    s, video.owner_id, "video_removed", video_id=video_id, actor_id=owner.id
                 )
 
     def delete_video(self, owner: UserRecord, video_id: str) -> None:
@@ -522,7 +528,7 @@ class CharacterService:
         with self.sessions.begin() as s:
             if video.owner_id != owner.id:
                 social.notify(
-                    s, video.owner_id, "video_removed", video_id=video_id, by_user_id=owner.id
+                    s, video.owner_id, "video_removed", video_id=video_id, actor_id=owner.id
                 )
         from mutoscope.videos import VideoService
 
