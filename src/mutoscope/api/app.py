@@ -34,6 +34,8 @@ OPTIONAL_ROUTERS = (
     ("mutoscope.api.provenance", "router"),
     ("mutoscope.api.studio", "router"),
     ("mutoscope.api.studio_characters", "router"),
+    ("mutoscope.api.social", "router"),
+    ("mutoscope.api.social", "api"),
 )
 
 
