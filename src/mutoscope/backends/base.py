@@ -42,6 +42,9 @@ class GenerationRequest:
     source_prompt: str | None = None
     mode: Mode = "create"
     options: dict[str, object] = field(default_factory=dict)
+    parent_engine: dict[str, str] | None = None
+    """What an engine backend recorded about the parent (its ``GeneratedVideo.provenance``),
+    so a remix can name the engine's own copy of it."""
 
     @property
     def width(self) -> int:
@@ -74,6 +77,9 @@ class GeneratedVideo:
 
     frames: np.ndarray
     fps: float = 24.0
+    provenance: dict[str, str] = field(default_factory=dict)
+    """What the C2PA manifest should say about who made the frames beyond the model name
+    (engine backends: the engine, its model and its id for the video)."""
 
     @property
     def duration(self) -> float:

@@ -162,6 +162,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
                 parent_path=parent_path if parent_path and parent_path.is_file() else None,
                 attributions=list(record.attributions or []),
                 watermark_payload=payload,
+                engine=result.provenance or None,
             ),
         )
         return staged
@@ -190,7 +191,8 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         row.duration, row.frame_count = total_frames / result.fps, total_frames
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
-        row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
+        engine = {"engine": result.provenance} if result.provenance else {}
+        row.provenance = {**(row.provenance or {}), "watermark_payload": payload, **engine}
 
     # 8. Index the output for reverse search. The video is completed and its job done: a
     # failure here is logged, never retried (a retry could not claim it and would leave the
@@ -292,4 +294,5 @@ def _request(
         source_video=source,
         source_prompt=parent.prompt if parent else None,
         mode=record.mode,  # type: ignore[arg-type]
+        parent_engine=(parent.provenance or {}).get("engine") if parent else None,
     )
