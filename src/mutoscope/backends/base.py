@@ -18,6 +18,8 @@ from mutoscope.errors import InvalidRequest
 if TYPE_CHECKING:
     from PIL import Image
 
+    from mutoscope.media.audio import AudioTrack
+
 OPENAI_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 OPENAI_SECONDS = ("4", "8", "12")
 
@@ -77,6 +79,9 @@ class GeneratedVideo:
 
     frames: np.ndarray
     fps: float = 24.0
+    audio: AudioTrack | None = None
+    """A soundtrack the backend made with the frames (any rate; the MP4 carries it as AAC at
+    48 kHz, padded or trimmed to the frames' duration), or ``None`` for a silent clip."""
     provenance: dict[str, str] = field(default_factory=dict)
     """What the C2PA manifest should say about who made the frames beyond the model name
     (engine backends: the engine, its model and its id for the video)."""
