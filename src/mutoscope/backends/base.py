@@ -139,6 +139,11 @@ class VideoBackend(ABC):
         """Release weights and memory (called on eviction and shutdown)."""
         return None
 
+    def forget(self, provenance: dict[str, str]) -> None:
+        """Drop what this backend keeps elsewhere for a deleted video (``provenance`` is its
+        ``GeneratedVideo.provenance``): an engine's copy. Best effort; never raises."""
+        return None
+
 
 def _quoted(values: tuple[str, ...]) -> str:
     return ", ".join(f'"{v}"' for v in values)

@@ -357,6 +357,11 @@ class OpenAIVideosBackend(VideoBackend):
             provenance["upstream_video_id"] = str(video["id"])
         return GeneratedVideo(frames=frames, fps=fps, provenance=provenance)
 
+    def forget(self, provenance: dict[str, str]) -> None:
+        """Delete the engine's copy of a video deleted here (kept for remix until then)."""
+        if provenance.get("backend") == self.name and provenance.get("upstream_video_id"):
+            self.client.discard(f"videos/{provenance['upstream_video_id']}")
+
     def close(self) -> None:
         self.client.close()
 

@@ -186,6 +186,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             # Deleted (or taken over) while we worked: leave nothing behind.
             if row is None:
                 services.files.delete(record.id)
+                backend.forget(result.provenance)
             raise JobCancelled(record.id)
         row.status, row.progress, row.completed_at = COMPLETED, 100, now()
         row.duration, row.frame_count = total_frames / result.fps, total_frames
