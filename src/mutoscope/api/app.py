@@ -32,6 +32,8 @@ OPTIONAL_ROUTERS = (
     ("mutoscope.api.trust", "router"),
     ("mutoscope.api.provenance", "router"),
     ("mutoscope.api.studio", "router"),
+    ("mutoscope.api.social", "router"),
+    ("mutoscope.api.social", "api"),
 )
 
 
