@@ -50,6 +50,9 @@ class GenerationRequest:
     reference_names: tuple[str, ...] = ()
     """How the prompt names each character whose frames are in ``references`` (its name or
     ``@handle``), so a backend can tell which subject should look like which reference."""
+    parent_engine: dict[str, str] | None = None
+    """What an engine backend recorded about the parent (its ``GeneratedVideo.provenance``),
+    so a remix can name the engine's own copy of it."""
 
     @property
     def width(self) -> int:
@@ -85,6 +88,9 @@ class GeneratedVideo:
     audio: AudioTrack | None = None
     """A soundtrack the backend made with the frames (any rate; the MP4 carries it as AAC at
     48 kHz, padded or trimmed to the frames' duration), or ``None`` for a silent clip."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """What the C2PA manifest should say about who made the frames beyond the model name
+    (engine backends: the engine, its model and its id for the video)."""
 
     @property
     def duration(self) -> float:
@@ -146,6 +152,11 @@ class VideoBackend(ABC):
 
     def close(self) -> None:
         """Release weights and memory (called on eviction and shutdown)."""
+        return None
+
+    def forget(self, provenance: dict[str, str]) -> None:
+        """Drop what this backend keeps elsewhere for a deleted video (``provenance`` is its
+        ``GeneratedVideo.provenance``): an engine's copy. Best effort; never raises."""
         return None
 
 

@@ -31,6 +31,8 @@ def build_manifest(info: ProvenanceInfo) -> dict[str, Any]:
     """The manifest definition for one video (remix/extend name the parent ingredient)."""
     agent = {"name": software_agent(), "version": __version__}
     params: dict[str, Any] = {"model": info.model, "mode": info.mode}
+    if info.engine:
+        params["engine"] = info.engine
     if info.parent_path is not None:
         actions: list[dict[str, Any]] = [
             {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
@@ -61,6 +63,7 @@ def build_manifest(info: ProvenanceInfo) -> dict[str, Any]:
                 "mode": info.mode,
                 "created_at": info.created_at,
                 "parent_video_id": info.parent_video_id,
+                **({"engine": info.engine} if info.engine else {}),
                 "verify": "mutoscope verify FILE  |  POST /v1/provenance/verify",
             },
         },

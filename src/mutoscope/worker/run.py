@@ -167,6 +167,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
                 attributions=list(record.attributions or []),
                 watermark_payload=payload,
                 characters=used_by(services.sessions, record.id),
+                engine=result.provenance or None,
             ),
         )
         return staged
@@ -190,12 +191,14 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             # Deleted (or taken over) while we worked: leave nothing behind.
             if row is None:
                 services.files.delete(record.id)
+                backend.forget(result.provenance)
             raise JobCancelled(record.id)
         row.status, row.progress, row.completed_at = COMPLETED, 100, now()
         row.duration, row.frame_count = total_frames / result.fps, total_frames
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
-        row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
+        engine = {"engine": result.provenance} if result.provenance else {}
+        row.provenance = {**(row.provenance or {}), "watermark_payload": payload, **engine}
 
     # 8. Index the output for reverse search. The video is completed and its job done: a
     # failure here is logged, never retried (a retry could not claim it and would leave the
@@ -300,4 +303,5 @@ def _request(
         mode=record.mode,  # type: ignore[arg-type]
         references=references,
         reference_names=names,
+        parent_engine=(parent.provenance or {}).get("engine") if parent else None,
     )
