@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import io
 import secrets
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 from sqlalchemy import Row, bindparam, select
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.errors import InvalidRequest, VideoNotFound
+from mutoscope.retention import check_not_expired
 from mutoscope.storage.records import (
     COMPLETED,
     FAILED,
@@ -45,6 +46,8 @@ class VideoCreate:
     size: str | None = None
     seed: int | None = None
     image: Image.Image | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """Per-request options, already shape-checked by ``request_options.parse_options``."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class VideoService:
             attributions=screening.attributions,
             provenance={},
             warning=warning,
+            options=dict(request.options),
         )
         if body.image is not None:
             buf = io.BytesIO()
@@ -137,6 +141,7 @@ class VideoService:
             image=body.image,
             mode=mode,
             seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
+            options=dict(body.options),
         )
         backend.check(request)
         return backend, request
@@ -150,11 +155,23 @@ class VideoService:
             raise InvalidRequest(fit.warning, param="prompt", code="prompt_not_drawable")
         return fit.warning
 
-    def remix(self, user: UserRecord, video_id: str, prompt: str) -> VideoRecord:
-        """A new video from ``prompt`` that records (and conditions on) its parent."""
+    def remix(
+        self,
+        user: UserRecord,
+        video_id: str,
+        prompt: str,
+        options: dict[str, Any] | None = None,
+    ) -> VideoRecord:
+        """A new video from ``prompt`` that records (and conditions on) its parent.
+
+        It keeps the parent's model, size, length and options; ``options`` override them."""
         parent = self.completed_parent(user, video_id)
         body = VideoCreate(
-            prompt=prompt, model=parent.model, seconds=parent.seconds, size=parent.size
+            prompt=prompt,
+            model=parent.model,
+            seconds=parent.seconds,
+            size=parent.size,
+            options={**(parent.options or {}), **(options or {})},
         )
         return self.create(user, body, parent=parent, mode="remix")
 
@@ -173,6 +190,7 @@ class VideoService:
                 "or extended (poll it until status is 'completed')",
                 param="video_id",
             )
+        check_not_expired(parent)
         return parent
 
     # -- read -----------------------------------------------------------------------------

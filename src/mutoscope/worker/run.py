@@ -292,4 +292,5 @@ def _request(
         source_video=source,
         source_prompt=parent.prompt if parent else None,
         mode=record.mode,  # type: ignore[arg-type]
+        options=dict(record.options or {}),
     )
