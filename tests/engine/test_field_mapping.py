@@ -257,3 +257,18 @@ def test_models_toml_entries_are_checked():
         engine_spec({"id": "x"})
     spec = engine_spec({"id": "x", "base_url": "http://h/v1", "sizes": ["832x480"]})
     assert isinstance(spec, EngineSpec) and spec.sizes == ("832x480",) and spec.keep_upstream
+
+
+def test_one_models_toml_holds_engines_and_diffusers_models(tmp_path):
+    from mutoscope.backends.diffusers_models import read_models_file
+    from mutoscope.backends.openai_videos import read_engine_specs
+
+    path = tmp_path / "models.toml"
+    path.write_text(
+        '[[models]]\nid = "wan-local"\nfamily = "wan"\npath = "wan"\n\n'
+        '[[models]]\nid = "wan-remote"\nfamily = "openai-videos"\nengine = "vllm-omni"\n'
+        'base_url = "http://gpu-1:8091/v1"\n[models.fields]\nflow_shift = 5.0\n'
+    )
+    assert [m.id for m in read_models_file(path).models] == ["wan-local"]
+    (remote,) = read_engine_specs(path)
+    assert remote.id == "wan-remote" and remote.fields == {"flow_shift": 5.0}
