@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     """Longest video an extension chain may reach (parent plus the new seconds)."""
     retry_max_seconds: float = 600.0
     """How long transient faults (full disk, storage 5xx, engine down) are retried."""
+    max_characters_per_video: int = Field(default=2, ge=1, le=16)
+    """How many characters (``characters`` and ``@handle`` mentions) one video may use."""
     enable_test_backend: bool = False
     """Register the deterministic ``mutoscope-test`` backend (tests and benchmarks only)."""
 

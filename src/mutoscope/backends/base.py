@@ -44,6 +44,12 @@ class GenerationRequest:
     source_prompt: str | None = None
     mode: Mode = "create"
     options: dict[str, object] = field(default_factory=dict)
+    references: tuple[Image.Image, ...] = ()
+    """Reference frames of the characters the video uses (RGB), in the order of
+    ``reference_names``; only backends with ``accepts_references`` get any."""
+    reference_names: tuple[str, ...] = ()
+    """How the prompt names each character whose frames are in ``references`` (its name or
+    ``@handle``), so a backend can tell which subject should look like which reference."""
     parent_engine: dict[str, str] | None = None
     """What an engine backend recorded about the parent (its ``GeneratedVideo.provenance``),
     so a remix can name the engine's own copy of it."""
@@ -101,6 +107,8 @@ class VideoBackend(ABC):
     fps: float = 24.0
     accepts_image: bool = False
     accepts_video: bool = False
+    accepts_references: bool = False
+    """True when the backend keeps a character's look from ``request.references``."""
     aliases: tuple[str, ...] = ()
     owned_by: str = "mutoscope"
     example_prompt: str = "A paper boat drifting down a rainy street at dusk"
@@ -125,6 +133,13 @@ class VideoBackend(ABC):
                 f"model '{self.name}' cannot use an input_reference image; "
                 "choose a model that supports image-to-video or leave input_reference out",
                 param="input_reference",
+            )
+        if request.references and not self.accepts_references:
+            raise InvalidRequest(
+                f"model '{self.name}' cannot keep a character's look (it takes no reference "
+                "frames); choose a model that supports characters, such as mutoscope-tiny, "
+                "or leave characters out",
+                param="characters",
             )
 
     def fit_prompt(self, prompt: str) -> PromptFit | None:
