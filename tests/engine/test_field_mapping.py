@@ -234,6 +234,7 @@ def test_an_oversized_download_is_refused(engine: FakeEngine):
         ({"mode": "extend"}, "model", "cannot extend videos"),
         ({"image": Image.new("RGB", (8, 8))}, "input_reference", "cannot use an input_reference"),
         ({"size": "640x480"}, "size", "size must be one of"),
+        ({"references": (Image.new("RGB", (8, 8)),)}, "characters", "character's look"),
     ],
 )
 def test_check_refuses_what_the_engine_cannot_do(values, param, message):
