@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -30,7 +31,12 @@ from mutoscope.videos import VideoCreate
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
 MAX_SEED = 2**31 - 1
+_CHARACTER_ID = re.compile(r"characters\[\d*\]\[id\]")
 """Seeds are stored as 32-bit integers (PostgreSQL ``integer``); larger ones are refused."""
+
+
+class CharacterRef(BaseModel):
+    id: str
 
 
 class RemixBody(BaseModel):
@@ -39,6 +45,7 @@ class RemixBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     prompt: str
+    characters: list[CharacterRef] = []
 
 
 @router.post("", status_code=200, openapi_extra=openapi.CREATE_VIDEO)
@@ -51,6 +58,7 @@ async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -
         size=_str(fields, "size"),
         seed=_seed(fields),
         options=parse_options(fields),
+        characters=await _characters(request, fields),
     )
     ref = _reference(fields)
     if isinstance(ref, str):
@@ -109,8 +117,11 @@ async def download_content(
 async def remix_video(
     video_id: str, body: RemixBody, user: CurrentUser, videos: VideosDep
 ) -> JSONResponse:
+    ids = [c.id for c in body.characters]
     options = parse_options(body.model_extra or {})
-    record = await run_in_threadpool(videos.remix, user, video_id, body.prompt, options)
+    record = await run_in_threadpool(
+        lambda: videos.remix(user, video_id, body.prompt, ids, options=options)
+    )
     return JSONResponse(video_dict(record))
 
 
@@ -128,7 +139,12 @@ async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -
         )
     seconds = _str(fields, "seconds") or "4"
     record = await run_in_threadpool(
-        videos.extend, user, video_id, _str(fields, "prompt") or "", seconds
+        videos.extend,
+        user,
+        video_id,
+        _str(fields, "prompt") or "",
+        seconds,
+        await _characters(request, fields),
     )
     return JSONResponse(video_dict(record))
 
@@ -185,6 +201,32 @@ def _str(fields: dict[str, Any], name: str) -> str | None:
     if isinstance(value, bool | dict | list):
         raise InvalidRequest(f"{name} must be a string", param=name)
     return str(value)
+
+
+async def _characters(request: Request, fields: dict[str, Any]) -> list[str]:
+    """``characters``: ``[{"id": "char_…"}]`` in JSON (``extra_body``), or the SDK's
+    multipart spelling ``characters[][id]=…`` (one field per character)."""
+    value = fields.get("characters")
+    if value is None:
+        if not any(k.startswith("characters[") for k in fields):
+            return []
+        form = await request.form()  # parsed once already: starlette keeps it
+        value = [{"id": v} for k, v in form.multi_items() if _CHARACTER_ID.fullmatch(k)]
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, list) or not all(
+        isinstance(v, dict) and isinstance(v.get("id"), str) and v["id"] for v in value
+    ):
+        raise InvalidRequest(
+            'characters must be a list like [{"id": "char_..."}] (at most a few)',
+            param="characters",
+        )
+    if len(value) > 16:
+        raise InvalidRequest("characters: too many entries", param="characters")
+    return [v["id"] for v in value]
 
 
 def _seed(fields: dict[str, Any]) -> int | None:
