@@ -35,6 +35,7 @@ class TestPatternBackend(VideoBackend):
     description = "Deterministic test pattern (tests and benchmarks only; not a generative model)"
     accepts_image = True
     accepts_video = True
+    accepts_references = True
     sizes = ("720x1280", "1280x720", "1024x1792", "1792x1024", "256x256", "320x180")
 
     def __init__(self, steps: int = 8, step_seconds: float = 0.0):
@@ -63,6 +64,13 @@ class TestPatternBackend(VideoBackend):
         if request.image is not None:
             ref = np.asarray(request.image.convert("RGB").resize((w, h)))
             frames[:] = (ref // 2 + bg // 2).astype(np.uint8)
+        if request.references:
+            # A character keeps its look: the square takes the colour of the reference's
+            # foreground (the pixels far from the border's colour).
+            ref = np.asarray(request.references[0].convert("RGB")).astype(np.float32)
+            border = np.concatenate([ref[0], ref[-1], ref[:, 0], ref[:, -1]])
+            far = np.abs(ref - np.median(border, axis=0)).sum(-1) > 120
+            fg = (ref[far].mean(0) if far.any() else ref.reshape(-1, 3).mean(0)).astype(np.uint8)
         side = max(8, min(w, h) // 5)
         heights = np.empty(count)
         for i in range(count):

@@ -117,6 +117,11 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"            ingredient {ing['title']} ({ing['relationship']})")
     for ent in summary.get("attributions", []):
         lines.append(f"            attribution: {ent.get('attribution') or ent.get('name')}")
+    for char in summary.get("characters", []):
+        lines.append(
+            f"            character: {char.get('name')} ({char.get('kind')}, owner "
+            f"{char.get('owner')}, {char.get('id')})"
+        )
     lines.append(f"Watermark:  {'found, payload ' + wm['payload'] if wm['found'] else 'not found'}")
     lines.append(f"Streams:    {streams_line(report.get('streams') or {})}")
     if rec:

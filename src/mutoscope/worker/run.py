@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from mutoscope.backends.base import GenerationRequest
+from mutoscope.characters.service import CharacterService, check_video_characters, used_by
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
 from mutoscope.jobs.retry import RetryPolicy
@@ -99,6 +100,9 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         record = s.get(VideoRecord, job.video_id)
         if record is None:
             raise JobCancelled(job.video_id)
+        # A character's owner may have withdrawn it (or its creator's permission) since the
+        # video was queued: refuse before anything is generated (fails with character_revoked).
+        check_video_characters(s, record)
         record.status, record.started_at = IN_PROGRESS, record.started_at or now()
         owner = s.get(UserRecord, record.owner_id)
         parent = (
@@ -171,6 +175,8 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
                 parent_path=parent_path if parent_path and parent_path.is_file() else None,
                 attributions=list(record.attributions or []),
                 watermark_payload=payload,
+                characters=used_by(services.sessions, record.id),
+                engine=result.provenance or None,
             ),
         )
         return staged
@@ -194,12 +200,14 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             # Deleted (or taken over) while we worked: leave nothing behind.
             if row is None:
                 services.files.delete(record.id)
+                backend.forget(result.provenance)
             raise JobCancelled(record.id)
         row.status, row.progress, row.completed_at = COMPLETED, 100, now()
         row.duration, row.frame_count = total_frames / result.fps, total_frames
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
-        row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
+        engine = {"engine": result.provenance} if result.provenance else {}
+        row.provenance = {**(row.provenance or {}), "watermark_payload": payload, **engine}
 
     # 8. Index the output for reverse search. The video is completed and its job done: a
     # failure here is logged, never retried (a retry could not claim it and would leave the
@@ -303,6 +311,7 @@ def _request(
             if record.mode == "extend"
             else decode_sampled(parent_path, REMIX_SOURCE_FRAMES)
         )
+    references, names = CharacterService(services).references(record.id)
     return GenerationRequest(
         prompt=record.prompt,
         size=record.size,
@@ -312,4 +321,7 @@ def _request(
         source_video=source,
         source_prompt=parent.prompt if parent else None,
         mode=record.mode,  # type: ignore[arg-type]
+        references=references,
+        reference_names=names,
+        parent_engine=(parent.provenance or {}).get("engine") if parent else None,
     )
