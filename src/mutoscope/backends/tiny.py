@@ -41,9 +41,10 @@ class TinyBackend(VideoBackend):
     ``threads`` the torch CPU threads used while generating (default: leave torch's setting
     alone), ``weights`` overrides the packaged file.
     ``request.options`` may carry ``steps``, ``guidance``, ``preset`` (``fast``: 4 steps),
-    ``strength`` (remix) and ``canonical`` (default true: re-phrase the prompt in the model's
-    training vocabulary). It has no negative prompt (its guidance contrasts the prompt with the
-    empty caption) and no LoRAs, and refuses both.
+    ``strength`` (remix), ``canonical`` (default true: re-phrase the prompt in the model's
+    training vocabulary) and ``audio`` (default true: a procedural soundtrack that follows the
+    shapes it drew, see ``models.tiny.soundtrack``). It has no negative prompt (its guidance
+    contrasts the prompt with the empty caption) and no LoRAs, and refuses both.
     """
 
     name = "mutoscope-tiny"
@@ -90,6 +91,7 @@ class TinyBackend(VideoBackend):
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         import torch
 
+        from mutoscope.media.audio import audio_requested
         from mutoscope.models.tiny.pipeline import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
         self.check(request)
@@ -121,7 +123,12 @@ class TinyBackend(VideoBackend):
                 )
             finally:
                 torch.set_num_threads(previous)
-        return GeneratedVideo(out.frames, fps=self.fps)
+        audio = None
+        if audio_requested(opts):
+            from mutoscope.models.tiny.soundtrack import soundtrack
+
+            audio = soundtrack(out.keyframes, out.frame_positions(), self.fps, seed=request.seed)
+        return GeneratedVideo(out.frames, fps=self.fps, audio=audio)
 
     def close(self) -> None:
         with self._lock:
