@@ -14,13 +14,14 @@ score halves within its first hour and quarters by its second; a day-old video n
 times the engagement to rank level with a new one); the +2 keeps brand-new videos from
 dividing by zero.
 
-The moment is the current time rounded down to ``REFRESH_SECONDS`` (a minute), so everyone
-opening the feed in the same minute shares one **snapshot**: the likes, remixes and the score
+The moment is the current time rounded down to ``REFRESH_SECONDS`` (10 s), so everyone
+opening the feed in the same 10 seconds shares one **snapshot**: the likes, remixes and the score
 without the viewer's terms, for every published video, counted once and kept in memory. A
 viewer's own terms (follows, characters) touch only the videos of the people they follow and
 the videos with their characters, so each request re-scores those few and merges them into
-the shared order. A video published seconds ago reaches For You within a minute (Newest shows
-it at once).
+the shared order. A new moment's snapshot is built in the background while readers keep the
+previous one, so a video published just now reaches For You within about 10 to 20 seconds
+(Newest, Following and profiles show it at once).
 
 **Following** lists the published videos of the people the viewer follows, newest first.
 
@@ -56,7 +57,7 @@ from mutoscope.studio.social_records import FollowRecord
 log = logging.getLogger(__name__)
 W_LIKE, W_REMIX, W_FOLLOW, W_CHARACTER = 1.0, 3.0, 4.0, 2.0
 GRAVITY_OFFSET_HOURS = 2.0
-REFRESH_SECONDS = 60
+REFRESH_SECONDS = 10
 SNAPSHOTS_KEPT = 4
 PER_PAGE = 24
 
