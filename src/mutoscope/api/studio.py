@@ -135,8 +135,15 @@ async def signout(v: VisitDep) -> Response:
 
 @router.get("/create")
 def create_page(v: VisitDep, services: ServicesDep) -> Response:
-    v.require_user()
-    return v.render("create.html", **pages.create_context(services), form={}, error=None)
+    user = v.require_user()
+    return v.render(
+        "create.html",
+        **pages.create_context(services),
+        form={},
+        error=None,
+        characters=_usable_characters(services, user),
+        chosen=[],
+    )
 
 
 @router.post("/create")
@@ -151,6 +158,7 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             size=fields["size"] or None,
             seconds=fields["seconds"] or None,
             image=await _image(form.get("image"), services.settings),
+            characters=[c for c in form.getlist("characters") if isinstance(c, str) and c],
         )
         record = await run_in_threadpool(videos.create, user, body)
     except MutoscopeError as exc:
@@ -163,6 +171,8 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             form=fields,
             error=exc.message,
             blocked=blocked,
+            characters=_usable_characters(services, user),
+            chosen=form.getlist("characters"),
         )
     return v.redirect(f"/v/{record.id}")
 
@@ -549,6 +559,13 @@ def static(name: str) -> FileResponse:
 
 def _limits(v: Visit) -> RateLimits:
     return v.request.app.state.limits
+
+
+def _usable_characters(services: Any, user: UserRecord) -> list[Any]:
+    """The characters ``user`` may use now (the create form's choices)."""
+    from mutoscope.characters.service import CharacterService
+
+    return CharacterService(services).page(user, scope="available", limit=50).data
 
 
 def _field(form: FormData, name: str) -> str:
