@@ -234,6 +234,7 @@ def test_an_oversized_download_is_refused(engine: FakeEngine):
         ({"mode": "extend"}, "model", "cannot extend videos"),
         ({"image": Image.new("RGB", (8, 8))}, "input_reference", "cannot use an input_reference"),
         ({"size": "640x480"}, "size", "size must be one of"),
+        ({"references": (Image.new("RGB", (8, 8)),)}, "characters", "character's look"),
     ],
 )
 def test_check_refuses_what_the_engine_cannot_do(values, param, message):
@@ -257,3 +258,18 @@ def test_models_toml_entries_are_checked():
         engine_spec({"id": "x"})
     spec = engine_spec({"id": "x", "base_url": "http://h/v1", "sizes": ["832x480"]})
     assert isinstance(spec, EngineSpec) and spec.sizes == ("832x480",) and spec.keep_upstream
+
+
+def test_one_models_toml_holds_engines_and_diffusers_models(tmp_path):
+    from mutoscope.backends.diffusers_models import read_models_file
+    from mutoscope.backends.openai_videos import read_engine_specs
+
+    path = tmp_path / "models.toml"
+    path.write_text(
+        '[[models]]\nid = "wan-local"\nfamily = "wan"\npath = "wan"\n\n'
+        '[[models]]\nid = "wan-remote"\nfamily = "openai-videos"\nengine = "vllm-omni"\n'
+        'base_url = "http://gpu-1:8091/v1"\n[models.fields]\nflow_shift = 5.0\n'
+    )
+    assert [m.id for m in read_models_file(path).models] == ["wan-local"]
+    (remote,) = read_engine_specs(path)
+    assert remote.id == "wan-remote" and remote.fields == {"flow_shift": 5.0}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 
 import openai
 import pytest
@@ -60,6 +61,8 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server,
 
 @pytest.fixture(scope="module")
 def front(tmp_path_factory: pytest.TempPathFactory, upstream) -> Iterator[Server]:
+    installed = {ep.name for ep in entry_points(group="mutoscope.backends")}
+    assert "engines" in installed, "reinstall the package (pip install -e .): new entry point"
     engine, key = upstream
     home = tmp_path_factory.mktemp("front")
     models = home / "models.toml"

@@ -221,12 +221,6 @@ class OpenAIVideosBackend(VideoBackend):
     def check(self, request: GenerationRequest) -> None:
         super().check(request)
         engine = f"model '{self.name}' (a {self.spec.engine} engine)"
-        if getattr(request, "references", ()):
-            raise InvalidRequest(
-                f"{engine} cannot use character references; leave the characters out or "
-                "choose a model that takes reference images",
-                param="characters",
-            )
         if request.mode == "extend":
             raise InvalidRequest(
                 f"{engine} cannot extend videos; extend with a model that runs here, or remix "

@@ -1,6 +1,8 @@
 """``mutoscope-test``: a deterministic, model-free backend for tests and benchmarks only.
 
-It draws a square whose colour and path come from a hash of the prompt. It is registered only
+It draws a square whose colour and path come from a hash of the prompt, with a quiet tone whose
+pitch follows the square's height (unless ``options["audio"]`` is false), so tests see sound
+on the default path as they would with the embedded model. It is registered only
 when ``MUTOSCOPE_ENABLE_TEST_BACKEND=1``, and is never the default model.
 """
 
@@ -22,6 +24,7 @@ from mutoscope.backends.base import (
 if TYPE_CHECKING:
     from mutoscope.backends.registry import Register
     from mutoscope.config import Settings
+    from mutoscope.media.audio import AudioTrack
 
 
 class TestPatternBackend(VideoBackend):
@@ -41,6 +44,8 @@ class TestPatternBackend(VideoBackend):
         self.calls = 0
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
+        from mutoscope.media.audio import audio_requested
+
         self.calls += 1
         # 1. Derive colours and motion from the prompt and seed
         digest = hashlib.sha256(f"{request.prompt}|{request.seed}".encode()).digest()
@@ -67,12 +72,26 @@ class TestPatternBackend(VideoBackend):
             far = np.abs(ref - np.median(border, axis=0)).sum(-1) > 120
             fg = (ref[far].mean(0) if far.any() else ref.reshape(-1, 3).mean(0)).astype(np.uint8)
         side = max(8, min(w, h) // 5)
+        heights = np.empty(count)
         for i in range(count):
             t = i / max(1, count - 1)
             x = int((w - side) * (0.5 + 0.45 * np.sin(2 * np.pi * t + digest[3])))
             y = int((h - side) * (0.5 + 0.45 * np.cos(2 * np.pi * t + digest[4])))
             frames[i, y : y + side, x : x + side] = fg
-        return GeneratedVideo(frames=frames, fps=self.fps)
+            heights[i] = 1 - y / max(1, h - side)
+        # 4. A tone whose pitch follows the square's height (200-800 Hz)
+        audio = _tone(heights, self.fps) if audio_requested(request.options) else None
+        return GeneratedVideo(frames=frames, fps=self.fps, audio=audio)
+
+
+def _tone(heights: np.ndarray, fps: float, rate: int = 16_000) -> AudioTrack:
+    """Mono at 16 kHz (the encoder resamples to 48 kHz): ``heights`` (0-1) per frame."""
+    from mutoscope.media.audio import AudioTrack
+
+    n = round(len(heights) / fps * rate)
+    freq = 200.0 * 4.0 ** np.repeat(heights, -(-n // len(heights)))[:n]
+    phase = np.cumsum(freq) * (2 * np.pi / rate)
+    return AudioTrack((0.1 * np.sin(phase)).astype(np.float32), rate)
 
 
 def register_backends(register: Register, settings: Settings) -> None:

@@ -38,8 +38,10 @@ class TinyBackend(VideoBackend):
     ``steps`` sets the denoising steps, ``guidance`` the classifier-free guidance scale,
     ``threads`` the torch CPU threads used while generating (default: leave torch's setting
     alone), ``weights`` overrides the packaged file.
-    ``request.options`` may carry ``steps``, ``guidance``, ``strength`` (remix) and
-    ``canonical`` (default true: re-phrase the prompt in the model's training vocabulary).
+    ``request.options`` may carry ``steps``, ``guidance``, ``strength`` (remix),
+    ``canonical`` (default true: re-phrase the prompt in the model's training vocabulary) and
+    ``audio`` (default true: a procedural soundtrack that follows the shapes it drew, see
+    ``models.tiny.soundtrack``).
     """
 
     name = "mutoscope-tiny"
@@ -82,6 +84,7 @@ class TinyBackend(VideoBackend):
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         import torch
 
+        from mutoscope.media.audio import audio_requested
         from mutoscope.models.tiny.pipeline import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
         self.check(request)
@@ -113,7 +116,12 @@ class TinyBackend(VideoBackend):
                 )
             finally:
                 torch.set_num_threads(previous)
-        return GeneratedVideo(out.frames, fps=self.fps)
+        audio = None
+        if audio_requested(opts):
+            from mutoscope.models.tiny.soundtrack import soundtrack
+
+            audio = soundtrack(out.keyframes, out.frame_positions(), self.fps, seed=request.seed)
+        return GeneratedVideo(out.frames, fps=self.fps, audio=audio)
 
     def close(self) -> None:
         with self._lock:
