@@ -79,13 +79,13 @@ def test_two_users_request_approve_generate_and_the_owner_removes_the_cameo(
 
     # 4. bob makes a video with Blobby (the owner's rule is screened) and publishes it
     bob.goto("/create")
-    bob.get_by_label("Prompt").fill("Blobby at a political election rally")
+    bob.get_by_label("Prompt", exact=True).fill("Blobby at a political election rally")
     bob.get_by_label("Model").select_option("mutoscope-test")
     bob.get_by_label("Size").select_option("256x256")
     bob.get_by_label("Blobby").check()
     bob.get_by_role("button", name="Create video").click()
     expect(bob.get_by_role("alert")).to_contain_text("no political content")
-    bob.get_by_label("Prompt").fill("Blobby crossing a quiet street")
+    bob.get_by_label("Prompt", exact=True).fill("Blobby crossing a quiet street")
     bob.get_by_label("Size").select_option("256x256")
     expect(bob.get_by_label("Blobby")).to_be_checked()
     shot(bob, "create-with-character")
