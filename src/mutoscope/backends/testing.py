@@ -9,6 +9,7 @@ when ``MUTOSCOPE_ENABLE_TEST_BACKEND=1``, and is never the default model.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ class TestPatternBackend(VideoBackend):
     accepts_video = True
     accepts_references = True
     sizes = ("720x1280", "1280x720", "1024x1792", "1792x1024", "256x256", "320x180")
+    request_options = frozenset({"steps", "guidance", "negative_prompt"})
+    """``steps`` sets how many progress steps it reports; all three change the pattern."""
 
     def __init__(self, steps: int = 8, step_seconds: float = 0.0):
         self.steps = steps
@@ -48,14 +51,18 @@ class TestPatternBackend(VideoBackend):
 
         self.calls += 1
         # 1. Derive colours and motion from the prompt and seed
-        digest = hashlib.sha256(f"{request.prompt}|{request.seed}".encode()).digest()
+        key = f"{request.prompt}|{request.seed}"
+        if picked := {k: request.options[k] for k in self.request_options if k in request.options}:
+            key += "|" + json.dumps(picked, sort_keys=True)
+        digest = hashlib.sha256(key.encode()).digest()
         fg = np.frombuffer(digest[:3], dtype=np.uint8)
         bg = 255 - fg
         # 2. "Denoise": report progress step by step (cancellation raises from the callback)
-        for step in range(self.steps):
+        steps = int(request.options.get("steps", self.steps))  # type: ignore[call-overload]
+        for step in range(steps):
             if self.step_seconds:
                 time.sleep(self.step_seconds)
-            on_progress((step + 1) / self.steps)
+            on_progress((step + 1) / steps)
         # 3. Render frames at the requested size
         count = round(int(request.seconds) * self.fps)
         w, h = request.width, request.height

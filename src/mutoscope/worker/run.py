@@ -321,6 +321,7 @@ def _request(
         source_video=source,
         source_prompt=parent.prompt if parent else None,
         mode=record.mode,  # type: ignore[arg-type]
+        options=dict(record.options or {}),
         references=references,
         reference_names=names,
         parent_engine=(parent.provenance or {}).get("engine") if parent else None,
