@@ -117,7 +117,7 @@ def sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
 
 def create_video(page: Page, prompt: str, size: str = "720x1280") -> str:
     page.goto("/create")
-    page.get_by_label("Prompt").fill(prompt)
+    page.get_by_label("Prompt", exact=True).fill(prompt)
     page.get_by_label("Model").select_option("mutoscope-test")
     page.get_by_label("Size").select_option(size)
     page.get_by_label("Seconds").select_option("4")
