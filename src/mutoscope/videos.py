@@ -9,13 +9,14 @@ from __future__ import annotations
 import io
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 from sqlalchemy import Row, bindparam, select
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.errors import Forbidden, InvalidRequest, VideoNotFound
+from mutoscope.retention import check_not_expired
 from mutoscope.storage.records import (
     COMPLETED,
     FAILED,
@@ -46,6 +47,8 @@ class VideoCreate:
     size: str | None = None
     seed: int | None = None
     image: Image.Image | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """Per-request options, already shape-checked by ``request_options.parse_options``."""
     characters: list[str] = field(default_factory=list)
     """Ids of characters (``char_…``) the video uses; ``@handle`` mentions add more."""
 
@@ -106,6 +109,7 @@ class VideoService:
             attributions=screening.attributions,
             provenance={},
             warning=warning,
+            options=dict(request.options),
         )
         if body.image is not None:
             buf = io.BytesIO()
@@ -169,6 +173,7 @@ class VideoService:
             image=body.image,
             mode=mode,
             seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
+            options=dict(body.options),
             references=tuple(_first_frames(self.services, uses or [])),
             reference_names=tuple(u.mention for u in uses or []),
         )
@@ -190,14 +195,18 @@ class VideoService:
         video_id: str,
         prompt: str,
         characters: list[str] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> VideoRecord:
-        """A new video from ``prompt`` that records (and conditions on) its parent."""
+        """A new video from ``prompt`` that records (and conditions on) its parent.
+
+        It keeps the parent's model, size, length and options; ``options`` override them."""
         parent = self.completed_parent(user, video_id)
         body = VideoCreate(
             prompt=prompt,
             model=parent.model,
             seconds=parent.seconds,
             size=parent.size,
+            options={**(parent.options or {}), **(options or {})},
             characters=list(characters or []),
         )
         return self.create(user, body, parent=parent, mode="remix")
@@ -230,6 +239,7 @@ class VideoService:
                 "or extended (poll it until status is 'completed')",
                 param="video_id",
             )
+        check_not_expired(parent)
         return parent
 
     # -- read -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mutoscope.api.deps import CurrentUser, OptionalUser, ServicesDep, VideosDep
+from mutoscope.characters.service import offered_by
 from mutoscope.errors import MutoscopeError, NotFound
 from mutoscope.storage.records import UserRecord
 from mutoscope.studio import pages, pwa, social
@@ -77,6 +78,7 @@ def profile(
             "mutual": viewer is not None and social.is_mutual_follow(s, viewer, owner.id),
             "published": social.published_count(s, owner.id),
             "avatar_url": _avatar_url(record),
+            "offered": offered_by(sessions, owner.id),
         }
     if handle != record.handle:  # canonical case
         return v.redirect(f"/@{record.handle}")
