@@ -87,6 +87,12 @@ class VideoRecord(Base):
     frame_count: Mapped[int | None] = mapped_column(Integer)
     warning: Mapped[str | None] = mapped_column(Text)
     """Set when the model cannot draw (all of) the prompt: what it will not show, and why."""
+    source_video: Mapped[str | None] = mapped_column(String(500))
+    """An uploaded clip this video edits or extends (stored as its ``source`` variant)."""
+    segment_seconds: Mapped[str | None] = mapped_column(String(8))
+    """An extension's newly generated length; ``seconds`` is the stitched total."""
+    strength: Mapped[float | None] = mapped_column(Float)
+    """An edit's strength (0-1: how far the source is noised before re-denoising)."""
 
 
 class JobRecord(Base):

@@ -9,13 +9,14 @@ complete video, and a re-run overwrites rather than duplicates.
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
-from mutoscope.backends.base import GenerationRequest
+from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
 from mutoscope.jobs.retry import RetryPolicy
@@ -26,10 +27,12 @@ from mutoscope.media import (
     decode_tail,
     encode_mp4,
     iter_mp4,
+    probe_header,
     resize_frames,
     spritesheet,
     thumbnail,
 )
+from mutoscope.sources import format_seconds, normalize_clip
 from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
 from mutoscope.worker.hooks import ProvenanceInfo
 from mutoscope.worker.lease import JobLease
@@ -106,10 +109,12 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
     progress = Progress(services, record.id, worker_id, lease=lease)
     progress.set(0)
 
-    # 2. Generate the frames
+    # 2. Generate the frames (an extension continues the clip's tail, an edit or a remix
+    #    re-makes its frames; an uploaded clip is checked like an output first)
     backend = services.backends.get(record.backend)
-    parent_path = services.files.path(parent.id, "video") if parent else None
-    request = _request(services, record, parent, parent_path)
+    parent_path = _parent_path(services, record, parent)
+    source_path = _source_path(services, record, backend, parent_path)
+    request = _request(services, record, parent, source_path)
     # Transient faults (engine down, disk full, storage 5xx) are retried in place, so the
     # frames already made are kept; see jobs/retry.py.
     policy = RetryPolicy.from_settings(services.settings)
@@ -122,7 +127,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
     # An extension is the parent's frames then the new ones. The parent is streamed from its MP4
     # into the encoder in step 5 (never held whole: 12 s at 1792x1024 is 5 GB of RGB), so from
     # here on ``frames`` are the new frames only; the parent passed its own output check.
-    stitch = parent_path if record.mode == "extend" and request.source_video is not None else None
+    stitch = source_path if record.mode == "extend" and request.source_video is not None else None
     total_frames = len(frames)
     progress.set(int(progress.span * 100))
 
@@ -188,9 +193,14 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             raise JobCancelled(record.id)
         row.status, row.progress, row.completed_at = COMPLETED, 100, now()
         row.duration, row.frame_count = total_frames / result.fps, total_frames
+        if stitch is not None:  # the stitched total, as the frames made it
+            row.seconds = format_seconds(row.duration)
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
         row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
+
+    if source_path is not None and source_path != parent_path:
+        shutil.rmtree(source_path.parent, ignore_errors=True)
 
     # 8. Index the output for reverse search. The video is completed and its job done: a
     # failure here is logged, never retried (a retry could not claim it and would leave the
@@ -268,6 +278,44 @@ def _mark(
     return marked
 
 
+#: Frames of an uploaded clip checked against protected references before it is used.
+UPLOAD_CHECK_FRAMES = 32
+
+
+def _parent_path(
+    services: Services, record: VideoRecord, parent: VideoRecord | None
+) -> Path | None:
+    """The clip this video starts from as stored: an upload, or the parent's MP4."""
+    if record.source_video:
+        return services.files.path(record.id, "source")
+    return services.files.path(parent.id, "video") if parent else None
+
+
+def _source_path(
+    services: Services, record: VideoRecord, backend: VideoBackend, parent_path: Path | None
+) -> Path | None:
+    """The clip as the backend reads it. An extension's clip is re-timed to the backend's
+    rate and cropped to the video's size when it differs (an upload, or another model's
+    parent), streaming, so the stitched MP4 plays it at its own speed; an uploaded clip is
+    checked against protected references like an output (it may raise ``OutputBlocked``)."""
+    if parent_path is None or not parent_path.is_file():
+        return None
+    if record.source_video:
+        frames = decode_sampled(parent_path, UPLOAD_CHECK_FRAMES)
+        services.rights.check_output(video_id=record.id, user_id=record.owner_id, frames=frames)
+    if record.mode != "extend":
+        return parent_path
+    header = probe_header(parent_path)
+    width, height = (int(v) for v in record.size.split("x"))
+    if abs(header.fps - backend.fps) < 1e-3 and (header.width, header.height) == (width, height):
+        return parent_path
+    dest = services.files.staging(f"{record.id}.source") / "source.mp4"
+    normalize_clip(
+        parent_path, dest, fps_in=header.fps, fps=backend.fps, width=width, height=height
+    )
+    return dest
+
+
 def _request(
     services: Services, record: VideoRecord, parent: VideoRecord | None, parent_path: Path | None
 ) -> GenerationRequest:
@@ -283,13 +331,19 @@ def _request(
             if record.mode == "extend"
             else decode_sampled(parent_path, REMIX_SOURCE_FRAMES)
         )
+    options: dict[str, object] = {}
+    if record.strength is not None:
+        options["strength"] = record.strength
     return GenerationRequest(
         prompt=record.prompt,
         size=record.size,
-        seconds=record.seconds,
+        # An extension makes its own segment; ``seconds`` is the stitched total.
+        seconds=record.segment_seconds or record.seconds,
         seed=record.seed,
         image=image,
         source_video=source,
         source_prompt=parent.prompt if parent else None,
-        mode=record.mode,  # type: ignore[arg-type]
+        # A backend sees an edit as a remix of the source clip.
+        mode="remix" if record.mode == "edit" else record.mode,  # type: ignore[arg-type]
+        options=options,
     )
