@@ -94,6 +94,14 @@ class OutputBlocked(MutoscopeError):
         self.evidence = evidence
 
 
+class CharacterRevoked(MutoscopeError):
+    """A character the video uses was revoked (or its use no longer allowed) by its owner."""
+
+    status = 403
+    type = "permission_error"
+    code = "character_revoked"
+
+
 class JobCancelled(Exception):
     """Raised from a progress callback to stop a backend at its next step."""
 

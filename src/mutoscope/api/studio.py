@@ -31,7 +31,7 @@ from mutoscope.errors import (
 )
 from mutoscope.media.images import decode_reference_image
 from mutoscope.storage.records import COMPLETED, FAILED, UserRecord
-from mutoscope.studio import accounts, pages, rights_portal
+from mutoscope.studio import accounts, pages, rights_portal, social
 from mutoscope.studio.gallery import SORTS
 from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
 from mutoscope.trust.ratelimit import RateLimits, client_address
@@ -83,6 +83,8 @@ async def signup(v: VisitDep) -> Response:
         page = v.render("signup.html", status=exc.status, first=first, name=name, error=exc.message)
         page.headers.update(getattr(exc, "headers", {}))
         return page
+    with sessions.begin() as s:
+        social.ensure_profiles(s, [user.id])  # claims the handle the name becomes
     v.sign_in(user)
     return v.redirect("/create")
 
@@ -263,7 +265,11 @@ async def remix(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
 async def publish(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
     user = v.require_user()
     form = await v.form()
-    await run_in_threadpool(videos.set_published, user, video_id, _field(form, "published") == "1")
+    publish = _field(form, "published") == "1"
+    record = await run_in_threadpool(videos.set_published, user, video_id, publish)
+    if publish:
+        with v.studio.services.sessions.begin() as s:
+            social.video_published(s, record)
     return v.redirect(f"/v/{video_id}")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -30,11 +31,17 @@ from mutoscope.videos import VideoCreate
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
 MAX_SEED = 2**31 - 1
+_CHARACTER_ID = re.compile(r"characters\[\d*\]\[id\]")
 """Seeds are stored as 32-bit integers (PostgreSQL ``integer``); larger ones are refused."""
+
+
+class CharacterRef(BaseModel):
+    id: str
 
 
 class RemixBody(BaseModel):
     prompt: str
+    characters: list[CharacterRef] = []
 
 
 @router.post("", status_code=200, openapi_extra=openapi.CREATE_VIDEO)
@@ -46,6 +53,7 @@ async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -
         seconds=_str(fields, "seconds"),
         size=_str(fields, "size"),
         seed=_seed(fields),
+        characters=await _characters(request, fields),
     )
     ref = _reference(fields)
     if isinstance(ref, str):
@@ -103,7 +111,8 @@ async def download_content(
 async def remix_video(
     video_id: str, body: RemixBody, user: CurrentUser, videos: VideosDep
 ) -> JSONResponse:
-    record = await run_in_threadpool(videos.remix, user, video_id, body.prompt)
+    ids = [c.id for c in body.characters]
+    record = await run_in_threadpool(videos.remix, user, video_id, body.prompt, ids)
     return JSONResponse(video_dict(record))
 
 
@@ -116,6 +125,7 @@ async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -
     more; the result's ``seconds`` is the stitched total."""
     fields = await _read_body(request)
     source = await _source(request, fields, user)
+    characters = await _characters(request, fields)
     record = await run_in_threadpool(
         lambda: videos.extend(
             user,
@@ -124,6 +134,7 @@ async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -
             _str(fields, "seconds") or "4",
             model=_str(fields, "model"),
             size=_str(fields, "size"),
+            characters=characters,
         )
     )
     return JSONResponse(video_dict(record))
@@ -136,6 +147,7 @@ async def edit_video(request: Request, user: CurrentUser, videos: VideosDep) -> 
     fields = await _read_body(request)
     strength = _strength(fields)
     source = await _source(request, fields, user)
+    characters = await _characters(request, fields)
     record = await run_in_threadpool(
         lambda: videos.edit(
             user,
@@ -144,6 +156,7 @@ async def edit_video(request: Request, user: CurrentUser, videos: VideosDep) -> 
             model=_str(fields, "model"),
             size=_str(fields, "size"),
             strength=strength,
+            characters=characters,
         )
     )
     return JSONResponse(video_dict(record))
@@ -254,6 +267,32 @@ def _str(fields: dict[str, Any], name: str) -> str | None:
     if isinstance(value, bool | dict | list):
         raise InvalidRequest(f"{name} must be a string", param=name)
     return str(value)
+
+
+async def _characters(request: Request, fields: dict[str, Any]) -> list[str]:
+    """``characters``: ``[{"id": "char_…"}]`` in JSON (``extra_body``), or the SDK's
+    multipart spelling ``characters[][id]=…`` (one field per character)."""
+    value = fields.get("characters")
+    if value is None:
+        if not any(k.startswith("characters[") for k in fields):
+            return []
+        form = await request.form()  # parsed once already: starlette keeps it
+        value = [{"id": v} for k, v in form.multi_items() if _CHARACTER_ID.fullmatch(k)]
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, list) or not all(
+        isinstance(v, dict) and isinstance(v.get("id"), str) and v["id"] for v in value
+    ):
+        raise InvalidRequest(
+            'characters must be a list like [{"id": "char_..."}] (at most a few)',
+            param="characters",
+        )
+    if len(value) > 16:
+        raise InvalidRequest("characters: too many entries", param="characters")
+    return [v["id"] for v in value]
 
 
 def _seed(fields: dict[str, Any]) -> int | None:

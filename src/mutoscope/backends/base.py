@@ -18,6 +18,8 @@ from mutoscope.errors import InvalidRequest
 if TYPE_CHECKING:
     from PIL import Image
 
+    from mutoscope.media.audio import AudioTrack
+
 OPENAI_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 OPENAI_SECONDS = ("4", "8", "12")
 
@@ -42,6 +44,15 @@ class GenerationRequest:
     source_prompt: str | None = None
     mode: Mode = "create"
     options: dict[str, object] = field(default_factory=dict)
+    references: tuple[Image.Image, ...] = ()
+    """Reference frames of the characters the video uses (RGB), in the order of
+    ``reference_names``; only backends with ``accepts_references`` get any."""
+    reference_names: tuple[str, ...] = ()
+    """How the prompt names each character whose frames are in ``references`` (its name or
+    ``@handle``), so a backend can tell which subject should look like which reference."""
+    parent_engine: dict[str, str] | None = None
+    """What an engine backend recorded about the parent (its ``GeneratedVideo.provenance``),
+    so a remix can name the engine's own copy of it."""
 
     @property
     def width(self) -> int:
@@ -74,6 +85,12 @@ class GeneratedVideo:
 
     frames: np.ndarray
     fps: float = 24.0
+    audio: AudioTrack | None = None
+    """A soundtrack the backend made with the frames (any rate; the MP4 carries it as AAC at
+    48 kHz, padded or trimmed to the frames' duration), or ``None`` for a silent clip."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """What the C2PA manifest should say about who made the frames beyond the model name
+    (engine backends: the engine, its model and its id for the video)."""
 
     @property
     def duration(self) -> float:
@@ -100,6 +117,8 @@ class VideoBackend(ABC):
     frame, or the model's own continuation). ``generate`` returns the new frames only; the
     worker stitches. Backends without it refuse extensions rather than glue an unrelated
     clip on."""
+    accepts_references: bool = False
+    """True when the backend keeps a character's look from ``request.references``."""
     aliases: tuple[str, ...] = ()
     owned_by: str = "mutoscope"
     example_prompt: str = "A paper boat drifting down a rainy street at dusk"
@@ -133,6 +152,13 @@ class VideoBackend(ABC):
                 param="video",
                 code="extend_unsupported",
             )
+        if request.references and not self.accepts_references:
+            raise InvalidRequest(
+                f"model '{self.name}' cannot keep a character's look (it takes no reference "
+                "frames); choose a model that supports characters, such as mutoscope-tiny, "
+                "or leave characters out",
+                param="characters",
+            )
 
     def fit_prompt(self, prompt: str) -> PromptFit | None:
         """What this model can draw of ``prompt``; ``None`` when it can try anything."""
@@ -144,6 +170,11 @@ class VideoBackend(ABC):
 
     def close(self) -> None:
         """Release weights and memory (called on eviction and shutdown)."""
+        return None
+
+    def forget(self, provenance: dict[str, str]) -> None:
+        """Drop what this backend keeps elsewhere for a deleted video (``provenance`` is its
+        ``GeneratedVideo.provenance``): an engine's copy. Best effort; never raises."""
         return None
 
 

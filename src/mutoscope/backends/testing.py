@@ -33,6 +33,7 @@ class TestPatternBackend(VideoBackend):
     accepts_image = True
     accepts_video = True
     continues = True
+    accepts_references = True
     sizes = ("720x1280", "1280x720", "1024x1792", "1792x1024", "256x256", "320x180")
 
     def __init__(self, steps: int = 8, step_seconds: float = 0.0):
@@ -64,6 +65,13 @@ class TestPatternBackend(VideoBackend):
             last = request.source_video[-1]
             if last.shape[:2] == (h, w):
                 frames[:] = (last // 2 + bg // 2).astype(np.uint8)
+        if request.references:
+            # A character keeps its look: the square takes the colour of the reference's
+            # foreground (the pixels far from the border's colour).
+            ref = np.asarray(request.references[0].convert("RGB")).astype(np.float32)
+            border = np.concatenate([ref[0], ref[-1], ref[:, 0], ref[:, -1]])
+            far = np.abs(ref - np.median(border, axis=0)).sum(-1) > 120
+            fg = (ref[far].mean(0) if far.any() else ref.reshape(-1, 3).mean(0)).astype(np.uint8)
         side = max(8, min(w, h) // 5)
         for i in range(count):
             t = i / max(1, count - 1)

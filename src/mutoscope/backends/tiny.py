@@ -10,6 +10,7 @@ clip); extend continues from the parent's last frames (``TinyPipeline``'s ``cont
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ class TinyBackend(VideoBackend):
     accepts_image = False
     accepts_video = True
     continues = True
+    accepts_references = True
     example_prompt = "a blue triangle bouncing on an orange background"
 
     def __init__(
@@ -92,6 +94,7 @@ class TinyBackend(VideoBackend):
         context = request.source_video if request.mode == "extend" else None
         strength = float(opts.get("strength", REMIX_STRENGTH))  # type: ignore[arg-type]
         canonical = bool(opts.get("canonical", True))
+        prompt = with_characters(request)
         with self._lock:
             pipeline = self._load()
             previous = torch.get_num_threads()
@@ -99,7 +102,7 @@ class TinyBackend(VideoBackend):
                 torch.set_num_threads(self.threads)
             try:
                 out = pipeline(
-                    request.prompt,
+                    prompt,
                     seed=request.seed,
                     num_frames=round(int(request.seconds) * self.fps),
                     width=request.width,
@@ -119,6 +122,29 @@ class TinyBackend(VideoBackend):
     def close(self) -> None:
         with self._lock:
             self._pipeline = None
+
+
+def with_characters(request: GenerationRequest) -> str:
+    """The prompt with each character's name replaced by its look in the shapes world.
+
+    The look (colour and shape of the subject, segmented against its backdrop) is read from
+    the character's reference frames, so the clip shows the character as its video does,
+    placed and moved as the rest of the prompt says.
+    """
+    from mutoscope.characters.look import describe, look_of
+
+    prompt = request.prompt
+    names = request.reference_names or ("",) * len(request.references)
+    for name in dict.fromkeys(names):
+        frames = [r for r, n in zip(request.references, names, strict=True) if n == name]
+        words = describe(look_of(frames))
+        if not words:
+            continue
+        if name and re.search(re.escape(name), prompt, re.IGNORECASE):
+            prompt = re.sub(re.escape(name), words, prompt, flags=re.IGNORECASE)
+        else:
+            prompt = f"{words} {prompt}"
+    return prompt
 
 
 REAL_MODELS_HINT = (

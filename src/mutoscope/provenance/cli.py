@@ -99,6 +99,11 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"            ingredient {ing['title']} ({ing['relationship']})")
     for ent in summary.get("attributions", []):
         lines.append(f"            attribution: {ent.get('attribution') or ent.get('name')}")
+    for char in summary.get("characters", []):
+        lines.append(
+            f"            character: {char.get('name')} ({char.get('kind')}, owner "
+            f"{char.get('owner')}, {char.get('id')})"
+        )
     lines.append(f"Watermark:  {'found, payload ' + wm['payload'] if wm['found'] else 'not found'}")
     if rec:
         lines.append(f"Record:     {rec['video_id']} (matched by {rec['matched_by']})")

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
+from mutoscope.characters.service import CharacterService, check_video_characters, used_by
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
 from mutoscope.jobs.retry import RetryPolicy
@@ -99,6 +100,9 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         record = s.get(VideoRecord, job.video_id)
         if record is None:
             raise JobCancelled(job.video_id)
+        # A character's owner may have withdrawn it (or its creator's permission) since the
+        # video was queued: refuse before anything is generated (fails with character_revoked).
+        check_video_characters(s, record)
         record.status, record.started_at = IN_PROGRESS, record.started_at or now()
         owner = s.get(UserRecord, record.owner_id)
         parent = (
@@ -167,6 +171,8 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
                 parent_path=parent_path if parent_path and parent_path.is_file() else None,
                 attributions=list(record.attributions or []),
                 watermark_payload=payload,
+                characters=used_by(services.sessions, record.id),
+                engine=result.provenance or None,
             ),
         )
         return staged
@@ -190,6 +196,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             # Deleted (or taken over) while we worked: leave nothing behind.
             if row is None:
                 services.files.delete(record.id)
+                backend.forget(result.provenance)
             raise JobCancelled(record.id)
         row.status, row.progress, row.completed_at = COMPLETED, 100, now()
         row.duration, row.frame_count = total_frames / result.fps, total_frames
@@ -197,7 +204,8 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             row.seconds = format_seconds(row.duration)
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
-        row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
+        engine = {"engine": result.provenance} if result.provenance else {}
+        row.provenance = {**(row.provenance or {}), "watermark_payload": payload, **engine}
 
     if source_path is not None and source_path != parent_path:
         shutil.rmtree(source_path.parent, ignore_errors=True)
@@ -334,6 +342,7 @@ def _request(
     options: dict[str, object] = {}
     if record.strength is not None:
         options["strength"] = record.strength
+    references, names = CharacterService(services).references(record.id)
     return GenerationRequest(
         prompt=record.prompt,
         size=record.size,
@@ -346,4 +355,7 @@ def _request(
         # A backend sees an edit as a remix of the source clip.
         mode="remix" if record.mode == "edit" else record.mode,  # type: ignore[arg-type]
         options=options,
+        references=references,
+        reference_names=names,
+        parent_engine=(parent.provenance or {}).get("engine") if parent else None,
     )
