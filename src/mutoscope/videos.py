@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -17,6 +17,7 @@ from sqlalchemy import Row, bindparam, select
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.errors import Forbidden, InvalidRequest, VideoNotFound
+from mutoscope.retention import check_not_expired
 from mutoscope.sources import SourceClip, format_seconds, nearest_size
 from mutoscope.storage.records import (
     COMPLETED,
@@ -52,6 +53,8 @@ class VideoCreate:
     size: str | None = None
     seed: int | None = None
     image: Image.Image | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """Per-request options, already shape-checked by ``request_options.parse_options``."""
     characters: list[str] = field(default_factory=list)
     """Ids of characters (``char_…``) the video uses; ``@handle`` mentions add more."""
 
@@ -121,6 +124,7 @@ class VideoService:
             warning=warning,
             segment_seconds=request.seconds if mode == "extend" else None,
             strength=strength,
+            options=dict(request.options),
         )
         if source is not None and source.upload is not None:
             self.services.files.put_bytes(video_id, "source", source.upload)
@@ -189,6 +193,7 @@ class VideoService:
             mode="remix" if mode == "edit" else mode,
             source_video=_SOURCE_TO_COME if mode != "create" else None,
             seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
+            options=dict(body.options),
             references=tuple(_first_frames(self.services, uses or [])),
             reference_names=tuple(u.mention for u in uses or []),
         )
@@ -218,14 +223,18 @@ class VideoService:
         video_id: str,
         prompt: str,
         characters: list[str] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> VideoRecord:
-        """A new video from ``prompt`` that records (and conditions on) its parent."""
+        """A new video from ``prompt`` that records (and conditions on) its parent.
+
+        It keeps the parent's model, size, length and options; ``options`` override them."""
         parent = self.completed_parent(user, video_id)
         body = VideoCreate(
             prompt=prompt,
             model=parent.model,
             seconds=parent.seconds,
             size=parent.size,
+            options={**(parent.options or {}), **(options or {})},
             characters=list(characters or []),
         )
         return self.create(user, body, parent=parent, mode="remix")
@@ -240,12 +249,13 @@ class VideoService:
         model: str | None = None,
         size: str | None = None,
         characters: list[str] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> VideoRecord:
         """The source clip (a video id or an upload) followed by ``seconds`` more that
         continue it, generated from ``prompt``; the record's ``seconds`` is the total."""
         clip = self._source(user, source)
         check_total_length(clip, seconds, self.services.settings.max_total_seconds)
-        body = self._source_body(clip, prompt, model, size, seconds=seconds)
+        body = self._source_body(clip, prompt, model, size, options, seconds=seconds)
         body.characters = list(characters or [])
         return self.create(user, body, parent=clip.parent, mode="extend", source=clip)
 
@@ -259,6 +269,7 @@ class VideoService:
         size: str | None = None,
         strength: float | None = None,
         characters: list[str] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> VideoRecord:
         """A new video re-made from the source clip (a video id or an upload) for ``prompt``
         (SDEdit on the embedded model: ``strength`` 0-1 says how far from the source)."""
@@ -269,7 +280,7 @@ class VideoService:
                 param="strength",
             )
         clip = self._source(user, source)
-        body = self._source_body(clip, prompt, model, size)
+        body = self._source_body(clip, prompt, model, size, options)
         body.characters = list(characters or [])
         return self.create(
             user, body, parent=clip.parent, mode="edit", source=clip, strength=strength
@@ -286,21 +297,26 @@ class VideoService:
         prompt: str,
         model: str | None,
         size: str | None,
+        options: dict[str, Any] | None,
         *,
         seconds: str | None = None,
     ) -> VideoCreate:
-        """The request for an edit or extension: the parent's model and size (an extension
-        must match the clip it continues), or for an upload the size nearest its own."""
+        """The request for an edit or extension: the parent's model, size and options (an
+        extension must match the clip it continues; ``options`` override the parent's), or
+        for an upload the size nearest its own."""
+        options = dict(options or {})
         if clip.parent is not None:
             model = model or clip.parent.model
             size = size or clip.parent.size
+            if model == clip.parent.model:
+                options = {**(clip.parent.options or {}), **options}
         backend = self.services.backends.get(model)
         if size is None:
             assert clip.info is not None
             size = nearest_size(clip.info.width, clip.info.height, backend.sizes)
         if seconds is None:  # an edit lasts as long as its source, as near as the model allows
             seconds = min(backend.seconds, key=lambda s: abs(float(s) - clip.duration))
-        return VideoCreate(prompt=prompt, model=model, seconds=seconds, size=size)
+        return VideoCreate(prompt=prompt, model=model, seconds=seconds, size=size, options=options)
 
     def completed_parent(self, user: UserRecord, video_id: str) -> VideoRecord:
         parent = self.get_visible(user, video_id)
@@ -310,6 +326,7 @@ class VideoService:
                 "edited or extended (poll it until status is 'completed')",
                 param="video_id",
             )
+        check_not_expired(parent)
         return parent
 
     # -- read -----------------------------------------------------------------------------

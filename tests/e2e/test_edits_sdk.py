@@ -185,7 +185,7 @@ def test_extend_refuses_a_model_that_cannot_continue(client: openai.OpenAI, tmp_
         )
     body = err.value.body
     assert body["code"] == "extend_unsupported" and body["param"] == "video"  # type: ignore[index]
-    assert "cannot continue" in body["message"]  # type: ignore[index]
+    assert "cannot extend videos" in body["message"]  # type: ignore[index]
     # An image-to-video checkpoint continues from the last frame, so it is accepted.
     models = {m.id: m for m in client.models.list()}
     assert models["wan-i2v"].model_extra["continues"] is True  # type: ignore[index]

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from PIL import Image
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -21,10 +21,12 @@ from mutoscope.api.deps import CurrentUser, ServicesDep, VideosDep
 from mutoscope.api.guards import BadJson, check_json_bytes
 from mutoscope.api.media import media_response
 from mutoscope.api.schemas import VideoDeleted, list_page, video_dict
+from mutoscope.backends.request_options import parse_options
 from mutoscope.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from mutoscope.files import FileService
 from mutoscope.media.images import IMAGE_TYPES, decode_reference_image
 from mutoscope.net.fetch import FetchPolicy, fetch_url
+from mutoscope.retention import check_not_expired
 from mutoscope.sources import SourceClip, probe_clip
 from mutoscope.storage.records import COMPLETED, UserRecord
 from mutoscope.videos import VideoCreate
@@ -40,6 +42,10 @@ class CharacterRef(BaseModel):
 
 
 class RemixBody(BaseModel):
+    """``prompt``, plus any per-request options (``extra_body``) overriding the parent's."""
+
+    model_config = ConfigDict(extra="allow")
+
     prompt: str
     characters: list[CharacterRef] = []
 
@@ -53,6 +59,7 @@ async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -
         seconds=_str(fields, "seconds"),
         size=_str(fields, "size"),
         seed=_seed(fields),
+        options=parse_options(fields),
         characters=await _characters(request, fields),
     )
     ref = _reference(fields)
@@ -103,6 +110,7 @@ async def download_content(
             "status is 'completed'",
             param="video_id",
         )
+    check_not_expired(record)
     filename = f"{record.id}.mp4" if variant == "video" else None
     return await run_in_threadpool(media_response, services, record.id, variant, filename=filename)
 
@@ -112,7 +120,10 @@ async def remix_video(
     video_id: str, body: RemixBody, user: CurrentUser, videos: VideosDep
 ) -> JSONResponse:
     ids = [c.id for c in body.characters]
-    record = await run_in_threadpool(videos.remix, user, video_id, body.prompt, ids)
+    options = parse_options(body.model_extra or {})
+    record = await run_in_threadpool(
+        lambda: videos.remix(user, video_id, body.prompt, ids, options=options)
+    )
     return JSONResponse(video_dict(record))
 
 
@@ -126,6 +137,7 @@ async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -
     fields = await _read_body(request)
     source = await _source(request, fields, user)
     characters = await _characters(request, fields)
+    options = parse_options(fields)
     record = await run_in_threadpool(
         lambda: videos.extend(
             user,
@@ -135,6 +147,7 @@ async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -
             model=_str(fields, "model"),
             size=_str(fields, "size"),
             characters=characters,
+            options=options,
         )
     )
     return JSONResponse(video_dict(record))
@@ -148,6 +161,7 @@ async def edit_video(request: Request, user: CurrentUser, videos: VideosDep) -> 
     strength = _strength(fields)
     source = await _source(request, fields, user)
     characters = await _characters(request, fields)
+    options = parse_options(fields)
     record = await run_in_threadpool(
         lambda: videos.edit(
             user,
@@ -157,6 +171,7 @@ async def edit_video(request: Request, user: CurrentUser, videos: VideosDep) -> 
             size=_str(fields, "size"),
             strength=strength,
             characters=characters,
+            options=options,
         )
     )
     return JSONResponse(video_dict(record))
@@ -242,7 +257,7 @@ async def _read_body(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         form = await request.form(max_part_size=limit, max_files=4, max_fields=64)
-        return {k: v for k, v in form.multi_items()}
+        return _form_fields(form.multi_items())
     if ctype in ("application/json", ""):
         raw = await request.body()
         if not raw.strip():
@@ -258,6 +273,20 @@ async def _read_body(request: Request) -> dict[str, Any]:
     raise UnsupportedMediaType(
         f"unsupported Content-Type '{ctype}'; send multipart/form-data or application/json"
     )
+
+
+def _form_fields(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Form fields as a dict. A list in the SDK's ``extra_body`` arrives as repeated
+    ``name[]`` (or ``name[][key]``) parts: those keep all their values, in a list under
+    ``name`` (or the full key). Other repeated keys keep their last value."""
+    fields: dict[str, Any] = {}
+    for key, value in items:
+        if "[]" not in key:
+            fields[key] = value
+            continue
+        name = key[:-2] if key.endswith("[]") and "[" not in key[:-2] else key
+        fields.setdefault(name, []).append(value)
+    return fields
 
 
 def _str(fields: dict[str, Any], name: str) -> str | None:

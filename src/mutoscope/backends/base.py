@@ -7,12 +7,13 @@ list and validate against every installed backend at start-up.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from mutoscope.backends.request_options import OPTION_NAMES
 from mutoscope.errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -123,6 +124,9 @@ class VideoBackend(ABC):
     owned_by: str = "mutoscope"
     example_prompt: str = "A paper boat drifting down a rainy street at dusk"
     """A prompt this model makes well (the studio's placeholder)."""
+    request_options: frozenset[str] = frozenset()
+    """The per-request options (``steps``, ``guidance``, ``negative_prompt``, ``loras``,
+    ``preset``) this model takes; a request with any other is refused by ``check``."""
 
     def check(self, request: GenerationRequest) -> None:
         """Raise ``InvalidRequest`` naming what would work if this backend cannot make it."""
@@ -146,9 +150,9 @@ class VideoBackend(ABC):
             )
         if request.mode == "extend" and not self.continues:
             raise InvalidRequest(
-                f"model '{self.name}' cannot continue a video, so it cannot extend one; "
-                "choose a model that can (see GET /v1/models: an image-to-video or condition "
-                "model, or mutoscope-tiny)",
+                f"model '{self.name}' cannot extend videos: it cannot continue a clip from its "
+                "last frames; choose a model that can (continues: true in GET /v1/models, such "
+                "as an image-to-video model or mutoscope-tiny)",
                 param="video",
                 code="extend_unsupported",
             )
@@ -159,6 +163,46 @@ class VideoBackend(ABC):
                 "or leave characters out",
                 param="characters",
             )
+        self.check_options(request.options)
+
+    def check_options(self, options: Mapping[str, object]) -> None:
+        """Refuse, naming the parameter, an option this model does not take, or a LoRA or
+        preset it does not know."""
+        for option in OPTION_NAMES:
+            if option in options and option not in self.request_options:
+                raise InvalidRequest(self._not_taken(option), param=option)
+        preset = options.get("preset")
+        if preset is not None and preset not in self.preset_names():
+            raise InvalidRequest(
+                f"preset must be one of {_quoted(self.preset_names()) or 'none'} for model "
+                f"'{self.name}' (got '{preset}')",
+                param="preset",
+            )
+        for lora in options.get("loras") or ():  # type: ignore[attr-defined]
+            if lora["name"] not in self.lora_names():
+                raise InvalidRequest(
+                    f"model '{self.name}' has no LoRA named '{lora['name']}'; it has "
+                    f"{_quoted(self.lora_names()) or 'none'} (declared in models.toml)",
+                    param="loras",
+                )
+
+    def preset_names(self) -> tuple[str, ...]:
+        """Names a request's ``preset`` may take (e.g. ``fast``)."""
+        return ()
+
+    def lora_names(self) -> tuple[str, ...]:
+        """LoRAs a request may name in ``loras``."""
+        return ()
+
+    def _not_taken(self, option: str) -> str:
+        takes = [o for o in OPTION_NAMES if o in self.request_options]
+        also = f"; it takes {', '.join(takes)}" if takes else "; it takes no options"
+        if option == "loras":
+            return (
+                f"model '{self.name}' cannot apply LoRAs{also}. LoRAs work on open-weight "
+                "diffusers models that declare them in models.toml (see docs/models.md)"
+            )
+        return f"model '{self.name}' does not take option '{option}'{also}"
 
     def fit_prompt(self, prompt: str) -> PromptFit | None:
         """What this model can draw of ``prompt``; ``None`` when it can try anything."""

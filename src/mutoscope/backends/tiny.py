@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 NATIVE_SIZES = ("64x64", "128x128", "256x256")
 REMIX_STRENGTH = 0.7
+PRESETS: dict[str, dict[str, float]] = {"fast": {"steps": 4}}
+"""Named bundles of options a request picks with ``preset``; explicit options win."""
 
 
 class TinyBackend(VideoBackend):
@@ -39,8 +41,11 @@ class TinyBackend(VideoBackend):
     ``steps`` sets the denoising steps, ``guidance`` the classifier-free guidance scale,
     ``threads`` the torch CPU threads used while generating (default: leave torch's setting
     alone), ``weights`` overrides the packaged file.
-    ``request.options`` may carry ``steps``, ``guidance``, ``strength`` (remix) and
-    ``canonical`` (default true: re-phrase the prompt in the model's training vocabulary).
+    ``request.options`` may carry ``steps``, ``guidance``, ``preset`` (``fast``: 4 steps),
+    ``strength`` (remix), ``canonical`` (default true: re-phrase the prompt in the model's
+    training vocabulary) and ``audio`` (default true: a procedural soundtrack that follows the
+    shapes it drew, see ``models.tiny.soundtrack``). It has no negative prompt (its guidance
+    contrasts the prompt with the empty caption) and no LoRAs, and refuses both.
     """
 
     name = "mutoscope-tiny"
@@ -53,6 +58,7 @@ class TinyBackend(VideoBackend):
     continues = True
     accepts_references = True
     example_prompt = "a blue triangle bouncing on an orange background"
+    request_options = frozenset({"steps", "guidance", "preset"})
 
     def __init__(
         self,
@@ -77,6 +83,9 @@ class TinyBackend(VideoBackend):
             self._pipeline = TinyPipeline.from_file(self.weights or WEIGHTS)
         return self._pipeline
 
+    def preset_names(self) -> tuple[str, ...]:
+        return tuple(PRESETS)
+
     def fit_prompt(self, prompt: str) -> PromptFit:
         """What the shapes world can draw of ``prompt`` (see ``models.tiny.vocabulary``)."""
         return prompt_fit(prompt)
@@ -84,10 +93,11 @@ class TinyBackend(VideoBackend):
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         import torch
 
+        from mutoscope.media.audio import audio_requested
         from mutoscope.models.tiny.pipeline import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
         self.check(request)
-        opts = request.options
+        opts = {**PRESETS.get(str(request.options.get("preset")), {}), **request.options}
         steps = int(opts.get("steps", self.steps or DEFAULT_STEPS))  # type: ignore[call-overload]
         guidance = float(opts.get("guidance", self.guidance or DEFAULT_GUIDANCE))  # type: ignore[arg-type]
         source = request.source_video if request.mode == "remix" else None
@@ -117,7 +127,12 @@ class TinyBackend(VideoBackend):
                 )
             finally:
                 torch.set_num_threads(previous)
-        return GeneratedVideo(out.frames, fps=self.fps)
+        audio = None
+        if audio_requested(opts):
+            from mutoscope.models.tiny.soundtrack import soundtrack
+
+            audio = soundtrack(out.keyframes, out.frame_positions(), self.fps, seed=request.seed)
+        return GeneratedVideo(out.frames, fps=self.fps, audio=audio)
 
     def close(self) -> None:
         with self._lock:

@@ -1,6 +1,8 @@
-"""Video files: encode, decode, thumbnails, spritesheets."""
+"""Video files: encode, decode, thumbnails, spritesheets; the audio they carry."""
 
+from mutoscope.media.audio import AudioTrack
 from mutoscope.media.video import (
+    AudioInfo,
     MP4Writer,
     VideoInfo,
     count_frames,
@@ -11,12 +13,15 @@ from mutoscope.media.video import (
     iter_mp4,
     probe,
     probe_header,
+    read_audio,
     resize_frames,
     spritesheet,
     thumbnail,
 )
 
 __all__ = [
+    "AudioInfo",
+    "AudioTrack",
     "MP4Writer",
     "VideoInfo",
     "count_frames",
@@ -27,6 +32,7 @@ __all__ = [
     "iter_mp4",
     "probe",
     "probe_header",
+    "read_audio",
     "resize_frames",
     "spritesheet",
     "thumbnail",

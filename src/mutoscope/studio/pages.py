@@ -34,6 +34,9 @@ def create_context(services: Services, selected: str | None = None) -> dict[str,
             "seconds": list(b.seconds),
             "accepts_image": b.accepts_image,
             "example_prompt": b.example_prompt,
+            "options": sorted(b.request_options),
+            "presets": list(b.preset_names()),
+            "loras": list(b.lora_names()),
         }
         for b in registry
     ]

@@ -22,6 +22,7 @@ from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
 from mutoscope.jobs.retry import RetryPolicy
 from mutoscope.media import (
+    AudioTrack,
     MP4Writer,
     count_frames,
     decode_sampled,
@@ -29,10 +30,12 @@ from mutoscope.media import (
     encode_mp4,
     iter_mp4,
     probe_header,
+    read_audio,
     resize_frames,
     spritesheet,
     thumbnail,
 )
+from mutoscope.media.audio import audio_requested, join
 from mutoscope.sources import format_seconds, normalize_clip
 from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
 from mutoscope.worker.hooks import ProvenanceInfo
@@ -128,6 +131,10 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         check=lease.check,
     )
     frames = resize_frames(result.frames, request.width, request.height)
+    # The soundtrack (if any) rides along untouched by the checks and the watermark below,
+    # which read and mark pixels only; the encoder fits it to the frames' duration.
+    sound = audio_requested(request.options)
+    audio = result.audio if sound else None
     # An extension is the parent's frames then the new ones. The parent is streamed from its MP4
     # into the encoder in step 5 (never held whole: 12 s at 1792x1024 is 5 GB of RGB), so from
     # here on ``frames`` are the new frames only; the parent passed its own output check.
@@ -153,9 +160,19 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         }
         nonlocal total_frames
         if stitch is not None:
-            total_frames = _stitch(services, record.id, stitch, frames, staged, result.fps)
+            total_frames = _stitch(
+                services,
+                record.id,
+                stitch,
+                frames,
+                staged,
+                result.fps,
+                audio=audio,
+                sound=sound,
+                sound_from=parent_path,
+            )
         else:
-            encode_mp4(frames, staged["video"], fps=result.fps)
+            encode_mp4(frames, staged["video"], fps=result.fps, audio=audio)
             thumbnail(frames, staged["thumbnail"])
             spritesheet(frames, staged["spritesheet"])
         services.provenance.sign(
@@ -237,12 +254,31 @@ def _stitch(
     frames: np.ndarray,
     staged: dict[str, Path],
     fps: float,
+    *,
+    audio: AudioTrack | None = None,
+    sound: bool = True,
+    sound_from: Path | None = None,
 ) -> int:
     """Encode the parent's frames (streamed from its MP4, resized and watermarked
     ``STITCH_CHUNK`` at a time) then the new, already marked ``frames``; write the thumbnail
-    and spritesheet from frames picked on the way. Returns the total frame count."""
+    and spritesheet from frames picked on the way. Returns the total frame count.
+
+    With ``sound``, the file carries the parent's sound for the parent's frames, then
+    ``audio`` (the new segment's) for the new ones, silence standing in for either one that
+    has none; without, or when neither has any, it is silent. ``sound_from`` is the file the
+    parent's sound is read from when ``parent_path`` is a re-timed copy without it (an
+    upload)."""
     height, width = frames.shape[1:3]
-    total = count_frames(parent_path) + len(frames)
+    parent_count = count_frames(parent_path)
+    total = parent_count + len(frames)
+    track = None
+    if sound:
+        track = join(
+            [
+                (read_audio(sound_from or parent_path), parent_count / fps),
+                (audio, len(frames) / fps),
+            ]
+        )
     picks = set(np.linspace(0, total - 1, num=min(16, total)).round().astype(int).tolist())
     middle = total // 2
     kept: dict[int, np.ndarray] = {}
@@ -255,7 +291,7 @@ def _stitch(
                 kept[index] = frame.copy()
             index += 1
 
-    with MP4Writer(staged["video"], fps=fps) as writer:
+    with MP4Writer(staged["video"], fps=fps, audio=track) as writer:
         chunk: list[np.ndarray] = []
         for frame in iter_mp4(parent_path):
             chunk.append(frame)
@@ -339,7 +375,7 @@ def _request(
             if record.mode == "extend"
             else decode_sampled(parent_path, REMIX_SOURCE_FRAMES)
         )
-    options: dict[str, object] = {}
+    options: dict[str, object] = dict(record.options or {})
     if record.strength is not None:
         options["strength"] = record.strength
     references, names = CharacterService(services).references(record.id)
