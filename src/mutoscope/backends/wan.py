@@ -60,6 +60,8 @@ class WanBackend(DiffusersBackend):
         self.accepts_references = self.accepts_image
         # V2V re-noises the parent's latents with one denoiser; the Wan 2.1 T2V layout only.
         self.accepts_video = not (self.image_only or two_experts or expand_timesteps)
+        # An extension is image-to-video from the parent's last frame (``reference_image``).
+        self.continues = self.accepts_image
 
     def check(self, request: GenerationRequest) -> None:
         super().check(request)
