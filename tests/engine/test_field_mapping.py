@@ -130,7 +130,8 @@ def test_sglang_sends_multipart_only_with_an_input_reference(engine: FakeEngine)
 def test_mutoscope_upstream_gets_openai_fields_seed_and_options(engine: FakeEngine, monkeypatch):
     monkeypatch.setenv("ENGINE_KEY", "sk-upstream")
     remote = backend(engine.url, upstream_model="mutoscope-tiny", api_key_env="ENGINE_KEY")
-    video = remote.generate(request(options={"steps": 4}), lambda f: None)
+    options = {"steps": 4, "loras": [{"name": "grain", "scale": 0.5}], "preset": "fast"}
+    video = remote.generate(request(options=options), lambda f: None)
     (sent,) = engine.creates
     assert sent["fields"] == {
         "prompt": "a lighthouse at dusk",
@@ -139,6 +140,8 @@ def test_mutoscope_upstream_gets_openai_fields_seed_and_options(engine: FakeEngi
         "seconds": "4",
         "seed": 7,
         "steps": 4,
+        "loras": "grain:0.5",
+        "preset": "fast",
     }
     assert sent["authorization"] == "Bearer sk-upstream"
     assert engine.deleted == []  # kept upstream: remix passes through to it
@@ -242,6 +245,16 @@ def test_check_refuses_what_the_engine_cannot_do(values, param, message):
     with pytest.raises(InvalidRequest, match=message) as caught:
         remote.check(request(**values))
     assert caught.value.param == param
+
+
+def test_options_an_engine_does_not_take_are_refused():
+    vllm = backend("http://127.0.0.1:9/v1", engine="vllm-omni")
+    vllm.check(request(options={"steps": 8, "guidance": 3.0, "negative_prompt": "blur"}))
+    with pytest.raises(InvalidRequest, match="cannot apply LoRAs") as caught:
+        vllm.check(request(options={"loras": [{"name": "x", "scale": 1.0}]}))
+    assert caught.value.param == "loras"
+    with pytest.raises(InvalidRequest, match="does not take option 'steps'"):
+        backend("http://127.0.0.1:9/v1", engine="openai").check(request(options={"steps": 8}))
 
 
 def test_check_refuses_remix_where_the_mapping_has_none():

@@ -96,12 +96,40 @@ _EXTEND_FIELDS: dict[str, Any] = {
     "prompt": _VIDEO_FIELDS["prompt"],
     "seconds": _VIDEO_FIELDS["seconds"],
 }
-EXTEND_VIDEO = _body(
-    multipart={**_EXTEND_FIELDS, "video[id]": _STRING},
-    json={
-        **_EXTEND_FIELDS,
-        "video": {"type": "object", "required": ["id"], "properties": {"id": _STRING}},
+_SOURCE_MULTIPART: dict[str, Any] = {
+    "video": {
+        "type": "string",
+        "format": "binary",
+        "description": "An MP4 (H.264), WebM or QuickTime clip to start from.",
     },
+    "video[id]": {"type": "string", "description": "Or a completed video's id."},
+    "video[file_id]": {"type": "string", "description": "Or a clip uploaded to /v1/files."},
+    "model": _STRING,
+    "size": _VIDEO_FIELDS["size"],
+}
+_SOURCE_JSON: dict[str, Any] = {
+    "video": {
+        "type": "object",
+        "properties": {"id": _STRING, "file_id": _STRING},
+        "description": 'A completed video {"id": "video_..."} or an upload {"file_id": ...}.',
+    },
+    "model": _STRING,
+    "size": _VIDEO_FIELDS["size"],
+}
+EXTEND_VIDEO = _body(
+    multipart={**_EXTEND_FIELDS, **_SOURCE_MULTIPART},
+    json={**_EXTEND_FIELDS, **_SOURCE_JSON},
+    required=["prompt"],
+)
+_STRENGTH = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": 1,
+    "description": "How far the edit may move from the source (lower keeps more of it).",
+}
+EDIT_VIDEO = _body(
+    multipart={"prompt": _VIDEO_FIELDS["prompt"], "strength": _STRENGTH, **_SOURCE_MULTIPART},
+    json={"prompt": _VIDEO_FIELDS["prompt"], "strength": _STRENGTH, **_SOURCE_JSON},
     required=["prompt"],
 )
 

@@ -57,6 +57,7 @@ from mutoscope.backends.engine_fields import (
     FieldMapping,
     Sampling,
     encode_body,
+    options_taken,
     png_file,
     request_fields,
 )
@@ -191,6 +192,7 @@ class OpenAIVideosBackend(VideoBackend):
         self.accepts_image = spec.accepts_image
         self.accepts_video = spec.can_remix
         self.mapping = spec.mapping
+        self.request_options = options_taken(self.mapping)
         self.sleep = sleep
         self.sampling = Sampling(
             upstream_model=spec.upstream_model,
@@ -233,6 +235,11 @@ class OpenAIVideosBackend(VideoBackend):
                 "make a new video instead",
                 param="model",
             )
+
+    def check_options(self, options: Mapping[str, object]) -> None:
+        if self.mapping.pass_options:
+            return  # a Mutoscope upstream knows its LoRAs and presets; it refuses the rest
+        super().check_options(options)
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         self.check(request)

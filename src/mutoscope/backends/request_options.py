@@ -39,8 +39,9 @@ def parse_options(fields: Mapping[str, Any]) -> dict[str, Any]:
 
     Accepts JSON values or multipart strings: ``steps`` (1-200), ``guidance`` (0-50),
     ``negative_prompt``, ``lora``/``loras`` (``"NAME"``, ``"NAME:SCALE"``, a comma-separated
-    list of those, ``{"name", "scale"}``, or a list of either) and ``preset`` (or its synonym
-    ``quality``). Raises ``InvalidRequest`` naming the parameter.
+    list of those, ``{"name", "scale"}``, or a list of either), ``preset`` (or its synonym
+    ``quality``) and ``audio`` (true or false: false makes a silent video; every model takes
+    it, and a model without sound ignores true). Raises ``InvalidRequest`` naming the parameter.
     """
     options: dict[str, Any] = {}
     if (steps := _present(fields, "steps")) is not None:
@@ -54,7 +55,22 @@ def parse_options(fields: Mapping[str, Any]) -> dict[str, Any]:
         options["loras"] = loras
     if (preset := _preset(fields)) is not None:
         options["preset"] = preset
+    if (audio := _present(fields, "audio")) is not None:
+        options["audio"] = _flag(audio, "audio")
     return options
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _flag(value: Any, name: str) -> bool:
+    """A JSON boolean, or its multipart spelling (``true``/``false``, ``1``/``0``, ...)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else ""
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise InvalidRequest(f"{name} must be true or false (got {str(value)[:40]!r})", param=name)
 
 
 def lora_arg(value: str) -> dict[str, Any]:
