@@ -390,6 +390,12 @@ class DescriptionIndex:
                 by_stem.setdefault(st, []).append(e)
         self.stem_entities = {st: np.asarray(es, np.int64) for st, es in by_stem.items()}
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "embedder": None, "vocab": None}
+
+    def attach(self, embedder: StaticEmbedder) -> None:
+        self.embedder, self.vocab = embedder, embedder.vocab
+
     def prompt_words(self, text: str) -> PromptWords:
         """A prompt's content words, their vectors and rarities (computed once per text)."""
         ws = content_words(text)

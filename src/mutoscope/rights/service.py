@@ -35,6 +35,7 @@ from mutoscope.rights.hashing import (
     hash_frames,
     hash_image,
 )
+from mutoscope.rights.index_cache import cached_screener
 from mutoscope.rights.normalize import words
 from mutoscope.rights.records import ConsentRecord, EntityRecord, FrameHashRecord
 from mutoscope.rights.registry import EntitySpec, load_registry
@@ -378,15 +379,21 @@ class RightsService:
         if self._embedder is None:
             _single_threaded_blas()
             self._embedder = StaticEmbedder()
-        started = time.perf_counter()
         rows = self.screened_entities()
-        screener = build_screener(rows, self._embedder, self.encoder)
+        embedder = self._embedder
+        screener, build_s = cached_screener(
+            self.settings.home / "cache" / "rights",
+            rows,
+            embedder,
+            self.encoder,
+            lambda: build_screener(rows, embedder, self.encoder),
+        )
         return RegistrySnapshot(
             version,
             screener,
             {r.id: r for r in rows},
             {r.id: fingerprint(r) for r in rows},
-            time.perf_counter() - started,
+            build_s,
         )
 
     def screened_entities(self) -> list[EntityRecord]:
