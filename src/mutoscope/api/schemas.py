@@ -20,6 +20,8 @@ class Video(BaseModel):
     id: str
     object: Literal["video"] = "video"
     model: str
+    """The model that makes (or made) the video, with any alias resolved ("sora-2" ->
+    "mutoscope-tiny"); the SDK types it as any string."""
     status: Literal["queued", "in_progress", "completed", "failed"]
     progress: int
     created_at: int
@@ -33,6 +35,9 @@ class Video(BaseModel):
     warning: str | None = None
     """Mutoscope extension, present only when set: what the model cannot draw of the prompt
     (e.g. a prompt outside the embedded model's shapes world), set at creation."""
+    requested_model: str | None = None
+    """Mutoscope extension, present only when the request named the model by an alias (such
+    as "sora-2"): the name as requested."""
 
 
 class VideoList(BaseModel):
@@ -70,13 +75,16 @@ class ModelList(BaseModel):
 def video_dict(r: VideoRecord | Any) -> dict:
     """The wire ``Video`` as a plain dict (the hot path: no model validation).
 
-    ``warning`` appears only when set, so a video the model can draw has OpenAI's exact shape.
+    ``model`` is the resolved model; ``requested_model`` (only when it differs) the name the
+    request gave. ``warning`` appears only when set, so a video the model can draw has
+    OpenAI's exact shape.
     """
     warning = getattr(r, "warning", None)
+    resolved = getattr(r, "backend", None) or r.model
     return {
         "id": r.id,
         "object": "video",
-        "model": r.model,
+        "model": resolved,
         "status": r.status,
         "progress": r.progress,
         "created_at": r.created_at,
@@ -95,6 +103,7 @@ def video_dict(r: VideoRecord | Any) -> dict:
         if r.error_code
         else None,
         **({"warning": warning} if warning else {}),
+        **({"requested_model": r.model} if r.model != resolved else {}),
     }
 
 

@@ -33,6 +33,7 @@ from mutoscope.rights.hashing import (
     HashIndex,
     hash_file,
     hash_frames,
+    hash_frames_and_mirror,
     hash_image,
 )
 from mutoscope.rights.index_cache import cached_screener
@@ -581,9 +582,7 @@ class RightsService:
         return decision
 
     def check_output(self, *, video_id: str, user_id: str, frames: np.ndarray) -> None:
-        decision = self._media_decision(
-            hash_frames(frames), hash_frames(frames, flip=True), user_id, "output"
-        )
+        decision = self._media_decision(*hash_frames_and_mirror(frames), user_id, "output")
         self._record("output", decision, user_id, video_id, None)
         if decision.decision == "block":
             raise OutputBlocked(decision.reason, evidence=decision.evidence)
@@ -693,7 +692,7 @@ class RightsService:
 
     def match_outputs(self, frames: np.ndarray) -> list[OutputMatch]:
         """Our own earlier outputs this clip copies (for verify when credentials are gone)."""
-        fh, flipped = hash_frames(frames), hash_frames(frames, flip=True)
+        fh, flipped = hash_frames_and_mirror(frames)
         index = self.outputs()
         if (fh.quality >= MIN_QUALITY).any():
             found: list[ClipMatch] = index.match(fh, flipped=flipped)
