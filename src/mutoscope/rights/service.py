@@ -686,7 +686,13 @@ class RightsService:
                 for h, q, i in zip(fh.hashes, fh.quality, fh.frame_index, strict=True)
             )
             s.commit()
-        index = self.outputs()
+        with self._lock:
+            index = self._outputs
+        if index is None:
+            # Not loaded in this process (a CLI command): the rows above are what the first
+            # ``outputs()`` reads, so there is nothing to update, and loading every earlier
+            # output's hashes (and FAISS) only to add these would grow with the library.
+            return
         index.remove(video_id)
         index.add(video_id, fh.hashes)
 
