@@ -15,6 +15,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Tests screen against the registries they import; the packaged starter registry is on by
 # default for users, and its own tests turn it on (tests/rights/test_starter.py).
 os.environ.setdefault("MUTOSCOPE_RIGHTS_STARTER", "false")
+# A crashed job is taken over at once in tests; the back-off itself is tested with its own
+# queues (tests/jobs/test_queue_contract.py) and in the multi-host test.
+os.environ.setdefault("MUTOSCOPE_CRASH_BACKOFF_SECONDS", "0")
 
 
 @pytest.fixture

@@ -44,9 +44,16 @@ class Settings(BaseSettings):
     retry_base_delay: float = 1.0
     """Seconds before the first retry of a crashed job (doubling after each attempt)."""
     lease_seconds: float = 15.0
+    crash_backoff_seconds: float = 5.0
+    """After a worker dies, its job waits this long past the lease before another worker takes
+    it, doubling with each attempt (5 s, 10 s, 20 s, ... up to 64x), so a job that crashes its
+    worker does not take down the next one at once."""
     poll_after_ms: int = 1000
     video_ttl_seconds: int | None = None
-    """Videos expire (``expires_at``) this long after completion; ``None`` keeps them."""
+    """Videos expire (``expires_at``) this long after completion; ``None`` keeps them. From
+    then on downloads answer 410 ``video_expired`` and the retention sweep deletes the files."""
+    retention_sweep_seconds: float = 60.0
+    """How often each worker process deletes the files of expired videos."""
 
     storage_url: str | None = None
     """Where media lives: unset keeps it under ``home/media``; ``s3://bucket/prefix`` uses any
@@ -73,6 +80,8 @@ class Settings(BaseSettings):
     """Longest video an extension chain may reach (parent plus the new seconds)."""
     retry_max_seconds: float = 600.0
     """How long transient faults (full disk, storage 5xx, engine down) are retried."""
+    max_characters_per_video: int = Field(default=2, ge=1, le=16)
+    """How many characters (``characters`` and ``@handle`` mentions) one video may use."""
     enable_test_backend: bool = False
     """Register the deterministic ``mutoscope-test`` backend (tests and benchmarks only)."""
 

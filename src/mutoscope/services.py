@@ -61,7 +61,11 @@ def build_services(
         sessions=sessions,
         backends=backends if backends is not None else load_backends(settings),
         files=files,
-        queue=SqlJobQueue(sessions, lease_seconds=settings.lease_seconds),
+        queue=SqlJobQueue(
+            sessions,
+            lease_seconds=settings.lease_seconds,
+            crash_backoff=settings.crash_backoff_seconds,
+        ),
         rights=rights if rights is not None else _default_rights(settings, sessions, files),
         provenance=provenance
         if provenance is not None

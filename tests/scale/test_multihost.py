@@ -123,6 +123,7 @@ def test_two_workers_killed_ten_times_make_every_video_exactly_once(tmp_path, da
         "MUTOSCOPE_STORAGE_URL": f"s3://{s3_bucket}/media",
         "MUTOSCOPE_LEASE_SECONDS": "1.5",
         "MUTOSCOPE_RETRY_BASE_DELAY": "0.2",
+        "MUTOSCOPE_CRASH_BACKOFF_SECONDS": "0.2",  # 0.2 s, 0.4 s, 0.8 s ... after each kill
         "MUTOSCOPE_MAX_ATTEMPTS": "20",
         "MUTOSCOPE_TEST_STEP_SECONDS": "0.35",
         **operator_identity(tmp_path),

@@ -35,6 +35,9 @@ class Video(BaseModel):
     warning: str | None = None
     """Mutoscope extension, present only when set: what the model cannot draw of the prompt
     (e.g. a prompt outside the embedded model's shapes world), set at creation."""
+    options: dict[str, Any] | None = None
+    """Mutoscope extension, present only when set: the per-request generation options
+    (``steps``, ``guidance``, ``negative_prompt``, ``loras``, ``preset``) it was made with."""
     requested_model: str | None = None
     """Mutoscope extension, present only when the request named the model by an alias (such
     as "sora-2"): the name as requested."""
@@ -76,10 +79,11 @@ def video_dict(r: VideoRecord | Any) -> dict:
     """The wire ``Video`` as a plain dict (the hot path: no model validation).
 
     ``model`` is the resolved model; ``requested_model`` (only when it differs) the name the
-    request gave. ``warning`` appears only when set, so a video the model can draw has
+    request gave. ``warning`` and ``options`` appear only when set, so a plain video has
     OpenAI's exact shape.
     """
     warning = getattr(r, "warning", None)
+    options = getattr(r, "options", None)
     resolved = getattr(r, "backend", None) or r.model
     return {
         "id": r.id,
@@ -103,6 +107,7 @@ def video_dict(r: VideoRecord | Any) -> dict:
         if r.error_code
         else None,
         **({"warning": warning} if warning else {}),
+        **({"options": options} if options else {}),
         **({"requested_model": r.model} if r.model != resolved else {}),
     }
 

@@ -56,12 +56,16 @@ class WanBackend(DiffusersBackend):
             self.size_multiple = 32  # the Wan 2.2 VAE compresses space 16x
         super().__init__(spec, pool, checkpoint)
         self.accepts_image = self.image_only or expand_timesteps
+        # Image-to-video checkpoints start from a character's first reference frame.
+        self.accepts_references = self.accepts_image
         # V2V re-noises the parent's latents with one denoiser; the Wan 2.1 T2V layout only.
         self.accepts_video = not (self.image_only or two_experts or expand_timesteps)
 
     def check(self, request: GenerationRequest) -> None:
         super().check(request)
-        if self.image_only and request.image is None and request.source_video is None:
+        # A remix or extension starts from a parent frame, decoded only when the job runs.
+        from_parent = request.mode != "create" or request.source_video is not None
+        if self.image_only and request.image is None and not request.references and not from_parent:
             raise InvalidRequest(
                 f"model '{self.name}' is image-to-video only: send an input_reference image",
                 param="input_reference",
@@ -83,7 +87,12 @@ class WanBackend(DiffusersBackend):
                 pipe = model.variant(WanVideoToVideoPipeline)
                 kwargs["video"] = fit_video(source, num_frames, width, height)
                 kwargs["strength"] = option_number(request, "strength", self.spec.remix_strength)
-            elif request.image is not None or self.image_only or from_parent_frame:
+            elif (
+                request.image is not None
+                or request.references
+                or self.image_only
+                or from_parent_frame
+            ):
                 pipe = model.variant(WanImageToVideoPipeline)
                 kwargs["image"] = fit_image(reference_image(request), width, height)
                 kwargs["num_frames"] = num_frames

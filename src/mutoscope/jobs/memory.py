@@ -25,9 +25,14 @@ class _Job:
 
 class MemoryJobQueue(JobQueue):
     def __init__(
-        self, *, lease_seconds: float = 15.0, model_of: Callable[[str], str] | None = None
+        self,
+        *,
+        lease_seconds: float = 15.0,
+        crash_backoff: float = 0.0,
+        model_of: Callable[[str], str] | None = None,
     ):
         self.lease_seconds = lease_seconds
+        self.crash_backoff = crash_backoff
         self.model_of = model_of
         """Which backend makes a video (the SQL queue reads ``videos.backend``)."""
         self._jobs: dict[str, _Job] = {}
@@ -57,7 +62,7 @@ class MemoryJobQueue(JobQueue):
                 and (models is None or self._model(j.video_id) in models)
                 and (
                     (j.state == "queued" and j.run_after <= now)
-                    or (j.state == "running" and j.lease < now)
+                    or (j.state == "running" and j.lease + self._backoff(j) < now)
                 )
             ]
             if not ready:
@@ -66,6 +71,10 @@ class MemoryJobQueue(JobQueue):
             job.state, job.owner, job.lease = "running", worker_id, now + self.lease_seconds
             job.attempts += 1
             return ClaimedJob(job.video_id, job.attempts, job.max_attempts)
+
+    def _backoff(self, job: _Job) -> float:
+        """The crash back-off: ``crash_backoff`` doubled per attempt made (as the SQL queue)."""
+        return self.crash_backoff * (1 << min(max(job.attempts - 1, 0), 6))
 
     def _model(self, video_id: str) -> str | None:
         return self.model_of(video_id) if self.model_of else None

@@ -32,7 +32,8 @@ UPDATE jobs
  WHERE video_id = (
         SELECT video_id FROM jobs
          WHERE ((state = 'queued' AND run_after <= :now)
-            OR (state = 'running' AND lease_expires_at < :now))
+            OR (state = 'running'
+                AND lease_expires_at + :crash_backoff * {doubling} < :now))
            AND attempts < max_attempts
            AND (CAST(:video_id AS VARCHAR(64)) IS NULL OR video_id = :video_id)
            {affinity}
@@ -40,6 +41,9 @@ UPDATE jobs
          LIMIT 1 {lock})
 RETURNING video_id, attempts, max_attempts
 """
+# 1, 2, 4, ... 64 times ``crash_backoff`` for the 1st, 2nd, 3rd, ... crashed attempt; a shift
+# rather than POWER() because SQLite builds may lack math functions.
+DOUBLING = "(1 << (CASE WHEN attempts > 7 THEN 6 WHEN attempts < 1 THEN 0 ELSE attempts - 1 END))"
 AFFINITY = "AND video_id IN (SELECT id FROM videos WHERE backend IN :models)"
 
 # Fencing: a claim holds the job while it is running under this owner and attempt number.
@@ -50,17 +54,22 @@ HELD = (
 
 
 class SqlJobQueue(JobQueue):
-    def __init__(self, sessions: sessionmaker, *, lease_seconds: float = 15.0):
+    def __init__(
+        self, sessions: sessionmaker, *, lease_seconds: float = 15.0, crash_backoff: float = 0.0
+    ):
         self.sessions = sessions
         self.lease_seconds = lease_seconds
+        self.crash_backoff = crash_backoff
+        """Seconds a job whose worker died waits after its lease ran out before another claim
+        may take it, doubled for each attempt already made (exponential back-off on crashes)."""
         self._wake = threading.Condition()
         bind = sessions.kw.get("bind")
         self.dialect = bind.dialect.name if bind is not None else "sqlite"
         lock = "FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
-        self._claim = text(CLAIM_SQL.format(lock=lock, affinity=""))
-        self._claim_models = text(CLAIM_SQL.format(lock=lock, affinity=AFFINITY)).bindparams(
-            bindparam("models", expanding=True)
-        )
+        self._claim = text(CLAIM_SQL.format(lock=lock, affinity="", doubling=DOUBLING))
+        self._claim_models = text(
+            CLAIM_SQL.format(lock=lock, affinity=AFFINITY, doubling=DOUBLING)
+        ).bindparams(bindparam("models", expanding=True))
         self._listener: threading.Thread | None = None
         self._closed = threading.Event()
 
@@ -95,6 +104,7 @@ class SqlJobQueue(JobQueue):
             "lease": now + self.lease_seconds,
             "now": now,
             "video_id": video_id,
+            "crash_backoff": self.crash_backoff,
         }
         statement = self._claim
         if models is not None:

@@ -1,0 +1,164 @@
+"""What every diffusers backend shares, and the ``mutoscope.backends`` entry point that builds
+one backend per installed ``models.toml`` entry."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from mutoscope.backends.base import OPENAI_SECONDS, GenerationRequest, VideoBackend
+from mutoscope.backends.diffusers_models.checkpoints import CheckpointMissing, resolve_checkpoint
+from mutoscope.backends.diffusers_models.frames import map_sizes
+from mutoscope.backends.diffusers_models.models_file import (
+    FAMILIES,
+    ModelsFile,
+    ModelsFileError,
+    ModelSpec,
+    read_models_file,
+)
+from mutoscope.backends.diffusers_models.pool import PipelinePool
+from mutoscope.backends.diffusers_models.runner import generator, option_number
+from mutoscope.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from mutoscope.backends.registry import Register
+    from mutoscope.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DiffusersBackend(VideoBackend):
+    """Sizes, clip lengths and pool plumbing for one models.toml entry.
+
+    Subclasses (one per family) set the family defaults and write ``generate`` as numbered
+    steps: choose the pipeline, build its arguments, ``denoise``, resize to the request.
+    """
+
+    family: ClassVar[str]
+    default_sizes: ClassVar[tuple[str, ...]]
+    default_fps: ClassVar[float]
+    default_max_frames: ClassVar[int]
+    default_steps: ClassVar[int]
+    default_guidance: ClassVar[float]
+    default_max_sequence_length: ClassVar[int]
+    frame_step: ClassVar[int]
+    """Valid frame counts are ``frame_step * k + 1`` (the VAE's temporal compression)."""
+    size_multiple: int = 16
+    """Sides must be multiples of this (VAE spatial compression x transformer patch)."""
+
+    def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
+        self.spec = spec
+        self.pool = pool
+        self.checkpoint = checkpoint
+        self.name = spec.id
+        self.aliases = spec.aliases
+        self.description = spec.description or f"{self.family} ({spec.source})"
+        self.fps = spec.fps or self.default_fps
+        self.max_frames = spec.max_frames or self.default_max_frames
+        self.native_sizes = spec.sizes or self.default_sizes
+        for size in self.native_sizes:
+            if any(int(side) % self.size_multiple for side in size.split("x")):
+                raise ModelsFileError(
+                    f"model '{spec.id}': size {size} is not made of multiples of "
+                    f"{self.size_multiple}, which {self.family} needs"
+                )
+        self._size_map = map_sizes(self.native_sizes)
+        self.sizes = tuple(self._size_map)
+        self.seconds = tuple(s for s in OPENAI_SECONDS if self.frames_for(s) <= self.max_frames)
+        self.steps = spec.steps or self.default_steps
+        self.guidance = spec.guidance if spec.guidance is not None else self.default_guidance
+
+    def check(self, request: GenerationRequest) -> None:
+        if request.seconds not in self.seconds and request.size in self.sizes:
+            longest = (self.max_frames - 1) / self.fps
+            choices = ", ".join(f'"{s}"' for s in self.seconds) or "none"
+            raise InvalidRequest(
+                f"seconds must be one of {choices} for model '{self.name}' (got "
+                f"'{request.seconds}'): it makes at most {self.max_frames} frames at "
+                f"{self.fps:g} fps ({longest:.1f} s)",
+                param="seconds",
+            )
+        super().check(request)
+
+    def frames_for(self, seconds: str) -> int:
+        """The shortest valid frame count covering ``seconds`` at the model's fps."""
+        wanted = max(1, round(float(seconds) * self.fps))
+        return math.ceil((wanted - 1) / self.frame_step) * self.frame_step + 1
+
+    def native_size(self, request: GenerationRequest) -> tuple[int, int]:
+        width, height = self._size_map[request.size].split("x")
+        return int(width), int(height)
+
+    def call_kwargs(self, request: GenerationRequest, width: int, height: int) -> dict[str, Any]:
+        """Arguments every family's pipelines take; ``request.options`` may override steps,
+        guidance and negative prompt."""
+        options = request.options
+        kwargs: dict[str, Any] = {
+            "prompt": request.prompt,
+            "height": height,
+            "width": width,
+            "num_inference_steps": int(option_number(request, "steps", self.steps)),
+            "guidance_scale": option_number(request, "guidance", self.guidance),
+            "generator": generator(request.seed),
+            "max_sequence_length": self.spec.max_sequence_length
+            or self.default_max_sequence_length,
+        }
+        negative = options.get("negative_prompt", self.spec.negative_prompt)
+        if negative:
+            kwargs["negative_prompt"] = str(negative)
+        return kwargs
+
+    def finish(self, frames: np.ndarray, request: GenerationRequest) -> np.ndarray:
+        """Frames at the size the request asked for."""
+        from mutoscope.media.video import resize_frames  # PyAV: not needed to list models
+
+        return resize_frames(frames, request.width, request.height)
+
+    def close(self) -> None:
+        self.pool.evict(self.spec.id)
+
+
+def backend_class(family: str) -> type[DiffusersBackend]:
+    module, _, name = FAMILIES[family].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_backends(
+    models_file: ModelsFile, pool: PipelinePool | None = None
+) -> list[DiffusersBackend]:
+    """One backend per entry whose checkpoint is on this machine (others are logged)."""
+    if pool is None:
+        devices = {m.device for m in models_file.models}
+        pool = PipelinePool(models_file.pool.budget_bytes(devices))
+    backends = []
+    for spec in models_file.models:
+        try:
+            checkpoint = resolve_checkpoint(spec)
+        except CheckpointMissing as exc:
+            log.warning("%s", exc.message)
+            continue
+        try:
+            backends.append(backend_class(spec.family)(spec, pool, checkpoint))
+        except ModelsFileError as exc:
+            log.error("models.toml: %s", exc)
+    return backends
+
+
+def register_backends(register: Register, settings: Settings) -> None:
+    """Register one backend per installed ``models.toml`` entry; nothing if there is no file."""
+    path = settings.models_path
+    if not path.is_file():
+        return
+    try:
+        models_file = read_models_file(path)
+    except ModelsFileError as exc:
+        # A typo must not take the other backends down; `mutoscope models list` shows it too.
+        log.error("ignoring %s: %s", path, exc)
+        return
+    for backend in build_backends(models_file):
+        register(backend)
