@@ -97,7 +97,7 @@ class MP4Writer:
             stream = self.out.add_stream("libx264", rate=self.rate)
             stream.width, stream.height = frames.shape[2], frames.shape[1]
             stream.pix_fmt = "yuv420p"
-            options = {"crf": str(self.crf), "preset": self.preset}
+            options: dict[str, object] = {"crf": str(self.crf), "preset": self.preset}
             if self.preset == PRESET:
                 options["x264-params"] = PRESET_PARAMS
             stream.options = options
@@ -113,7 +113,7 @@ class MP4Writer:
             # OpenCV's RGB -> I420 (BT.601, limited range: swscale's default for yuv420p, luma
             # within 1 level) takes 0.4 ms a 720p frame where the encoder's swscale took 6 ms.
             yuv = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2YUV_I420)
-            vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+            vf = av.VideoFrame.from_ndarray(np.asarray(yuv, np.uint8), format="yuv420p")
             vf.pts = self.count
             self.count += 1
             self.out.mux(self.stream.encode(vf))
