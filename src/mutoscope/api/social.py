@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -16,9 +16,9 @@ from mutoscope.characters.service import offered_by
 from mutoscope.errors import MutoscopeError, NotFound
 from mutoscope.storage.records import UserRecord
 from mutoscope.studio import pages, pwa, social
-from mutoscope.studio.feeds import Feeds, Page
+from mutoscope.studio.feeds import Page
 from mutoscope.studio.social_records import ProfileRecord
-from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
+from mutoscope.studio.web import STATIC, StudioRoute, Visit, get_studio, safe_next, visit
 
 router = APIRouter(route_class=StudioRoute, include_in_schema=False)
 api = APIRouter(prefix="/v1", tags=["social"])
@@ -248,17 +248,17 @@ def offline(v: VisitDep) -> Response:
 
 @api.get("/feed/for_you")
 def api_for_you(
-    user: OptionalUser, services: ServicesDep, cursor: CursorQuery = None, limit: Limit = 24
+    request: Request, user: OptionalUser, cursor: CursorQuery = None, limit: Limit = 24
 ) -> dict[str, Any]:
     """For You, ranked (see docs/studio.md); pass ``next_cursor`` back as ``cursor``."""
-    return _page_json(Feeds(services.sessions).for_you(user, cursor, limit=limit))
+    return _page_json(get_studio(request).feeds.for_you(user, cursor, limit=limit))
 
 
 @api.get("/feed/following")
 def api_following(
-    user: CurrentUser, services: ServicesDep, cursor: CursorQuery = None, limit: Limit = 24
+    request: Request, user: CurrentUser, cursor: CursorQuery = None, limit: Limit = 24
 ) -> dict[str, Any]:
-    return _page_json(Feeds(services.sessions).following(user, cursor, limit=limit))
+    return _page_json(get_studio(request).feeds.following(user, cursor, limit=limit))
 
 
 @api.get("/users/{handle}")

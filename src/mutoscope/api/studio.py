@@ -181,7 +181,7 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
     return v.redirect(f"/v/{record.id}")
 
 
-ADVANCED = ("seed", "steps", "guidance", "negative_prompt", "lora", "preset")
+ADVANCED = ("seed", "steps", "guidance", "negative_prompt", "lora", "preset", "audio")
 """The create page's "Advanced" panel: per-request options, as the API takes them."""
 
 

@@ -18,7 +18,6 @@ from mutoscope.backends.diffusers_models import (
     ModelsFileError,
     ModelSpec,
     PipelinePool,
-    denoise,
     fit_image,
     fit_video,
     option_number,
@@ -48,6 +47,8 @@ class CogVideoXBackend(DiffusersBackend):
         self.image_only = kind == "CogVideoXImageToVideoPipeline"
         self.accepts_image = self.image_only
         self.accepts_video = not self.image_only
+        # An extension is image-to-video from the parent's last frame (``reference_image``).
+        self.continues = self.image_only
 
     def check(self, request: GenerationRequest) -> None:
         super().check(request)
@@ -86,6 +87,6 @@ class CogVideoXBackend(DiffusersBackend):
                 pipe = model.variant(CogVideoXPipeline)
                 kwargs["num_frames"] = num_frames
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
-            frames = denoise(pipe, kwargs, on_progress)
+            frames = self.denoise(pipe, kwargs, on_progress, request)
         # 3. Back to the size the request asked for
         return GeneratedVideo(frames=self.finish(frames, request), fps=self.fps)

@@ -23,7 +23,6 @@ from mutoscope.backends.diffusers_models import (
     ModelsFileError,
     ModelSpec,
     PipelinePool,
-    denoise,
     fit_image,
     fit_video,
     option_number,
@@ -60,6 +59,8 @@ class WanBackend(DiffusersBackend):
         self.accepts_references = self.accepts_image
         # V2V re-noises the parent's latents with one denoiser; the Wan 2.1 T2V layout only.
         self.accepts_video = not (self.image_only or two_experts or expand_timesteps)
+        # An extension is image-to-video from the parent's last frame (``reference_image``).
+        self.continues = self.accepts_image
 
     def check(self, request: GenerationRequest) -> None:
         super().check(request)
@@ -100,6 +101,6 @@ class WanBackend(DiffusersBackend):
                 pipe = model.variant(WanPipeline)
                 kwargs["num_frames"] = num_frames
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
-            frames = denoise(pipe, kwargs, on_progress)
+            frames = self.denoise(pipe, kwargs, on_progress, request)
         # 3. Back to the size the request asked for
         return GeneratedVideo(frames=self.finish(frames, request), fps=self.fps)
