@@ -6,6 +6,7 @@ delete, serves a real MP4, and can be told to fail: ``engine.script`` says how.
 
 from __future__ import annotations
 
+import io
 import itertools
 import tempfile
 import threading
@@ -20,6 +21,7 @@ import numpy as np
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from PIL import Image
 from starlette.datastructures import UploadFile
 
 from mutoscope.media import encode_mp4
@@ -58,6 +60,7 @@ class FakeEngine:
     polls: int = 0
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     mp4: bytes = field(default_factory=small_mp4)
+    last_image: Image.Image | None = None
 
     def reset(self) -> None:
         self.script = Script()
@@ -66,6 +69,7 @@ class FakeEngine:
         self.deleted.clear()
         self.jobs.clear()
         self.polls = 0
+        self.last_image = None
 
 
 def build_app(engine: FakeEngine) -> FastAPI:
@@ -94,6 +98,8 @@ def build_app(engine: FakeEngine) -> FastAPI:
                 if isinstance(value, UploadFile):
                     data = await value.read()
                     record["files"][key] = (value.filename, value.content_type, len(data))
+                    if value.content_type == "image/png":
+                        engine.last_image = Image.open(io.BytesIO(data)).convert("RGB")
                 else:
                     record["fields"][key] = value
         else:

@@ -98,6 +98,19 @@ def test_vllm_omni_remix_uploads_the_parent_as_mp4(engine: FakeEngine):
     assert (name, ctype) == ("parent.mp4", "video/mp4") and size > 100
 
 
+def test_an_extension_continues_from_the_clips_last_frame(engine: FakeEngine):
+    tail = np.zeros((3, 48, 64, 3), dtype=np.uint8)
+    tail[-1] = 250  # the last frame is the one the engine must continue from
+    remote = backend(engine.url, **VLLM)
+    assert remote.continues
+    extend = request(size="1280x720", mode="extend", source_video=tail)
+    video = remote.generate(extend, lambda f: None)
+    (sent,) = engine.creates
+    assert sent["files"]["input_reference"][:2] == ("reference.png", "image/png")
+    assert engine.last_image is not None and engine.last_image.getpixel((0, 0)) == (250, 250, 250)
+    assert video.frames.shape[0] == FRAMES  # the new frames only: the worker stitches
+
+
 def test_sglang_gets_json_with_integer_seconds_and_frames(engine: FakeEngine):
     spec = {"engine": "sglang", "upstream_model": "Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "fps": 24}
     backend(engine.url, **spec, steps=20).generate(
@@ -234,7 +247,7 @@ def test_an_oversized_download_is_refused(engine: FakeEngine):
 @pytest.mark.parametrize(
     ("values", "param", "message"),
     [
-        ({"mode": "extend"}, "model", "cannot extend videos"),
+        ({"mode": "extend"}, "video", "cannot extend videos"),
         ({"image": Image.new("RGB", (8, 8))}, "input_reference", "cannot use an input_reference"),
         ({"size": "640x480"}, "size", "size must be one of"),
         ({"references": (Image.new("RGB", (8, 8)),)}, "characters", "character's look"),
