@@ -25,18 +25,19 @@ from PIL import Image
 from starlette.datastructures import UploadFile
 
 from mutoscope.media import encode_mp4
+from mutoscope.media.audio import AudioTrack
 
 FRAMES, HEIGHT, WIDTH, FPS = 8, 48, 64, 16
 
 
-def small_mp4() -> bytes:
-    """A real H.264 MP4: a red bar that grows across the frame."""
+def small_mp4(audio: AudioTrack | None = None) -> bytes:
+    """A real H.264 MP4 (with ``audio`` as AAC): a red bar that grows across the frame."""
     frames = np.zeros((FRAMES, HEIGHT, WIDTH, 3), dtype=np.uint8)
     for i in range(FRAMES):
         frames[i, :, : (i + 1) * WIDTH // FRAMES] = (200, 40, 40)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "v.mp4"
-        encode_mp4(frames, path, fps=FPS)
+        encode_mp4(frames, path, fps=FPS, audio=audio)
         return path.read_bytes()
 
 

@@ -21,7 +21,8 @@ from mutoscope.backends.engine_client import (
 )
 from mutoscope.backends.openai_videos import EngineSpec, OpenAIVideosBackend, engine_spec
 from mutoscope.errors import InvalidRequest, JobCancelled
-from tests.engine.fake_engine import FPS, FRAMES, HEIGHT, WIDTH, FakeEngine
+from mutoscope.media.audio import AudioTrack
+from tests.engine.fake_engine import FPS, FRAMES, HEIGHT, WIDTH, FakeEngine, small_mp4
 from tests.servers import free_port
 
 
@@ -96,6 +97,16 @@ def test_vllm_omni_remix_uploads_the_parent_as_mp4(engine: FakeEngine):
     (sent,) = engine.creates
     name, ctype, size = sent["files"]["input_reference"]
     assert (name, ctype) == ("parent.mp4", "video/mp4") and size > 100
+
+
+def test_the_engines_soundtrack_comes_back_with_the_frames(engine: FakeEngine):
+    tone = np.sin(np.linspace(0, 2 * np.pi * 440, 48_000 // 2, dtype=np.float32)) * 0.5
+    engine.mp4 = small_mp4(audio=AudioTrack(tone, 48_000))
+    video = backend(engine.url).generate(request(), lambda f: None)
+    assert video.audio is not None and video.audio.sample_rate == 48_000
+    assert abs(video.audio.duration - FRAMES / FPS) < 0.05 and video.audio.samples.std() > 0.1
+    engine.mp4 = small_mp4()
+    assert backend(engine.url).generate(request(), lambda f: None).audio is None
 
 
 def test_an_extension_continues_from_the_clips_last_frame(engine: FakeEngine):

@@ -64,6 +64,7 @@ from mutoscope.backends.engine_fields import (
 )
 from mutoscope.errors import InvalidRequest
 from mutoscope.media import decode_mp4, encode_mp4
+from mutoscope.media.video import read_audio
 
 if TYPE_CHECKING:
     from mutoscope.backends.registry import Register
@@ -343,6 +344,7 @@ class OpenAIVideosBackend(VideoBackend):
         try:
             frames = decode_mp4(data, max_frames=MAX_FRAMES)
             fps = _frame_rate(data) or self.spec.fps
+            audio = read_audio(data)  # engines that make sound (LTX-2) return it in the MP4
         except (av.error.FFmpegError, ValueError) as exc:
             raise EngineFailed(
                 f"the engine behind model '{self.name}' returned a video that could not be "
@@ -355,7 +357,7 @@ class OpenAIVideosBackend(VideoBackend):
         }
         if video.get("id"):
             provenance["upstream_video_id"] = str(video["id"])
-        return GeneratedVideo(frames=frames, fps=fps, provenance=provenance)
+        return GeneratedVideo(frames=frames, fps=fps, audio=audio, provenance=provenance)
 
     def forget(self, provenance: dict[str, str]) -> None:
         """Delete the engine's copy of a video deleted here (kept for remix until then)."""
