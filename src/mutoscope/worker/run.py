@@ -199,6 +199,8 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
 
     # 7. Move files into place, then complete the record and the job together (fenced)
     lease.check()
+    with services.sessions() as s:
+        check_video_characters(s, record)  # revoked while it was being made: never completes
     policy.run(
         lambda: services.files.commit(record.id, staged),
         what=f"{record.id}: store",
