@@ -21,7 +21,8 @@ from mutoscope.backends.engine_client import (
 )
 from mutoscope.backends.openai_videos import EngineSpec, OpenAIVideosBackend, engine_spec
 from mutoscope.errors import InvalidRequest, JobCancelled
-from tests.engine.fake_engine import FPS, FRAMES, HEIGHT, WIDTH, FakeEngine
+from mutoscope.media.audio import AudioTrack
+from tests.engine.fake_engine import FPS, FRAMES, HEIGHT, WIDTH, FakeEngine, small_mp4
 from tests.servers import free_port
 
 
@@ -96,6 +97,29 @@ def test_vllm_omni_remix_uploads_the_parent_as_mp4(engine: FakeEngine):
     (sent,) = engine.creates
     name, ctype, size = sent["files"]["input_reference"]
     assert (name, ctype) == ("parent.mp4", "video/mp4") and size > 100
+
+
+def test_the_engines_soundtrack_comes_back_with_the_frames(engine: FakeEngine):
+    tone = np.sin(np.linspace(0, 2 * np.pi * 440, 48_000 // 2, dtype=np.float32)) * 0.5
+    engine.mp4 = small_mp4(audio=AudioTrack(tone, 48_000))
+    video = backend(engine.url).generate(request(), lambda f: None)
+    assert video.audio is not None and video.audio.sample_rate == 48_000
+    assert abs(video.audio.duration - FRAMES / FPS) < 0.05 and video.audio.samples.std() > 0.1
+    engine.mp4 = small_mp4()
+    assert backend(engine.url).generate(request(), lambda f: None).audio is None
+
+
+def test_an_extension_continues_from_the_clips_last_frame(engine: FakeEngine):
+    tail = np.zeros((3, 48, 64, 3), dtype=np.uint8)
+    tail[-1] = 250  # the last frame is the one the engine must continue from
+    remote = backend(engine.url, **VLLM)
+    assert remote.continues
+    extend = request(size="1280x720", mode="extend", source_video=tail)
+    video = remote.generate(extend, lambda f: None)
+    (sent,) = engine.creates
+    assert sent["files"]["input_reference"][:2] == ("reference.png", "image/png")
+    assert engine.last_image is not None and engine.last_image.getpixel((0, 0)) == (250, 250, 250)
+    assert video.frames.shape[0] == FRAMES  # the new frames only: the worker stitches
 
 
 def test_sglang_gets_json_with_integer_seconds_and_frames(engine: FakeEngine):
@@ -234,7 +258,7 @@ def test_an_oversized_download_is_refused(engine: FakeEngine):
 @pytest.mark.parametrize(
     ("values", "param", "message"),
     [
-        ({"mode": "extend"}, "model", "cannot extend videos"),
+        ({"mode": "extend"}, "video", "cannot extend videos"),
         ({"image": Image.new("RGB", (8, 8))}, "input_reference", "cannot use an input_reference"),
         ({"size": "640x480"}, "size", "size must be one of"),
         ({"references": (Image.new("RGB", (8, 8)),)}, "characters", "character's look"),

@@ -23,7 +23,6 @@ from mutoscope.backends.diffusers_models import (
     ModelsFileError,
     ModelSpec,
     PipelinePool,
-    denoise,
     fit_image,
     fit_video,
     option_number,
@@ -102,6 +101,6 @@ class WanBackend(DiffusersBackend):
                 pipe = model.variant(WanPipeline)
                 kwargs["num_frames"] = num_frames
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
-            frames = denoise(pipe, kwargs, on_progress)
+            frames = self.denoise(pipe, kwargs, on_progress, request)
         # 3. Back to the size the request asked for
         return GeneratedVideo(frames=self.finish(frames, request), fps=self.fps)

@@ -210,13 +210,16 @@ class TinyPipeline:
 
         # 4. Decode keyframes, then 5. interpolate in time and fit the requested size
         keyframes = self.decode(latents, caption)
+        positions = None
         if context is not None:
             # The tail as it was (not as decoded), and only the frames after its last one
             keyframes[:CONTEXT_KEYFRAMES] = tail
             frames = interpolate(keyframes[CONTEXT_KEYFRAMES - 1 :], num_frames + 1)[1:]
+            span = len(keyframes) - CONTEXT_KEYFRAMES
+            positions = CONTEXT_KEYFRAMES - 1 + np.linspace(0, span, num_frames + 1)[1:]
         else:
             frames = interpolate(keyframes, num_frames)
-        return TinyOutput(fit_size(frames, width, height), keyframes, text)
+        return TinyOutput(fit_size(frames, width, height), keyframes, text, positions)
 
 
 def context_keyframes(context: np.ndarray, num_frames: int) -> np.ndarray:
@@ -378,6 +381,6 @@ def fit_size(frames: np.ndarray, width: int, height: int) -> np.ndarray:
     if frames.shape[1:3] == (height, width):
         return np.ascontiguousarray(frames)
     out = np.empty((len(frames), height, width, 3), np.uint8)
-    for i, f in enumerate(frames):
-        out[i] = cv2.resize(f, (width, height), interpolation=cv2.INTER_CUBIC)
+    for i, f in enumerate(frames):  # straight into ``out``: no 2.7 MB temporary per 720p frame
+        cv2.resize(f, (width, height), dst=out[i], interpolation=cv2.INTER_CUBIC)
     return out
