@@ -357,4 +357,6 @@ def test_the_detail_page_player_plays_the_videos_sound(chromium, server: Server)
     assert heard["aac"] == "probably"
     assert heard["bytes"] > 0 and not heard["muted"]
     assert heard["tracks"] in (None, 1)
+    # the provenance panel lists the file's streams, sound included
+    expect(page.locator("#streams-status")).to_contain_text("audio aac 48")
     page.context.close()

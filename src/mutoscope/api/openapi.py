@@ -51,6 +51,19 @@ _VIDEO_FIELDS: dict[str, Any] = {
 }
 
 
+_CHARACTERS_JSON: dict[str, Any] = {
+    "type": "array",
+    "maxItems": 16,
+    "items": {"type": "object", "required": ["id"], "properties": {"id": _STRING}},
+    "description": 'Characters the video uses, each named in the prompt: [{"id": "char_..."}].',
+}
+_CHARACTERS_FORM: dict[str, Any] = {
+    "type": "array",
+    "items": _STRING,
+    "description": "Character ids, one field each (what the SDK sends for extra_body).",
+}
+
+
 def _body(*, multipart: dict[str, Any], json: dict[str, Any], required: list[str]) -> dict:
     def schema(props: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "properties": props, "required": required}
@@ -78,6 +91,7 @@ CREATE_VIDEO = _body(
             "type": "string",
             "description": "Or the id of such an image uploaded to /v1/files.",
         },
+        "characters[][id]": _CHARACTERS_FORM,
     },
     json={
         **_VIDEO_FIELDS,
@@ -88,6 +102,7 @@ CREATE_VIDEO = _body(
                 "file_id": {"type": "string", "description": "An image uploaded to /v1/files."},
             },
         },
+        "characters": _CHARACTERS_JSON,
     },
     required=["prompt"],
 )
@@ -106,6 +121,7 @@ _SOURCE_MULTIPART: dict[str, Any] = {
     "video[file_id]": {"type": "string", "description": "Or a clip uploaded to /v1/files."},
     "model": _STRING,
     "size": _VIDEO_FIELDS["size"],
+    "characters[][id]": _CHARACTERS_FORM,
 }
 _SOURCE_JSON: dict[str, Any] = {
     "video": {
@@ -115,6 +131,7 @@ _SOURCE_JSON: dict[str, Any] = {
     },
     "model": _STRING,
     "size": _VIDEO_FIELDS["size"],
+    "characters": _CHARACTERS_JSON,
 }
 EXTEND_VIDEO = _body(
     multipart={**_EXTEND_FIELDS, **_SOURCE_MULTIPART},
@@ -132,6 +149,35 @@ EDIT_VIDEO = _body(
     json={"prompt": _VIDEO_FIELDS["prompt"], "strength": _STRENGTH, **_SOURCE_JSON},
     required=["prompt"],
 )
+
+CREATE_CHARACTER = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "video"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                        "video": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A 2 to 10 second clip (MP4, WebM or MOV).",
+                        },
+                        "kind": {"type": "string", "enum": ["person", "pet", "object", "drawn"]},
+                        "permission": {
+                            "type": "string",
+                            "enum": ["only_me", "approved", "mutual", "everyone"],
+                        },
+                        "description": {"type": "string", "maxLength": 1000},
+                        "rules": {"type": "string", "description": "One rule a line."},
+                    },
+                }
+            }
+        },
+    }
+}
 
 CREATE_FILE = {
     "requestBody": {

@@ -30,7 +30,8 @@ MAX_GUIDANCE = 50.0
 MAX_NEGATIVE_PROMPT = 10_000
 MAX_LORAS = 4
 MAX_LORA_SCALE = 4.0
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+"""LoRA and preset names."""
 
 
 def parse_options(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def _lora_entry(item: Any, param: str) -> dict[str, Any]:
         scale = text or None
     else:
         name = None
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not NAME.match(name):
         raise InvalidRequest(
             f'{param} must name a LoRA the model declares, as "NAME" or "NAME:SCALE" or '
             f'{{"name": "NAME", "scale": 0.8}} (got {str(item)[:60]!r})',
@@ -205,7 +206,7 @@ def _preset(fields: Mapping[str, Any]) -> str | None:
     if value is None:
         return None
     param = "preset" if preset is not None else "quality"
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not NAME.match(value):
         raise InvalidRequest(
             f'{param} must be a preset name such as "fast" (got {str(value)[:40]!r})',
             param=param,

@@ -23,7 +23,6 @@ from mutoscope.backends.diffusers_models import (
     ModelsFileError,
     ModelSpec,
     PipelinePool,
-    denoise,
     fit_image,
     fit_video,
     option_number,
@@ -102,7 +101,7 @@ class WanBackend(DiffusersBackend):
                 pipe = model.variant(WanPipeline)
                 kwargs["num_frames"] = num_frames
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
-            frames = denoise(pipe, kwargs, on_progress)
+            frames = self.denoise(pipe, kwargs, on_progress, request)
         if request.mode == "extend" and request.image is None and "image" in kwargs:
             frames = frames[1:]  # frame 0 is the parent's last frame: the worker has it already
         # 3. Back to the size the request asked for

@@ -210,13 +210,16 @@ class TinyPipeline:
 
         # 4. Decode keyframes, then 5. interpolate in time and fit the requested size
         keyframes = self.decode(latents, caption)
+        positions = None
         if context is not None:
             # The tail as it was (not as decoded), and only the frames after its last one
             keyframes[:CONTEXT_KEYFRAMES] = tail
             frames = interpolate(keyframes[CONTEXT_KEYFRAMES - 1 :], num_frames + 1)[1:]
+            span = len(keyframes) - CONTEXT_KEYFRAMES
+            positions = CONTEXT_KEYFRAMES - 1 + np.linspace(0, span, num_frames + 1)[1:]
         else:
             frames = interpolate(keyframes, num_frames)
-        return TinyOutput(fit_size(frames, width, height), keyframes, text)
+        return TinyOutput(fit_size(frames, width, height), keyframes, text, positions)
 
 
 def context_keyframes(context: np.ndarray, num_frames: int) -> np.ndarray:
