@@ -224,7 +224,7 @@ def test_create_watch_play_verify_remix_publish_and_find_in_anothers_feed(
     expect(media).to_have_class(re.compile("scrubbing"))
     sprite = card.locator(".scrub").evaluate("el => getComputedStyle(el).backgroundImage")
     assert f"/media/{parent}/spritesheet" in sprite
-    expect(card).to_contain_text("by alice")
+    expect(card).to_contain_text("by @alice")
     expect(other.locator(f'article.card[data-id="{remix}"]')).to_have_count(0)
     card.get_by_role("button").click()
     expect(card.locator(".like-count")).to_have_text("1")
