@@ -165,7 +165,7 @@ def test_create_watch_play_verify_remix_publish_and_find_in_anothers_feed(
 
     # 1. Create: the rights check answers inline while typing
     page.goto("/create")
-    page.get_by_label("Prompt").fill(BOAT)
+    page.get_by_label("Prompt", exact=True).fill(BOAT)
     expect(page.locator("#rights-check")).to_contain_text("Allowed")
     shot(page, "create")
     parent = create_video(page, BOAT)
@@ -224,7 +224,7 @@ def test_create_watch_play_verify_remix_publish_and_find_in_anothers_feed(
     expect(media).to_have_class(re.compile("scrubbing"))
     sprite = card.locator(".scrub").evaluate("el => getComputedStyle(el).backgroundImage")
     assert f"/media/{parent}/spritesheet" in sprite
-    expect(card).to_contain_text("by alice")
+    expect(card).to_contain_text("by @alice")
     expect(other.locator(f'article.card[data-id="{remix}"]')).to_have_count(0)
     card.get_by_role("button").click()
     expect(card.locator(".like-count")).to_have_text("1")
@@ -267,7 +267,7 @@ def test_blocked_prompt_shows_the_reason_before_and_after_submitting(
     shot(page, "rights")
 
     page.goto("/create")
-    page.get_by_label("Prompt").fill("Captain Comet surfing a giant wave")
+    page.get_by_label("Prompt", exact=True).fill("Captain Comet surfing a giant wave")
     check = page.locator("#rights-check")
     expect(check).to_have_class(re.compile("blocked"))
     expect(check).to_contain_text("may not be generated here")
