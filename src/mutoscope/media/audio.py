@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MAX_CHANNELS = 8
+"""More rows than this are taken for a (n, channels) array passed the wrong way round."""
 AAC_RATE = 48_000
 """The sample rate every MP4 carries (AAC at 48 kHz, the rate browsers and editors expect)."""
 
@@ -37,6 +39,11 @@ class AudioTrack:
             samples = samples[None, :]
         if samples.ndim != 2 or samples.shape[0] < 1:
             raise ValueError(f"audio samples must be (channels, n), got {samples.shape}")
+        if samples.shape[0] > MAX_CHANNELS and samples.shape[1] <= MAX_CHANNELS:
+            raise ValueError(
+                f"audio samples must be (channels, n), got {samples.shape}: transpose "
+                "samples laid out as (n, channels)"
+            )
         if int(self.sample_rate) <= 0:
             raise ValueError(f"sample_rate must be positive (got {self.sample_rate})")
         object.__setattr__(self, "samples", samples)
