@@ -183,6 +183,8 @@ def test_sdk_requests_loras_and_presets_from_a_real_server(
             assert video.status == "completed", video.error
             return decode_mp4(io.BytesIO(client.videos.download_content(video.id).read()).read())
 
+        listed = client.models.retrieve("wan-tiny").model_extra or {}
+        assert listed["presets"] == ["fast"] and listed["loras"] == ["style"]
         plain, styled = make(), make(lora="style:1.5")
         assert not np.array_equal(plain, styled)
         assert make(quality="fast").shape == plain.shape
