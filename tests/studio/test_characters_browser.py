@@ -99,6 +99,7 @@ def test_two_users_request_approve_generate_and_the_owner_removes_the_cameo(
     expect(bob.locator("#publish")).to_have_text("Unpublish")
     expect(bob.locator("#provenance-characters")).to_contain_text("Blobby (person, owner alice)")
     expect(bob.locator("#video-characters")).to_contain_text("Blobby")
+    shot(bob, "video-with-character")
 
     # 5. alice co-owns it: Cameos lists it, and she takes it off the feed
     alice.goto("/cameos")

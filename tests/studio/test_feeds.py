@@ -6,14 +6,15 @@ import random
 import time
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
 from mutoscope.errors import InvalidRequest
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord, new_id, now
 from mutoscope.studio.feeds import Cursor, Feeds, Snapshots, score
 from mutoscope.studio.records import LikeRecord
 from mutoscope.studio.social_records import FollowRecord
+from tests.studio import test_social
 
+sessions = test_social.sessions  # the fixture: SQLite and PostgreSQL
 HOUR = 3600
 
 
@@ -28,9 +29,8 @@ def test_score_rewards_engagement_and_follows_and_decays_with_age() -> None:
 
 
 @pytest.fixture
-def world(core_services):  # type: ignore[no-untyped-def]
+def world(sessions):  # type: ignore[no-untyped-def]
     """40 published videos by 4 users over 40 hours, random likes, 10 remixes, 1 draft."""
-    sessions: sessionmaker = core_services.sessions
     rng = random.Random(7)
     t = now()
     users = [UserRecord(id=new_id("user"), name=f"u{n}", created_at=t) for n in range(4)]
