@@ -156,6 +156,8 @@ def _edit_context(v: Visit, user: UserRecord) -> dict[str, Any]:
 
 @router.get("/avatars/{handle}.png")
 def avatar(handle: str, v: VisitDep) -> Response:
+    if not social.HANDLE.match(handle):
+        raise NotFound(f"no avatar for '{handle}': handles are letters, digits and _")
     with v.studio.services.sessions() as s:
         row = s.execute(
             select(ProfileRecord.avatar).where(ProfileRecord.handle_key == handle.lower())
