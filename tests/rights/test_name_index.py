@@ -49,3 +49,29 @@ def test_a_common_noun_alias_in_a_long_prompt_is_judged_on_the_words_around_it()
     assert len(window.split()) == 12
     short = "a minion eating a banana"
     assert _around(short, NameHit(0, "Minion", "exact", 1.0, 2, 8, True, False)) == short
+
+
+def test_names_in_unspaced_scripts_are_found_inside_a_run_of_that_script() -> None:
+    index = NameIndex([(0, "米老鼠"), (1, "アイアンマン"), (2, "스파이더맨"), (3, "Mickey")])
+    for prompt, entity, span in [
+        ("一只米老鼠玩偶放在桌子上", 0, "米老鼠"),
+        ("アイアンマンとドラゴン", 1, "アイアンマン"),
+        ("스파이더맨과 고양이", 2, "스파이더맨"),
+    ]:
+        hits = [h for h in index.search(prompt) if h.entity == entity]
+        assert hits and prompt[hits[0].start : hits[0].end] == span, prompt
+    assert not [h for h in index.search("老鼠在厨房里") if h.entity == 0]
+
+
+def test_a_chinese_alias_is_not_read_back_as_pinyin() -> None:
+    # 死侍 reads "sishi" in pinyin: that must not make "sushi" a misspelt Deadpool.
+    index = NameIndex([(0, "死侍"), (1, "Deadpool")])
+    assert not index.search("a sushi chef slicing tuna")
+    assert [h.entity for h in index.search("死侍在屋顶上")] == [0]
+
+
+def test_greek_spellings_of_b_d_g_are_read_as_latin_letters() -> None:
+    index = NameIndex([(0, "Batman"), (1, "Donald Duck")])
+    hits = index.search("ο Μπάτμαν στη βροχή", transliterate=True)
+    assert [h.entity for h in hits] == [0]
+    assert [h.entity for h in index.search("ο Ντόναλντ Ντακ", transliterate=True)] == [1]

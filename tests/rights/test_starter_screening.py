@@ -55,6 +55,8 @@ def test_starter_registry_is_a_valid_versioned_import_file() -> None:
         ("Minnie Mouse's boyfriend waving his white gloves", "mickey-mouse"),
         ("the bushy-bearded gamekeeper of Hogwarts riding a flying motorbike", "hagrid"),
         ("the speedy blue hedgehog from Sega eating a chili dog", "sonic"),
+        ("the founder of Microsoft answering questions at a charity gala", "bill-gates"),
+        ("Amazon's founder waving from a rocket launch pad", "jeff-bezos"),
     ],
 )
 def test_indirect_references_by_relation_franchise_or_owner(
@@ -82,6 +84,8 @@ def test_other_languages(starter: RightsService, prompt: str, entity: str) -> No
         ("a dad checking the score on his iphone", "apple"),
         ("two kids sharing a big bag of doritos on the sofa", "doritos"),
         ("a courier racing through town on a harley davidson", "harley-davidson"),
+        ("a silver porsche parked outside a villa", "porsche"),
+        ("a barista writing a name on a starbucks cup", "starbucks"),
     ],
 )
 def test_lowercase_trademarks_in_brand_clear_context(
@@ -113,6 +117,10 @@ def test_paraphrased_descriptions(starter: RightsService, prompt: str, entity: s
         ("ホーマーシンプソンがビールを飲む", "homer-simpson"),  # no katakana alias registered
         ("スーパーマンが街を守る", "superman"),
         ("피카츄가 웃는다", "pikachu"),
+        ("一个蝙蝠侠玩偶站在窗台上", "batman"),  # inside a run of Chinese text
+        ("ο Σπάιντερμαν σκαρφαλώνει σε έναν τοίχο", "spider-man"),
+        ("باتمان في المدينة", "batman"),
+        ("ガンダムのプラモデルを組み立てる", "gundam"),  # not read as a misspelt Gandalf
     ],
 )
 def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None:
@@ -132,6 +140,9 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         "a jar of strawberry jam on a breakfast table",
         "a man in a red cap and dungarees painting a garden shed",
         "der Hund schläft über dem Sofa",
+        "the captain of the school football team lifting a trophy",
+        "a winged statue of the goddess nike in a museum",
+        "老鼠在厨房里偷奶酪",
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:

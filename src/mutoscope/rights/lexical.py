@@ -18,7 +18,16 @@ from functools import cache
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from mutoscope.rights.normalize import SKELETON_MIN, Word, phonetic, skeleton, squash, words
+from mutoscope.rights.normalize import (
+    SKELETON_MIN,
+    Word,
+    fold,
+    is_unspaced,
+    phonetic,
+    skeleton,
+    squash,
+    words,
+)
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,19 @@ class NameIndex:
         self.squeezed: dict[str, list[int]] = {}
         self.skeletons: dict[str, list[int]] = {}
         """Consonant skeletons of Latin aliases, for names written in katakana or hangul."""
+        self.written: dict[str, list[tuple[str, int, str]]] = {}
+        """Aliases in scripts written without spaces (Chinese, Japanese kanji and kana,
+        Korean with glued particles), as written, by first character: found as substrings
+        of the prompt ("米老鼠在舞台上跳舞" holds 米老鼠), since the prompt's run of one
+        script is not split into words."""
         for entity, alias in names:
-            for key in {squash(alias), squash(alias, transliterate=True)}:
-                self._add(entity, alias, key, known)
+            if not _HAN_ONLY.match(alias):
+                # A Chinese name's pinyin reading ("死侍" -> "sishi") is not how anyone
+                # writes it in Latin letters, only a source of chance look-alikes ("sushi"):
+                # it is matched as written.
+                for key in {squash(alias), squash(alias, transliterate=True)}:
+                    self._add(entity, alias, key, known)
+            self._add_written(entity, alias)
         self.max_len = max((len(k) for k in self.keys), default=0)
         self._build_trigrams()
 
@@ -117,6 +136,27 @@ class NameIndex:
             self.sounds.setdefault(phonetic(key), []).append(n)
         if alias.isascii() and len(skel := skeleton(key)) >= SKELETON_MIN:
             self.skeletons.setdefault(skel, []).append(n)
+
+    def _add_written(self, entity: int, alias: str) -> None:
+        written = fold(alias).replace("・", "").replace("·", "").replace(" ", "")
+        if len(written) < WRITTEN_MIN or not all(is_unspaced(ch) for ch in written):
+            return
+        entries = self.written.setdefault(written[0], [])
+        if not any(w == written and e == entity for w, e, _ in entries):
+            entries.append((written, entity, alias))
+
+    def _search_written(self, prompt: str) -> list[NameHit]:
+        """Aliases written in an unspaced script, found as substrings of the prompt."""
+        text = fold(prompt)
+        if len(text) != len(prompt):
+            return []  # offsets would not point into the prompt; the word search still runs
+        out = []
+        for k, ch in enumerate(text):
+            for written, entity, alias in self.written.get(ch, ()):
+                if text.startswith(written, k):
+                    end = k + len(written)
+                    out.append(NameHit(entity, alias, "exact", 1.0, k, end, False, True))
+        return out
 
     def _build_trigrams(self) -> None:
         """Keys by trigram, each trigram tagged with the key's first letter: a misspelling
@@ -176,6 +216,8 @@ class NameIndex:
                 if len(q) >= 5 and (not everyday or (j > i and len(q) >= 8)):
                     fuzzy_queries.append((q, i, j, 1 if everyday else allowed_edits(len(q))))
         hits.extend(self._fuzzy(fuzzy_queries, ws, prompt))
+        if self.written and not transliterate and not prompt.isascii():
+            hits.extend(self._search_written(prompt))
         return _best(hits)
 
     def mentions(self, text: str) -> set[int]:
@@ -286,7 +328,10 @@ class NameIndex:
         return NameHit(entity, alias, method, score, ws[i].start, ws[j].end, ambiguous, as_name)
 
 
-SOUNDED_SCRIPTS = frozenset({"kana", "hangul"})
+_HAN_ONLY = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff・·\s]+$")
+WRITTEN_MIN = 2
+"""Shortest alias matched as a substring (one character is a word, not a name)."""
+SOUNDED_SCRIPTS = frozenset({"kana", "hangul", "greek"})
 """Scripts that spell a foreign name by its sound."""
 _DOUBLED = re.compile(r"(.)\1+")
 

@@ -128,7 +128,24 @@ _HIRAGANA = re.compile(r"[\u3040-\u309f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+# Greek spells a foreign b, d, g as μπ, ντ, γκ ("Μπάτμαν" is Batman, "Ντόναλντ" Donald):
+# read that way before transliterating, or the name comes back as "mpatman".
+_GREEK_DIGRAPHS = [
+    (re.compile(r"^[Μμ][Ππ]"), "b"),
+    (re.compile(r"^[Νν][Ττ]"), "d"),
+    (re.compile(r"^[Γγ][Κκ]"), "g"),
+    (re.compile(r"(?<=\w)[μΜ][πΠ]"), "b"),
+    (re.compile(r"(?<=\w)[νΝ][τΤ]"), "d"),
+    (re.compile(r"(?<=\w)[γΓ][κΚ]"), "g"),
+]
 _HANGUL_PARTICLES = tuple("에서 으로 이 가 은 는 을 를 의 에 와 과 도 로".split())  # noqa: SIM905
+
+
+def is_unspaced(ch: str) -> bool:
+    """Is ``ch`` a letter of a script written without spaces between words (Han, kana) or
+    with particles glued to nouns (hangul)?"""
+    return _script_of(ch) != ""
 
 
 def _script_of(ch: str) -> str:
@@ -146,7 +163,9 @@ def _script_of(ch: str) -> str:
 def _script_runs(raw: str, offset: int) -> list[tuple[str, int, int, str]]:
     """Split a regex word into runs of one East Asian script (others stay whole)."""
     if raw.isascii() or not any(_script_of(ch) for ch in raw):
-        script = "cyrillic" if _CYRILLIC.search(raw) and not _LATIN.search(raw) else ""
+        script = ""
+        if not _LATIN.search(raw):
+            script = "cyrillic" if _CYRILLIC.search(raw) else "greek" if _GREEK.search(raw) else ""
         return [(raw, offset, offset + len(raw), script)]
     runs: list[tuple[str, int, int, str]] = []
     start = 0
@@ -175,6 +194,9 @@ def _normalise(raw: str, transliterate: bool) -> str:
         # The small tsu doubles the next consonant and the long-vowel mark lengthens a
         # vowel; unidecode spells them "tsu" and "-", which no Latin spelling of the name has.
         raw = raw.replace("ッ", "").replace("ー", "")
+    if transliterate and _GREEK.search(raw) and not _LATIN.search(raw):
+        for pattern, repl in _GREEK_DIGRAPHS:
+            raw = pattern.sub(repl, raw)
     if not transliterate and (_LATIN.search(raw) or not _FOREIGN.search(raw)):
         raw = raw.translate(HOMOGLYPHS)
     elif not _LATIN.search(raw) and all(ch in HOMOGLYPHS_SET for ch in raw if ch.isalpha()):

@@ -94,7 +94,8 @@ TRAITS_MATCH = 0.48
 COMMON_WORD_BRANDS = frozenset(
     """apple apples shell shells coke crocs croc vans converse jaguar puma mustang dove
     corona target subway gap amazon windows monster tide jeep tesla google hermes
-    barbie monopoly visa twitter uber orange mercedes harley""".split()  # noqa: SIM905
+    barbie monopoly visa twitter uber orange mercedes harley nike nikes chuck chucks guinness
+    """.split()  # noqa: SIM905
 )
 """Brand names that are also everyday English words (nouns, verbs, names of gods or
 animals): in lowercase, the context decides."""
@@ -108,13 +109,19 @@ OWNER_GENERIC = frozenset(
 )
 RELATION_MASS = 0.8
 """Attribute mass the rest of a possessive prompt needs to pick a related entity."""
+RELATION_OF_MASS = 0.5
+"""... or, when the description repeats the relation word itself, this (one rare word)."""
 RELATIONS = frozenset(
     """father dad son daughter mother mom mum sister brother twin wife husband girlfriend
     boyfriend friend friends sidekick rival enemy enemies nemesis pet dog cat partner uncle
     aunt nephew nephews niece master owner boss butler pilot guardian teacher student mentor
-    buddy cousin creator henchmen henchman companion co-pilot copilot apprentice""".split()  # noqa: SIM905
+    buddy cousin creator henchmen henchman companion co-pilot copilot apprentice founder
+    cofounder ceo chairman inventor""".split()  # noqa: SIM905
 )
+"""Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
+Amazon")."""
 _POSSESSIVE = re.compile(r"^[\'’]s?\b")
+_ENDS_POSSESSIVE = re.compile(r"[\'’]s$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -141,21 +148,36 @@ def _human(text: str) -> bool:
     return any(w.text in HUMANS for w in words(text))
 
 
-def _coined(alias: str) -> bool:
-    """Spelt as no ordinary word is: inner capitals, all capitals, digits or '&'."""
-    letters = alias.replace("'", "")
-    return (
-        any(ch.isupper() for ch in letters[1:] if ch.isalpha())
-        or any(ch.isdigit() or ch == "&" for ch in letters)
-    ) and " " not in alias.strip()
+def _possessive(prompt: str, end: int) -> str | None:
+    """The relation word within four words after the name at ``prompt[:end]`` and its
+    possessive ("Elsa's little sister", "Sonic's red echidna rival"), if any."""
+    if not _POSSESSIVE.match(prompt[end:]) and not _ENDS_POSSESSIVE.search(prompt[:end]):
+        return None  # ("Microsoft's" may be read as the name's plural, so the hit holds 's)
+    return next((w.text for w in words(prompt[end:])[:6] if w.text in RELATIONS), None)
 
 
-def _possessive(prompt: str, end: int) -> bool:
-    """Is the name at ``prompt[:end]`` followed by a possessive and, within four words, a
-    relation word ("Elsa's little sister", "Sonic's red echidna rival")?"""
-    if not _POSSESSIVE.match(prompt[end:]):
-        return False
-    return any(w.text in RELATIONS for w in words(prompt[end:])[:6])
+def _relation_of(prompt: str, start: int) -> str | None:
+    """The relation word whose object is the name at ``prompt[start:]`` ("the founder of
+    Amazon", "the co-founder of Microsoft", "the creator of the Simpsons"), if any."""
+    texts = [w.text for w in words(prompt[:start])[-4:]]
+    if "of" not in texts:
+        return None
+    k = len(texts) - 1 - texts[::-1].index("of")
+    if k == 0 or any(t not in ("the", "a") for t in texts[k + 1 :]):
+        return None
+    return texts[k - 1] if texts[k - 1] in RELATIONS else None
+
+
+def _exact_first(hits: list[NameHit]) -> list[NameHit]:
+    """Drop look-alike hits (fuzzy, phonetic, transliterated) inside the span of another
+    entity's exact name: "ガンダム" is Gundam as written, not a misspelt Gandalf."""
+    exact = [(h.start, h.end, h.entity) for h in hits if h.method == "exact"]
+    return [
+        h
+        for h in hits
+        if h.method == "exact"
+        or not any(a <= h.start and h.end <= b and e != h.entity for a, b, e in exact)
+    ]
 
 
 NEGATIONS = frozenset(["no", "without", "unbranded", "generic", "unlabelled", "unlabeled"])
@@ -269,6 +291,7 @@ class Screener:
                 hits += self.names.search(
                     prompt.replace("Г", "Һ").replace("г", "һ"), transliterate=True
                 )
+            hits = _exact_first(hits)
         works: list[int] = []
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
@@ -283,7 +306,11 @@ class Screener:
                 hit.ambiguous and " " in written.strip()
             )
             brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
-            if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
+            if hit.ambiguous and brand and hit.method == "exact" and not common:
+                # A coined brand ("iPhone", "BMW", "M&M's") or one whose name has no
+                # everyday meaning besides the brand ("a red ferrari", "a starbucks cup")
+                # is the brand however it is written: the word lists know these names only
+                # because the brands made them common.
                 hit = replace(hit, as_name=True)
             if brand_word or (hit.ambiguous and not hit.as_name):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
@@ -294,9 +321,11 @@ class Screener:
                 context = self._context(hit, prompt, encoded)
                 if context is None:
                     continue
-            # 1b. "Luke Skywalker's father", "Mickey's girlfriend": a relation of the named
-            # entity, found among the entities whose descriptions name it.
-            related = self._relation(hit, prompt) if _possessive(prompt, hit.end) else None
+            # 1b. "Luke Skywalker's father", "Mickey's girlfriend", "the founder of Amazon":
+            # a relation of the named entity, found among the entities whose descriptions
+            # name it.
+            via = _relation_of(prompt, hit.start) or _possessive(prompt, hit.end)
+            related = self._relation(hit, prompt, via) if via else None
             found[hit.entity] = self._name_match(prompt, hit, context)
             if related is not None:
                 found[related.entity_id_index] = related.match
@@ -416,10 +445,12 @@ class Screener:
             entity, method, final, score, window, attrs, text, mass=mass
         )
 
-    def _relation(self, hit: NameHit, prompt: str) -> _Related | None:
+    def _relation(self, hit: NameHit, prompt: str, via: str | None = None) -> _Related | None:
         """The entity a possessive points to ("Mario's taller brother" -> Luigi): among the
         entities whose descriptions name the hit's entity, the one whose description the
-        rest of the prompt repeats most (the relation word counts: "brother")."""
+        rest of the prompt repeats most (the relation word counts: "brother"). The relation
+        word ``via`` repeated by the description is enough ("the founder of Facebook",
+        "Amazon's founder": ``RELATION_OF_MASS``)."""
         pool = self._mentioned_by.get(hit.entity, [])
         if not pool:
             return None
@@ -427,7 +458,7 @@ class Screener:
         pw = self.descriptions.prompt_words(rest)
         best = max(((self.descriptions.attributes(e, pw), e) for e in pool), key=lambda x: x[0][0])
         (mass, attrs), entity = best
-        if mass < RELATION_MASS:
+        if mass < RELATION_MASS and not (via in attrs and mass >= RELATION_OF_MASS):
             return None
         t = self.targets[entity]
         match = Match(
