@@ -84,8 +84,6 @@ def test_other_languages(starter: RightsService, prompt: str, entity: str) -> No
         ("a dad checking the score on his iphone", "apple"),
         ("two kids sharing a big bag of doritos on the sofa", "doritos"),
         ("a courier racing through town on a harley davidson", "harley-davidson"),
-        ("a silver porsche parked outside a villa", "porsche"),
-        ("a barista writing a name on a starbucks cup", "starbucks"),
     ],
 )
 def test_lowercase_trademarks_in_brand_clear_context(
@@ -143,6 +141,8 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         "the captain of the school football team lifting a trophy",
         "a winged statue of the goddess nike in a museum",
         "老鼠在厨房里偷奶酪",
+        "a barge's rusting hulk moored in an estuary",
+        "two whiskies on the rocks at a hotel bar",
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:

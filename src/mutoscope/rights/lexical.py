@@ -123,7 +123,7 @@ class NameIndex:
         # also just describe a thing ("Red Bull", "Black Panther", "Green Lantern").
         ambiguous = (len(ws) == 1 and is_everyday(key, known)) or (
             len(ws) == 2
-            and ws[0].text in PLAIN_ADJECTIVES
+            and ws[0].text in PLAIN_ADJECTIVES | {"the"}
             and all(is_everyday(w.text, known) for w in ws)
         )
         n = len(self.keys)
@@ -215,10 +215,28 @@ class NameIndex:
                 # words ("mikey mouse") may still be a misspelt multi-word name.
                 if len(q) >= 5 and (not everyday or (j > i and len(q) >= 8)):
                     fuzzy_queries.append((q, i, j, 1 if everyday else allowed_edits(len(q))))
-        hits.extend(self._fuzzy(fuzzy_queries, ws, prompt))
+        fuzzy = self._fuzzy(fuzzy_queries, ws, prompt)
+        # A run of everyday words near an alias that is itself everyday words ("on the
+        # rocks", The Rock) is those words, not a misspelt name.
+        hits.extend(
+            h
+            for h in fuzzy
+            if not (self.ambiguous_alias(h) and all(plain[k] for k in self._span(ws, h)))
+        )
         if self.written and not transliterate and not prompt.isascii():
             hits.extend(self._search_written(prompt))
         return _best(hits)
+
+    def ambiguous_alias(self, hit: NameHit) -> bool:
+        """Is the hit's alias made of everyday words ("Sonic", "Red Bull", "The Rock")?"""
+        return any(
+            self.meta[n][2] and self.meta[n][0] == hit.entity
+            for n in self.exact.get(squash(hit.alias), ())
+        )
+
+    @staticmethod
+    def _span(ws: list[Word], hit: NameHit) -> list[int]:
+        return [k for k, w in enumerate(ws) if w.start >= hit.start and w.end <= hit.end]
 
     def mentions(self, text: str) -> set[int]:
         """Entities a text (another entity's description) names exactly: "Luke Skywalker's
@@ -243,7 +261,11 @@ class NameIndex:
         out = [self._hit(n, "exact", 1.0, ws, i, j, text) for n in self.exact.get(q, ())]
         if not out and q.endswith("s") and len(q) >= 5:
             # A plural of a name: "his new nikes", "two big macs".
-            out = [self._hit(n, "exact", 0.97, ws, i, j, text) for n in self.exact.get(q[:-1], ())]
+            out = [
+                self._hit(n, "exact", 0.97, ws, i, j, text)
+                for n in self.exact.get(q[:-1], ())
+                if not self.meta[n][1].lower().startswith("the ")  # "on the rocks": not The Rock
+            ]
         if out or everyday or len(q) < 4:
             return out
         # "Niike", "Shrekk": doubled letters; "Pickachew": spelt as it sounds.
@@ -349,7 +371,8 @@ def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
     that name). Capitalised otherwise, it is a name ("a statue of Nike"). Lowercase, it is
     an ordinary word when it ends a noun phrase that a determiner opens, with at most
     ``reach`` modifiers between ("a sonic boom", "a bouncing square", "his loyal
-    minions", "the sonic signature"); lowercase without one it reads as a name
+    minions", "the sonic signature", "a ship's rusting hulk"); lowercase without one it
+    reads as a name
     ("batman eating noodles", "kids watching sonic race"). "The Batman" stays a name
     by its capital.
     """
@@ -359,7 +382,8 @@ def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
     if ws[i].capitalized:
         return True
     for k in range(i - 1, max(-1, i - 1 - reach), -1):
-        if ws[k].text in DETERMINERS:
+        if ws[k].text in DETERMINERS or ws[k].text == "s":
+            # "s" is the possessive: "a freighter's rusting hulk".
             return False
         if ws[k].capitalized or ws[k].text in PHRASE_BREAKS:
             break

@@ -94,8 +94,7 @@ TRAITS_MATCH = 0.48
 COMMON_WORD_BRANDS = frozenset(
     """apple apples shell shells coke crocs croc vans converse jaguar puma mustang dove
     corona target subway gap amazon windows monster tide jeep tesla google hermes
-    barbie monopoly visa twitter uber orange mercedes harley nike nikes chuck chucks guinness
-    """.split()  # noqa: SIM905
+    barbie monopoly visa twitter uber orange mercedes harley""".split()  # noqa: SIM905
 )
 """Brand names that are also everyday English words (nouns, verbs, names of gods or
 animals): in lowercase, the context decides."""
@@ -146,6 +145,15 @@ HUMANS = frozenset(
 def _human(text: str) -> bool:
     """Does the text speak of a person ("a man in a top hat", "a boy wizard")?"""
     return any(w.text in HUMANS for w in words(text))
+
+
+def _coined(alias: str) -> bool:
+    """Spelt as no ordinary word is: inner capitals, all capitals, digits or '&'."""
+    letters = alias.replace("'", "")
+    return (
+        any(ch.isupper() for ch in letters[1:] if ch.isalpha())
+        or any(ch.isdigit() or ch == "&" for ch in letters)
+    ) and " " not in alias.strip()
 
 
 def _possessive(prompt: str, end: int) -> str | None:
@@ -306,11 +314,7 @@ class Screener:
                 hit.ambiguous and " " in written.strip()
             )
             brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
-            if hit.ambiguous and brand and hit.method == "exact" and not common:
-                # A coined brand ("iPhone", "BMW", "M&M's") or one whose name has no
-                # everyday meaning besides the brand ("a red ferrari", "a starbucks cup")
-                # is the brand however it is written: the word lists know these names only
-                # because the brands made them common.
+            if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
             if brand_word or (hit.ambiguous and not hit.as_name):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
