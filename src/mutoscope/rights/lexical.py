@@ -123,7 +123,7 @@ class NameIndex:
         # also just describe a thing ("Red Bull", "Black Panther", "Green Lantern").
         ambiguous = (len(ws) == 1 and is_everyday(key, known)) or (
             len(ws) == 2
-            and ws[0].text in PLAIN_ADJECTIVES | {"the"}
+            and ws[0].text in PLAIN_ADJECTIVES
             and all(is_everyday(w.text, known) for w in ws)
         )
         n = len(self.keys)
@@ -227,11 +227,15 @@ class NameIndex:
             hits.extend(self._search_written(prompt))
         return _best(hits)
 
-    def ambiguous_alias(self, hit: NameHit) -> bool:
+    @staticmethod
+    def ambiguous_alias(hit: NameHit) -> bool:
         """Is the hit's alias made of everyday words ("Sonic", "Red Bull", "The Rock")?"""
-        return any(
-            self.meta[n][2] and self.meta[n][0] == hit.entity
-            for n in self.exact.get(squash(hit.alias), ())
+        known = known_words()
+        ws = words(hit.alias)
+        return (
+            len(ws) <= 2
+            and (len(ws) == 1 or ws[0].text in PLAIN_ADJECTIVES | {"the"})
+            and all(is_everyday(w.text, known) for w in ws[len(ws) - 1 :])
         )
 
     @staticmethod
