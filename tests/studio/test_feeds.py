@@ -179,3 +179,12 @@ def test_a_new_moment_is_built_in_the_background(world) -> None:  # type: ignore
         time.sleep(0.02)
     assert snapshots.latest(t, stale=300).as_of == t
     assert snapshots.latest(t + 3600, stale=300).as_of == t + 3600  # too old: built in line
+
+
+def test_for_you_refuses_made_up_or_stale_moments(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, users, _, t = world
+    feeds = Feeds(sessions)
+    for as_of in (t // 10 * 10 + 3, (t - 7 * HOUR) // 10 * 10, (t + HOUR) // 10 * 10):
+        cursor = Cursor(as_of, 1.0, "video_x").encode()
+        with pytest.raises(InvalidRequest, match="expired"):
+            feeds.for_you(users[0], cursor)
