@@ -70,6 +70,13 @@ class Model(BaseModel):
     """Video-to-video: the model can remix and edit videos."""
     continues: bool = False
     """The model can extend videos (a continuation of their last frames)."""
+    options: list[str] = []
+    """Per-request options it takes (``steps``, ``guidance``, ``negative_prompt``, ``loras``,
+    ``preset``)."""
+    presets: list[str] = []
+    """Preset names a request may pick (``preset``)."""
+    loras: list[str] = []
+    """LoRAs a request may name (``lora``/``loras``)."""
     alias_of: str | None = None
 
 

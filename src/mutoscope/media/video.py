@@ -137,7 +137,7 @@ class MP4Writer:
         if chunk.shape[1] < until - self.audio_pos:
             pad = np.zeros((chunk.shape[0], until - self.audio_pos - chunk.shape[1]), np.float32)
             chunk = np.concatenate([chunk, pad], axis=1)
-        chunk = np.clip(chunk, -1.0, 1.0)
+        chunk = np.clip(np.nan_to_num(chunk), -1.0, 1.0)
         if fade and self.audio.length > until:  # cut mid-sound: fade out instead of a click
             n = min(chunk.shape[1], AAC_RATE // 200)
             chunk[:, chunk.shape[1] - n :] *= np.linspace(1.0, 0.0, n, dtype=np.float32)
