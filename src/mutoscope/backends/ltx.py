@@ -20,7 +20,6 @@ from mutoscope.backends.diffusers_models import (
     ModelsFileError,
     ModelSpec,
     PipelinePool,
-    denoise,
     fit_image,
     fit_video,
     option_number,
@@ -94,7 +93,7 @@ class LTXBackend(DiffusersBackend):
             else:
                 pipe = model.variant(LTXPipeline)
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
-            frames = denoise(pipe, kwargs, on_progress)
+            frames = self.denoise(pipe, kwargs, on_progress)
             if request.mode == "extend" and "video" in kwargs:
                 frames = frames[len(kwargs["video"]) :]  # the worker prepends the parent
         # 3. Back to the size the request asked for
