@@ -95,10 +95,29 @@ def generate(
         bool,
         typer.Option("--anyway", help="Generate even if the model cannot draw the prompt."),
     ] = False,
+    steps: Annotated[
+        int | None, typer.Option(help="Denoising steps (default: the model's).")
+    ] = None,
+    guidance: Annotated[
+        float | None, typer.Option(help="Classifier-free guidance scale (default: the model's).")
+    ] = None,
+    negative_prompt: Annotated[
+        str | None, typer.Option("--negative-prompt", help="What to steer away from.")
+    ] = None,
+    lora: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A LoRA the model declares in models.toml, as NAME or NAME:SCALE (repeatable)."
+        ),
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help='A named preset of the model, e.g. "fast".')
+    ] = None,
 ) -> None:
     """Make a video from a prompt on this machine, without a server."""
     from PIL import Image
 
+    from mutoscope.backends.request_options import lora_arg, parse_options
     from mutoscope.errors import MutoscopeError
     from mutoscope.storage.records import FAILED
     from mutoscope.studio.accounts import sole_account
@@ -111,11 +130,26 @@ def generate(
         user = sole_account(services.sessions) or UserService(services.sessions).get_or_create(
             LOCAL_USER
         )
+        options = parse_options(
+            {
+                "steps": steps,
+                "guidance": guidance,
+                "negative_prompt": negative_prompt,
+                "loras": [lora_arg(x) for x in lora or ()] or None,
+                "preset": preset,
+            }
+        )
         if not _prompt_fits(services, user, prompt, model, anyway=anyway, quiet=as_json):
             raise typer.Exit(2)
         ref = Image.open(image).convert("RGB") if image else None
         body = VideoCreate(
-            prompt=prompt, model=model, seconds=seconds, size=size, seed=seed, image=ref
+            prompt=prompt,
+            model=model,
+            seconds=seconds,
+            size=size,
+            seed=seed,
+            image=ref,
+            options=options,
         )
         record = VideoService(services).create(user, body)
         final = _run_here(services, record.id, quiet=as_json)

@@ -50,7 +50,10 @@ class Settings(BaseSettings):
     worker does not take down the next one at once."""
     poll_after_ms: int = 1000
     video_ttl_seconds: int | None = None
-    """Videos expire (``expires_at``) this long after completion; ``None`` keeps them."""
+    """Videos expire (``expires_at``) this long after completion; ``None`` keeps them. From
+    then on downloads answer 410 ``video_expired`` and the retention sweep deletes the files."""
+    retention_sweep_seconds: float = 60.0
+    """How often each worker process deletes the files of expired videos."""
 
     storage_url: str | None = None
     """Where media lives: unset keeps it under ``home/media``; ``s3://bucket/prefix`` uses any
@@ -77,6 +80,8 @@ class Settings(BaseSettings):
     """Longest video an extension chain may reach (parent plus the new seconds)."""
     retry_max_seconds: float = 600.0
     """How long transient faults (full disk, storage 5xx, engine down) are retried."""
+    max_characters_per_video: int = Field(default=2, ge=1, le=16)
+    """How many characters (``characters`` and ``@handle`` mentions) one video may use."""
     enable_test_backend: bool = False
     """Register the deterministic ``mutoscope-test`` backend (tests and benchmarks only)."""
 

@@ -46,6 +46,28 @@ class VideoNotFound(NotFound):
         super().__init__(f"No video found with id '{video_id}'.", param="video_id")
 
 
+class Gone(MutoscopeError):
+    status = 410
+    code = "gone"
+
+
+class VideoExpired(Gone):
+    """The video's retention (``expires_at``) passed: its files are deleted or about to be."""
+
+    code = "video_expired"
+
+    def __init__(self, video_id: str, expires_at: int):
+        from datetime import UTC, datetime
+
+        when = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(
+            f"video '{video_id}' expired at {when} (expires_at {expires_at}): this server keeps "
+            "videos for a limited time after they complete, and its files were deleted. "
+            "Download videos before their expires_at, or generate it again.",
+            param="video_id",
+        )
+
+
 class PayloadTooLarge(MutoscopeError):
     status = 413
     code = "file_too_large"
@@ -92,6 +114,14 @@ class OutputBlocked(MutoscopeError):
     def __init__(self, message: str, *, evidence: object = None):
         super().__init__(message)
         self.evidence = evidence
+
+
+class CharacterRevoked(MutoscopeError):
+    """A character the video uses was revoked (or its use no longer allowed) by its owner."""
+
+    status = 403
+    type = "permission_error"
+    code = "character_revoked"
 
 
 class JobCancelled(Exception):

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import io
 import secrets
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 from sqlalchemy import Row, bindparam, select
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
-from mutoscope.errors import InvalidRequest, VideoNotFound
+from mutoscope.errors import Forbidden, InvalidRequest, VideoNotFound
+from mutoscope.retention import check_not_expired
 from mutoscope.storage.records import (
     COMPLETED,
     FAILED,
@@ -29,6 +30,7 @@ from mutoscope.storage.records import (
 from mutoscope.worker.hooks import ScreenRequest
 
 if TYPE_CHECKING:
+    from mutoscope.characters.service import CharacterService, Use
     from mutoscope.services import Services
 
 MAX_PROMPT = 32_000
@@ -45,6 +47,10 @@ class VideoCreate:
     size: str | None = None
     seed: int | None = None
     image: Image.Image | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """Per-request options, already shape-checked by ``request_options.parse_options``."""
+    characters: list[str] = field(default_factory=list)
+    """Ids of characters (``char_…``) the video uses; ``@handle`` mentions add more."""
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,11 @@ class VideoService:
         mode: Literal["create", "remix", "extend"] = "create",
     ) -> VideoRecord:
         """Validate, screen and durably queue a video; returns its ``queued`` record."""
-        # 1. Validate the request against the chosen backend
-        backend, request = self._checked(body, mode)
+        # 1. Validate the request (and the characters it uses) against the chosen backend
+        uses = self._characters(user, body, parent)
+        backend, request = self._checked(body, mode, uses)
         prompt, size, seconds = request.prompt, request.size, request.seconds
-        warning = self._prompt_warning(backend, prompt)
+        warning = self._prompt_warning(backend, _fit_text(prompt, uses))
         video_id = new_id("video")
         # 2. Screen prompt and references before anything is queued
         screening = self.services.rights.screen_request(
@@ -102,6 +109,7 @@ class VideoService:
             attributions=screening.attributions,
             provenance={},
             warning=warning,
+            options=dict(request.options),
         )
         if body.image is not None:
             buf = io.BytesIO()
@@ -111,6 +119,8 @@ class VideoService:
         with self.sessions.begin() as s:
             s.add(record)
             s.flush()
+            if uses:
+                self._character_service().attach(s, video_id, uses, user)
             self.services.queue.enqueue(
                 video_id, session=s, max_attempts=self.services.settings.max_attempts
             )
@@ -124,8 +134,34 @@ class VideoService:
         backend, request = self._checked(body, "create")
         self._prompt_warning(backend, request.prompt)
 
+    def _character_service(self) -> CharacterService:
+        from mutoscope.characters.service import CharacterService
+
+        return CharacterService(self.services)
+
+    def _characters(
+        self, user: UserRecord, body: VideoCreate, parent: VideoRecord | None
+    ) -> list[Use]:
+        """The characters a video uses: those asked for, ``@handle`` mentions, and (for a
+        remix or extension) the parent's whose names the new prompt repeats."""
+        refs = list(body.characters)
+        if parent is not None:
+            from mutoscope.characters.service import used_by
+
+            refs += [
+                c["id"]
+                for c in used_by(self.sessions, parent.id)
+                if c["name"].lower() in (body.prompt or "").lower()
+            ]
+        if not refs and "@" not in (body.prompt or ""):
+            return []
+        return self._character_service().resolve(user, refs, check_prompt(body.prompt))
+
     def _checked(
-        self, body: VideoCreate, mode: Literal["create", "remix", "extend"]
+        self,
+        body: VideoCreate,
+        mode: Literal["create", "remix", "extend"],
+        uses: list[Use] | None = None,
     ) -> tuple[VideoBackend, GenerationRequest]:
         prompt = check_prompt(body.prompt)
         backend = self.services.backends.get(body.model)
@@ -137,6 +173,9 @@ class VideoService:
             image=body.image,
             mode=mode,
             seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
+            options=dict(body.options),
+            references=tuple(_first_frames(self.services, uses or [])),
+            reference_names=tuple(u.mention for u in uses or []),
         )
         backend.check(request)
         return backend, request
@@ -150,19 +189,46 @@ class VideoService:
             raise InvalidRequest(fit.warning, param="prompt", code="prompt_not_drawable")
         return fit.warning
 
-    def remix(self, user: UserRecord, video_id: str, prompt: str) -> VideoRecord:
-        """A new video from ``prompt`` that records (and conditions on) its parent."""
+    def remix(
+        self,
+        user: UserRecord,
+        video_id: str,
+        prompt: str,
+        characters: list[str] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> VideoRecord:
+        """A new video from ``prompt`` that records (and conditions on) its parent.
+
+        It keeps the parent's model, size, length and options; ``options`` override them."""
         parent = self.completed_parent(user, video_id)
         body = VideoCreate(
-            prompt=prompt, model=parent.model, seconds=parent.seconds, size=parent.size
+            prompt=prompt,
+            model=parent.model,
+            seconds=parent.seconds,
+            size=parent.size,
+            options={**(parent.options or {}), **(options or {})},
+            characters=list(characters or []),
         )
         return self.create(user, body, parent=parent, mode="remix")
 
-    def extend(self, user: UserRecord, video_id: str, prompt: str, seconds: str) -> VideoRecord:
+    def extend(
+        self,
+        user: UserRecord,
+        video_id: str,
+        prompt: str,
+        seconds: str,
+        characters: list[str] | None = None,
+    ) -> VideoRecord:
         """The parent followed by ``seconds`` more, generated from ``prompt``."""
         parent = self.completed_parent(user, video_id)
         check_total_length(parent, seconds, self.services.settings.max_total_seconds)
-        body = VideoCreate(prompt=prompt, model=parent.model, seconds=seconds, size=parent.size)
+        body = VideoCreate(
+            prompt=prompt,
+            model=parent.model,
+            seconds=seconds,
+            size=parent.size,
+            characters=list(characters or []),
+        )
         return self.create(user, body, parent=parent, mode="extend")
 
     def completed_parent(self, user: UserRecord, video_id: str) -> VideoRecord:
@@ -173,6 +239,7 @@ class VideoService:
                 "or extended (poll it until status is 'completed')",
                 param="video_id",
             )
+        check_not_expired(parent)
         return parent
 
     # -- read -----------------------------------------------------------------------------
@@ -230,11 +297,23 @@ class VideoService:
             s.query(JobRecord).filter(JobRecord.video_id == record.id).delete()
             s.query(VideoRecord).filter(VideoRecord.id == record.id).delete()
         self.services.files.delete(record.id)
+        forget_engine_copy(self.services, record)
 
     def set_published(self, user: UserRecord, video_id: str, published: bool) -> VideoRecord:
         record = self.get(user, video_id)
         if published and record.status != COMPLETED:
             raise InvalidRequest("only completed videos can be published", param="video_id")
+        if published:
+            from mutoscope.characters.service import removed_from_feed
+
+            with self.sessions() as s:
+                if removed_from_feed(s, record.id):
+                    raise Forbidden(
+                        "this video uses a character whose owner removed it from the feed or "
+                        "withdrew the character; it can stay in your videos but not be published",
+                        param="video_id",
+                        code="character_revoked",
+                    )
         with self.sessions.begin() as s:
             row = s.get(VideoRecord, record.id)
             assert row is not None
@@ -288,6 +367,34 @@ def check_total_length(parent: VideoRecord, seconds: str, limit: float) -> None:
         )
 
 
+def _fit_text(prompt: str, uses: list[Use]) -> str:
+    """The prompt as a model with a vocabulary reads it: each character's mention replaced
+    by its look in the model's words (``Blobby`` -> ``red circle``), where one was read."""
+    from mutoscope.characters.look import describe
+
+    for use in uses:
+        words = describe(use.character.look or {})
+        if words and use.mention:
+            prompt = prompt.replace(use.mention, words)
+    return prompt
+
+
+def _first_frames(services: Services, uses: list[Use]) -> list[Image.Image]:
+    """Each character's first reference frame (enough for ``backend.check``)."""
+    out = []
+    for use in uses:
+        with Image.open(services.files.path(use.character.id, "reference")) as img:
+            out.append(img.convert("RGB"))
+    return out
+
+
 def _default_size(sizes: tuple[str, ...]) -> str:
     # The OpenAI default is portrait 720x1280; fall back to the backend's first size.
     return "720x1280" if "720x1280" in sizes else sizes[0]
+
+
+def forget_engine_copy(services: Services, record: VideoRecord) -> None:
+    """A video an inference engine made is deleted there too (best effort)."""
+    engine = (record.provenance or {}).get("engine")
+    if isinstance(engine, dict) and record.backend in services.backends:
+        services.backends.get(record.backend).forget(engine)

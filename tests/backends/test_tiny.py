@@ -136,3 +136,12 @@ def test_shipped_model_makes_a_moving_clip() -> None:
     assert frames.shape == (96, 64, 64, 3)
     diffs = np.abs(np.diff(frames.astype(np.int16), axis=0)).mean(axis=(1, 2, 3))
     assert diffs.mean() > 0.05  # not a frozen frame
+
+
+def test_soundtrack_lasts_as_long_as_the_frames_unless_turned_off(backend: TinyBackend) -> None:
+    request = GenerationRequest(prompt="a red ball bouncing", size="64x64", seconds="4")
+    made = backend.generate(request, lambda _f: None)
+    assert made.audio is not None and made.audio.sample_rate == 48_000
+    assert made.audio.length == round(made.duration * 48_000)
+    silent = GenerationRequest(prompt="a red ball bouncing", size="64x64", options={"audio": False})
+    assert backend.generate(silent, lambda _f: None).audio is None

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from mutoscope import __version__
+from mutoscope.api import characters as character_routes
 from mutoscope.api import docs, errors, guards, openapi
 from mutoscope.api import files as file_routes
 from mutoscope.api import models as models_routes
@@ -32,6 +33,9 @@ OPTIONAL_ROUTERS = (
     ("mutoscope.api.trust", "router"),
     ("mutoscope.api.provenance", "router"),
     ("mutoscope.api.studio", "router"),
+    ("mutoscope.api.studio_characters", "router"),
+    ("mutoscope.api.social", "router"),
+    ("mutoscope.api.social", "api"),
 )
 
 
@@ -93,6 +97,7 @@ def create_app(
         app.add_middleware(TrustedHostMiddleware, hosts=hosts)
     app.add_middleware(guards.LastResortMiddleware)  # outermost: added last
     app.include_router(video_routes.extensions)
+    app.include_router(character_routes.router)  # before /v1/videos/{video_id}
     app.include_router(video_routes.router)
     app.include_router(models_routes.router)
     app.include_router(file_routes.router)

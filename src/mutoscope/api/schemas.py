@@ -33,6 +33,9 @@ class Video(BaseModel):
     warning: str | None = None
     """Mutoscope extension, present only when set: what the model cannot draw of the prompt
     (e.g. a prompt outside the embedded model's shapes world), set at creation."""
+    options: dict[str, Any] | None = None
+    """Mutoscope extension, present only when set: the per-request generation options
+    (``steps``, ``guidance``, ``negative_prompt``, ``loras``, ``preset``) it was made with."""
 
 
 class VideoList(BaseModel):
@@ -70,9 +73,10 @@ class ModelList(BaseModel):
 def video_dict(r: VideoRecord | Any) -> dict:
     """The wire ``Video`` as a plain dict (the hot path: no model validation).
 
-    ``warning`` appears only when set, so a video the model can draw has OpenAI's exact shape.
+    ``warning`` and ``options`` appear only when set, so a plain video has OpenAI's exact shape.
     """
     warning = getattr(r, "warning", None)
+    options = getattr(r, "options", None)
     return {
         "id": r.id,
         "object": "video",
@@ -95,6 +99,7 @@ def video_dict(r: VideoRecord | Any) -> dict:
         if r.error_code
         else None,
         **({"warning": warning} if warning else {}),
+        **({"options": options} if options else {}),
     }
 
 

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from mutoscope.api.deps import ServicesDep, UsersDep, VideosDep
 from mutoscope.api.media import media_response
+from mutoscope.backends.request_options import parse_options
 from mutoscope.errors import (
     InvalidRequest,
     MutoscopeError,
@@ -30,8 +31,9 @@ from mutoscope.errors import (
     Unauthorized,
 )
 from mutoscope.media.images import decode_reference_image
+from mutoscope.retention import check_not_expired
 from mutoscope.storage.records import COMPLETED, FAILED, UserRecord
-from mutoscope.studio import accounts, pages, rights_portal
+from mutoscope.studio import accounts, pages, rights_portal, social
 from mutoscope.studio.gallery import SORTS
 from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
 from mutoscope.trust.ratelimit import RateLimits, client_address
@@ -83,6 +85,8 @@ async def signup(v: VisitDep) -> Response:
         page = v.render("signup.html", status=exc.status, first=first, name=name, error=exc.message)
         page.headers.update(getattr(exc, "headers", {}))
         return page
+    with sessions.begin() as s:
+        social.ensure_profiles(s, [user.id])  # claims the handle the name becomes
     v.sign_in(user)
     return v.redirect("/create")
 
@@ -141,13 +145,15 @@ def create_page(v: VisitDep, services: ServicesDep) -> Response:
 async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Response:
     user = v.require_user()
     form = await v.form()
-    fields = {k: _field(form, k) for k in ("prompt", "model", "size", "seconds")}
+    fields = {k: _field(form, k) for k in ("prompt", "model", "size", "seconds", *ADVANCED)}
     try:
         body = VideoCreate(
             prompt=fields["prompt"],
             model=fields["model"] or None,
             size=fields["size"] or None,
             seconds=fields["seconds"] or None,
+            seed=_form_seed(fields["seed"]),
+            options=parse_options(fields),
             image=await _image(form.get("image"), services.settings),
         )
         record = await run_in_threadpool(videos.create, user, body)
@@ -163,6 +169,21 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             blocked=blocked,
         )
     return v.redirect(f"/v/{record.id}")
+
+
+ADVANCED = ("seed", "steps", "guidance", "negative_prompt", "lora", "preset")
+"""The create page's "Advanced" panel: per-request options, as the API takes them."""
+
+
+def _form_seed(value: str) -> int | None:
+    if not value.strip():
+        return None
+    if not value.strip().isdigit() or int(value) > 2**31 - 1:
+        raise InvalidRequest(
+            f"seed must be a whole number from 0 to {2**31 - 1} (got '{value[:40]}')",
+            param="seed",
+        )
+    return int(value)
 
 
 class CheckBody(BaseModel):
@@ -263,7 +284,11 @@ async def remix(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
 async def publish(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
     user = v.require_user()
     form = await v.form()
-    await run_in_threadpool(videos.set_published, user, video_id, _field(form, "published") == "1")
+    publish = _field(form, "published") == "1"
+    record = await run_in_threadpool(videos.set_published, user, video_id, publish)
+    if publish:
+        with v.studio.services.sessions.begin() as s:
+            social.video_published(s, record)
     return v.redirect(f"/v/{video_id}")
 
 
@@ -324,6 +349,7 @@ def media(
     if variant not in MEDIA_VARIANTS:
         raise NotFound(f"unknown media '{variant}'; use one of {', '.join(MEDIA_VARIANTS)}")
     record = videos.get_visible(v.user, video_id)
+    check_not_expired(record)
     if record.status != COMPLETED or not services.files.exists(record.id, variant):
         raise NotFound(f"video '{video_id}' has no {variant} yet (it is {record.status})")
     return media_response(

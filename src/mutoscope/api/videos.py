@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from PIL import Image
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -19,20 +20,32 @@ from mutoscope.api.deps import CurrentUser, ServicesDep, VideosDep
 from mutoscope.api.guards import BadJson, check_json_bytes
 from mutoscope.api.media import media_response
 from mutoscope.api.schemas import VideoDeleted, list_page, video_dict
+from mutoscope.backends.request_options import parse_options
 from mutoscope.errors import InvalidRequest, UnsupportedMediaType
 from mutoscope.files import FileService
 from mutoscope.media.images import IMAGE_TYPES, decode_reference_image
 from mutoscope.net.fetch import FetchPolicy, fetch_url
+from mutoscope.retention import check_not_expired
 from mutoscope.storage.records import COMPLETED, UserRecord
 from mutoscope.videos import VideoCreate
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
 MAX_SEED = 2**31 - 1
+_CHARACTER_ID = re.compile(r"characters\[\d*\]\[id\]")
 """Seeds are stored as 32-bit integers (PostgreSQL ``integer``); larger ones are refused."""
 
 
+class CharacterRef(BaseModel):
+    id: str
+
+
 class RemixBody(BaseModel):
+    """``prompt``, plus any per-request options (``extra_body``) overriding the parent's."""
+
+    model_config = ConfigDict(extra="allow")
+
     prompt: str
+    characters: list[CharacterRef] = []
 
 
 @router.post("", status_code=200, openapi_extra=openapi.CREATE_VIDEO)
@@ -44,6 +57,8 @@ async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -
         seconds=_str(fields, "seconds"),
         size=_str(fields, "size"),
         seed=_seed(fields),
+        options=parse_options(fields),
+        characters=await _characters(request, fields),
     )
     ref = _reference(fields)
     if isinstance(ref, str):
@@ -93,6 +108,7 @@ async def download_content(
             "status is 'completed'",
             param="video_id",
         )
+    check_not_expired(record)
     filename = f"{record.id}.mp4" if variant == "video" else None
     return await run_in_threadpool(media_response, services, record.id, variant, filename=filename)
 
@@ -101,7 +117,11 @@ async def download_content(
 async def remix_video(
     video_id: str, body: RemixBody, user: CurrentUser, videos: VideosDep
 ) -> JSONResponse:
-    record = await run_in_threadpool(videos.remix, user, video_id, body.prompt)
+    ids = [c.id for c in body.characters]
+    options = parse_options(body.model_extra or {})
+    record = await run_in_threadpool(
+        lambda: videos.remix(user, video_id, body.prompt, ids, options=options)
+    )
     return JSONResponse(video_dict(record))
 
 
@@ -119,7 +139,12 @@ async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -
         )
     seconds = _str(fields, "seconds") or "4"
     record = await run_in_threadpool(
-        videos.extend, user, video_id, _str(fields, "prompt") or "", seconds
+        videos.extend,
+        user,
+        video_id,
+        _str(fields, "prompt") or "",
+        seconds,
+        await _characters(request, fields),
     )
     return JSONResponse(video_dict(record))
 
@@ -137,7 +162,7 @@ async def _read_body(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         form = await request.form(max_part_size=limit, max_files=4, max_fields=64)
-        return {k: v for k, v in form.multi_items()}
+        return _form_fields(form.multi_items())
     if ctype in ("application/json", ""):
         raw = await request.body()
         if not raw.strip():
@@ -155,6 +180,20 @@ async def _read_body(request: Request) -> dict[str, Any]:
     )
 
 
+def _form_fields(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Form fields as a dict. A list in the SDK's ``extra_body`` arrives as repeated
+    ``name[]`` (or ``name[][key]``) parts: those keep all their values, in a list under
+    ``name`` (or the full key). Other repeated keys keep their last value."""
+    fields: dict[str, Any] = {}
+    for key, value in items:
+        if "[]" not in key:
+            fields[key] = value
+            continue
+        name = key[:-2] if key.endswith("[]") and "[" not in key[:-2] else key
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
 def _str(fields: dict[str, Any], name: str) -> str | None:
     value = fields.get(name)
     if value is None or isinstance(value, UploadFile):
@@ -162,6 +201,32 @@ def _str(fields: dict[str, Any], name: str) -> str | None:
     if isinstance(value, bool | dict | list):
         raise InvalidRequest(f"{name} must be a string", param=name)
     return str(value)
+
+
+async def _characters(request: Request, fields: dict[str, Any]) -> list[str]:
+    """``characters``: ``[{"id": "char_…"}]`` in JSON (``extra_body``), or the SDK's
+    multipart spelling ``characters[][id]=…`` (one field per character)."""
+    value = fields.get("characters")
+    if value is None:
+        if not any(k.startswith("characters[") for k in fields):
+            return []
+        form = await request.form()  # parsed once already: starlette keeps it
+        value = [{"id": v} for k, v in form.multi_items() if _CHARACTER_ID.fullmatch(k)]
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, list) or not all(
+        isinstance(v, dict) and isinstance(v.get("id"), str) and v["id"] for v in value
+    ):
+        raise InvalidRequest(
+            'characters must be a list like [{"id": "char_..."}] (at most a few)',
+            param="characters",
+        )
+    if len(value) > 16:
+        raise InvalidRequest("characters: too many entries", param="characters")
+    return [v["id"] for v in value]
 
 
 def _seed(fields: dict[str, Any]) -> int | None:

@@ -7,12 +7,13 @@ list and validate against every installed backend at start-up.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from mutoscope.backends.request_options import OPTION_NAMES
 from mutoscope.errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -44,6 +45,15 @@ class GenerationRequest:
     source_prompt: str | None = None
     mode: Mode = "create"
     options: dict[str, object] = field(default_factory=dict)
+    references: tuple[Image.Image, ...] = ()
+    """Reference frames of the characters the video uses (RGB), in the order of
+    ``reference_names``; only backends with ``accepts_references`` get any."""
+    reference_names: tuple[str, ...] = ()
+    """How the prompt names each character whose frames are in ``references`` (its name or
+    ``@handle``), so a backend can tell which subject should look like which reference."""
+    parent_engine: dict[str, str] | None = None
+    """What an engine backend recorded about the parent (its ``GeneratedVideo.provenance``),
+    so a remix can name the engine's own copy of it."""
 
     @property
     def width(self) -> int:
@@ -79,6 +89,9 @@ class GeneratedVideo:
     audio: AudioTrack | None = None
     """A soundtrack the backend made with the frames (any rate; the MP4 carries it as AAC at
     48 kHz, padded or trimmed to the frames' duration), or ``None`` for a silent clip."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """What the C2PA manifest should say about who made the frames beyond the model name
+    (engine backends: the engine, its model and its id for the video)."""
 
     @property
     def duration(self) -> float:
@@ -95,10 +108,15 @@ class VideoBackend(ABC):
     fps: float = 24.0
     accepts_image: bool = False
     accepts_video: bool = False
+    accepts_references: bool = False
+    """True when the backend keeps a character's look from ``request.references``."""
     aliases: tuple[str, ...] = ()
     owned_by: str = "mutoscope"
     example_prompt: str = "A paper boat drifting down a rainy street at dusk"
     """A prompt this model makes well (the studio's placeholder)."""
+    request_options: frozenset[str] = frozenset()
+    """The per-request options (``steps``, ``guidance``, ``negative_prompt``, ``loras``,
+    ``preset``) this model takes; a request with any other is refused by ``check``."""
 
     def check(self, request: GenerationRequest) -> None:
         """Raise ``InvalidRequest`` naming what would work if this backend cannot make it."""
@@ -120,6 +138,53 @@ class VideoBackend(ABC):
                 "choose a model that supports image-to-video or leave input_reference out",
                 param="input_reference",
             )
+        if request.references and not self.accepts_references:
+            raise InvalidRequest(
+                f"model '{self.name}' cannot keep a character's look (it takes no reference "
+                "frames); choose a model that supports characters, such as mutoscope-tiny, "
+                "or leave characters out",
+                param="characters",
+            )
+        self.check_options(request.options)
+
+    def check_options(self, options: Mapping[str, object]) -> None:
+        """Refuse, naming the parameter, an option this model does not take, or a LoRA or
+        preset it does not know."""
+        for option in OPTION_NAMES:
+            if option in options and option not in self.request_options:
+                raise InvalidRequest(self._not_taken(option), param=option)
+        preset = options.get("preset")
+        if preset is not None and preset not in self.preset_names():
+            raise InvalidRequest(
+                f"preset must be one of {_quoted(self.preset_names()) or 'none'} for model "
+                f"'{self.name}' (got '{preset}')",
+                param="preset",
+            )
+        for lora in options.get("loras") or ():  # type: ignore[attr-defined]
+            if lora["name"] not in self.lora_names():
+                raise InvalidRequest(
+                    f"model '{self.name}' has no LoRA named '{lora['name']}'; it has "
+                    f"{_quoted(self.lora_names()) or 'none'} (declared in models.toml)",
+                    param="loras",
+                )
+
+    def preset_names(self) -> tuple[str, ...]:
+        """Names a request's ``preset`` may take (e.g. ``fast``)."""
+        return ()
+
+    def lora_names(self) -> tuple[str, ...]:
+        """LoRAs a request may name in ``loras``."""
+        return ()
+
+    def _not_taken(self, option: str) -> str:
+        takes = [o for o in OPTION_NAMES if o in self.request_options]
+        also = f"; it takes {', '.join(takes)}" if takes else "; it takes no options"
+        if option == "loras":
+            return (
+                f"model '{self.name}' cannot apply LoRAs{also}. LoRAs work on open-weight "
+                "diffusers models that declare them in models.toml (see docs/models.md)"
+            )
+        return f"model '{self.name}' does not take option '{option}'{also}"
 
     def fit_prompt(self, prompt: str) -> PromptFit | None:
         """What this model can draw of ``prompt``; ``None`` when it can try anything."""
@@ -131,6 +196,11 @@ class VideoBackend(ABC):
 
     def close(self) -> None:
         """Release weights and memory (called on eviction and shutdown)."""
+        return None
+
+    def forget(self, provenance: dict[str, str]) -> None:
+        """Drop what this backend keeps elsewhere for a deleted video (``provenance`` is its
+        ``GeneratedVideo.provenance``): an engine's copy. Best effort; never raises."""
         return None
 
 

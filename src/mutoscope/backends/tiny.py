@@ -9,6 +9,7 @@ changes what it says while the rest stays close; extend makes a fresh clip for t
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 NATIVE_SIZES = ("64x64", "128x128", "256x256")
 REMIX_STRENGTH = 0.7
+PRESETS: dict[str, dict[str, float]] = {"fast": {"steps": 4}}
+"""Named bundles of options a request picks with ``preset``; explicit options win."""
 
 
 class TinyBackend(VideoBackend):
@@ -37,8 +40,11 @@ class TinyBackend(VideoBackend):
     ``steps`` sets the denoising steps, ``guidance`` the classifier-free guidance scale,
     ``threads`` the torch CPU threads used while generating (default: leave torch's setting
     alone), ``weights`` overrides the packaged file.
-    ``request.options`` may carry ``steps``, ``guidance``, ``strength`` (remix) and
-    ``canonical`` (default true: re-phrase the prompt in the model's training vocabulary).
+    ``request.options`` may carry ``steps``, ``guidance``, ``preset`` (``fast``: 4 steps),
+    ``strength`` (remix), ``canonical`` (default true: re-phrase the prompt in the model's
+    training vocabulary) and ``audio`` (default true: a procedural soundtrack that follows the
+    shapes it drew, see ``models.tiny.soundtrack``). It has no negative prompt (its guidance
+    contrasts the prompt with the empty caption) and no LoRAs, and refuses both.
     """
 
     name = "mutoscope-tiny"
@@ -48,7 +54,9 @@ class TinyBackend(VideoBackend):
     sizes = (*OPENAI_SIZES, *NATIVE_SIZES)
     accepts_image = False
     accepts_video = True
+    accepts_references = True
     example_prompt = "a blue triangle bouncing on an orange background"
+    request_options = frozenset({"steps", "guidance", "preset"})
 
     def __init__(
         self,
@@ -73,6 +81,9 @@ class TinyBackend(VideoBackend):
             self._pipeline = TinyPipeline.from_file(self.weights or WEIGHTS)
         return self._pipeline
 
+    def preset_names(self) -> tuple[str, ...]:
+        return tuple(PRESETS)
+
     def fit_prompt(self, prompt: str) -> PromptFit:
         """What the shapes world can draw of ``prompt`` (see ``models.tiny.vocabulary``)."""
         return prompt_fit(prompt)
@@ -80,15 +91,17 @@ class TinyBackend(VideoBackend):
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         import torch
 
+        from mutoscope.media.audio import audio_requested
         from mutoscope.models.tiny.pipeline import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
         self.check(request)
-        opts = request.options
+        opts = {**PRESETS.get(str(request.options.get("preset")), {}), **request.options}
         steps = int(opts.get("steps", self.steps or DEFAULT_STEPS))  # type: ignore[call-overload]
         guidance = float(opts.get("guidance", self.guidance or DEFAULT_GUIDANCE))  # type: ignore[arg-type]
         source = request.source_video if request.mode == "remix" else None
         strength = float(opts.get("strength", REMIX_STRENGTH))  # type: ignore[arg-type]
         canonical = bool(opts.get("canonical", True))
+        prompt = with_characters(request)
         with self._lock:
             pipeline = self._load()
             previous = torch.get_num_threads()
@@ -96,7 +109,7 @@ class TinyBackend(VideoBackend):
                 torch.set_num_threads(self.threads)
             try:
                 out = pipeline(
-                    request.prompt,
+                    prompt,
                     seed=request.seed,
                     num_frames=round(int(request.seconds) * self.fps),
                     width=request.width,
@@ -110,11 +123,39 @@ class TinyBackend(VideoBackend):
                 )
             finally:
                 torch.set_num_threads(previous)
-        return GeneratedVideo(out.frames, fps=self.fps)
+        audio = None
+        if audio_requested(opts):
+            from mutoscope.models.tiny.soundtrack import soundtrack
+
+            audio = soundtrack(out.keyframes, out.frame_positions(), self.fps, seed=request.seed)
+        return GeneratedVideo(out.frames, fps=self.fps, audio=audio)
 
     def close(self) -> None:
         with self._lock:
             self._pipeline = None
+
+
+def with_characters(request: GenerationRequest) -> str:
+    """The prompt with each character's name replaced by its look in the shapes world.
+
+    The look (colour and shape of the subject, segmented against its backdrop) is read from
+    the character's reference frames, so the clip shows the character as its video does,
+    placed and moved as the rest of the prompt says.
+    """
+    from mutoscope.characters.look import describe, look_of
+
+    prompt = request.prompt
+    names = request.reference_names or ("",) * len(request.references)
+    for name in dict.fromkeys(names):
+        frames = [r for r, n in zip(request.references, names, strict=True) if n == name]
+        words = describe(look_of(frames))
+        if not words:
+            continue
+        if name and re.search(re.escape(name), prompt, re.IGNORECASE):
+            prompt = re.sub(re.escape(name), words, prompt, flags=re.IGNORECASE)
+        else:
+            prompt = f"{words} {prompt}"
+    return prompt
 
 
 REAL_MODELS_HINT = (

@@ -67,7 +67,9 @@ class WanBackend(DiffusersBackend):
 
     def check(self, request: GenerationRequest) -> None:
         super().check(request)
-        if self.image_only and request.image is None and request.source_video is None:
+        # A remix or extension starts from a parent frame, decoded only when the job runs.
+        from_parent = request.mode != "create" or request.source_video is not None
+        if self.image_only and request.image is None and not from_parent:
             raise InvalidRequest(
                 f"model '{self.name}' is image-to-video only: send an input_reference image",
                 param="input_reference",

@@ -1,6 +1,8 @@
-"""Video files: encode, decode, thumbnails, spritesheets."""
+"""Video files: encode, decode, thumbnails, spritesheets; the audio they carry."""
 
+from mutoscope.media.audio import AudioTrack
 from mutoscope.media.video import (
+    AudioInfo,
     MP4Writer,
     VideoInfo,
     count_frames,
@@ -10,12 +12,15 @@ from mutoscope.media.video import (
     encode_mp4,
     iter_mp4,
     probe,
+    read_audio,
     resize_frames,
     spritesheet,
     thumbnail,
 )
 
 __all__ = [
+    "AudioInfo",
+    "AudioTrack",
     "MP4Writer",
     "VideoInfo",
     "count_frames",
@@ -25,6 +30,7 @@ __all__ = [
     "encode_mp4",
     "iter_mp4",
     "probe",
+    "read_audio",
     "resize_frames",
     "spritesheet",
     "thumbnail",

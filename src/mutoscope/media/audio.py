@@ -3,12 +3,22 @@ operations the pipeline needs (resample, fit to the video's length, join, mix do
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 AAC_RATE = 48_000
 """The sample rate every MP4 carries (AAC at 48 kHz, the rate browsers and editors expect)."""
+
+
+def audio_requested(options: Mapping[str, object]) -> bool:
+    """Whether a request wants sound: ``options["audio"]`` is true unless set to false
+    (``--no-audio``, ``"audio": false`` in the API)."""
+    value = options.get("audio", True)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off")
+    return bool(value)
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,4 +1,5 @@
-"""MP4 (H.264, yuv420p, faststart) encode and decode with PyAV; thumbnails and spritesheets."""
+"""MP4 (H.264, yuv420p, faststart; AAC 48 kHz audio when there is sound) encode and decode with
+PyAV; thumbnails and spritesheets."""
 
 from __future__ import annotations
 
@@ -15,6 +16,21 @@ import av
 import numpy as np
 from PIL import Image
 
+from mutoscope.media.audio import AAC_RATE, AudioTrack
+
+AAC_BIT_RATE = 128_000
+#: Audio held back while video is still coming, so the last 5 ms can fade out at the cut.
+_AUDIO_RESERVE = AAC_RATE // 10
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    codec: str
+    sample_rate: int
+    channels: int
+    duration: float
+    """Seconds, from the container (encoder priming and padding excluded)."""
+
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -23,6 +39,7 @@ class VideoInfo:
     frame_count: int
     fps: float
     duration: float
+    audio: AudioInfo | None = None
 
 
 def encode_mp4(
@@ -32,24 +49,40 @@ def encode_mp4(
     fps: float = 24.0,
     crf: int = 20,
     preset: str = "veryfast",
+    audio: AudioTrack | None = None,
 ) -> None:
-    """Write (T, H, W, 3) uint8 RGB frames as H.264/yuv420p MP4 with the moov atom up front."""
-    with MP4Writer(path, fps=fps, crf=crf, preset=preset) as writer:
+    """Write (T, H, W, 3) uint8 RGB frames as H.264/yuv420p MP4 with the moov atom up front,
+    and ``audio`` (if any) as AAC at 48 kHz, padded or cut to the frames' duration."""
+    with MP4Writer(path, fps=fps, crf=crf, preset=preset, audio=audio) as writer:
         writer.write(frames)
 
 
 class MP4Writer:
     """Encode frames chunk by chunk (H.264/yuv420p, faststart), so no caller needs the whole clip
-    in memory: ``with MP4Writer(path, fps=24) as w: w.write(chunk); w.write(chunk2)``."""
+    in memory: ``with MP4Writer(path, fps=24) as w: w.write(chunk); w.write(chunk2)``.
+
+    With ``audio``, the file also carries it as AAC (48 kHz, mono or stereo), interleaved with
+    the video as the frames arrive and padded with silence or cut (with a 5 ms fade) so that it
+    ends with the last frame.
+    """
 
     def __init__(
-        self, path: Path | str, *, fps: float = 24.0, crf: int = 20, preset: str = "veryfast"
+        self,
+        path: Path | str,
+        *,
+        fps: float = 24.0,
+        crf: int = 20,
+        preset: str = "veryfast",
+        audio: AudioTrack | None = None,
     ) -> None:
         self.rate = Fraction(fps).limit_denominator(1001)
         self.crf, self.preset = crf, preset
         self.out = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
         self.stream: av.VideoStream | None = None
         self.count = 0
+        self.audio = _for_aac(audio) if audio is not None else None
+        self.audio_stream: av.AudioStream | None = None
+        self.audio_pos = 0
 
     def write(self, frames: np.ndarray) -> None:
         """Append (T, H, W, 3) uint8 RGB frames (all chunks the same size)."""
@@ -61,6 +94,8 @@ class MP4Writer:
             stream.options = {"crf": str(self.crf), "preset": self.preset}
             stream.codec_context.time_base = 1 / self.rate
             self.stream = stream
+            if self.audio is not None:  # every stream must exist before the first packet
+                self.audio_stream = self._add_audio_stream(self.audio.channels)
         elif (frames.shape[2], frames.shape[1]) != (self.stream.width, self.stream.height):
             raise ValueError("every chunk must have the size of the first")
         for frame in frames:
@@ -68,6 +103,38 @@ class MP4Writer:
             vf.pts = self.count
             self.count += 1
             self.out.mux(self.stream.encode(vf))
+        self._write_audio(self._audio_samples_at(self.count) - _AUDIO_RESERVE)
+
+    def _add_audio_stream(self, channels: int) -> av.AudioStream:
+        stream = self.out.add_stream("aac", rate=AAC_RATE)
+        stream.codec_context.layout = "stereo" if channels == 2 else "mono"
+        stream.codec_context.format = "fltp"
+        stream.codec_context.bit_rate = AAC_BIT_RATE
+        return stream
+
+    def _audio_samples_at(self, frames: int) -> int:
+        return round(frames / self.rate * AAC_RATE)
+
+    def _write_audio(self, until: int, *, fade: bool = False) -> None:
+        """Encode the soundtrack up to sample ``until`` (silence past its end)."""
+        if self.audio is None or self.audio_stream is None or until <= self.audio_pos:
+            return
+        chunk = self.audio.samples[:, self.audio_pos : until]
+        if chunk.shape[1] < until - self.audio_pos:
+            pad = np.zeros((chunk.shape[0], until - self.audio_pos - chunk.shape[1]), np.float32)
+            chunk = np.concatenate([chunk, pad], axis=1)
+        chunk = np.clip(chunk, -1.0, 1.0)
+        if fade and self.audio.length > until:  # cut mid-sound: fade out instead of a click
+            n = min(chunk.shape[1], AAC_RATE // 200)
+            chunk[:, chunk.shape[1] - n :] *= np.linspace(1.0, 0.0, n, dtype=np.float32)
+        layout = self.audio_stream.codec_context.layout.name
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(chunk), format="fltp", layout=layout
+        )
+        frame.sample_rate, frame.pts = AAC_RATE, self.audio_pos
+        frame.time_base = Fraction(1, AAC_RATE)
+        self.out.mux(self.audio_stream.encode(frame))
+        self.audio_pos = until
 
     def __enter__(self) -> MP4Writer:
         return self
@@ -83,8 +150,64 @@ class MP4Writer:
                 if self.stream is None:
                     raise ValueError("no video frames were written")
                 self.out.mux(self.stream.encode(None))
+                if self.audio_stream is not None:
+                    self._write_audio(self._audio_samples_at(self.count), fade=True)
+                    self.out.mux(self.audio_stream.encode(None))
         finally:
             self.out.close()
+
+
+def _for_aac(track: AudioTrack) -> AudioTrack:
+    """``track`` at 48 kHz in one or two channels (more are mixed down to stereo)."""
+    if track.channels > 2:
+        track = track.with_channels(1).with_channels(2)
+    return track.resampled(AAC_RATE)
+
+
+def read_audio(source: Path | str | bytes) -> AudioTrack | None:
+    """The first audio stream as float32 (channels, n) at its own rate, cut to the duration the
+    container gives it (without the encoder's padding); ``None`` when the file has no sound."""
+    handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    with av.open(handle, mode="r") as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate or AAC_RATE
+        channels = stream.codec_context.channels or 1
+        resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout, rate=rate)
+        parts: list[np.ndarray] = []
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
+                parts.append(out.to_ndarray().reshape(channels, -1))
+        for out in resampler.resample(None):
+            parts.append(out.to_ndarray().reshape(channels, -1))
+        samples = np.concatenate(parts, axis=1) if parts else np.zeros((channels, 0), np.float32)
+        duration = _stream_seconds(stream)
+        if duration is not None:
+            samples = samples[:, : round(duration * rate)]
+        return AudioTrack(samples, rate)
+
+
+def audio_info(container: av.container.InputContainer) -> AudioInfo | None:
+    """The first audio stream of an open file, read from its headers (no decoding)."""
+    if not container.streams.audio:
+        return None
+    stream = container.streams.audio[0]
+    duration = _stream_seconds(stream)
+    if duration is None and container.duration:
+        duration = container.duration / av.time_base
+    return AudioInfo(
+        codec=stream.codec_context.name,
+        sample_rate=int(stream.codec_context.sample_rate or 0),
+        channels=int(stream.codec_context.channels or 0),
+        duration=float(duration or 0.0),
+    )
+
+
+def _stream_seconds(stream: av.stream.Stream) -> float | None:
+    if stream.duration is None or stream.time_base is None:
+        return None
+    return float(stream.duration * stream.time_base)
 
 
 def iter_mp4(source: Path | str | bytes) -> Iterator[np.ndarray]:
@@ -143,7 +266,8 @@ def probe(source: Path | str | bytes) -> VideoInfo:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or stream.guessed_rate or 24)
         count = sum(1 for _ in container.decode(video=0))
-        return VideoInfo(stream.width, stream.height, count, fps, count / fps)
+        sound = audio_info(container)
+        return VideoInfo(stream.width, stream.height, count, fps, count / fps, sound)
 
 
 def thumbnail(frames: np.ndarray, path: Path | str, *, max_side: int = 640) -> None:

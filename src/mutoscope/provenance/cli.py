@@ -83,6 +83,24 @@ def when(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(timestamp))
 
 
+def streams_line(streams: dict[str, Any]) -> str:
+    """``video h264 1280x720 4.00 s; audio aac 48 kHz 1 ch 4.00 s`` (or ``no audio``)."""
+
+    def length(stream: dict[str, Any]) -> str:
+        return f"{stream['duration']:.2f} s" if stream.get("duration") is not None else "? s"
+
+    video, audio = streams.get("video"), streams.get("audio")
+    parts = []
+    if video:
+        parts.append(f"video {video['codec']} {video['width']}x{video['height']} {length(video)}")
+    if audio:
+        rate = f"{audio['sample_rate'] / 1000:g} kHz" if audio.get("sample_rate") else "? kHz"
+        parts.append(f"audio {audio['codec']} {rate} {audio['channels']} ch {length(audio)}")
+    else:
+        parts.append("no audio")
+    return "; ".join(parts)
+
+
 def render(report: dict[str, Any]) -> str:
     """The report as a few readable lines."""
     c2pa, wm, rec = report["c2pa"], report["watermark"], report["record"]
@@ -99,7 +117,13 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"            ingredient {ing['title']} ({ing['relationship']})")
     for ent in summary.get("attributions", []):
         lines.append(f"            attribution: {ent.get('attribution') or ent.get('name')}")
+    for char in summary.get("characters", []):
+        lines.append(
+            f"            character: {char.get('name')} ({char.get('kind')}, owner "
+            f"{char.get('owner')}, {char.get('id')})"
+        )
     lines.append(f"Watermark:  {'found, payload ' + wm['payload'] if wm['found'] else 'not found'}")
+    lines.append(f"Streams:    {streams_line(report.get('streams') or {})}")
     if rec:
         lines.append(f"Record:     {rec['video_id']} (matched by {rec['matched_by']})")
         if rec["exists"]:

@@ -19,6 +19,7 @@ TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trai
 WATERMARK_ALG = "io.mutoscope.watermark.v3"
 GENERATION_LABEL = "io.mutoscope.generation"
 ATTRIBUTION_LABEL = "io.mutoscope.attributions"
+CHARACTERS_LABEL = "io.mutoscope.characters"
 MP4 = "video/mp4"
 
 
@@ -30,6 +31,8 @@ def build_manifest(info: ProvenanceInfo) -> dict[str, Any]:
     """The manifest definition for one video (remix/extend name the parent ingredient)."""
     agent = {"name": software_agent(), "version": __version__}
     params: dict[str, Any] = {"model": info.model, "mode": info.mode}
+    if info.engine:
+        params["engine"] = info.engine
     if info.parent_path is not None:
         actions: list[dict[str, Any]] = [
             {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
@@ -60,6 +63,7 @@ def build_manifest(info: ProvenanceInfo) -> dict[str, Any]:
                 "mode": info.mode,
                 "created_at": info.created_at,
                 "parent_video_id": info.parent_video_id,
+                **({"engine": info.engine} if info.engine else {}),
                 "verify": "mutoscope verify FILE  |  POST /v1/provenance/verify",
             },
         },
@@ -76,6 +80,9 @@ def build_manifest(info: ProvenanceInfo) -> dict[str, Any]:
         )
     if info.attributions:
         assertions.append({"label": ATTRIBUTION_LABEL, "data": {"entities": info.attributions}})
+    if info.characters:
+        # Each character's owner consented to this use (they co-own the video).
+        assertions.append({"label": CHARACTERS_LABEL, "data": {"characters": info.characters}})
     return {
         "claim_generator_info": [{"name": "Mutoscope", "version": __version__}],
         "title": f"{info.video_id}.mp4",
@@ -238,5 +245,6 @@ def summarize(manifest: dict[str, Any], store: dict[str, Any] | None = None) -> 
         else None,
         "generation": assertions.get(GENERATION_LABEL),
         "attributions": (assertions.get(ATTRIBUTION_LABEL) or {}).get("entities", []),
+        "characters": (assertions.get(CHARACTERS_LABEL) or {}).get("characters", []),
         "manifests_in_store": len((store or {}).get("manifests") or {}),
     }

@@ -33,6 +33,17 @@ class WatermarkReport:
 
 
 @dataclass
+class StreamsReport:
+    """What the file carries, read from its headers: codec and length of each stream."""
+
+    container: str | None = None
+    video: dict[str, Any] | None = None
+    """``codec``, ``width``, ``height``, ``duration`` (seconds; ``None`` if not declared)."""
+    audio: dict[str, Any] | None = None
+    """``codec``, ``sample_rate``, ``channels``, ``duration``; ``None``: the file is silent."""
+
+
+@dataclass
 class RecordMatch:
     """The Mutoscope video a file was traced to, and how."""
 
@@ -71,6 +82,7 @@ class VerifyReport:
     record: RecordMatch | None = None
     frames_checked: int = 0
     notes: list[str] = field(default_factory=list)
+    streams: StreamsReport = field(default_factory=StreamsReport)
 
     @property
     def evidence_found(self) -> bool:
@@ -145,6 +157,7 @@ class VerifyReport:
             "watermark": watermark,
             "record": record,
             "frames_checked": self.frames_checked,
+            "streams": asdict(self.streams),
             "notes": notes,
             "detail": "full" if full else "public",
         }

@@ -20,7 +20,12 @@ from mutoscope.errors import UnsupportedMediaType
 from mutoscope.provenance.credentials import WATERMARK_ALG, read_credentials, sign_mp4
 from mutoscope.provenance.keys import load_signing, trust_anchors
 from mutoscope.provenance.records import WatermarkRecord
-from mutoscope.provenance.report import RecordMatch, VerifyReport, WatermarkReport
+from mutoscope.provenance.report import (
+    RecordMatch,
+    StreamsReport,
+    VerifyReport,
+    WatermarkReport,
+)
 from mutoscope.provenance.watermark import DATA_BYTES, Watermarker
 from mutoscope.storage.records import UserRecord, VideoRecord
 from mutoscope.worker.hooks import ProvenanceInfo
@@ -121,7 +126,7 @@ class ProvenanceService:
             filename = filename or Path(source).name
         else:
             data = source
-        frames = decode_for_verify(data)
+        frames, streams = decode_streams(data)
         # 2. Content Credentials, judged with our root as trust anchor
         c2pa_report = read_credentials(_rewound(data), trust_anchors=trust_anchors(self.settings))
         # 3. Invisible watermark
@@ -136,7 +141,9 @@ class ProvenanceService:
             version=detection.version,
         )
         size = len(data) if isinstance(data, bytes) else data.seek(0, io.SEEK_END)
-        report = VerifyReport(filename, size, c2pa_report, wm, frames_checked=len(frames))
+        report = VerifyReport(
+            filename, size, c2pa_report, wm, frames_checked=len(frames), streams=streams
+        )
         # 4. Our record: trusted manifest, then watermark, then perceptual match
         report.record = self._match_record(report, frames, match_outputs)
         return report
@@ -216,6 +223,13 @@ def decode_for_verify(
     data: bytes | BinaryIO, *, max_frames: int = VERIFY_FRAMES, max_side: int = VERIFY_SIDE
 ) -> np.ndarray:
     """(T, h, w, 3) uint8 frames, downscaled to ``max_side``; refuses anything but video."""
+    return decode_streams(data, max_frames=max_frames, max_side=max_side)[0]
+
+
+def decode_streams(
+    data: bytes | BinaryIO, *, max_frames: int = VERIFY_FRAMES, max_side: int = VERIFY_SIDE
+) -> tuple[np.ndarray, StreamsReport]:
+    """``decode_for_verify``'s frames, and the file's streams as its headers declare them."""
     what = "Upload a video file (MP4, MOV, WebM, ...) to verify."
     try:
         stream = io.BytesIO(data) if isinstance(data, bytes) else _rewound(data)
@@ -230,6 +244,7 @@ def decode_for_verify(
                 f"The file has no video stream (format '{container.format.name}'). {what}",
                 param="file",
             )
+        streams = _streams(container)
         frames = []
         try:
             for frame in container.decode(video=0):
@@ -246,4 +261,35 @@ def decode_for_verify(
                 ) from exc
     if not frames:
         raise UnsupportedMediaType(f"The video has no decodable frames. {what}", param="file")
-    return np.stack(frames)
+    return np.stack(frames), streams
+
+
+def _streams(container: Any) -> StreamsReport:
+    video = container.streams.video[0]
+    report = StreamsReport(
+        container=container.format.name,
+        video={
+            "codec": video.codec_context.name,
+            "width": video.width,
+            "height": video.height,
+            "duration": _seconds(video, container),
+        },
+    )
+    if container.streams.audio:
+        audio = container.streams.audio[0]
+        report.audio = {
+            "codec": audio.codec_context.name,
+            "sample_rate": audio.codec_context.sample_rate,
+            "channels": audio.codec_context.channels,
+            "duration": _seconds(audio, container),
+        }
+    return report
+
+
+def _seconds(stream: Any, container: Any) -> float | None:
+    """A stream's declared length (the container's when the stream declares none)."""
+    if stream.duration is not None and stream.time_base is not None:
+        return round(float(stream.duration * stream.time_base), 3)
+    if container.duration:
+        return round(container.duration / av.time_base, 3)
+    return None

@@ -512,6 +512,11 @@ class RightsService:
                     ConsentRecord.entity_id == entity.id, ConsentRecord.grantee_user_id == user.id
                 )
             )
+            if not ok and user is not None and entity.id.startswith("char_"):
+                # A person character: its owner's permission tiers and approvals are the consent.
+                from mutoscope.characters.service import may_use_id
+
+                ok = bool(may_use_id(s, entity.id, user.id))
         return None if ok else POLICY_REASON["consent"]
 
     def _holders(self, user: UserRecord | None) -> set[str]:

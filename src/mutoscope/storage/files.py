@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 log = logging.getLogger(__name__)
 
-Variant = Literal["video", "thumbnail", "spritesheet", "reference", "file"]
+Variant = Literal["video", "thumbnail", "spritesheet", "reference", "file", "frames"]
 
 FILENAMES: dict[str, str] = {
     "video": "video.mp4",
@@ -32,6 +32,7 @@ FILENAMES: dict[str, str] = {
     "spritesheet": "spritesheet.jpg",
     "reference": "reference.png",
     "file": "file.bin",  # a user's upload through /v1/files, stored under its file id
+    "frames": "frames.png",  # a character's reference frames, side by side
 }
 MEDIA_TYPES: dict[str, str] = {
     "video": "video/mp4",
@@ -39,6 +40,7 @@ MEDIA_TYPES: dict[str, str] = {
     "spritesheet": "image/jpeg",
     "reference": "image/png",
     "file": "application/octet-stream",
+    "frames": "image/png",
 }
 VARIANT_OF = {name: variant for variant, name in FILENAMES.items()}
 STALE_STAGING_SECONDS = 24 * 3600.0

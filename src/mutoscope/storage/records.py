@@ -74,7 +74,7 @@ class VideoRecord(Base):
     created_at: Mapped[int] = mapped_column(Integer, default=now)
     started_at: Mapped[int | None] = mapped_column(Integer)
     completed_at: Mapped[int | None] = mapped_column(Integer)
-    expires_at: Mapped[int | None] = mapped_column(Integer)
+    expires_at: Mapped[int | None] = mapped_column(Integer, index=True)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[int | None] = mapped_column(Integer, index=True)
@@ -87,6 +87,10 @@ class VideoRecord(Base):
     frame_count: Mapped[int | None] = mapped_column(Integer)
     warning: Mapped[str | None] = mapped_column(Text)
     """Set when the model cannot draw (all of) the prompt: what it will not show, and why."""
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Per-request generation options (steps, guidance, negative_prompt, loras, preset)."""
+    expired_at: Mapped[int | None] = mapped_column(Integer)
+    """When the retention sweep deleted the video's files (``expires_at`` had passed)."""
 
 
 class JobRecord(Base):

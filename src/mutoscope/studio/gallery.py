@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord, now
+from mutoscope.studio import social
 from mutoscope.studio.records import LikeRecord
 
 Sort = Literal["newest", "remixed"]
@@ -28,6 +29,8 @@ class Card:
     likes: int = 0
     liked: bool = False
     remixes: int = 0
+    handle: str = ""
+    """The owner's @handle (without the @)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,12 @@ class Gallery:
                         s.add(LikeRecord(user_id=user.id, video_id=video_id, created_at=now()))
                 except IntegrityError:
                     pass  # a concurrent click already liked it
+                else:
+                    owner = s.scalar(select(VideoRecord.owner_id).where(VideoRecord.id == video_id))
+                    if owner is not None:
+                        social.notify(
+                            s, owner, "liked", actor_id=user.id, video_id=video_id, dedupe=True
+                        )
         with self.sessions() as s:
             count = s.scalar(select(func.count()).where(LikeRecord.video_id == video_id)) or 0
         return (not removed, count)
@@ -181,6 +190,7 @@ class Gallery:
                 .group_by(VideoRecord.remixed_from_video_id)
             )
             remixes = {str(parent): int(n) for parent, n in counted}
+        handles = social.handles(s, {v.owner_id for v, _, _ in rows})
         return [
             Card(
                 video=v,
@@ -188,6 +198,7 @@ class Gallery:
                 likes=likes.get(v.id, 0),
                 liked=v.id in liked,
                 remixes=n if n is not None else remixes.get(v.id, 0),
+                handle=handles.get(v.owner_id, owner),
             )
             for v, owner, n in rows
         ]

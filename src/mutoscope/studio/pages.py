@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from mutoscope.errors import PromptRejected
 from mutoscope.services import Services
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord
+from mutoscope.studio import social
 from mutoscope.users import UserService
 from mutoscope.worker.hooks import ScreenRequest
 
@@ -33,6 +34,9 @@ def create_context(services: Services, selected: str | None = None) -> dict[str,
             "seconds": list(b.seconds),
             "accepts_image": b.accepts_image,
             "example_prompt": b.example_prompt,
+            "options": sorted(b.request_options),
+            "presets": list(b.preset_names()),
+            "loras": list(b.lora_names()),
         }
         for b in registry
     ]
@@ -99,7 +103,13 @@ def video_context(v: Visit, record: VideoRecord) -> dict[str, Any]:
         "is_owner": v.user is not None and v.user.id == record.owner_id,
         "chain": gallery.chain(v.user, record),
         "sprite": sprite_grid(record),
+        **comments_context(v, record),
     }
+
+
+def comments_context(v: Visit, record: VideoRecord) -> dict[str, Any]:
+    with v.studio.services.sessions.begin() as s:
+        return {"comments": social.comments(s, record.id), "max_comment": social.MAX_COMMENT}
 
 
 def sprite_grid(record: VideoRecord) -> dict[str, int]:

@@ -65,22 +65,35 @@ def check_handle(handle: str) -> str:
     return handle
 
 
+def handle_from_name(name: str) -> str:
+    """The handle a user name becomes (user names are 2-40 of letters, digits, ``._-``)."""
+    handle = re.sub(r"[^A-Za-z0-9_]", "_", name)[:30]
+    return handle if HANDLE.match(handle) else f"u{handle}_"[:30]
+
+
 def default_handle(s: Session, name: str) -> str:
     """A free handle made from a user name (``Ada.L`` -> ``Ada_L``, then ``Ada_L2``...)."""
-    base = re.sub(r"[^A-Za-z0-9_]", "_", name)[:28] or "user"
-    if not base[0].isalnum():
-        base = "u" + base[:27]
-    base = base if len(base) >= 2 else base + "_"
+    base = handle_from_name(name)
     for n in range(1, 1000):
         handle = base if n == 1 else f"{base[: 30 - len(str(n))]}{n}"
-        if (
-            s.scalar(
-                select(ProfileRecord.user_id).where(ProfileRecord.handle_key == handle.lower())
-            )
-            is None
-        ):
+        free = select(ProfileRecord.user_id).where(ProfileRecord.handle_key == handle.lower())
+        if s.scalar(free) is None:
             return handle
     return f"u{new_id('')[1:21]}"
+
+
+def handles(s: Session, user_ids: Iterable[str]) -> dict[str, str]:
+    """Handles for display, without writing: a user with no profile yet shows the handle
+    their name becomes (which ``user_by_handle`` finds)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    rows = s.execute(
+        select(UserRecord.id, UserRecord.name, ProfileRecord.handle)
+        .outerjoin(ProfileRecord, ProfileRecord.user_id == UserRecord.id)
+        .where(UserRecord.id.in_(ids))
+    )
+    return {uid: handle or handle_from_name(name) for uid, name, handle in rows}
 
 
 def ensure_profiles(s: Session, user_ids: Iterable[str]) -> dict[str, ProfileRecord]:
@@ -121,14 +134,21 @@ def ensure_profiles(s: Session, user_ids: Iterable[str]) -> dict[str, ProfileRec
 def user_by_handle(s: Session, handle: str) -> UserRecord | None:
     """The user whose handle this is (any case, ``@`` optional); for ``@mentions`` too."""
     key = (handle or "").strip().lstrip("@").lower()
+    _claim_name_handles(s, key)
     user_id = s.scalar(select(ProfileRecord.user_id).where(ProfileRecord.handle_key == key))
-    if user_id is None:
-        # A user who has no profile yet is found by the name their handle will be made from.
-        user = s.scalar(select(UserRecord).where(func.lower(UserRecord.name) == key))
-        if user is None or ensure_profiles(s, [user.id])[user.id].handle_key != key:
-            return None
-        return user
-    return s.get(UserRecord, user_id)
+    return s.get(UserRecord, user_id) if user_id is not None else None
+
+
+def _claim_name_handles(s: Session, key: str) -> None:
+    """Make the profile of a user who has none yet and whose name becomes handle ``key``:
+    until then their name is their handle, so nobody else may take it."""
+    as_handle = func.lower(func.replace(func.replace(UserRecord.name, ".", "_"), "-", "_"))
+    waiting = s.scalars(
+        select(UserRecord.id)
+        .outerjoin(ProfileRecord, ProfileRecord.user_id == UserRecord.id)
+        .where(ProfileRecord.user_id.is_(None), func.substr(as_handle, 1, 30) == key)
+    ).all()
+    ensure_profiles(s, waiting)
 
 
 def update_profile(
@@ -148,19 +168,12 @@ def update_profile(
             f"the bio is at most {MAX_BIO} characters (got {len(bio)})", param="bio"
         )
     profile = ensure_profiles(s, [user_id])[user_id]
+    _claim_name_handles(s, handle.lower())
     taken = s.scalar(
         select(ProfileRecord.user_id).where(
             ProfileRecord.handle_key == handle.lower(), ProfileRecord.user_id != user_id
         )
     )
-    # A name whose owner has no profile yet is reserved for them.
-    named = s.scalar(
-        select(UserRecord.id).where(
-            func.lower(UserRecord.name) == handle.lower(), UserRecord.id != user_id
-        )
-    )
-    if named is not None and taken is None:
-        taken = named if ensure_profiles(s, [named])[named].handle_key == handle.lower() else None
     if taken is not None:
         raise Conflict(
             f"@{handle} is taken; choose another handle", param="handle", code="handle_taken"
@@ -250,6 +263,13 @@ def follow_counts(s: Session, user_id: str) -> FollowCounts:
     return FollowCounts(followers or 0, following or 0)
 
 
+def published_count(s: Session, user_id: str) -> int:
+    query = select(func.count()).where(
+        VideoRecord.owner_id == user_id, VideoRecord.published_at.is_not(None)
+    )
+    return s.scalar(query) or 0
+
+
 # -- comments ------------------------------------------------------------------------------
 
 
@@ -321,6 +341,26 @@ def comments(s: Session, video_id: str, *, limit: int = 200) -> list[Comment]:
         )
         for c, name in rows
     ]
+
+
+def video_published(s: Session, video: VideoRecord) -> None:
+    """Tell the parent's owner when a remix of their video is published (not before: a
+    draft is private to its maker)."""
+    if video.remixed_from_video_id is None:
+        return
+    parent_owner = s.scalar(
+        select(VideoRecord.owner_id).where(VideoRecord.id == video.remixed_from_video_id)
+    )
+    if parent_owner is not None:
+        notify(
+            s,
+            parent_owner,
+            "remixed",
+            actor_id=video.owner_id,
+            video_id=video.id,
+            parent_id=video.remixed_from_video_id,
+            dedupe=True,
+        )
 
 
 # -- notifications -------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from mutoscope import __version__
 from mutoscope.errors import Forbidden, MutoscopeError, Unauthorized
 from mutoscope.services import Services
 from mutoscope.storage.records import UserRecord
+from mutoscope.studio import social
+from mutoscope.studio.feeds import Feeds
 from mutoscope.studio.gallery import Gallery
 from mutoscope.studio.sessions import COOKIE, MAX_AGE, SessionStore, new_token
 
@@ -77,6 +79,7 @@ class Studio:
         self.services = services
         self.store = SessionStore(services.settings, services.sessions)
         self.gallery = Gallery(services.sessions)
+        self.feeds = Feeds(services.sessions)
         self.env = make_environment()
         self.provenance_cache: dict[tuple[str, int], dict[str, Any]] = {}
 
@@ -151,8 +154,16 @@ class Visit:
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         page = self.studio.env.get_template(template)
+        context.setdefault("unread", self.unread())
         html = page.render(user=self.user, csrf=self.csrf, path=self.request.url.path, **context)
         return self.finish(HTMLResponse(html, status_code=status))
+
+    def unread(self) -> int:
+        """The signed-in user's unread notifications (the count in the nav)."""
+        if self.user is None:
+            return 0
+        with self.studio.services.sessions() as s:
+            return social.unread_count(s, self.user.id)
 
     def redirect(self, url: str) -> RedirectResponse:
         return self.finish(RedirectResponse(url, status_code=303))

@@ -67,6 +67,10 @@ class ProvenanceInfo:
     parent_path: Path | None = None
     attributions: list[dict[str, str]] = field(default_factory=list)
     watermark_payload: str | None = None
+    characters: list[dict[str, str]] = field(default_factory=list)
+    """``[{"id", "name", "kind", "owner"}]``: the characters the video uses."""
+    engine: dict[str, str] | None = None
+    """For videos an inference engine made: the engine and its model (``GeneratedVideo``)."""
 
 
 class ProvenanceStamper(Protocol):

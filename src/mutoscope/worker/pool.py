@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mutoscope.errors import JobCancelled, MutoscopeError
 from mutoscope.jobs.retry import RetryPolicy, is_transient, public_reason
+from mutoscope.retention import RetentionSweeper
 from mutoscope.storage.records import FAILED, QUEUED, VideoRecord, now
 from mutoscope.worker.run import run_job
 
@@ -47,9 +48,11 @@ class Worker:
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.sweeper = RetentionSweeper(services, services.settings.retention_sweep_seconds)
 
     def start(self) -> None:
         self.services.files.clean_staging()
+        self.sweeper.start()
         for n in range(self.concurrency):
             thread = threading.Thread(target=self._loop, name=f"mutoscope-worker-{n}", daemon=True)
             thread.start()
@@ -57,6 +60,7 @@ class Worker:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self.sweeper.stop(timeout)
         self.services.queue.notify()
         for thread in self._threads:
             thread.join(timeout)

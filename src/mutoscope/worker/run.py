@@ -16,20 +16,24 @@ import numpy as np
 from PIL import Image
 
 from mutoscope.backends.base import GenerationRequest
+from mutoscope.characters.service import CharacterService, check_video_characters, used_by
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
 from mutoscope.jobs.retry import RetryPolicy
 from mutoscope.media import (
+    AudioTrack,
     MP4Writer,
     count_frames,
     decode_sampled,
     decode_tail,
     encode_mp4,
     iter_mp4,
+    read_audio,
     resize_frames,
     spritesheet,
     thumbnail,
 )
+from mutoscope.media.audio import audio_requested, join
 from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
 from mutoscope.worker.hooks import ProvenanceInfo
 from mutoscope.worker.lease import JobLease
@@ -96,6 +100,9 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         record = s.get(VideoRecord, job.video_id)
         if record is None:
             raise JobCancelled(job.video_id)
+        # A character's owner may have withdrawn it (or its creator's permission) since the
+        # video was queued: refuse before anything is generated (fails with character_revoked).
+        check_video_characters(s, record)
         record.status, record.started_at = IN_PROGRESS, record.started_at or now()
         owner = s.get(UserRecord, record.owner_id)
         parent = (
@@ -119,6 +126,10 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         check=lease.check,
     )
     frames = resize_frames(result.frames, request.width, request.height)
+    # The soundtrack (if any) rides along untouched by the checks and the watermark below,
+    # which read and mark pixels only; the encoder fits it to the frames' duration.
+    sound = audio_requested(request.options)
+    audio = result.audio if sound else None
     # An extension is the parent's frames then the new ones. The parent is streamed from its MP4
     # into the encoder in step 5 (never held whole: 12 s at 1792x1024 is 5 GB of RGB), so from
     # here on ``frames`` are the new frames only; the parent passed its own output check.
@@ -144,9 +155,11 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         }
         nonlocal total_frames
         if stitch is not None:
-            total_frames = _stitch(services, record.id, stitch, frames, staged, result.fps)
+            total_frames = _stitch(
+                services, record.id, stitch, frames, staged, result.fps, audio=audio, sound=sound
+            )
         else:
-            encode_mp4(frames, staged["video"], fps=result.fps)
+            encode_mp4(frames, staged["video"], fps=result.fps, audio=audio)
             thumbnail(frames, staged["thumbnail"])
             spritesheet(frames, staged["spritesheet"])
         services.provenance.sign(
@@ -162,6 +175,8 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
                 parent_path=parent_path if parent_path and parent_path.is_file() else None,
                 attributions=list(record.attributions or []),
                 watermark_payload=payload,
+                characters=used_by(services.sessions, record.id),
+                engine=result.provenance or None,
             ),
         )
         return staged
@@ -185,12 +200,14 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             # Deleted (or taken over) while we worked: leave nothing behind.
             if row is None:
                 services.files.delete(record.id)
+                backend.forget(result.provenance)
             raise JobCancelled(record.id)
         row.status, row.progress, row.completed_at = COMPLETED, 100, now()
         row.duration, row.frame_count = total_frames / result.fps, total_frames
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
-        row.provenance = {**(row.provenance or {}), "watermark_payload": payload}
+        engine = {"engine": result.provenance} if result.provenance else {}
+        row.provenance = {**(row.provenance or {}), "watermark_payload": payload, **engine}
 
     # 8. Index the output for reverse search. The video is completed and its job done: a
     # failure here is logged, never retried (a retry could not claim it and would leave the
@@ -219,12 +236,23 @@ def _stitch(
     frames: np.ndarray,
     staged: dict[str, Path],
     fps: float,
+    *,
+    audio: AudioTrack | None = None,
+    sound: bool = True,
 ) -> int:
     """Encode the parent's frames (streamed from its MP4, resized and watermarked
     ``STITCH_CHUNK`` at a time) then the new, already marked ``frames``; write the thumbnail
-    and spritesheet from frames picked on the way. Returns the total frame count."""
+    and spritesheet from frames picked on the way. Returns the total frame count.
+
+    With ``sound``, the file carries the parent's sound for the parent's frames, then
+    ``audio`` (the new segment's) for the new ones, silence standing in for either one that
+    has none; without, or when neither has any, it is silent."""
     height, width = frames.shape[1:3]
-    total = count_frames(parent_path) + len(frames)
+    parent_count = count_frames(parent_path)
+    total = parent_count + len(frames)
+    track = None
+    if sound:
+        track = join([(read_audio(parent_path), parent_count / fps), (audio, len(frames) / fps)])
     picks = set(np.linspace(0, total - 1, num=min(16, total)).round().astype(int).tolist())
     middle = total // 2
     kept: dict[int, np.ndarray] = {}
@@ -237,7 +265,7 @@ def _stitch(
                 kept[index] = frame.copy()
             index += 1
 
-    with MP4Writer(staged["video"], fps=fps) as writer:
+    with MP4Writer(staged["video"], fps=fps, audio=track) as writer:
         chunk: list[np.ndarray] = []
         for frame in iter_mp4(parent_path):
             chunk.append(frame)
@@ -283,6 +311,7 @@ def _request(
             if record.mode == "extend"
             else decode_sampled(parent_path, REMIX_SOURCE_FRAMES)
         )
+    references, names = CharacterService(services).references(record.id)
     return GenerationRequest(
         prompt=record.prompt,
         size=record.size,
@@ -292,4 +321,8 @@ def _request(
         source_video=source,
         source_prompt=parent.prompt if parent else None,
         mode=record.mode,  # type: ignore[arg-type]
+        options=dict(record.options or {}),
+        references=references,
+        reference_names=names,
+        parent_engine=(parent.provenance or {}).get("engine") if parent else None,
     )

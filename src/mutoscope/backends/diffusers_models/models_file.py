@@ -100,6 +100,10 @@ class ModelsFile:
     models: tuple[ModelSpec, ...]
 
 
+#: ``[[models]]`` families served by remote inference engines, not by diffusers.
+ENGINE_FAMILIES = ("openai-videos",)
+
+
 def read_models_file(path: Path) -> ModelsFile:
     """Parse and check ``models.toml``; raises ``ModelsFileError`` naming what is wrong."""
     try:
@@ -112,9 +116,9 @@ def read_models_file(path: Path) -> ModelsFile:
             f"{path}: unknown top-level keys {sorted(unknown)}; use [pool], [[models]]"
         )
     pool = PoolOptions(**_fields(PoolOptions, data.get("pool", {}), "[pool]"))
-    models = tuple(
-        _model_spec(entry, path.parent, n) for n, entry in enumerate(data.get("models", []))
-    )
+    # Entries of engine families are read by their own backends (backends/openai_videos.py).
+    entries = [m for m in data.get("models", []) if m.get("family") not in ENGINE_FAMILIES]
+    models = tuple(_model_spec(entry, path.parent, n) for n, entry in enumerate(entries))
     ids = Counter(m.id for m in models)
     if dupes := [i for i, c in ids.items() if c > 1]:
         raise ModelsFileError(f"{path}: model ids must be unique; repeated: {dupes}")

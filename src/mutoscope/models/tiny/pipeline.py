@@ -50,6 +50,14 @@ class TinyOutput:
     """(FRAMES, 64, 64, 3) uint8 as sampled, before interpolation and resizing."""
     caption: str = ""
     """The text that conditioned the model (the canonical caption, or the prompt as given)."""
+    positions: np.ndarray | None = None
+    """Each frame's place among the keyframes (0..FRAMES-1); ``None``: spread evenly over all
+    of them, as ``interpolate(keyframes, len(frames))`` spreads them. The soundtrack reads it."""
+
+    def frame_positions(self) -> np.ndarray:
+        if self.positions is not None:
+            return self.positions
+        return np.linspace(0, len(self.keyframes) - 1, len(self.frames))
 
 
 class TinyPipeline:

@@ -67,6 +67,20 @@
       });
       select.value = values.includes(keep) ? keep : values.includes(preferred) ? preferred : values[0];
     };
+    // The "Advanced" panel: grey out the options this model does not take.
+    const advanced = function (m) {
+      const takes = m.options || [];
+      [["steps", "steps"], ["guidance", "guidance"], ["negative_prompt", "negative_prompt"],
+       ["lora", "loras"], ["preset", "preset"]].forEach(function (pair) {
+        const field = form.querySelector("#" + pair[0]);
+        if (field) field.disabled = !takes.includes(pair[1]);
+      });
+      const preset = form.querySelector("#preset");
+      if (preset) fill(preset, [""].concat(m.presets || []), "");
+      if (preset && preset.options.length) preset.options[0].textContent = "default";
+      const lora = form.querySelector("#lora");
+      if (lora) lora.placeholder = (m.loras || []).length ? m.loras.join(", ") : "this model declares no LoRAs";
+    };
     model.addEventListener("change", function () {
       const m = models.find((x) => x.name === model.value);
       if (!m) return;
@@ -78,6 +92,7 @@
       const imageField = document.getElementById("image-field");
       imageField.hidden = !m.accepts_image;
       imageField.querySelector("input").disabled = !m.accepts_image;
+      advanced(m);
       check();
     });
 

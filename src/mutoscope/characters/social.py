@@ -1,0 +1,55 @@
+"""The social graph as characters need it: mutual follows, @handles and notifications.
+
+``mutoscope.studio.social`` owns follows, handles and notifications; it is looked up when
+called, so characters work (with no follows and no notifications) in a build without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mutoscope.storage.records import UserRecord
+
+log = logging.getLogger(__name__)
+
+
+def _social() -> ModuleType | None:
+    try:
+        return importlib.import_module("mutoscope.studio.social")
+    except ImportError:
+        return None
+
+
+def is_mutual_follow(s: Session, a_id: str, b_id: str) -> bool:
+    social = _social()
+    if social is None or not hasattr(social, "is_mutual_follow"):
+        return False
+    return bool(social.is_mutual_follow(s, a_id, b_id))
+
+
+def user_by_handle(s: Session, handle: str) -> UserRecord | None:
+    """The user an ``@handle`` names (their user name where handles are not installed)."""
+    social = _social()
+    if social is not None and hasattr(social, "user_by_handle"):
+        found: UserRecord | None = social.user_by_handle(s, handle)
+        return found
+    key = handle.strip().lstrip("@").lower()
+    return s.scalar(select(UserRecord).where(func.lower(UserRecord.name) == key))
+
+
+def notify(s: Session, user_id: str, kind: str, **data: Any) -> None:
+    """Tell ``user_id`` about ``kind`` (a notification never stops the action it reports)."""
+    social = _social()
+    if social is None or not hasattr(social, "notify"):
+        return
+    try:
+        with s.begin_nested():
+            social.notify(s, user_id, kind, **data)
+    except Exception:
+        log.exception("could not notify %s of %s", user_id, kind)

@@ -1,0 +1,95 @@
+"""Retention: a video whose ``expires_at`` has passed loses its files.
+
+The worker sets ``expires_at`` when a video completes (``MUTOSCOPE_VIDEO_TTL_SECONDS``; unset
+keeps videos for ever). Downloads are refused (410 ``video_expired``) from that moment on;
+``sweep_expired`` then deletes the files from the store and records ``expired_at`` on the row,
+which stays so that the API can still say what happened to the video. Every worker process runs
+a ``RetentionSweeper``; sweeps are idempotent, so several workers may overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from mutoscope.errors import VideoExpired
+from mutoscope.storage.records import VideoRecord, now
+
+if TYPE_CHECKING:
+    from mutoscope.services import Services
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 200
+
+
+def is_expired(record: VideoRecord, at: int | None = None) -> bool:
+    """Whether ``record``'s retention has passed (swept or not)."""
+    if record.expired_at is not None:
+        return True
+    return record.expires_at is not None and record.expires_at <= (at or now())
+
+
+def check_not_expired(record: VideoRecord) -> None:
+    """Raise ``VideoExpired`` (410) for a video past its ``expires_at``."""
+    if is_expired(record):
+        raise VideoExpired(record.id, record.expires_at or record.expired_at or 0)
+
+
+def sweep_expired(services: Services, *, at: int | None = None) -> list[str]:
+    """Delete the files of every video past its ``expires_at`` and mark it expired.
+
+    Returns the ids swept. Files go first: a crash in between leaves a row that the next sweep
+    picks up again (deleting files that are already gone is a no-op)."""
+    at = at or now()
+    query = (
+        select(VideoRecord.id)
+        .where(VideoRecord.expires_at <= at, VideoRecord.expired_at.is_(None))
+        .order_by(VideoRecord.expires_at)
+        .limit(SWEEP_BATCH)
+    )
+    swept: list[str] = []
+    while True:
+        with services.sessions() as s:
+            ids = list(s.scalars(query))
+        for video_id in ids:
+            services.files.delete(video_id)
+            with services.sessions.begin() as s:
+                s.query(VideoRecord).filter(
+                    VideoRecord.id == video_id, VideoRecord.expired_at.is_(None)
+                ).update({"expired_at": at})
+            swept.append(video_id)
+        if len(ids) < SWEEP_BATCH:
+            break
+    if swept:
+        log.info("retention: deleted the files of %d expired videos", len(swept))
+    return swept
+
+
+class RetentionSweeper:
+    """A daemon thread that runs ``sweep_expired`` every ``every`` seconds until ``stop``."""
+
+    def __init__(self, services: Services, every: float):
+        self.services, self.every = services, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="mutoscope-retention", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        # The first sweep waits one period: start-up (and a one-off `generate`) stays quick.
+        while not self._stop.wait(self.every):
+            try:
+                sweep_expired(self.services)
+            except Exception:  # a store or database fault: try again next round
+                log.exception("retention sweep failed")
