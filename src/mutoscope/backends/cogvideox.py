@@ -35,10 +35,10 @@ from mutoscope.errors import InvalidRequest
 
 class CogVideoXBackend(DiffusersBackend):
     family = "cogvideox"
-    default_sizes = ("720x480",)
+    default_sizes: tuple[str, ...] = ("720x480",)
     default_fps = 8.0
     default_max_frames = 49
-    trained_frames = (49,)
+    trained_frames: tuple[int, ...] = (49,)
     flexible_sizes = False
     default_steps = 50
     default_guidance = 6.0
