@@ -93,7 +93,7 @@ class LTXBackend(DiffusersBackend):
             else:
                 pipe = model.variant(LTXPipeline)
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
-            frames = self.denoise(pipe, kwargs, on_progress)
+            frames = self.denoise(pipe, kwargs, on_progress, request)
             if request.mode == "extend" and "video" in kwargs:
                 frames = frames[len(kwargs["video"]) :]  # the worker prepends the parent
         # 3. Back to the size the request asked for

@@ -99,6 +99,6 @@ class WanBackend(DiffusersBackend):
                 pipe = model.variant(WanPipeline)
                 kwargs["num_frames"] = num_frames
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
-            frames = self.denoise(pipe, kwargs, on_progress)
+            frames = self.denoise(pipe, kwargs, on_progress, request)
         # 3. Back to the size the request asked for
         return GeneratedVideo(frames=self.finish(frames, request), fps=self.fps)

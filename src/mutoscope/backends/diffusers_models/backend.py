@@ -66,6 +66,7 @@ class DiffusersBackend(VideoBackend):
     """Valid frame counts are ``frame_step * k + 1`` (the VAE's temporal compression)."""
     size_multiple: int = 16
     """Sides must be multiples of this (VAE spatial compression x transformer patch)."""
+    request_options = frozenset({"steps", "guidance", "negative_prompt", "loras", "preset"})
     flexible_sizes: bool = True
     """Trained on many aspect ratios: generate each request at its own aspect ratio (about
     the pixel count of the nearest native size). False: only at the native sizes."""
@@ -151,7 +152,11 @@ class DiffusersBackend(VideoBackend):
         return kwargs
 
     def denoise(
-        self, pipe: Any, kwargs: dict[str, Any], on_progress: ProgressCallback
+        self,
+        pipe: Any,
+        kwargs: dict[str, Any],
+        on_progress: ProgressCallback,
+        request: GenerationRequest | None = None,
     ) -> np.ndarray:
         """``runner.denoise`` with the step cache set for this call's step count."""
         sync_cache_steps(pipe, self.spec, kwargs["num_inference_steps"])
