@@ -113,6 +113,12 @@ def generate(
     preset: Annotated[
         str | None, typer.Option(help='A named preset of the model, e.g. "fast".')
     ] = None,
+    audio: Annotated[
+        bool,
+        typer.Option(
+            "--audio/--no-audio", help="Give the video the model's soundtrack (AAC) or none."
+        ),
+    ] = True,
 ) -> None:
     """Make a video from a prompt on this machine, without a server."""
     from PIL import Image
@@ -137,6 +143,7 @@ def generate(
                 "negative_prompt": negative_prompt,
                 "loras": [lora_arg(x) for x in lora or ()] or None,
                 "preset": preset,
+                "audio": None if audio else False,
             }
         )
         if not _prompt_fits(services, user, prompt, model, anyway=anyway, quiet=as_json):

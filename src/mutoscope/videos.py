@@ -1,4 +1,4 @@
-"""Video service: accept, list, fetch, remix, extend, publish and delete videos.
+"""Video service: accept, list, fetch, remix, edit, extend, publish and delete videos.
 
 The API, the studio and the CLI all go through here, so validation, rights screening and
 ownership rules live in one place.
@@ -11,12 +11,14 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from PIL import Image
 from sqlalchemy import Row, bindparam, select
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.errors import Forbidden, InvalidRequest, VideoNotFound
 from mutoscope.retention import check_not_expired
+from mutoscope.sources import SourceClip, format_seconds, nearest_size
 from mutoscope.storage.records import (
     COMPLETED,
     FAILED,
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
     from mutoscope.services import Services
 
 MAX_PROMPT = 32_000
+RecordMode = Literal["create", "remix", "extend", "edit"]
+_SOURCE_TO_COME = np.zeros((1, 1, 1, 3), np.uint8)
+"""Stands in for the source frames when a request is checked at accept time (the worker
+decodes the real ones), so a backend's ``check`` knows a source video will be there."""
 _PEEK = select(VideoRecord.__table__).where(VideoRecord.__table__.c.id == bindparam("id"))
 
 
@@ -71,13 +77,20 @@ class VideoService:
         body: VideoCreate,
         *,
         parent: VideoRecord | None = None,
-        mode: Literal["create", "remix", "extend"] = "create",
+        mode: RecordMode = "create",
+        source: SourceClip | None = None,
+        strength: float | None = None,
     ) -> VideoRecord:
-        """Validate, screen and durably queue a video; returns its ``queued`` record."""
+        """Validate, screen and durably queue a video; returns its ``queued`` record.
+
+        ``source`` is the clip an edit or extension starts from (an upload is stored with the
+        video); an extension's ``seconds`` is recorded as the stitched total."""
         # 1. Validate the request (and the characters it uses) against the chosen backend
         uses = self._characters(user, body, parent)
         backend, request = self._checked(body, mode, uses)
         prompt, size, seconds = request.prompt, request.size, request.seconds
+        if mode == "extend" and source is not None:
+            seconds = format_seconds(source.duration + float(request.seconds))
         warning = self._prompt_warning(backend, _fit_text(prompt, uses))
         video_id = new_id("video")
         # 2. Screen prompt and references before anything is queued
@@ -109,8 +122,13 @@ class VideoService:
             attributions=screening.attributions,
             provenance={},
             warning=warning,
+            segment_seconds=request.seconds if mode == "extend" else None,
+            strength=strength,
             options=dict(request.options),
         )
+        if source is not None and source.upload is not None:
+            self.services.files.put_bytes(video_id, "source", source.upload)
+            record.source_video = "source.mp4"
         if body.image is not None:
             buf = io.BytesIO()
             body.image.save(buf, format="PNG")
@@ -160,7 +178,7 @@ class VideoService:
     def _checked(
         self,
         body: VideoCreate,
-        mode: Literal["create", "remix", "extend"],
+        mode: RecordMode,
         uses: list[Use] | None = None,
     ) -> tuple[VideoBackend, GenerationRequest]:
         prompt = check_prompt(body.prompt)
@@ -171,12 +189,22 @@ class VideoService:
             size=body.size or _default_size(backend.sizes),
             seconds=seconds,
             image=body.image,
-            mode=mode,
+            # A backend sees an edit as a remix of the source clip.
+            mode="remix" if mode == "edit" else mode,
+            source_video=_SOURCE_TO_COME if mode != "create" else None,
             seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
             options=dict(body.options),
             references=tuple(_first_frames(self.services, uses or [])),
             reference_names=tuple(u.mention for u in uses or []),
         )
+        if mode == "edit" and not backend.accepts_video:
+            raise InvalidRequest(
+                f"model '{backend.name}' cannot edit videos (it has no video-to-video mode); "
+                "choose a model whose accepts_video is true in GET /v1/models, such as "
+                "mutoscope-tiny",
+                param="model",
+                code="edit_unsupported",
+            )
         backend.check(request)
         return backend, request
 
@@ -214,29 +242,88 @@ class VideoService:
     def extend(
         self,
         user: UserRecord,
-        video_id: str,
+        source: SourceClip | str,
         prompt: str,
         seconds: str,
+        *,
+        model: str | None = None,
+        size: str | None = None,
         characters: list[str] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> VideoRecord:
-        """The parent followed by ``seconds`` more, generated from ``prompt``."""
-        parent = self.completed_parent(user, video_id)
-        check_total_length(parent, seconds, self.services.settings.max_total_seconds)
-        body = VideoCreate(
-            prompt=prompt,
-            model=parent.model,
-            seconds=seconds,
-            size=parent.size,
-            characters=list(characters or []),
+        """The source clip (a video id or an upload) followed by ``seconds`` more that
+        continue it, generated from ``prompt``; the record's ``seconds`` is the total."""
+        clip = self._source(user, source)
+        check_total_length(clip, seconds, self.services.settings.max_total_seconds)
+        body = self._source_body(clip, prompt, model, size, options, seconds=seconds)
+        body.characters = list(characters or [])
+        return self.create(user, body, parent=clip.parent, mode="extend", source=clip)
+
+    def edit(
+        self,
+        user: UserRecord,
+        source: SourceClip | str,
+        prompt: str,
+        *,
+        model: str | None = None,
+        size: str | None = None,
+        strength: float | None = None,
+        characters: list[str] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> VideoRecord:
+        """A new video re-made from the source clip (a video id or an upload) for ``prompt``
+        (SDEdit on the embedded model: ``strength`` 0-1 says how far from the source)."""
+        if strength is not None and not 0.0 < strength <= 1.0:
+            raise InvalidRequest(
+                f"strength must be a number above 0 and at most 1 (got {strength:g}); lower "
+                "keeps more of the source",
+                param="strength",
+            )
+        clip = self._source(user, source)
+        body = self._source_body(clip, prompt, model, size, options)
+        body.characters = list(characters or [])
+        return self.create(
+            user, body, parent=clip.parent, mode="edit", source=clip, strength=strength
         )
-        return self.create(user, body, parent=parent, mode="extend")
+
+    def _source(self, user: UserRecord, source: SourceClip | str) -> SourceClip:
+        if isinstance(source, str):
+            return SourceClip(parent=self.completed_parent(user, source))
+        return source
+
+    def _source_body(
+        self,
+        clip: SourceClip,
+        prompt: str,
+        model: str | None,
+        size: str | None,
+        options: dict[str, Any] | None,
+        *,
+        seconds: str | None = None,
+    ) -> VideoCreate:
+        """The request for an edit or extension: the parent's model, size and options (an
+        extension must match the clip it continues; ``options`` override the parent's), or
+        for an upload the size nearest its own."""
+        options = dict(options or {})
+        if clip.parent is not None:
+            model = model or clip.parent.model
+            size = size or clip.parent.size
+            if model == clip.parent.model:
+                options = {**(clip.parent.options or {}), **options}
+        backend = self.services.backends.get(model)
+        if size is None:
+            assert clip.info is not None
+            size = nearest_size(clip.info.width, clip.info.height, backend.sizes)
+        if seconds is None:  # an edit lasts as long as its source, as near as the model allows
+            seconds = min(backend.seconds, key=lambda s: abs(float(s) - clip.duration))
+        return VideoCreate(prompt=prompt, model=model, seconds=seconds, size=size, options=options)
 
     def completed_parent(self, user: UserRecord, video_id: str) -> VideoRecord:
         parent = self.get_visible(user, video_id)
         if parent.status != COMPLETED:
             raise InvalidRequest(
-                f"video '{video_id}' is {parent.status}; only completed videos can be remixed "
-                "or extended (poll it until status is 'completed')",
+                f"video '{video_id}' is {parent.status}; only completed videos can be remixed, "
+                "edited or extended (poll it until status is 'completed')",
                 param="video_id",
             )
         check_not_expired(parent)
@@ -352,16 +439,17 @@ def check_prompt(prompt: str | None) -> str:
     return prompt
 
 
-def check_total_length(parent: VideoRecord, seconds: str, limit: float) -> None:
-    """Refuse an extension whose result (parent plus ``seconds``) would pass ``limit``."""
+def check_total_length(clip: SourceClip, seconds: str, limit: float) -> None:
+    """Refuse an extension whose result (the clip plus ``seconds``) would pass ``limit``."""
     try:
         added = float(seconds)
     except ValueError:
         return  # the backend's own check names the allowed values
-    total = (parent.duration or float(parent.seconds or 0)) + added
+    total = clip.duration + added
     if total > limit:
+        name = f"'{clip.parent.id}'" if clip.parent is not None else "the uploaded video"
         raise InvalidRequest(
-            f"extending '{parent.id}' by {seconds} s would make a {total:g}-second video; "
+            f"extending {name} by {seconds} s would make a {total:g}-second video; "
             f"videos may be at most {limit:g} seconds (MUTOSCOPE_MAX_TOTAL_SECONDS)",
             param="seconds",
         )

@@ -145,3 +145,19 @@ def test_soundtrack_lasts_as_long_as_the_frames_unless_turned_off(backend: TinyB
     assert made.audio.length == round(made.duration * 48_000)
     silent = GenerationRequest(prompt="a red ball bouncing", size="64x64", options={"audio": False})
     assert backend.generate(silent, lambda _f: None).audio is None
+
+
+def test_a_continuations_sound_follows_only_its_new_frames(backend: TinyBackend) -> None:
+    from mutoscope.models.tiny.pipeline import CONTEXT_KEYFRAMES
+
+    parent = _generate(backend, size="64x64")
+    request = GenerationRequest(
+        prompt="a red ball bouncing", size="64x64", mode="extend", source_video=parent
+    )
+    made = backend.generate(request, lambda _f: None)
+    assert made.audio is not None and made.audio.length == round(made.duration * 48_000)
+    out = backend._load()("a red ball bouncing", num_frames=96, width=64, height=64, context=parent)
+    positions = out.frame_positions()
+    # the first new frame comes after the parent's last keyframe; the last is the last keyframe
+    assert len(positions) == 96 and positions[0] > CONTEXT_KEYFRAMES - 1
+    assert positions[-1] == len(out.keyframes) - 1 and np.all(np.diff(positions) > 0)

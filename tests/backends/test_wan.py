@@ -69,6 +69,18 @@ def test_image_to_video_checkpoint_uses_the_reference(load_backend) -> None:
     assert not np.array_equal(from_red.frames, from_blue.frames)
 
 
+def test_image_to_video_checkpoint_starts_from_a_characters_reference(load_backend) -> None:
+    backend = load_backend("wan-i2v")
+    assert backend.accepts_references
+    red = Image.new("RGB", (40, 20), (255, 0, 0))
+    blue = Image.new("RGB", (40, 20), (0, 0, 255))
+    as_image = backend.generate(request(size="16x16", image=red), Progress())
+    as_character = backend.generate(
+        request(size="16x16", references=(red, blue), reference_names=("Rex", "Rex")), Progress()
+    )
+    np.testing.assert_array_equal(as_character.frames, as_image.frames)
+
+
 def test_image_only_checkpoint_asks_for_a_reference(load_backend) -> None:
     backend = load_backend("wan-i2v")
     with pytest.raises(InvalidRequest, match="image-to-video only") as err:

@@ -121,11 +121,27 @@ def test_generate_defaults_to_the_shipped_tiny_model(home, tmp_path, monkeypatch
     assert video["model"] == "mutoscope-tiny"
     info = probe(out)
     assert (info.width, info.height, info.frame_count) == (1280, 720, 96)
+    # the default model's videos have sound, as long as the frames
+    assert info.audio is not None and info.audio.codec == "aac"
+    assert abs(info.audio.duration - info.duration) <= 1 / 24
 
     verify = CliRunner().invoke(app, ["verify", str(out), "--json"])
     assert verify.exit_code == 0, verify.output
     report = json.loads(verify.stdout)
     assert json.dumps(report).count(video["id"]) >= 1
+    assert report["streams"]["audio"]["codec"] == "aac"
+
+
+def test_generate_no_audio_makes_a_silent_video(env, tmp_path):
+    from mutoscope.cli import app
+
+    out = tmp_path / "silent.mp4"
+    args = ["generate", "a red circle", "--model", "mutoscope-test", "--size", "320x180"]
+    result = CliRunner().invoke(app, [*args, "--no-audio", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert probe(out).audio is None
+    verify = CliRunner().invoke(app, ["verify", str(out)])
+    assert "no audio" in verify.stdout
 
 
 def test_generate_says_before_generating_that_the_tiny_model_cannot_draw_a_prompt(env, tmp_path):

@@ -4,31 +4,19 @@ for a user without permission, access requests, and revocation failing a queued 
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
-from mutoscope.media import decode_mp4, encode_mp4
-from mutoscope.models.tiny import world
+from mutoscope.media import decode_mp4
+from tests.characters.clips import character_clip
 
 from .conftest import Server, make_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")]
-
-
-def character_clip(color: str = "red", shape: str = "circle", seconds: float = 3.0) -> bytes:
-    """A shapes-world clip (a ``color`` ``shape`` moving over blue) as MP4 bytes."""
-    scene = world.Scene((world.ObjectSpec(color, shape, "right"),), "blue")
-    frames = world.render(scene, frames=round(seconds * 24), res=128)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "character.mp4"
-        encode_mp4(frames, path, fps=24)
-        return path.read_bytes()
 
 
 @pytest.fixture(scope="module")

@@ -64,6 +64,24 @@ def test_download_all_three_variants_decoded(client, finished):
         assert img.format == "JPEG" and img.width > 0
 
 
+def test_downloaded_video_has_aac_sound_as_long_as_its_frames(client, finished):
+    info = probe(client.videos.download_content(finished.id).read())
+    assert info.audio is not None and info.audio.codec == "aac"
+    assert info.audio.sample_rate == 48_000
+    assert abs(info.audio.duration - info.duration) <= 1 / 24
+
+
+def test_audio_false_in_extra_body_makes_a_silent_video(client):
+    video = client.videos.create_and_poll(
+        prompt="a quiet red circle",
+        size="1280x720",
+        extra_body={"audio": False},
+        poll_interval_ms=200,
+    )
+    assert video.status == "completed", video.error
+    assert probe(client.videos.download_content(video.id).read()).audio is None
+
+
 def test_list_paginates_in_both_orders(client):
     ids = [client.videos.create(prompt=f"clip {i}", size="720x1280").id for i in range(3)]
     asc = list(client.videos.list(order="asc", limit=2))  # the SDK follows `after` pages

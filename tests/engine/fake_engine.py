@@ -6,6 +6,7 @@ delete, serves a real MP4, and can be told to fail: ``engine.script`` says how.
 
 from __future__ import annotations
 
+import io
 import itertools
 import tempfile
 import threading
@@ -20,21 +21,23 @@ import numpy as np
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from PIL import Image
 from starlette.datastructures import UploadFile
 
 from mutoscope.media import encode_mp4
+from mutoscope.media.audio import AudioTrack
 
 FRAMES, HEIGHT, WIDTH, FPS = 8, 48, 64, 16
 
 
-def small_mp4() -> bytes:
-    """A real H.264 MP4: a red bar that grows across the frame."""
+def small_mp4(audio: AudioTrack | None = None) -> bytes:
+    """A real H.264 MP4 (with ``audio`` as AAC): a red bar that grows across the frame."""
     frames = np.zeros((FRAMES, HEIGHT, WIDTH, 3), dtype=np.uint8)
     for i in range(FRAMES):
         frames[i, :, : (i + 1) * WIDTH // FRAMES] = (200, 40, 40)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "v.mp4"
-        encode_mp4(frames, path, fps=FPS)
+        encode_mp4(frames, path, fps=FPS, audio=audio)
         return path.read_bytes()
 
 
@@ -58,6 +61,7 @@ class FakeEngine:
     polls: int = 0
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     mp4: bytes = field(default_factory=small_mp4)
+    last_image: Image.Image | None = None
 
     def reset(self) -> None:
         self.script = Script()
@@ -66,6 +70,7 @@ class FakeEngine:
         self.deleted.clear()
         self.jobs.clear()
         self.polls = 0
+        self.last_image = None
 
 
 def build_app(engine: FakeEngine) -> FastAPI:
@@ -94,6 +99,8 @@ def build_app(engine: FakeEngine) -> FastAPI:
                 if isinstance(value, UploadFile):
                     data = await value.read()
                     record["files"][key] = (value.filename, value.content_type, len(data))
+                    if value.content_type == "image/png":
+                        engine.last_image = Image.open(io.BytesIO(data)).convert("RGB")
                 else:
                     record["fields"][key] = value
         else:

@@ -21,7 +21,8 @@ from mutoscope.backends.engine_client import (
 )
 from mutoscope.backends.openai_videos import EngineSpec, OpenAIVideosBackend, engine_spec
 from mutoscope.errors import InvalidRequest, JobCancelled
-from tests.engine.fake_engine import FPS, FRAMES, HEIGHT, WIDTH, FakeEngine
+from mutoscope.media.audio import AudioTrack
+from tests.engine.fake_engine import FPS, FRAMES, HEIGHT, WIDTH, FakeEngine, small_mp4
 from tests.servers import free_port
 
 
@@ -98,6 +99,29 @@ def test_vllm_omni_remix_uploads_the_parent_as_mp4(engine: FakeEngine):
     assert (name, ctype) == ("parent.mp4", "video/mp4") and size > 100
 
 
+def test_the_engines_soundtrack_comes_back_with_the_frames(engine: FakeEngine):
+    tone = np.sin(np.linspace(0, 2 * np.pi * 440, 48_000 // 2, dtype=np.float32)) * 0.5
+    engine.mp4 = small_mp4(audio=AudioTrack(tone, 48_000))
+    video = backend(engine.url).generate(request(), lambda f: None)
+    assert video.audio is not None and video.audio.sample_rate == 48_000
+    assert abs(video.audio.duration - FRAMES / FPS) < 0.05 and video.audio.samples.std() > 0.1
+    engine.mp4 = small_mp4()
+    assert backend(engine.url).generate(request(), lambda f: None).audio is None
+
+
+def test_an_extension_continues_from_the_clips_last_frame(engine: FakeEngine):
+    tail = np.zeros((3, 48, 64, 3), dtype=np.uint8)
+    tail[-1] = 250  # the last frame is the one the engine must continue from
+    remote = backend(engine.url, **VLLM)
+    assert remote.continues
+    extend = request(size="1280x720", mode="extend", source_video=tail)
+    video = remote.generate(extend, lambda f: None)
+    (sent,) = engine.creates
+    assert sent["files"]["input_reference"][:2] == ("reference.png", "image/png")
+    assert engine.last_image is not None and engine.last_image.getpixel((0, 0)) == (250, 250, 250)
+    assert video.frames.shape[0] == FRAMES  # the new frames only: the worker stitches
+
+
 def test_sglang_gets_json_with_integer_seconds_and_frames(engine: FakeEngine):
     spec = {"engine": "sglang", "upstream_model": "Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "fps": 24}
     backend(engine.url, **spec, steps=20).generate(
@@ -130,7 +154,8 @@ def test_sglang_sends_multipart_only_with_an_input_reference(engine: FakeEngine)
 def test_mutoscope_upstream_gets_openai_fields_seed_and_options(engine: FakeEngine, monkeypatch):
     monkeypatch.setenv("ENGINE_KEY", "sk-upstream")
     remote = backend(engine.url, upstream_model="mutoscope-tiny", api_key_env="ENGINE_KEY")
-    video = remote.generate(request(options={"steps": 4}), lambda f: None)
+    options = {"steps": 4, "loras": [{"name": "grain", "scale": 0.5}], "preset": "fast"}
+    video = remote.generate(request(options=options), lambda f: None)
     (sent,) = engine.creates
     assert sent["fields"] == {
         "prompt": "a lighthouse at dusk",
@@ -139,6 +164,8 @@ def test_mutoscope_upstream_gets_openai_fields_seed_and_options(engine: FakeEngi
         "seconds": "4",
         "seed": 7,
         "steps": 4,
+        "loras": "grain:0.5",
+        "preset": "fast",
     }
     assert sent["authorization"] == "Bearer sk-upstream"
     assert engine.deleted == []  # kept upstream: remix passes through to it
@@ -231,7 +258,7 @@ def test_an_oversized_download_is_refused(engine: FakeEngine):
 @pytest.mark.parametrize(
     ("values", "param", "message"),
     [
-        ({"mode": "extend"}, "model", "cannot extend videos"),
+        ({"mode": "extend"}, "video", "cannot extend videos"),
         ({"image": Image.new("RGB", (8, 8))}, "input_reference", "cannot use an input_reference"),
         ({"size": "640x480"}, "size", "size must be one of"),
         ({"references": (Image.new("RGB", (8, 8)),)}, "characters", "character's look"),
@@ -242,6 +269,16 @@ def test_check_refuses_what_the_engine_cannot_do(values, param, message):
     with pytest.raises(InvalidRequest, match=message) as caught:
         remote.check(request(**values))
     assert caught.value.param == param
+
+
+def test_options_an_engine_does_not_take_are_refused():
+    vllm = backend("http://127.0.0.1:9/v1", engine="vllm-omni")
+    vllm.check(request(options={"steps": 8, "guidance": 3.0, "negative_prompt": "blur"}))
+    with pytest.raises(InvalidRequest, match="cannot apply LoRAs") as caught:
+        vllm.check(request(options={"loras": [{"name": "x", "scale": 1.0}]}))
+    assert caught.value.param == "loras"
+    with pytest.raises(InvalidRequest, match="does not take option 'steps'"):
+        backend("http://127.0.0.1:9/v1", engine="openai").check(request(options={"steps": 8}))
 
 
 def test_check_refuses_remix_where_the_mapping_has_none():

@@ -174,10 +174,15 @@ def test_engine_models_are_listed(client):
     assert {"remote-test", "dead-engine"} <= ids
 
 
-def test_extend_is_refused_before_anything_is_queued(client, finished):
-    with pytest.raises(openai.BadRequestError, match="cannot extend videos"):
-        client.post(
-            "/videos/extensions",
-            body={"prompt": "more", "video": {"id": finished.id}, "seconds": "4"},
-            cast_to=object,
-        )
+def test_extend_continues_on_the_engine_from_the_last_frame(client, engine_client, finished):
+    extended = client.post(
+        "/videos/extensions",
+        body={"prompt": "the square keeps drifting", "video": {"id": finished.id}, "seconds": "4"},
+        cast_to=openai.types.Video,
+    )
+    done = client.videos.poll(extended.id, poll_interval_ms=200)
+    assert done.status == "completed", done.error
+    info = probe(client.videos.download_content(done.id).read())
+    assert info.frame_count == 96 + 96  # the parent, then the engine's 4 s
+    made = upstream_video(engine_client, "the square keeps drifting")
+    assert made.status == "completed"  # an image-to-video job there, from the last frame

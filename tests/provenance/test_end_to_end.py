@@ -105,4 +105,4 @@ def test_extension_is_watermarked_and_signed_as_the_child(app_client: TestClient
     assert report["c2pa"]["trusted"]
     assert report["c2pa"]["summary"]["ingredients"][0]["instance_id"] == parent["id"]
     assert report["record"]["video_id"] == child["id"]
-    assert child["seconds"] == "4"
+    assert child["seconds"] == "8"  # the stitched total: the 4-second parent, then 4 more

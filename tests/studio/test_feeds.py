@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from mutoscope.errors import InvalidRequest
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord, new_id, now
-from mutoscope.studio.feeds import Cursor, Feeds, score
+from mutoscope.studio.feeds import Cursor, Feeds, Snapshots, score
 from mutoscope.studio.records import LikeRecord
 from mutoscope.studio.social_records import FollowRecord
 
@@ -65,36 +66,40 @@ def world(core_services):  # type: ignore[no-untyped-def]
     return sessions, users, videos, t
 
 
-def expected_order(world, viewer: UserRecord) -> list[str]:  # type: ignore[no-untyped-def]
-    sessions, _, videos, t = world
+def expected_order(world, viewer: UserRecord, as_of: int) -> list[str]:  # type: ignore[no-untyped-def]
+    sessions, _, videos, _ = world
     with sessions() as s:
         likes = {v.id: s.query(LikeRecord).filter_by(video_id=v.id).count() for v in videos}
         followed = {f.followee_id for f in s.query(FollowRecord).filter_by(follower_id=viewer.id)}
     published = [v for v in videos if v.published_at is not None]
     remixes = {v.id: sum(c.remixed_from_video_id == v.id for c in published) for v in published}
     scored = {
-        v.id: score(likes[v.id], remixes[v.id], v.owner_id in followed, (t - v.published_at) / HOUR)
+        v.id: score(
+            likes[v.id], remixes[v.id], v.owner_id in followed, (as_of - v.published_at) / HOUR
+        )
         for v in published
     }
     return sorted(scored, key=lambda i: (scored[i], i), reverse=True)
 
 
-def collect(fetch, limit: int) -> list[str]:  # type: ignore[no-untyped-def]
-    ids, cursor = [], None
+def collect(fetch, limit: int) -> tuple[list[str], int]:  # type: ignore[no-untyped-def]
+    """Every page's ids, and the moment of the first page."""
+    ids, cursor, moment = [], None, None
     while True:
         page = fetch(cursor, limit)
         assert len(page.cards) <= limit
+        moment = moment or page.as_of
         ids += [c.video.id for c in page.cards]
         if page.next_cursor is None:
-            return ids
+            return ids, moment
         cursor = page.next_cursor
 
 
 def test_for_you_pages_follow_the_documented_score(world) -> None:  # type: ignore[no-untyped-def]
     sessions, users, videos, _ = world
     feeds = Feeds(sessions)
-    got = collect(lambda c, n: feeds.for_you(users[0], c, limit=n), 7)
-    assert got == expected_order(world, users[0])
+    got, moment = collect(lambda c, n: feeds.for_you(users[0], c, limit=n), 7)
+    assert got == expected_order(world, users[0], moment)
     assert videos[40].id not in got  # the draft
     assert len(got) == len(set(got)) == 40
 
@@ -102,8 +107,8 @@ def test_for_you_pages_follow_the_documented_score(world) -> None:  # type: igno
 def test_for_you_cursor_is_stable_while_likes_and_videos_arrive(world) -> None:  # type: ignore[no-untyped-def]
     sessions, users, _, t = world
     feeds = Feeds(sessions)
-    want = expected_order(world, users[2])
     first = feeds.for_you(users[2], limit=10)
+    want = expected_order(world, users[2], first.as_of)
     # Meanwhile (after the page's moment): the last-ranked video gets many likes and a new
     # video is published.
     last, later = want[-1], t + HOUR
@@ -126,9 +131,18 @@ def test_for_you_cursor_is_stable_while_likes_and_videos_arrive(world) -> None: 
                 provenance={},
             )
         )
-    rest = collect(lambda c, n: feeds.for_you(users[2], c or first.next_cursor, limit=n), 10)
+    rest, _ = collect(lambda c, n: feeds.for_you(users[2], c or first.next_cursor, limit=n), 10)
     got = [c.video.id for c in first.cards] + rest
     assert got == want  # no repeats, no skips, same order
+
+
+def test_character_term_lifts_the_videos_it_names(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, users, _, _ = world
+    plain = Feeds(sessions).for_you(users[3], limit=40)
+    bottom = plain.cards[-1].video.id
+    feeds = Feeds(sessions, character=lambda viewer, as_of: {bottom: 10_000} if viewer else {})
+    assert feeds.for_you(users[3], limit=1).cards[0].video.id == bottom
+    assert feeds.for_you(None, limit=40).cards[-1].video.id == bottom
 
 
 def test_following_pages_newest_first_with_ties(world) -> None:  # type: ignore[no-untyped-def]
@@ -137,7 +151,7 @@ def test_following_pages_newest_first_with_ties(world) -> None:  # type: ignore[
         for video in videos[1:13:4]:
             s.get(VideoRecord, video.id).published_at = t - 5  # type: ignore[union-attr]
     feeds = Feeds(sessions)
-    got = collect(lambda c, n: feeds.following(users[0], c, limit=n), 2)
+    got, _ = collect(lambda c, n: feeds.following(users[0], c, limit=n), 2)
     with sessions() as s:
         mine = s.query(VideoRecord).filter(
             VideoRecord.owner_id == users[1].id, VideoRecord.published_at.is_not(None)
@@ -152,3 +166,16 @@ def test_cursors_are_opaque_and_checked() -> None:
     for bad in ("nonsense", "", "W10", Cursor(1, 0, "x").encode()[:-3]):
         with pytest.raises(InvalidRequest, match="cursor"):
             Cursor.decode(bad)
+
+
+def test_a_new_moment_is_built_in_the_background(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, _, _, t = world
+    snapshots = Snapshots(sessions)
+    old = snapshots.get(t - 60)
+    assert snapshots.latest(t, stale=300) is old  # readers keep the previous one meanwhile
+    deadline = time.time() + 30
+    while snapshots.latest(t, stale=300) is old:
+        assert time.time() < deadline, "the new snapshot was never built"
+        time.sleep(0.02)
+    assert snapshots.latest(t, stale=300).as_of == t
+    assert snapshots.latest(t + 3600, stale=300).as_of == t + 3600  # too old: built in line

@@ -135,3 +135,15 @@ def test_comments_are_deleted_by_their_author_or_the_video_owner(sessions: sessi
         social.delete_comment(s, ada, second.id)
         assert social.comments(s, video.id) == []
         assert social.unread_count(s, ada) == 2  # two "commented" notifications
+
+
+def test_a_removed_video_notification_outlives_the_video(sessions: sessionmaker) -> None:
+    ada, bob = add_user(sessions, "ada"), add_user(sessions, "bob")
+    video = add_video(sessions, ada)
+    with sessions.begin() as s:
+        social.notify(s, ada, "video_removed", video_id=video.id, actor_id=bob)
+        s.delete(s.get(VideoRecord, video.id))
+    with sessions.begin() as s:
+        (note,), _ = social.notifications(s, ada)
+    assert note.video_id is None and note.data["prompt"] == "a paper boat"
+    assert "removed a video of yours" in note.text

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from mutoscope.api import openapi
 from mutoscope.api.deps import CurrentUser
 from mutoscope.api.schemas import list_page
 from mutoscope.characters.records import CharacterRecord
@@ -52,7 +53,7 @@ def character_dict(
     }
 
 
-@router.post("")
+@router.post("", openapi_extra=openapi.CREATE_CHARACTER)
 async def create_character(
     request: Request, user: CurrentUser, characters: CharactersDep
 ) -> JSONResponse:

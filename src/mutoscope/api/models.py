@@ -21,6 +21,7 @@ def _model(backend: VideoBackend, name: str | None = None) -> Model:
         seconds=list(backend.seconds),
         accepts_image=backend.accepts_image,
         accepts_video=backend.accepts_video,
+        continues=backend.continues,
         alias_of=backend.name if name else None,
     )
 

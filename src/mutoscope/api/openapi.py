@@ -51,6 +51,19 @@ _VIDEO_FIELDS: dict[str, Any] = {
 }
 
 
+_CHARACTERS_JSON: dict[str, Any] = {
+    "type": "array",
+    "maxItems": 16,
+    "items": {"type": "object", "required": ["id"], "properties": {"id": _STRING}},
+    "description": 'Characters the video uses, each named in the prompt: [{"id": "char_..."}].',
+}
+_CHARACTERS_FORM: dict[str, Any] = {
+    "type": "array",
+    "items": _STRING,
+    "description": "Character ids, one field each (what the SDK sends for extra_body).",
+}
+
+
 def _body(*, multipart: dict[str, Any], json: dict[str, Any], required: list[str]) -> dict:
     def schema(props: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "properties": props, "required": required}
@@ -78,6 +91,7 @@ CREATE_VIDEO = _body(
             "type": "string",
             "description": "Or the id of such an image uploaded to /v1/files.",
         },
+        "characters[][id]": _CHARACTERS_FORM,
     },
     json={
         **_VIDEO_FIELDS,
@@ -88,6 +102,7 @@ CREATE_VIDEO = _body(
                 "file_id": {"type": "string", "description": "An image uploaded to /v1/files."},
             },
         },
+        "characters": _CHARACTERS_JSON,
     },
     required=["prompt"],
 )
@@ -96,14 +111,73 @@ _EXTEND_FIELDS: dict[str, Any] = {
     "prompt": _VIDEO_FIELDS["prompt"],
     "seconds": _VIDEO_FIELDS["seconds"],
 }
-EXTEND_VIDEO = _body(
-    multipart={**_EXTEND_FIELDS, "video[id]": _STRING},
-    json={
-        **_EXTEND_FIELDS,
-        "video": {"type": "object", "required": ["id"], "properties": {"id": _STRING}},
+_SOURCE_MULTIPART: dict[str, Any] = {
+    "video": {
+        "type": "string",
+        "format": "binary",
+        "description": "An MP4 (H.264), WebM or QuickTime clip to start from.",
     },
+    "video[id]": {"type": "string", "description": "Or a completed video's id."},
+    "video[file_id]": {"type": "string", "description": "Or a clip uploaded to /v1/files."},
+    "model": _STRING,
+    "size": _VIDEO_FIELDS["size"],
+    "characters[][id]": _CHARACTERS_FORM,
+}
+_SOURCE_JSON: dict[str, Any] = {
+    "video": {
+        "type": "object",
+        "properties": {"id": _STRING, "file_id": _STRING},
+        "description": 'A completed video {"id": "video_..."} or an upload {"file_id": ...}.',
+    },
+    "model": _STRING,
+    "size": _VIDEO_FIELDS["size"],
+    "characters": _CHARACTERS_JSON,
+}
+EXTEND_VIDEO = _body(
+    multipart={**_EXTEND_FIELDS, **_SOURCE_MULTIPART},
+    json={**_EXTEND_FIELDS, **_SOURCE_JSON},
     required=["prompt"],
 )
+_STRENGTH = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": 1,
+    "description": "How far the edit may move from the source (lower keeps more of it).",
+}
+EDIT_VIDEO = _body(
+    multipart={"prompt": _VIDEO_FIELDS["prompt"], "strength": _STRENGTH, **_SOURCE_MULTIPART},
+    json={"prompt": _VIDEO_FIELDS["prompt"], "strength": _STRENGTH, **_SOURCE_JSON},
+    required=["prompt"],
+)
+
+CREATE_CHARACTER = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "video"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                        "video": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A 2 to 10 second clip (MP4, WebM or MOV).",
+                        },
+                        "kind": {"type": "string", "enum": ["person", "pet", "object", "drawn"]},
+                        "permission": {
+                            "type": "string",
+                            "enum": ["only_me", "approved", "mutual", "everyone"],
+                        },
+                        "description": {"type": "string", "maxLength": 1000},
+                        "rules": {"type": "string", "description": "One rule a line."},
+                    },
+                }
+            }
+        },
+    }
+}
 
 CREATE_FILE = {
     "requestBody": {

@@ -62,6 +62,9 @@ class Model(BaseModel):
     seconds: list[str] = []
     accepts_image: bool = False
     accepts_video: bool = False
+    """Video-to-video: the model can remix and edit videos."""
+    continues: bool = False
+    """The model can extend videos (a continuation of their last frames)."""
     alias_of: str | None = None
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mutoscope.api.deps import CurrentUser, OptionalUser, ServicesDep, VideosDep
+from mutoscope.characters.service import offered_by
 from mutoscope.errors import MutoscopeError, NotFound
 from mutoscope.storage.records import UserRecord
 from mutoscope.studio import pages, pwa, social
-from mutoscope.studio.feeds import Feeds, Page
+from mutoscope.studio.feeds import Page
 from mutoscope.studio.social_records import ProfileRecord
-from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
+from mutoscope.studio.web import STATIC, StudioRoute, Visit, get_studio, safe_next, visit
 
 router = APIRouter(route_class=StudioRoute, include_in_schema=False)
 api = APIRouter(prefix="/v1", tags=["social"])
@@ -77,6 +78,7 @@ def profile(
             "mutual": viewer is not None and social.is_mutual_follow(s, viewer, owner.id),
             "published": social.published_count(s, owner.id),
             "avatar_url": _avatar_url(record),
+            "offered": offered_by(sessions, owner.id),
         }
     if handle != record.handle:  # canonical case
         return v.redirect(f"/@{record.handle}")
@@ -246,17 +248,17 @@ def offline(v: VisitDep) -> Response:
 
 @api.get("/feed/for_you")
 def api_for_you(
-    user: OptionalUser, services: ServicesDep, cursor: CursorQuery = None, limit: Limit = 24
+    request: Request, user: OptionalUser, cursor: CursorQuery = None, limit: Limit = 24
 ) -> dict[str, Any]:
     """For You, ranked (see docs/studio.md); pass ``next_cursor`` back as ``cursor``."""
-    return _page_json(Feeds(services.sessions).for_you(user, cursor, limit=limit))
+    return _page_json(get_studio(request).feeds.for_you(user, cursor, limit=limit))
 
 
 @api.get("/feed/following")
 def api_following(
-    user: CurrentUser, services: ServicesDep, cursor: CursorQuery = None, limit: Limit = 24
+    request: Request, user: CurrentUser, cursor: CursorQuery = None, limit: Limit = 24
 ) -> dict[str, Any]:
-    return _page_json(Feeds(services.sessions).following(user, cursor, limit=limit))
+    return _page_json(get_studio(request).feeds.following(user, cursor, limit=limit))
 
 
 @api.get("/users/{handle}")

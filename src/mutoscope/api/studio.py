@@ -137,8 +137,15 @@ async def signout(v: VisitDep) -> Response:
 
 @router.get("/create")
 def create_page(v: VisitDep, services: ServicesDep) -> Response:
-    v.require_user()
-    return v.render("create.html", **pages.create_context(services), form={}, error=None)
+    user = v.require_user()
+    return v.render(
+        "create.html",
+        **pages.create_context(services),
+        form={},
+        error=None,
+        characters=_usable_characters(services, user),
+        chosen=[],
+    )
 
 
 @router.post("/create")
@@ -155,6 +162,7 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             seed=_form_seed(fields["seed"]),
             options=parse_options(fields),
             image=await _image(form.get("image"), services.settings),
+            characters=[c for c in form.getlist("characters") if isinstance(c, str) and c],
         )
         record = await run_in_threadpool(videos.create, user, body)
     except MutoscopeError as exc:
@@ -167,11 +175,13 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             form=fields,
             error=exc.message,
             blocked=blocked,
+            characters=_usable_characters(services, user),
+            chosen=form.getlist("characters"),
         )
     return v.redirect(f"/v/{record.id}")
 
 
-ADVANCED = ("seed", "steps", "guidance", "negative_prompt", "lora", "preset")
+ADVANCED = ("seed", "steps", "guidance", "negative_prompt", "lora", "preset", "audio")
 """The create page's "Advanced" panel: per-request options, as the API takes them."""
 
 
@@ -569,6 +579,13 @@ def static(name: str) -> FileResponse:
 
 def _limits(v: Visit) -> RateLimits:
     return v.request.app.state.limits
+
+
+def _usable_characters(services: Any, user: UserRecord) -> list[Any]:
+    """The characters ``user`` may use now (the create form's choices)."""
+    from mutoscope.characters.service import CharacterService
+
+    return CharacterService(services).page(user, scope="available", limit=50).data
 
 
 def _field(form: FormData, name: str) -> str:

@@ -1,4 +1,5 @@
-"""/v1/videos: the OpenAI Videos API (create, retrieve, list, delete, content, remix, extend)."""
+"""/v1/videos: the OpenAI Videos API (create, retrieve, list, delete, content, remix, edit,
+extend)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from mutoscope.api.guards import BadJson, check_json_bytes
 from mutoscope.api.media import media_response
 from mutoscope.api.schemas import VideoDeleted, list_page, video_dict
 from mutoscope.backends.request_options import parse_options
-from mutoscope.errors import InvalidRequest, UnsupportedMediaType
+from mutoscope.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from mutoscope.files import FileService
 from mutoscope.media.images import IMAGE_TYPES, decode_reference_image
 from mutoscope.net.fetch import FetchPolicy, fetch_url
 from mutoscope.retention import check_not_expired
+from mutoscope.sources import SourceClip, probe_clip
 from mutoscope.storage.records import COMPLETED, UserRecord
 from mutoscope.videos import VideoCreate
 
@@ -130,23 +132,116 @@ extensions = APIRouter(prefix="/v1/videos", tags=["videos"])
 
 @extensions.post("/extensions", openapi_extra=openapi.EXTEND_VIDEO)
 async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -> JSONResponse:
+    """The clip (``video``: upload, ``{"id"}`` or ``{"file_id"}``) continued for ``seconds``
+    more; the result's ``seconds`` is the stitched total."""
     fields = await _read_body(request)
-    ref = fields.get("video")
-    video_id = ref.get("id") if isinstance(ref, dict) else _str(fields, "video[id]")
-    if not isinstance(video_id, str) or not video_id:
-        raise InvalidRequest(
-            'video must reference a completed video: {"id": "video_..."}', param="video.id"
-        )
-    seconds = _str(fields, "seconds") or "4"
+    source = await _source(request, fields, user)
+    characters = await _characters(request, fields)
+    options = parse_options(fields)
     record = await run_in_threadpool(
-        videos.extend,
-        user,
-        video_id,
-        _str(fields, "prompt") or "",
-        seconds,
-        await _characters(request, fields),
+        lambda: videos.extend(
+            user,
+            source,
+            _str(fields, "prompt") or "",
+            _str(fields, "seconds") or "4",
+            model=_str(fields, "model"),
+            size=_str(fields, "size"),
+            characters=characters,
+            options=options,
+        )
     )
     return JSONResponse(video_dict(record))
+
+
+@extensions.post("/edits", openapi_extra=openapi.EDIT_VIDEO)
+async def edit_video(request: Request, user: CurrentUser, videos: VideosDep) -> JSONResponse:
+    """A new video re-made from the clip (``video``: upload, ``{"id"}`` or ``{"file_id"}``)
+    for ``prompt`` on a video-to-video model; ``strength`` (0-1) is how far it may move."""
+    fields = await _read_body(request)
+    strength = _strength(fields)
+    source = await _source(request, fields, user)
+    characters = await _characters(request, fields)
+    options = parse_options(fields)
+    record = await run_in_threadpool(
+        lambda: videos.edit(
+            user,
+            source,
+            _str(fields, "prompt") or "",
+            model=_str(fields, "model"),
+            size=_str(fields, "size"),
+            strength=strength,
+            characters=characters,
+            options=options,
+        )
+    )
+    return JSONResponse(video_dict(record))
+
+
+_VIDEO_REF = 'video must be an uploaded clip, {"id": "video_..."} or {"file_id": "file-..."}'
+
+
+async def _source(request: Request, fields: dict[str, Any], user: UserRecord) -> SourceClip | str:
+    """``video``: a completed video's id, or an uploaded clip (multipart or a /v1/files id),
+    read and checked (it decodes, it is short enough) before anything is queued."""
+    ref = fields.get("video")
+    services = request.app.state.services
+    settings = services.settings
+    if isinstance(ref, UploadFile):
+        data, param = await ref.read(settings.max_upload_bytes + 1), "video"
+    else:
+        if isinstance(ref, str):
+            try:
+                ref = json.loads(ref)
+            except ValueError:
+                ref = {"id": ref}
+        if ref is not None and not isinstance(ref, dict):
+            raise InvalidRequest(_VIDEO_REF, param="video")
+        ref = ref or {}
+        given = {name: ref.get(name, fields.get(f"video[{name}]")) for name in ("id", "file_id")}
+        for name, value in given.items():
+            if (name in ref or value is not None) and (not isinstance(value, str) or not value):
+                raise InvalidRequest(f"video.{name} must be a string", param=f"video.{name}")
+        video_id, file_id = given["id"], given["file_id"]
+        if bool(video_id) == bool(file_id):
+            raise InvalidRequest(_VIDEO_REF + " (exactly one of them)", param="video")
+        if video_id:
+            return str(video_id)
+        param = "video.file_id"
+        data = await run_in_threadpool(
+            lambda: FileService(services).read(user, str(file_id), param=param)
+        )
+    if len(data) > settings.max_upload_bytes:
+        raise PayloadTooLarge(
+            f"video is larger than {settings.max_upload_bytes:,} bytes "
+            "(MUTOSCOPE_MAX_UPLOAD_BYTES)",
+            param=param,
+        )
+    info = await run_in_threadpool(
+        lambda: probe_clip(
+            data,
+            max_seconds=settings.max_total_seconds,
+            max_pixels=settings.max_image_pixels,
+            param=param,
+        )
+    )
+    return SourceClip(upload=data, info=info)
+
+
+def _strength(fields: dict[str, Any]) -> float | None:
+    value = fields.get("strength")
+    if value is None or value == "":
+        return None
+    try:
+        strength = float(value)  # JSON numbers, or strings from multipart
+    except (TypeError, ValueError):
+        strength = float("nan")
+    if isinstance(value, bool) or not 0.0 < strength <= 1.0:
+        raise InvalidRequest(
+            f"strength must be a number above 0 and at most 1 (got {str(value)[:40]!r}); "
+            "lower keeps more of the source",
+            param="strength",
+        )
+    return strength
 
 
 # -- request parsing -----------------------------------------------------------------------

@@ -108,6 +108,16 @@ class VideoBackend(ABC):
     fps: float = 24.0
     accepts_image: bool = False
     accepts_video: bool = False
+    """Video-to-video: remix and ``POST /v1/videos/edits`` re-make ``request.source_video``
+    (evenly spaced frames of the source clip) for a new prompt. Backends without it refuse
+    edits."""
+    continues: bool = False
+    """Extensions (``mode="extend"``) continue ``request.source_video``, the last frames of the
+    clip being extended (at this backend's ``fps`` and the request's size): the first new
+    frame follows the clip's last one (a condition pipeline, image-to-video from the last
+    frame, or the model's own continuation). ``generate`` returns the new frames only; the
+    worker stitches. Backends without it refuse extensions rather than glue an unrelated
+    clip on."""
     accepts_references: bool = False
     """True when the backend keeps a character's look from ``request.references``."""
     aliases: tuple[str, ...] = ()
@@ -137,6 +147,14 @@ class VideoBackend(ABC):
                 f"model '{self.name}' cannot use an input_reference image; "
                 "choose a model that supports image-to-video or leave input_reference out",
                 param="input_reference",
+            )
+        if request.mode == "extend" and not self.continues:
+            raise InvalidRequest(
+                f"model '{self.name}' cannot extend videos: it cannot continue a clip from its "
+                "last frames; choose a model that can (continues: true in GET /v1/models, such "
+                "as an image-to-video model or mutoscope-tiny)",
+                param="video",
+                code="extend_unsupported",
             )
         if request.references and not self.accepts_references:
             raise InvalidRequest(

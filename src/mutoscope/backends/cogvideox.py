@@ -60,6 +60,8 @@ class CogVideoXBackend(DiffusersBackend):
         super().__init__(spec, pool, checkpoint)
         self.accepts_image = self.image_only
         self.accepts_video = not self.image_only
+        # An extension is image-to-video from the parent's last frame (``reference_image``).
+        self.continues = self.image_only
 
     def check(self, request: GenerationRequest) -> None:
         super().check(request)

@@ -84,6 +84,22 @@ PRESETS: dict[str, FieldMapping] = {
 PRESETS["fastvideo"] = PRESETS["sglang"]  # SGLang's video API was adapted from FastVideo's
 
 
+#: Request options (``GenerationRequest.options``) an engine receives, by the field it sends.
+OPTION_FIELDS = {
+    "num_inference_steps": "steps",
+    "guidance_scale": "guidance",
+    "negative_prompt": "negative_prompt",
+}
+
+
+def options_taken(mapping: FieldMapping) -> frozenset[str]:
+    """The per-request options a model on this engine takes (all, for a Mutoscope upstream,
+    which checks them itself)."""
+    if mapping.pass_options:
+        return frozenset({"steps", "guidance", "negative_prompt", "loras", "preset"})
+    return frozenset(option for field, option in OPTION_FIELDS.items() if field in mapping.send)
+
+
 @dataclass(frozen=True)
 class Sampling:
     """What the operator configured for one engine model (``None``: leave it to the engine)."""
@@ -147,6 +163,8 @@ def request_fields(
             fields[name] = values[name]
     if mapping.pass_options:
         for key, value in options.items():
+            if key == "loras" and isinstance(value, list):
+                value = ",".join(f"{lora['name']}:{lora['scale']}" for lora in value)
             if isinstance(value, str | int | float | bool):
                 fields.setdefault(key, value)
     fields.update(extra)

@@ -41,6 +41,7 @@ class LTXBackend(DiffusersBackend):
     size_multiple = 32
     accepts_image = True
     accepts_video = True
+    continues = True  # LTXConditionPipeline on the parent's last 9 frames
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
         kind = read_component_config(checkpoint)["_class_name"]

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import av
 import httpx
 import numpy as np
+from PIL import Image
 
 from mutoscope.backends.base import (
     OPENAI_SECONDS,
@@ -57,11 +58,13 @@ from mutoscope.backends.engine_fields import (
     FieldMapping,
     Sampling,
     encode_body,
+    options_taken,
     png_file,
     request_fields,
 )
 from mutoscope.errors import InvalidRequest
 from mutoscope.media import decode_mp4, encode_mp4
+from mutoscope.media.video import read_audio
 
 if TYPE_CHECKING:
     from mutoscope.backends.registry import Register
@@ -190,7 +193,10 @@ class OpenAIVideosBackend(VideoBackend):
         self.sizes, self.seconds, self.fps = spec.sizes, spec.seconds, spec.fps
         self.accepts_image = spec.accepts_image
         self.accepts_video = spec.can_remix
+        # An extension is image-to-video from the clip's last frame; the worker stitches.
+        self.continues = spec.accepts_image
         self.mapping = spec.mapping
+        self.request_options = options_taken(self.mapping)
         self.sleep = sleep
         self.sampling = Sampling(
             upstream_model=spec.upstream_model,
@@ -221,18 +227,17 @@ class OpenAIVideosBackend(VideoBackend):
     def check(self, request: GenerationRequest) -> None:
         super().check(request)
         engine = f"model '{self.name}' (a {self.spec.engine} engine)"
-        if request.mode == "extend":
-            raise InvalidRequest(
-                f"{engine} cannot extend videos; extend with a model that runs here, or remix "
-                "instead",
-                param="model",
-            )
         if request.mode == "remix" and not self.spec.can_remix:
             raise InvalidRequest(
                 f"{engine} cannot remix videos: its engine takes no source video; "
                 "make a new video instead",
                 param="model",
             )
+
+    def check_options(self, options: Mapping[str, object]) -> None:
+        if self.mapping.pass_options:
+            return  # a Mutoscope upstream knows its LoRAs and presets; it refuses the rest
+        super().check_options(options)
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         self.check(request)
@@ -277,6 +282,8 @@ class OpenAIVideosBackend(VideoBackend):
                     "POST", f"videos/{parent}/remix", json={"prompt": request.prompt}
                 )
             files["input_reference"] = _mp4_file(request.source_video, self.spec.fps)
+        elif request.mode == "extend":
+            files["input_reference"] = png_file(_last_frame(request.source_video))
         elif request.image is not None:
             files["input_reference"] = png_file(request.image)
         return self.client.send("POST", "videos", **encode_body(self.mapping, fields, files))
@@ -337,6 +344,7 @@ class OpenAIVideosBackend(VideoBackend):
         try:
             frames = decode_mp4(data, max_frames=MAX_FRAMES)
             fps = _frame_rate(data) or self.spec.fps
+            audio = read_audio(data)  # engines that make sound (LTX-2) return it in the MP4
         except (av.error.FFmpegError, ValueError) as exc:
             raise EngineFailed(
                 f"the engine behind model '{self.name}' returned a video that could not be "
@@ -349,7 +357,7 @@ class OpenAIVideosBackend(VideoBackend):
         }
         if video.get("id"):
             provenance["upstream_video_id"] = str(video["id"])
-        return GeneratedVideo(frames=frames, fps=fps, provenance=provenance)
+        return GeneratedVideo(frames=frames, fps=fps, audio=audio, provenance=provenance)
 
     def forget(self, provenance: dict[str, str]) -> None:
         """Delete the engine's copy of a video deleted here (kept for remix until then)."""
@@ -372,6 +380,12 @@ def _frame_rate(data: bytes) -> float | None:
     with av.open(io.BytesIO(data), mode="r") as container:
         rate = container.streams.video[0].average_rate
     return float(rate) if rate else None
+
+
+def _last_frame(frames: np.ndarray | None) -> Image.Image:
+    if frames is None or not len(frames):
+        raise InvalidRequest("an extension needs the frames of the clip it continues")
+    return Image.fromarray(np.ascontiguousarray(frames[-1]))
 
 
 def _mp4_file(frames: np.ndarray | None, fps: float) -> tuple[str, bytes, str]:

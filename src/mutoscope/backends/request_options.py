@@ -30,7 +30,8 @@ MAX_GUIDANCE = 50.0
 MAX_NEGATIVE_PROMPT = 10_000
 MAX_LORAS = 4
 MAX_LORA_SCALE = 4.0
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+"""LoRA and preset names."""
 
 
 def parse_options(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -38,8 +39,9 @@ def parse_options(fields: Mapping[str, Any]) -> dict[str, Any]:
 
     Accepts JSON values or multipart strings: ``steps`` (1-200), ``guidance`` (0-50),
     ``negative_prompt``, ``lora``/``loras`` (``"NAME"``, ``"NAME:SCALE"``, a comma-separated
-    list of those, ``{"name", "scale"}``, or a list of either) and ``preset`` (or its synonym
-    ``quality``). Raises ``InvalidRequest`` naming the parameter.
+    list of those, ``{"name", "scale"}``, or a list of either), ``preset`` (or its synonym
+    ``quality``) and ``audio`` (true or false: false makes a silent video; every model takes
+    it, and a model without sound ignores true). Raises ``InvalidRequest`` naming the parameter.
     """
     options: dict[str, Any] = {}
     if (steps := _present(fields, "steps")) is not None:
@@ -53,7 +55,22 @@ def parse_options(fields: Mapping[str, Any]) -> dict[str, Any]:
         options["loras"] = loras
     if (preset := _preset(fields)) is not None:
         options["preset"] = preset
+    if (audio := _present(fields, "audio")) is not None:
+        options["audio"] = _flag(audio, "audio")
     return options
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _flag(value: Any, name: str) -> bool:
+    """A JSON boolean, or its multipart spelling (``true``/``false``, ``1``/``0``, ...)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else ""
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise InvalidRequest(f"{name} must be true or false (got {str(value)[:40]!r})", param=name)
 
 
 def lora_arg(value: str) -> dict[str, Any]:
@@ -165,7 +182,7 @@ def _lora_entry(item: Any, param: str) -> dict[str, Any]:
         scale = text or None
     else:
         name = None
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not NAME.match(name):
         raise InvalidRequest(
             f'{param} must name a LoRA the model declares, as "NAME" or "NAME:SCALE" or '
             f'{{"name": "NAME", "scale": 0.8}} (got {str(item)[:60]!r})',
@@ -189,7 +206,7 @@ def _preset(fields: Mapping[str, Any]) -> str | None:
     if value is None:
         return None
     param = "preset" if preset is not None else "quality"
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not NAME.match(value):
         raise InvalidRequest(
             f'{param} must be a preset name such as "fast" (got {str(value)[:40]!r})',
             param=param,

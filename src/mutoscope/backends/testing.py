@@ -36,6 +36,7 @@ class TestPatternBackend(VideoBackend):
     description = "Deterministic test pattern (tests and benchmarks only; not a generative model)"
     accepts_image = True
     accepts_video = True
+    continues = True
     accepts_references = True
     sizes = ("720x1280", "1280x720", "1024x1792", "1792x1024", "256x256", "320x180")
     request_options = frozenset({"steps", "guidance", "negative_prompt"})
@@ -71,6 +72,11 @@ class TestPatternBackend(VideoBackend):
         if request.image is not None:
             ref = np.asarray(request.image.convert("RGB").resize((w, h)))
             frames[:] = (ref // 2 + bg // 2).astype(np.uint8)
+        if request.mode == "extend" and request.source_video is not None:
+            # "Continue" the parent: its last frame, dimmed, is the backdrop of the new frames
+            last = request.source_video[-1]
+            if last.shape[:2] == (h, w):
+                frames[:] = (last // 2 + bg // 2).astype(np.uint8)
         if request.references:
             # A character keeps its look: the square takes the colour of the reference's
             # foreground (the pixels far from the border's colour).

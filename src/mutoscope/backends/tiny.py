@@ -4,7 +4,8 @@ It is a latent diffusion model trained on the procedural shapes world (see
 ``mutoscope.models.tiny`` and docs/models/tiny.md): coloured shapes moving over solid or
 gradient backdrops. Weights ship inside the package and load lazily on the first request,
 then stay warm. Remix starts from the parent clip noised part-way (SDEdit), so the new prompt
-changes what it says while the rest stays close; extend makes a fresh clip for the new prompt.
+changes what it says while the rest stays close (``POST /v1/videos/edits`` does the same to any
+clip); extend continues from the parent's last frames (``TinyPipeline``'s ``context``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class TinyBackend(VideoBackend):
     sizes = (*OPENAI_SIZES, *NATIVE_SIZES)
     accepts_image = False
     accepts_video = True
+    continues = True
     accepts_references = True
     example_prompt = "a blue triangle bouncing on an orange background"
     request_options = frozenset({"steps", "guidance", "preset"})
@@ -99,6 +101,7 @@ class TinyBackend(VideoBackend):
         steps = int(opts.get("steps", self.steps or DEFAULT_STEPS))  # type: ignore[call-overload]
         guidance = float(opts.get("guidance", self.guidance or DEFAULT_GUIDANCE))  # type: ignore[arg-type]
         source = request.source_video if request.mode == "remix" else None
+        context = request.source_video if request.mode == "extend" else None
         strength = float(opts.get("strength", REMIX_STRENGTH))  # type: ignore[arg-type]
         canonical = bool(opts.get("canonical", True))
         prompt = with_characters(request)
@@ -119,6 +122,7 @@ class TinyBackend(VideoBackend):
                     source=source,
                     strength=strength,
                     canonical=canonical,
+                    context=context,
                     on_step=lambda i, n: on_progress(i / n),
                 )
             finally:

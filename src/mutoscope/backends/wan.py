@@ -62,14 +62,18 @@ class WanBackend(DiffusersBackend):
             self.default_max_frames = 121
         super().__init__(spec, pool, checkpoint)
         self.accepts_image = self.image_only or expand_timesteps
+        # Image-to-video checkpoints start from a character's first reference frame.
+        self.accepts_references = self.accepts_image
         # V2V re-noises the parent's latents with one denoiser; the Wan 2.1 T2V layout only.
         self.accepts_video = not (self.image_only or two_experts or expand_timesteps)
+        # An extension is image-to-video from the parent's last frame (``reference_image``).
+        self.continues = self.accepts_image
 
     def check(self, request: GenerationRequest) -> None:
         super().check(request)
         # A remix or extension starts from a parent frame, decoded only when the job runs.
         from_parent = request.mode != "create" or request.source_video is not None
-        if self.image_only and request.image is None and not from_parent:
+        if self.image_only and request.image is None and not request.references and not from_parent:
             raise InvalidRequest(
                 f"model '{self.name}' is image-to-video only: send an input_reference image",
                 param="input_reference",
@@ -91,7 +95,12 @@ class WanBackend(DiffusersBackend):
                 pipe = model.variant(WanVideoToVideoPipeline)
                 kwargs["video"] = fit_video(source, num_frames, width, height)
                 kwargs["strength"] = option_number(request, "strength", self.spec.remix_strength)
-            elif request.image is not None or self.image_only or from_parent_frame:
+            elif (
+                request.image is not None
+                or request.references
+                or self.image_only
+                or from_parent_frame
+            ):
                 pipe = model.variant(WanImageToVideoPipeline)
                 kwargs["image"] = fit_image(reference_image(request), width, height)
                 kwargs["num_frames"] = num_frames

@@ -270,6 +270,16 @@ def probe(source: Path | str | bytes) -> VideoInfo:
         return VideoInfo(stream.width, stream.height, count, fps, count / fps, sound)
 
 
+def probe_header(source: Path | str) -> VideoInfo:
+    """Size and rate from the container header, and the frame count from its packets (no
+    decoding); the duration follows from them."""
+    with av.open(str(source), mode="r") as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or stream.guessed_rate or 24)
+        count = sum(1 for p in container.demux(stream) if p.size)
+        return VideoInfo(stream.width, stream.height, count, fps, count / fps)
+
+
 def thumbnail(frames: np.ndarray, path: Path | str, *, max_side: int = 640) -> None:
     """A JPEG poster from the middle of the clip."""
     image = Image.fromarray(frames[len(frames) // 2])

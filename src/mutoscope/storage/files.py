@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 log = logging.getLogger(__name__)
 
-Variant = Literal["video", "thumbnail", "spritesheet", "reference", "file", "frames"]
+Variant = Literal["video", "thumbnail", "spritesheet", "reference", "file", "frames", "source"]
 
 FILENAMES: dict[str, str] = {
     "video": "video.mp4",
@@ -32,6 +32,7 @@ FILENAMES: dict[str, str] = {
     "spritesheet": "spritesheet.jpg",
     "reference": "reference.png",
     "file": "file.bin",  # a user's upload through /v1/files, stored under its file id
+    "source": "source.mp4",  # an uploaded clip an edit or extension starts from
     "frames": "frames.png",  # a character's reference frames, side by side
 }
 MEDIA_TYPES: dict[str, str] = {
@@ -40,6 +41,7 @@ MEDIA_TYPES: dict[str, str] = {
     "spritesheet": "image/jpeg",
     "reference": "image/png",
     "file": "application/octet-stream",
+    "source": "video/mp4",
     "frames": "image/png",
 }
 VARIANT_OF = {name: variant for variant, name in FILENAMES.items()}

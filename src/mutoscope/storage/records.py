@@ -91,6 +91,12 @@ class VideoRecord(Base):
     """Per-request generation options (steps, guidance, negative_prompt, loras, preset)."""
     expired_at: Mapped[int | None] = mapped_column(Integer)
     """When the retention sweep deleted the video's files (``expires_at`` had passed)."""
+    source_video: Mapped[str | None] = mapped_column(String(500))
+    """An uploaded clip this video edits or extends (stored as its ``source`` variant)."""
+    segment_seconds: Mapped[str | None] = mapped_column(String(8))
+    """An extension's newly generated length; ``seconds`` is the stitched total."""
+    strength: Mapped[float | None] = mapped_column(Float)
+    """An edit's strength (0-1: how far the source is noised before re-denoising)."""
 
 
 class JobRecord(Base):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from mutoscope.characters.service import used_by
 from mutoscope.errors import PromptRejected
 from mutoscope.services import Services
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord
@@ -103,6 +104,7 @@ def video_context(v: Visit, record: VideoRecord) -> dict[str, Any]:
         "is_owner": v.user is not None and v.user.id == record.owner_id,
         "chain": gallery.chain(v.user, record),
         "sprite": sprite_grid(record),
+        "characters": used_by(v.studio.services.sessions, record.id),
         **comments_context(v, record),
     }
 

@@ -12,8 +12,8 @@ Notification kinds the studio renders: ``followed``, ``liked``, ``commented``, `
 ``character_used``, ``character_requested``, ``video_removed`` (see ``KINDS``); unknown kinds
 are shown with their ``text`` data (or their kind). ``actor_id`` and ``video_id`` keyword
 arguments are stored as columns (the row goes away with that user or video); the rest is JSON.
-A notification about a video being deleted should carry its prompt in the data rather than
-``video_id`` (which would delete the notification with the video).
+Kinds in ``DETACHED_KINDS`` (``video_removed``) keep the video's prompt and id in the data
+instead of the column, so the notification outlives the video.
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ KINDS = {
     "character_requested": "asked to use your character",
     "video_removed": "removed a video of yours that used their character",
 }
+DETACHED_KINDS = frozenset({"video_removed"})
+"""Kinds about a video that is going away: its prompt is kept in the data instead of a link
+(a notification linked to a video is deleted with it)."""
 
 
 # -- profiles ------------------------------------------------------------------------------
@@ -377,6 +380,11 @@ def notify(
     actor_id, video_id = data.pop("actor_id", None), data.pop("video_id", None)
     if actor_id is not None and actor_id == user_id:
         return None
+    if kind in DETACHED_KINDS and video_id is not None:
+        # The video may be deleted right after: keep what the reader needs, not a link.
+        prompt = s.scalar(select(VideoRecord.prompt).where(VideoRecord.id == video_id))
+        data = {"removed_video_id": video_id, "prompt": prompt or "", **data}
+        video_id = None
     if dedupe:
         same = s.scalar(
             select(NotificationRecord.id).where(

@@ -9,13 +9,14 @@ complete video, and a re-run overwrites rather than duplicates.
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
-from mutoscope.backends.base import GenerationRequest
+from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.characters.service import CharacterService, check_video_characters, used_by
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
@@ -28,12 +29,14 @@ from mutoscope.media import (
     decode_tail,
     encode_mp4,
     iter_mp4,
+    probe_header,
     read_audio,
     resize_frames,
     spritesheet,
     thumbnail,
 )
 from mutoscope.media.audio import audio_requested, join
+from mutoscope.sources import format_seconds, normalize_clip
 from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
 from mutoscope.worker.hooks import ProvenanceInfo
 from mutoscope.worker.lease import JobLease
@@ -113,10 +116,12 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
     progress = Progress(services, record.id, worker_id, lease=lease)
     progress.set(0)
 
-    # 2. Generate the frames
+    # 2. Generate the frames (an extension continues the clip's tail, an edit or a remix
+    #    re-makes its frames; an uploaded clip is checked like an output first)
     backend = services.backends.get(record.backend)
-    parent_path = services.files.path(parent.id, "video") if parent else None
-    request = _request(services, record, parent, parent_path)
+    parent_path = _parent_path(services, record, parent)
+    source_path = _source_path(services, record, backend, parent_path)
+    request = _request(services, record, parent, source_path)
     # Transient faults (engine down, disk full, storage 5xx) are retried in place, so the
     # frames already made are kept; see jobs/retry.py.
     policy = RetryPolicy.from_settings(services.settings)
@@ -133,7 +138,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
     # An extension is the parent's frames then the new ones. The parent is streamed from its MP4
     # into the encoder in step 5 (never held whole: 12 s at 1792x1024 is 5 GB of RGB), so from
     # here on ``frames`` are the new frames only; the parent passed its own output check.
-    stitch = parent_path if record.mode == "extend" and request.source_video is not None else None
+    stitch = source_path if record.mode == "extend" and request.source_video is not None else None
     total_frames = len(frames)
     progress.set(int(progress.span * 100))
 
@@ -156,7 +161,15 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         nonlocal total_frames
         if stitch is not None:
             total_frames = _stitch(
-                services, record.id, stitch, frames, staged, result.fps, audio=audio, sound=sound
+                services,
+                record.id,
+                stitch,
+                frames,
+                staged,
+                result.fps,
+                audio=audio,
+                sound=sound,
+                sound_from=parent_path,
             )
         else:
             encode_mp4(frames, staged["video"], fps=result.fps, audio=audio)
@@ -204,10 +217,15 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
             raise JobCancelled(record.id)
         row.status, row.progress, row.completed_at = COMPLETED, 100, now()
         row.duration, row.frame_count = total_frames / result.fps, total_frames
+        if stitch is not None:  # the stitched total, as the frames made it
+            row.seconds = format_seconds(row.duration)
         ttl = services.settings.video_ttl_seconds
         row.expires_at = row.completed_at + ttl if ttl else None
         engine = {"engine": result.provenance} if result.provenance else {}
         row.provenance = {**(row.provenance or {}), "watermark_payload": payload, **engine}
+
+    if source_path is not None and source_path != parent_path:
+        shutil.rmtree(source_path.parent, ignore_errors=True)
 
     # 8. Index the output for reverse search. The video is completed and its job done: a
     # failure here is logged, never retried (a retry could not claim it and would leave the
@@ -239,6 +257,7 @@ def _stitch(
     *,
     audio: AudioTrack | None = None,
     sound: bool = True,
+    sound_from: Path | None = None,
 ) -> int:
     """Encode the parent's frames (streamed from its MP4, resized and watermarked
     ``STITCH_CHUNK`` at a time) then the new, already marked ``frames``; write the thumbnail
@@ -246,13 +265,20 @@ def _stitch(
 
     With ``sound``, the file carries the parent's sound for the parent's frames, then
     ``audio`` (the new segment's) for the new ones, silence standing in for either one that
-    has none; without, or when neither has any, it is silent."""
+    has none; without, or when neither has any, it is silent. ``sound_from`` is the file the
+    parent's sound is read from when ``parent_path`` is a re-timed copy without it (an
+    upload)."""
     height, width = frames.shape[1:3]
     parent_count = count_frames(parent_path)
     total = parent_count + len(frames)
     track = None
     if sound:
-        track = join([(read_audio(parent_path), parent_count / fps), (audio, len(frames) / fps)])
+        track = join(
+            [
+                (read_audio(sound_from or parent_path), parent_count / fps),
+                (audio, len(frames) / fps),
+            ]
+        )
     picks = set(np.linspace(0, total - 1, num=min(16, total)).round().astype(int).tolist())
     middle = total // 2
     kept: dict[int, np.ndarray] = {}
@@ -296,6 +322,44 @@ def _mark(
     return marked
 
 
+#: Frames of an uploaded clip checked against protected references before it is used.
+UPLOAD_CHECK_FRAMES = 32
+
+
+def _parent_path(
+    services: Services, record: VideoRecord, parent: VideoRecord | None
+) -> Path | None:
+    """The clip this video starts from as stored: an upload, or the parent's MP4."""
+    if record.source_video:
+        return services.files.path(record.id, "source")
+    return services.files.path(parent.id, "video") if parent else None
+
+
+def _source_path(
+    services: Services, record: VideoRecord, backend: VideoBackend, parent_path: Path | None
+) -> Path | None:
+    """The clip as the backend reads it. An extension's clip is re-timed to the backend's
+    rate and cropped to the video's size when it differs (an upload, or another model's
+    parent), streaming, so the stitched MP4 plays it at its own speed; an uploaded clip is
+    checked against protected references like an output (it may raise ``OutputBlocked``)."""
+    if parent_path is None or not parent_path.is_file():
+        return None
+    if record.source_video:
+        frames = decode_sampled(parent_path, UPLOAD_CHECK_FRAMES)
+        services.rights.check_output(video_id=record.id, user_id=record.owner_id, frames=frames)
+    if record.mode != "extend":
+        return parent_path
+    header = probe_header(parent_path)
+    width, height = (int(v) for v in record.size.split("x"))
+    if abs(header.fps - backend.fps) < 1e-3 and (header.width, header.height) == (width, height):
+        return parent_path
+    dest = services.files.staging(f"{record.id}.source") / "source.mp4"
+    normalize_clip(
+        parent_path, dest, fps_in=header.fps, fps=backend.fps, width=width, height=height
+    )
+    return dest
+
+
 def _request(
     services: Services, record: VideoRecord, parent: VideoRecord | None, parent_path: Path | None
 ) -> GenerationRequest:
@@ -311,17 +375,22 @@ def _request(
             if record.mode == "extend"
             else decode_sampled(parent_path, REMIX_SOURCE_FRAMES)
         )
+    options: dict[str, object] = dict(record.options or {})
+    if record.strength is not None:
+        options["strength"] = record.strength
     references, names = CharacterService(services).references(record.id)
     return GenerationRequest(
         prompt=record.prompt,
         size=record.size,
-        seconds=record.seconds,
+        # An extension makes its own segment; ``seconds`` is the stitched total.
+        seconds=record.segment_seconds or record.seconds,
         seed=record.seed,
         image=image,
         source_video=source,
         source_prompt=parent.prompt if parent else None,
-        mode=record.mode,  # type: ignore[arg-type]
-        options=dict(record.options or {}),
+        # A backend sees an edit as a remix of the source clip.
+        mode="remix" if record.mode == "edit" else record.mode,  # type: ignore[arg-type]
+        options=options,
         references=references,
         reference_names=names,
         parent_engine=(parent.provenance or {}).get("engine") if parent else None,

@@ -3,9 +3,12 @@ one backend per installed ``models.toml`` entry."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,6 +23,7 @@ from mutoscope.backends.base import (
 from mutoscope.backends.diffusers_models.cache import sync_cache_steps
 from mutoscope.backends.diffusers_models.checkpoints import CheckpointMissing, resolve_checkpoint
 from mutoscope.backends.diffusers_models.frames import aspect_size, fit_frames, map_sizes
+from mutoscope.backends.diffusers_models.loras import LoraSpec, PresetSpec, activate, scheduler_for
 from mutoscope.backends.diffusers_models.models_file import (
     FAMILIES,
     ModelsFile,
@@ -98,6 +102,21 @@ class DiffusersBackend(VideoBackend):
         self.seconds = tuple(s for s in OPENAI_SECONDS if self.frames_for(s) <= self.max_frames)
         self.steps = spec.steps or self.default_steps
         self.guidance = spec.guidance if spec.guidance is not None else self.default_guidance
+        for lora in spec.loras:
+            folder, weight_name = lora.source
+            if not (Path(folder) / (weight_name or "pytorch_lora_weights.safetensors")).is_file():
+                raise ModelsFileError(
+                    f"model '{spec.id}': LoRA '{lora.name}' has no weights at {lora.path}"
+                    + (f" ({weight_name})" if weight_name and lora.path.is_dir() else "")
+                    + "; download it there (see docs/models.md)"
+                )
+
+    def lora_names(self) -> tuple[str, ...]:
+        """LoRAs a request may name (fused ones are always applied)."""
+        return tuple(lora.name for lora in self.spec.loras if not lora.fuse)
+
+    def preset_names(self) -> tuple[str, ...]:
+        return tuple(self.spec.presets)
 
     def check(self, request: GenerationRequest) -> None:
         if request.seconds not in self.seconds and request.size in self.sizes:
@@ -133,8 +152,11 @@ class DiffusersBackend(VideoBackend):
         return aspect_size((width, height), request.width / request.height, self.size_multiple)
 
     def call_kwargs(self, request: GenerationRequest, width: int, height: int) -> dict[str, Any]:
-        """Arguments every family's pipelines take; ``request.options`` may override steps,
-        guidance and negative prompt."""
+        """Arguments every family's pipelines take; ``request.options`` (over its preset's)
+        may override steps, guidance and negative prompt."""
+        preset = self.spec.presets.get(str(request.options.get("preset")))
+        if preset is not None:
+            request = dataclasses.replace(request, options={**preset.options, **request.options})
         options = request.options
         kwargs: dict[str, Any] = {
             "prompt": request.prompt,
@@ -158,9 +180,35 @@ class DiffusersBackend(VideoBackend):
         on_progress: ProgressCallback,
         request: GenerationRequest | None = None,
     ) -> np.ndarray:
-        """``runner.denoise`` with the step cache set for this call's step count."""
-        sync_cache_steps(pipe, self.spec, kwargs["num_inference_steps"])
-        return denoise(pipe, kwargs, on_progress)
+        """``runner.denoise`` with the request's LoRAs active, its preset's scheduler, and
+        the step cache set for this call's step count."""
+        with self.adapted(pipe, request):
+            sync_cache_steps(pipe, self.spec, kwargs["num_inference_steps"])
+            return denoise(pipe, kwargs, on_progress)
+
+    @contextmanager
+    def adapted(self, pipe: Any, request: GenerationRequest | None) -> Iterator[None]:
+        """Activate exactly the LoRAs ``request`` (and its preset) asks for, none otherwise,
+        and swap in the preset's scheduler for the duration. Call it with the model held."""
+        options = request.options if request is not None else {}
+        preset = self.spec.presets.get(str(options.get("preset")))
+        activate(pipe, self.lora_plan(options, preset))
+        with scheduler_for(pipe, preset):
+            yield
+
+    def lora_plan(
+        self, options: dict[str, Any], preset: PresetSpec | None
+    ) -> list[tuple[LoraSpec, float]]:
+        """(LoRA, scale) pairs for a request: its preset's, then its own (which win)."""
+        declared = {lora.name: lora for lora in self.spec.loras if not lora.fuse}
+        scales: dict[str, float | None] = dict(preset.loras) if preset else {}
+        for use in options.get("loras") or ():
+            scales[use["name"]] = use.get("scale")
+        return [
+            (declared[name], declared[name].scale if scale is None else scale)
+            for name, scale in scales.items()
+            if name in declared
+        ]
 
     def finish(self, frames: np.ndarray, request: GenerationRequest) -> np.ndarray:
         """The clip the request asked for: trimmed to exactly ``seconds``, then centre-cropped

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mutoscope.backends.diffusers_models.loras import fuse_fixed
 from mutoscope.backends.diffusers_models.memory import apply_memory_options
 from mutoscope.backends.diffusers_models.models_file import ModelSpec
 from mutoscope.errors import GenerationFailed
@@ -57,7 +58,8 @@ def checkpoint_bytes(spec: ModelSpec) -> int:
 
 
 def load_pipeline(spec: ModelSpec) -> Any:
-    """Load the checkpoint offline with the spec's dtypes, then apply its memory options."""
+    """Load the checkpoint offline with the spec's dtypes, fuse its fixed LoRAs, then apply
+    its memory options."""
     import torch
     from diffusers import DiffusionPipeline
 
@@ -68,6 +70,8 @@ def load_pipeline(spec: ModelSpec) -> Any:
         dtype = {"default": dtype, "vae": getattr(torch, spec.vae_dtype)}
     pipe = DiffusionPipeline.from_pretrained(checkpoint, dtype=dtype, local_files_only=True)
     pipe.set_progress_bar_config(disable=True)
+    # Fixed LoRAs are fused into the weights before any casting, placement or compilation.
+    fuse_fixed(pipe, spec.loras)
     apply_memory_options(pipe, spec)
     return pipe
 

@@ -16,12 +16,14 @@ if TYPE_CHECKING:
 
 
 def reference_image(request: GenerationRequest) -> Image.Image:
-    """The request's reference image, else the parent video's first frame (remix) or last
-    frame (extend), for image-to-video models."""
+    """The request's reference image, else a character's first reference frame, else the
+    parent video's first frame (remix) or last frame (extend), for image-to-video models."""
     from PIL import Image
 
     if request.image is not None:
         return request.image
+    if request.references:
+        return request.references[0]  # a character's first reference frame
     if request.source_video is None:
         raise InvalidRequest("this model needs an input_reference image", param="input_reference")
     return Image.fromarray(request.source_video[-1 if request.mode == "extend" else 0])

@@ -9,6 +9,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from mutoscope.backends.diffusers_models.loras import (
+    LoraFileError,
+    LoraSpec,
+    PresetSpec,
+    parse_loras,
+    parse_presets,
+)
+
 FAMILIES = {
     "wan": "mutoscope.backends.wan:WanBackend",
     "ltx": "mutoscope.backends.ltx:LTXBackend",
@@ -72,6 +80,10 @@ class ModelSpec:
     remix_strength: float = 0.7
     """How far remix moves from the parent video (0 keeps it, 1 ignores it)."""
     memory: MemoryOptions = field(default_factory=MemoryOptions)
+    loras: tuple[LoraSpec, ...] = ()
+    """``[[models.loras]]``: adapters fused when the model loads, or named per request."""
+    presets: dict[str, PresetSpec] = field(default_factory=dict)
+    """``[models.presets.NAME]``: LoRAs, steps, guidance and scheduler a request picks by name."""
 
     @property
     def source(self) -> str:
@@ -148,6 +160,11 @@ def _model_spec(entry: dict[str, Any], base: Path, n: int) -> ModelSpec:
         values["path"] = path if path.is_absolute() else base / path
     for key in ("aliases", "sizes"):
         values[key] = tuple(values.get(key, ()))
+    try:
+        values["loras"] = parse_loras(values.get("loras", []), base, where)
+        values["presets"] = parse_presets(values.get("presets", {}), values["loras"], where)
+    except LoraFileError as exc:
+        raise ModelsFileError(str(exc)) from None
     memory = _fields(MemoryOptions, values.pop("memory", {}), f"{where} memory")
     memory["mag_ratios"] = tuple(memory.get("mag_ratios", ()))
     for key, choices in (("offload", get_args(Offload)), ("cache", get_args(Cache))):

@@ -4,6 +4,11 @@
 (re-phrased as the caption the model was trained on), encode it, prepare latents (noise, or a
 noised parent clip for remix), denoise with a flow-matching Euler scheduler, decode the
 keyframes, then time-interpolate to 24 fps and resize to the requested size.
+
+An extension (``context``: the last frames of the clip being continued) pins the first
+``CONTEXT_KEYFRAMES`` keyframes to the clip's tail at every step (the latents are replaced by
+the tail's, noised to the current sigma, and the prediction for them by the tail itself), so
+the model draws what comes next; the new frames start right after the clip's last frame.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from mutoscope.models.tiny.vocabulary import read_prompt
 WEIGHTS = Path(__file__).parent / "weights" / "mutoscope-tiny.safetensors"
 DEFAULT_STEPS = 8
 DEFAULT_GUIDANCE = 1.0
+CONTEXT_KEYFRAMES = 2
+"""Keyframes of a continued clip's tail the model sees: two give position and motion."""
 
 
 def read_metadata(path: Path = WEIGHTS) -> dict[str, str]:
@@ -143,7 +150,11 @@ class TinyPipeline:
         strength: float = 0.8,
         on_step: Callable[[int, int], None] | None = None,
         canonical: bool = True,
+        context: np.ndarray | None = None,
     ) -> TinyOutput:
+        """``num_frames`` frames for ``prompt``; with ``source``, a remix of that clip noised to
+        ``strength``; with ``context`` (the last frames of a clip, at the output's frame rate),
+        the ``num_frames`` frames that follow it."""
         # 0. Read the prompt into the world (synonyms, word order, a contrasting backdrop) and
         #    re-phrase it as a training caption; a prompt it cannot read goes in as written
         text = (read_prompt(prompt).caption if canonical else None) or prompt
@@ -173,14 +184,25 @@ class TinyPipeline:
             scheduler.set_begin_index(start)
             sigma0 = float(scheduler.sigmas[start])
             latents = (1 - sigma0) * self.encode_clip(source) + sigma0 * noise
+        pinned, known = 0, None
+        if context is not None:
+            tail = context_keyframes(context, num_frames)
+            pinned = len(tail) * cfg.latent_channels
+            known = self.ae.encode(to_unit(tail)) * self.ae.latent_scale
+            known = known.reshape(1, -1, *known.shape[-2:])
+            latents = latents.clone()  # written in place below; ``noise`` stays as drawn
 
         # 3. Denoise: the network predicts the clean clip; the scheduler wants a velocity
         for i, t in enumerate(timesteps):
             sigma = t / 1000
+            if known is not None:  # the continued clip's tail, noised to this step's sigma
+                latents[:, :pinned] = (1 - sigma) * known + sigma * noise[:, :pinned]
             batch = latents.expand(tokens.shape[0], -1, -1, -1)
             x0 = self.denoiser(batch, sigma.expand(tokens.shape[0]), tokens, mask, pooled, prior)
             if guidance != 1.0:
                 x0 = x0[:1] + guidance * (x0[1:] - x0[:1])
+            if known is not None:
+                x0[:, :pinned] = known
             velocity = (latents - x0) / sigma
             latents = scheduler.step(velocity, latents)
             if on_step is not None:
@@ -188,8 +210,30 @@ class TinyPipeline:
 
         # 4. Decode keyframes, then 5. interpolate in time and fit the requested size
         keyframes = self.decode(latents, caption)
-        frames = interpolate(keyframes, num_frames)
-        return TinyOutput(fit_size(frames, width, height), keyframes, text)
+        positions = None
+        if context is not None:
+            # The tail as it was (not as decoded), and only the frames after its last one
+            keyframes[:CONTEXT_KEYFRAMES] = tail
+            frames = interpolate(keyframes[CONTEXT_KEYFRAMES - 1 :], num_frames + 1)[1:]
+            span = len(keyframes) - CONTEXT_KEYFRAMES
+            positions = CONTEXT_KEYFRAMES - 1 + np.linspace(0, span, num_frames + 1)[1:]
+        else:
+            frames = interpolate(keyframes, num_frames)
+        return TinyOutput(fit_size(frames, width, height), keyframes, text, positions)
+
+
+def context_keyframes(context: np.ndarray, num_frames: int) -> np.ndarray:
+    """The ``CONTEXT_KEYFRAMES`` keyframes (64x64) of a continued clip's tail, spaced as the
+    new clip's keyframes will be, the last being the clip's last frame.
+
+    The new clip's remaining keyframes span ``num_frames`` frames after it, so keyframes are
+    ``num_frames / (FRAMES - CONTEXT_KEYFRAMES)`` frames apart (the tail is clamped where it
+    is shorter than that).
+    """
+    spacing = num_frames / (world.FRAMES - CONTEXT_KEYFRAMES)
+    last = len(context) - 1
+    picks = [max(0, last - round(spacing * k)) for k in range(CONTEXT_KEYFRAMES - 1, -1, -1)]
+    return np.stack([_center_square(context[i]) for i in picks])
 
 
 def _center_square(frame: np.ndarray) -> np.ndarray:

@@ -35,6 +35,8 @@
     const feed = document.querySelector("[data-watch-feed]");
     if (!feed) return;
     const sound = document.getElementById("watch-sound");
+    // With reduced motion asked for, nothing starts by itself: clips get controls instead.
+    const calm = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     let muted = true;
 
     const setMuted = function (value) {
@@ -55,6 +57,7 @@
           video.muted = muted;
           feed.querySelectorAll(".clip.active").forEach((c) => c.classList.remove("active"));
           entry.target.classList.add("active");
+          if (calm) { video.controls = true; return; }
           video.play().catch(function () {
             // Autoplay refused (e.g. sound on without a gesture): retry muted.
             video.muted = true;
