@@ -11,7 +11,11 @@ watermark, verify), and the rest. Then the warm-server figure: a ``mutoscope ser
 process, one warm-up request, and ``--runs`` times POST /v1/videos (4 s, 1280x720, the
 embedded model) polled until completed.
 
-    python bench/cli.py [--runs 5] [--skip-server | --only-server]
+    python bench/cli.py [--runs 5] [--skip-server | --only-server] [--job-split]
+
+``--job-split`` adds where a warm job's time goes: in this process, jobs run through the real
+worker (create, then generate, check, watermark, encode, sign, store, index) after one warm-up,
+with the median wall and CPU time of each step.
 
 The machine's load average is printed with every figure: on a shared machine it moves them.
 """
@@ -207,11 +211,77 @@ def warm_server(home: Path, runs: int) -> list[float]:
         server.stop()
 
 
+JOB_STEPS = (  # (module, attribute path, step) timed inside a warm job
+    ("mutoscope.backends.tiny", "TinyBackend.generate", "model"),
+    ("mutoscope.rights.service", "RightsService.check_output", "output check"),
+    ("mutoscope.provenance.service", "ProvenanceService.watermark", "watermark"),
+    ("mutoscope.worker.run", "encode_mp4", "encode"),
+    ("mutoscope.worker.run", "thumbnail", "thumbnail"),
+    ("mutoscope.worker.run", "spritesheet", "spritesheet"),
+    ("mutoscope.provenance.service", "ProvenanceService.sign", "sign"),
+    ("mutoscope.rights.service", "RightsService.index_output", "index"),
+)
+
+
+def job_split(runs: int) -> None:
+    """Median wall and CPU time per step of a warm job (4 s, 1280x720, embedded model)."""
+    from mutoscope.config import Settings
+    from mutoscope.services import build_services
+    from mutoscope.users import LOCAL_USER, UserService
+    from mutoscope.videos import VideoCreate, VideoService
+    from mutoscope.worker.pool import Worker
+
+    spent: dict[str, list[float]] = {}
+
+    def timed(step: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[step][-1] += time.perf_counter() - wall
+                spent[step + " cpu"][-1] += time.process_time() - cpu
+
+        return wrapper
+
+    for module, attr, step in JOB_STEPS:
+        owner_name, _, fn = attr.rpartition(".")
+        mod = importlib.import_module(module)
+        owner = getattr(mod, owner_name) if owner_name else mod
+        setattr(owner, fn, timed(step, getattr(owner, fn)))
+    steps = [s for _, _, s in JOB_STEPS] + ["total"]
+    home = Path(tempfile.mkdtemp(prefix="mutoscope-bench-job-"))
+    services = build_services(Settings(home=home))
+    user = UserService(services.sessions).get_or_create(LOCAL_USER)
+    worker = Worker(services)
+    before = load()
+    for i in range(runs + 1):  # the first loads the model, MiniLM, keys: not counted
+        for step in steps:
+            spent.setdefault(step, []).append(0.0)
+            spent.setdefault(step + " cpu", []).append(0.0)
+        wall, cpu = time.perf_counter(), time.process_time()
+        body = VideoCreate(prompt=PROMPT, seconds="4", size="1280x720", seed=i)
+        record = VideoService(services).create(user, body)
+        job = services.queue.claim(worker.worker_id, video_id=record.id)
+        assert job is not None
+        worker.run_one(job)
+        spent["total"][-1] = time.perf_counter() - wall
+        spent["total cpu"][-1] = time.process_time() - cpu
+    services.close()
+    print(f"warm job in-process (4 s, 1280x720, mutoscope-tiny), median of {runs} (load {before})")
+    print(f"{'step':<14}{'wall':>8}{'cpu':>8}")
+    for step in steps:
+        wall = statistics.median(spent[step][1:])
+        cpu = statistics.median(spent[step + " cpu"][1:])
+        print(f"{step:<14}{wall:8.3f}{cpu:8.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-server", action="store_true")
     parser.add_argument("--only-server", action="store_true")
+    parser.add_argument("--job-split", action="store_true", help="also time a warm job's steps")
     opts = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="mutoscope-bench-cli-"))
@@ -225,6 +295,8 @@ def main() -> None:
             f"{statistics.median(times):.2f} s, min {min(times):.2f} s over {len(times)} "
             f"(load {before})"
         )
+    if opts.job_split:
+        job_split(opts.runs)
 
 
 def cold(home: Path, runs: int) -> None:

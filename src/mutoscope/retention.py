@@ -46,7 +46,7 @@ def sweep_expired(services: Services, *, at: int | None = None) -> list[str]:
     picks up again (deleting files that are already gone is a no-op)."""
     at = at or now()
     query = (
-        select(VideoRecord.id)
+        select(VideoRecord.id, VideoRecord.backend, VideoRecord.provenance)
         .where(VideoRecord.expires_at <= at, VideoRecord.expired_at.is_(None))
         .order_by(VideoRecord.expires_at)
         .limit(SWEEP_BATCH)
@@ -54,9 +54,12 @@ def sweep_expired(services: Services, *, at: int | None = None) -> list[str]:
     swept: list[str] = []
     while True:
         with services.sessions() as s:
-            ids = list(s.scalars(query))
-        for video_id in ids:
+            rows = list(s.execute(query))
+        ids = [row.id for row in rows]
+        for row in rows:
+            video_id = row.id
             services.files.delete(video_id)
+            services.backends.forget(row.backend, (row.provenance or {}).get("engine"))
             with services.sessions.begin() as s:
                 s.query(VideoRecord).filter(
                     VideoRecord.id == video_id, VideoRecord.expired_at.is_(None)

@@ -384,7 +384,7 @@ class VideoService:
             s.query(JobRecord).filter(JobRecord.video_id == record.id).delete()
             s.query(VideoRecord).filter(VideoRecord.id == record.id).delete()
         self.services.files.delete(record.id)
-        forget_engine_copy(self.services, record)
+        self.services.backends.forget(record.backend, (record.provenance or {}).get("engine"))
 
     def set_published(self, user: UserRecord, video_id: str, published: bool) -> VideoRecord:
         record = self.get(user, video_id)
@@ -479,10 +479,3 @@ def _first_frames(services: Services, uses: list[Use]) -> list[Image.Image]:
 def _default_size(sizes: tuple[str, ...]) -> str:
     # The OpenAI default is portrait 720x1280; fall back to the backend's first size.
     return "720x1280" if "720x1280" in sizes else sizes[0]
-
-
-def forget_engine_copy(services: Services, record: VideoRecord) -> None:
-    """A video an inference engine made is deleted there too (best effort)."""
-    engine = (record.provenance or {}).get("engine")
-    if isinstance(engine, dict) and record.backend in services.backends:
-        services.backends.get(record.backend).forget(engine)

@@ -51,9 +51,12 @@ def test_multipart_create_returns_queued_video_with_every_field(client):
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == VIDEO_KEYS
+    assert set(body) == VIDEO_KEYS | {"requested_model"}  # asked for by an alias
     assert body["id"].startswith("video_") and body["object"] == "video"
-    assert body["status"] == "queued" and body["seconds"] == "4" and body["model"] == "sora-2"
+    assert body["status"] == "queued" and body["seconds"] == "4"
+    # The model that makes it, with the alias as requested beside it.
+    assert body["model"] != "sora-2" and body["requested_model"] == "sora-2"
+    assert client.get("/v1/models/sora-2").json()["alias_of"] == body["model"]
     assert r.headers["openai-poll-after-ms"]
 
 

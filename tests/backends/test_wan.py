@@ -69,6 +69,28 @@ def test_image_to_video_checkpoint_uses_the_reference(load_backend) -> None:
     assert not np.array_equal(from_red.frames, from_blue.frames)
 
 
+def test_image_to_video_checkpoint_extends_from_the_parents_last_frame(load_backend) -> None:
+    backend = load_backend("wan-i2v")
+    assert backend.continues
+    parent = parent_clip(frames=12)
+    other = parent.copy()
+    other[-1] = 255 - other[-1]  # only the last frame differs
+
+    a = backend.generate(request(size="16x16", mode="extend", source_video=parent), Progress())
+    b = backend.generate(request(size="16x16", mode="extend", source_video=other), Progress())
+
+    # 9 frames from the last frame, less the first (the parent's last frame, already stitched)
+    assert a.frames.shape == (8, 16, 16, 3)
+    assert not np.array_equal(a.frames, b.frames)
+
+
+def test_text_to_video_checkpoint_refuses_to_extend(load_backend) -> None:
+    backend = load_backend("wan")
+    assert not backend.continues
+    with pytest.raises(InvalidRequest, match="cannot extend videos"):
+        backend.check(request(size="16x16", mode="extend", source_video=parent_clip()))
+
+
 def test_image_to_video_checkpoint_starts_from_a_characters_reference(load_backend) -> None:
     backend = load_backend("wan-i2v")
     assert backend.accepts_references

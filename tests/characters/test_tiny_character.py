@@ -3,6 +3,9 @@ character's video, drawn where and how the prompt says (checked with the procedu
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -43,6 +46,7 @@ def test_a_tiny_clip_shows_the_character_colour_and_shape() -> None:
         reference_names=("Nib",) * len(refs),
     )
     frames = TinyBackend(steps=8).generate(request, lambda _f: None).frames
+    _save_picture(refs, frames)
     found = detector.detect(frames)
     assert found.background == "purple"
     assert [(o.color, o.shape, o.motion) for o in found.objects] == [(color, shape, "right")]
@@ -59,3 +63,23 @@ def test_a_backend_without_references_refuses_characters() -> None:
     with pytest.raises(InvalidRequest) as err:
         NoRefs().check(GenerationRequest(prompt="Nib", size="256x256", references=refs[:1]))
     assert err.value.param == "characters" and "cannot keep a character" in err.value.message
+
+
+def _save_picture(refs: tuple, frames: np.ndarray) -> None:
+    """With ``MUTOSCOPE_SCREENSHOTS`` set: the reference frames above four generated frames."""
+    folder = os.environ.get("MUTOSCOPE_SCREENSHOTS")
+    if not folder:
+        return
+    from PIL import Image
+
+    tile = 128
+    picks = np.linspace(0, len(frames) - 1, 4).round().astype(int)
+    canvas = Image.new("RGB", (4 * tile, 2 * tile))
+    for i, ref in enumerate(refs[:4]):
+        canvas.paste(ref.resize((tile, tile)), (i * tile, 0))
+    for i, k in enumerate(picks):
+        canvas.paste(
+            Image.fromarray(frames[k]).resize((tile, tile), Image.NEAREST), (i * tile, tile)
+        )
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    canvas.save(Path(folder) / "character-tiny.png")

@@ -12,7 +12,8 @@ import numpy as np
 import openai
 import pytest
 
-from mutoscope.media import decode_mp4, encode_mp4, probe
+from mutoscope.media import decode_mp4, encode_mp4, probe, read_audio
+from mutoscope.media.audio import AudioTrack
 from mutoscope.models.tiny.detector import detect
 
 from .conftest import Server, make_server
@@ -92,9 +93,9 @@ def _frames(client: openai.OpenAI, video_id: str) -> np.ndarray:
     return decode_mp4(client.videos.download_content(video_id).read())
 
 
-def _mp4(tmp_path: Path, frames: np.ndarray, fps: float) -> bytes:
+def _mp4(tmp_path: Path, frames: np.ndarray, fps: float, audio: AudioTrack | None = None) -> bytes:
     path = tmp_path / "upload.mp4"
-    encode_mp4(frames, path, fps=fps)
+    encode_mp4(frames, path, fps=fps, audio=audio)
     return path.read_bytes()
 
 
@@ -121,10 +122,10 @@ def test_extend_continues_the_parent_and_reports_the_stitched_total(
     n = len(parent_frames)
     # The parent is kept (re-encoded and re-marked, so close rather than equal) ...
     assert np.abs(frames[:n].astype(int) - parent_frames.astype(int)).mean() < 6
-    # ... and the first new frame follows the parent's last one: far closer to it than the
-    # parent's own first and last frames are to each other's neighbours in time.
+    # ... and the first new frame follows the parent's last one (the triangle is on the floor
+    # there), far closer to it than a frame half a second on (the triangle in the air).
     seam = np.abs(frames[n].astype(int) - frames[n - 1].astype(int)).mean()
-    unrelated = np.abs(frames[n + 48].astype(int) - frames[n - 1].astype(int)).mean()
+    unrelated = np.abs(frames[n + 12].astype(int) - frames[n - 1].astype(int)).mean()
     assert seam < 8 and seam < unrelated / 2, (seam, unrelated)
     # The continuation is still the same scene: blue triangle, orange backdrop.
     seen = detect(frames[n:])
@@ -133,15 +134,17 @@ def test_extend_continues_the_parent_and_reports_the_stitched_total(
 
 
 def test_extend_an_uploaded_clip_at_another_frame_rate(client: openai.OpenAI, tmp_path: Path):
-    # 2 s at 30 fps, 256x256: a green square on white, moving right.
+    # 2 s at 30 fps, 256x256: a green square on white, moving right, with a 440 Hz tone.
     clip = np.full((60, 256, 256, 3), 245, np.uint8)
     for i in range(60):
         x = 40 + 2 * i
         clip[i, 100:156, x : x + 56] = (30, 170, 50)
+    t = np.arange(2 * 48_000) / 48_000
+    tone = AudioTrack((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 48_000)
     queued = client.videos.extend(
         prompt="a green square moving right on a white background",
         seconds="4",
-        video=("clip.mp4", _mp4(tmp_path, clip, 30.0), "video/mp4"),
+        video=("clip.mp4", _mp4(tmp_path, clip, 30.0, tone), "video/mp4"),
         extra_body={"model": TINY},
     )
     assert queued.seconds == "6" and queued.size == "256x256"
@@ -156,6 +159,12 @@ def test_extend_an_uploaded_clip_at_another_frame_rate(client: openai.OpenAI, tm
     assert np.abs(frames[47].astype(int) - clip[59].astype(int)).mean() < 6
     seam = np.abs(frames[48].astype(int) - frames[47].astype(int)).mean()
     assert seam < 10, seam
+    # The upload's sound plays under its 2 s, then the new segment's: 6 s of sound in all.
+    sound = read_audio(data)
+    assert sound is not None and abs(sound.samples.shape[1] / sound.sample_rate - 6.0) < 0.05
+    first = sound.samples[0, : 2 * sound.sample_rate]
+    spectrum = np.abs(np.fft.rfft(first))
+    assert abs(np.argmax(spectrum) * sound.sample_rate / len(first) - 440) < 5
 
 
 def test_extend_a_clip_uploaded_to_files(client: openai.OpenAI, tmp_path: Path):

@@ -101,6 +101,14 @@ def test_options_the_model_does_not_take_are_refused_clearly(client: openai.Open
     assert listed["param"] == "loras"
 
 
+def test_models_say_which_options_presets_and_loras_they_take(client: openai.OpenAI) -> None:
+    tiny = client.models.retrieve("mutoscope-tiny").model_extra or {}
+    assert tiny["options"] == ["steps", "guidance", "preset"]
+    assert tiny["presets"] == ["fast"] and tiny["loras"] == []
+    test = client.models.retrieve("mutoscope-test").model_extra or {}
+    assert test["options"] == ["steps", "guidance", "negative_prompt"]
+
+
 def test_json_body_carries_the_same_options(options_server: Server, client: openai.OpenAI) -> None:
     import httpx
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -220,6 +221,15 @@ def test_an_engine_refusal_fails_with_its_message(engine: FakeEngine):
     assert caught.value.code == "engine_rejected"
     assert "num_frames must be at most 121" in caught.value.message
     assert "invalid_value" in caught.value.message and len(engine.creates) == 1  # not retried
+
+
+def test_a_base_url_that_is_not_an_engine_fails_clearly():
+    # e.g. base_url without /v1 on a server whose front page answers 200 with HTML
+    page = httpx.MockTransport(lambda req: httpx.Response(200, text="<html>welcome</html>"))
+    spec = engine_spec({"id": "remote", "base_url": "http://engine.internal"})
+    with pytest.raises(EngineFailed, match="answered without a video object") as caught:
+        OpenAIVideosBackend(spec, transport=page).generate(request(), lambda f: None)
+    assert "is base_url its /v1?" in caught.value.message
 
 
 def test_a_job_the_engine_fails_fails_with_its_reason(engine: FakeEngine):

@@ -16,6 +16,8 @@ def test_mono_samples_become_one_channel_float32() -> None:
 def test_bad_shapes_and_rates_are_refused() -> None:
     with pytest.raises(ValueError, match="channels, n"):
         AudioTrack(np.zeros((1, 2, 3)), 48_000)
+    with pytest.raises(ValueError, match="transpose"):
+        AudioTrack(np.zeros((48_000, 2)), 48_000)
     with pytest.raises(ValueError, match="sample_rate"):
         AudioTrack(np.zeros((1, 3)), 0)
 

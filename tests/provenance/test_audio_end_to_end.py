@@ -115,3 +115,11 @@ def test_remix_and_extension_keep_sound_and_extension_starts_with_the_parents(
     assert (np.abs(ours[: len(theirs)] - theirs) <= 8).mean() >= 0.8
     tail = after.samples[0, before.length :]
     assert float(np.sqrt(np.mean(tail**2))) > 0.03  # the new segment's tone, not silence
+
+
+def test_an_undecodable_parent_sound_is_left_out_not_fatal(tmp_path) -> None:
+    from mutoscope.worker.run import _sound_of
+
+    junk = tmp_path / "parent.mp4"
+    junk.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    assert _sound_of(junk) is None

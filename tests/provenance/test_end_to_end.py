@@ -106,3 +106,28 @@ def test_extension_is_watermarked_and_signed_as_the_child(app_client: TestClient
     assert report["c2pa"]["summary"]["ingredients"][0]["instance_id"] == parent["id"]
     assert report["record"]["video_id"] == child["id"]
     assert child["seconds"] == "8"  # the stitched total: the 4-second parent, then 4 more
+
+
+def test_edit_of_an_upload_names_the_upload_as_its_ingredient(
+    app_client: TestClient, tmp_path
+) -> None:
+    import numpy as np
+
+    from mutoscope.media import encode_mp4
+
+    clip = np.full((24, 180, 320, 3), (40, 120, 200), np.uint8)
+    encode_mp4(clip, tmp_path / "mine.mp4", fps=24.0)
+    r = app_client.post(
+        "/v1/videos/edits",
+        data={"prompt": "the same, in red"},
+        files={"video": ("mine.mp4", (tmp_path / "mine.mp4").read_bytes(), "video/mp4")},
+    )
+    assert r.status_code == 200, r.text
+    edit = finish(app_client, r.json()["id"])
+    assert edit["remixed_from_video_id"] is None and edit["size"] == "320x180"
+    content = app_client.get(f"/v1/videos/{edit['id']}/content").content
+    report = app_client.post("/v1/provenance/verify", files={"file": ("e.mp4", content)}).json()
+    assert report["c2pa"]["trusted"]
+    (ingredient,) = report["c2pa"]["summary"]["ingredients"]
+    assert ingredient["instance_id"] == "source"  # the upload, kept with the video
+    assert report["record"]["video_id"] == edit["id"]

@@ -6,6 +6,7 @@ import re
 
 from fastapi import FastAPI
 
+from mutoscope.storage.records import VideoRecord
 from tests.studio.conftest import Browser, wait_completed
 
 
@@ -31,6 +32,14 @@ def test_advanced_options_are_recorded_on_the_video(app: FastAPI) -> None:
 
     assert record.options == {"steps": 3, "guidance": 2.0, "negative_prompt": "noise"}
     assert record.seed == 42
+    page = alice.get(f"/v/{video_id}").text
+    assert 'id="video-options">steps 3 · guidance 2.0 · negative prompt “noise”<' in page
+
+    loras = [{"name": "style", "scale": 0.5}, {"name": "grain"}]
+    with app.state.services.sessions.begin() as s:
+        s.get(VideoRecord, video_id).options = {"loras": loras, "preset": "fast", "audio": False}
+    page = alice.get(f"/v/{video_id}").text
+    assert 'id="video-options">LoRAs style:0.5, grain · preset fast · silent<' in page
 
 
 def test_a_refused_option_keeps_the_form_and_opens_the_panel(app: FastAPI) -> None:

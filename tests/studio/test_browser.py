@@ -224,7 +224,7 @@ def test_create_watch_play_verify_remix_publish_and_find_in_anothers_feed(
     expect(media).to_have_class(re.compile("scrubbing"))
     sprite = card.locator(".scrub").evaluate("el => getComputedStyle(el).backgroundImage")
     assert f"/media/{parent}/spritesheet" in sprite
-    expect(card).to_contain_text("by alice")
+    expect(card).to_contain_text("by @alice")
     expect(other.locator(f'article.card[data-id="{remix}"]')).to_have_count(0)
     card.get_by_role("button").click()
     expect(card.locator(".like-count")).to_have_text("1")
@@ -359,4 +359,34 @@ def test_the_detail_page_player_plays_the_videos_sound(chromium, server: Server)
     assert heard["tracks"] in (None, 1)
     # the provenance panel lists the file's streams, sound included
     expect(page.locator("#streams-status")).to_contain_text("audio aac 48")
+    page.context.close()
+
+
+def test_advanced_panel_opens_greys_out_what_the_model_does_not_take_and_is_recorded(
+    chromium,  # type: ignore[no-untyped-def]
+    server: Server,
+) -> None:
+    page = new_page(chromium, server)
+    sign_up(page, "advanced")
+    page.goto("/create")
+    expect(page.locator("#advanced")).not_to_have_attribute("open", re.compile(".*"))
+    expect(page.get_by_label("Steps")).to_be_hidden()  # collapsed by default
+    page.get_by_text("Advanced", exact=True).click()
+    expect(page.get_by_label("Steps")).to_be_visible()
+
+    page.get_by_label("Model").select_option("mutoscope-tiny")
+    expect(page.locator("#negative_prompt")).to_be_disabled()
+    expect(page.locator("#lora")).to_be_disabled()
+    expect(page.locator("#preset option")).to_have_text(["default", "fast"])
+    page.get_by_label("Model").select_option("mutoscope-test")
+    expect(page.locator("#negative_prompt")).to_be_enabled()
+    expect(page.locator("#preset")).to_be_disabled()
+
+    page.get_by_label("Prompt", exact=True).fill(BOAT)
+    page.get_by_label("Size").select_option("320x180")
+    page.get_by_label("Steps").fill("3")
+    page.locator("#negative_prompt").fill("noise")
+    page.get_by_role("button", name="Create video").click()
+    expect(page).to_have_url(re.compile(r"/v/video_\w+$"))
+    expect(page.locator("#video-options")).to_have_text("steps 3 · negative prompt “noise”")
     page.context.close()

@@ -6,14 +6,15 @@ import random
 import time
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
 from mutoscope.errors import InvalidRequest
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord, new_id, now
 from mutoscope.studio.feeds import Cursor, Feeds, Snapshots, score
 from mutoscope.studio.records import LikeRecord
 from mutoscope.studio.social_records import FollowRecord
+from tests.studio import test_social
 
+sessions = test_social.sessions  # the fixture: SQLite and PostgreSQL
 HOUR = 3600
 
 
@@ -28,9 +29,8 @@ def test_score_rewards_engagement_and_follows_and_decays_with_age() -> None:
 
 
 @pytest.fixture
-def world(core_services):  # type: ignore[no-untyped-def]
+def world(sessions):  # type: ignore[no-untyped-def]
     """40 published videos by 4 users over 40 hours, random likes, 10 remixes, 1 draft."""
-    sessions: sessionmaker = core_services.sessions
     rng = random.Random(7)
     t = now()
     users = [UserRecord(id=new_id("user"), name=f"u{n}", created_at=t) for n in range(4)]
@@ -179,3 +179,12 @@ def test_a_new_moment_is_built_in_the_background(world) -> None:  # type: ignore
         time.sleep(0.02)
     assert snapshots.latest(t, stale=300).as_of == t
     assert snapshots.latest(t + 3600, stale=300).as_of == t + 3600  # too old: built in line
+
+
+def test_for_you_refuses_made_up_or_stale_moments(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, users, _, t = world
+    feeds = Feeds(sessions)
+    for as_of in (t // 10 * 10 + 3, (t - 7 * HOUR) // 10 * 10, (t + HOUR) // 10 * 10):
+        cursor = Cursor(as_of, 1.0, "video_x").encode()
+        with pytest.raises(InvalidRequest, match="expired"):
+            feeds.for_you(users[0], cursor)

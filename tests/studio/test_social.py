@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from mutoscope.errors import Conflict, Forbidden, InvalidRequest
+from mutoscope.storage.db import make_engine, session_factory, upgrade
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord, new_id, now
 from mutoscope.studio import social
 
 
-@pytest.fixture
-def sessions(core_services) -> sessionmaker:  # type: ignore[no-untyped-def]
-    return core_services.sessions
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sessions(request, core_services) -> Iterator[sessionmaker]:  # type: ignore[no-untyped-def]
+    """The same tests on SQLite and on PostgreSQL (skipped where it cannot be started)."""
+    if request.param == "sqlite":
+        yield core_services.sessions
+        return
+    engine = make_engine(request.getfixturevalue("postgres_url"))
+    with engine.begin() as conn:  # a clean schema per test
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 def add_user(sessions: sessionmaker, name: str) -> str:

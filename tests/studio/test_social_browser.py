@@ -80,6 +80,8 @@ def test_follow_following_feed_comment_and_notifications(chromium, server: Serve
     bob.get_by_label("Add a comment").fill("Lovely reflections on the street!")
     bob.get_by_role("button", name="Comment", exact=True).click()
     expect(bob.locator(".comment-body")).to_have_text("Lovely reflections on the street!")
+    bob.evaluate("window.scrollTo(0, 0)")
+    shot(bob, "comments")
 
     # 4. ada sees two unread notifications in the nav, then the follow and the comment
     owner.goto("/create")

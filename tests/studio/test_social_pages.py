@@ -107,7 +107,8 @@ def test_installable_app_shell(app: FastAPI) -> None:
     worker = visitor.get("/sw.js")
     assert worker.headers["content-type"].startswith("text/javascript")
     assert "__VERSION__" not in worker.text and "/offline" in worker.text
-    assert visitor.get("/offline").status_code == 200
+    offline = Browser(app, "ada").get("/offline")
+    assert offline.status_code == 200 and "ada" not in offline.text  # cached for anyone
     assert 'rel="manifest"' in visitor.get("/for-you").text
 
 

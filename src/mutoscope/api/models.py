@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from mutoscope.api.deps import CurrentUser, ServicesDep
 from mutoscope.api.schemas import Model, ModelList
 from mutoscope.backends.base import VideoBackend
+from mutoscope.backends.request_options import OPTION_NAMES
 from mutoscope.errors import NotFound
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -22,6 +23,9 @@ def _model(backend: VideoBackend, name: str | None = None) -> Model:
         accepts_image=backend.accepts_image,
         accepts_video=backend.accepts_video,
         continues=backend.continues,
+        options=[o for o in OPTION_NAMES if o in backend.request_options],
+        presets=list(backend.preset_names()),
+        loras=list(backend.lora_names()),
         alias_of=backend.name if name else None,
     )
 

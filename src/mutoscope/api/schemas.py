@@ -20,6 +20,8 @@ class Video(BaseModel):
     id: str
     object: Literal["video"] = "video"
     model: str
+    """The model that makes (or made) the video, with any alias resolved ("sora-2" ->
+    "mutoscope-tiny"); the SDK types it as any string."""
     status: Literal["queued", "in_progress", "completed", "failed"]
     progress: int
     created_at: int
@@ -36,6 +38,9 @@ class Video(BaseModel):
     options: dict[str, Any] | None = None
     """Mutoscope extension, present only when set: the per-request generation options
     (``steps``, ``guidance``, ``negative_prompt``, ``loras``, ``preset``) it was made with."""
+    requested_model: str | None = None
+    """Mutoscope extension, present only when the request named the model by an alias (such
+    as "sora-2"): the name as requested."""
 
 
 class VideoList(BaseModel):
@@ -65,6 +70,13 @@ class Model(BaseModel):
     """Video-to-video: the model can remix and edit videos."""
     continues: bool = False
     """The model can extend videos (a continuation of their last frames)."""
+    options: list[str] = []
+    """Per-request options it takes (``steps``, ``guidance``, ``negative_prompt``, ``loras``,
+    ``preset``)."""
+    presets: list[str] = []
+    """Preset names a request may pick (``preset``)."""
+    loras: list[str] = []
+    """LoRAs a request may name (``lora``/``loras``)."""
     alias_of: str | None = None
 
 
@@ -76,14 +88,17 @@ class ModelList(BaseModel):
 def video_dict(r: VideoRecord | Any) -> dict:
     """The wire ``Video`` as a plain dict (the hot path: no model validation).
 
-    ``warning`` and ``options`` appear only when set, so a plain video has OpenAI's exact shape.
+    ``model`` is the resolved model; ``requested_model`` (only when it differs) the name the
+    request gave. ``warning`` and ``options`` appear only when set, so a plain video has
+    OpenAI's exact shape.
     """
     warning = getattr(r, "warning", None)
     options = getattr(r, "options", None)
+    resolved = getattr(r, "backend", None) or r.model
     return {
         "id": r.id,
         "object": "video",
-        "model": r.model,
+        "model": resolved,
         "status": r.status,
         "progress": r.progress,
         "created_at": r.created_at,
@@ -103,6 +118,7 @@ def video_dict(r: VideoRecord | Any) -> dict:
         else None,
         **({"warning": warning} if warning else {}),
         **({"options": options} if options else {}),
+        **({"requested_model": r.model} if r.model != resolved else {}),
     }
 
 

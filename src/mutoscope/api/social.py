@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -18,7 +18,15 @@ from mutoscope.storage.records import UserRecord
 from mutoscope.studio import pages, pwa, social
 from mutoscope.studio.feeds import Page
 from mutoscope.studio.social_records import ProfileRecord
-from mutoscope.studio.web import STATIC, StudioRoute, Visit, get_studio, safe_next, visit
+from mutoscope.studio.web import (
+    SECURITY_HEADERS,
+    STATIC,
+    StudioRoute,
+    Visit,
+    get_studio,
+    safe_next,
+    visit,
+)
 
 router = APIRouter(route_class=StudioRoute, include_in_schema=False)
 api = APIRouter(prefix="/v1", tags=["social"])
@@ -156,6 +164,8 @@ def _edit_context(v: Visit, user: UserRecord) -> dict[str, Any]:
 
 @router.get("/avatars/{handle}.png")
 def avatar(handle: str, v: VisitDep) -> Response:
+    if not social.HANDLE.match(handle):
+        raise NotFound(f"no avatar for '{handle}': handles are letters, digits and _")
     with v.studio.services.sessions() as s:
         row = s.execute(
             select(ProfileRecord.avatar).where(ProfileRecord.handle_key == handle.lower())
@@ -239,8 +249,12 @@ def service_worker(v: VisitDep) -> Response:
 
 
 @router.get("/offline")
-def offline(v: VisitDep) -> Response:
-    return v.render("offline.html")
+def offline(request: Request) -> Response:
+    """The page the service worker keeps: rendered for nobody (no name, no CSRF token), since
+    it is cached in the browser for whoever uses it next."""
+    page = get_studio(request).env.get_template("offline.html")
+    html = page.render(user=None, csrf="", path="/offline", unread=0)
+    return HTMLResponse(html, headers=SECURITY_HEADERS)
 
 
 # -- JSON API (/v1 extensions) -------------------------------------------------------------

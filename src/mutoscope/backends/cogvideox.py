@@ -101,5 +101,7 @@ class CogVideoXBackend(DiffusersBackend):
                 kwargs["num_frames"] = num_frames
             # 2. Encode the prompt, denoise step by step (progress, cancellation), decode
             frames = self.denoise(pipe, kwargs, on_progress, request)
+        if request.mode == "extend" and request.image is None and "image" in kwargs:
+            frames = frames[1:]  # frame 0 is the parent's last frame: the worker has it already
         # 3. Back to the size the request asked for
         return GeneratedVideo(frames=self.finish(frames, request), fps=self.fps)

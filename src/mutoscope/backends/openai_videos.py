@@ -243,7 +243,7 @@ class OpenAIVideosBackend(VideoBackend):
         self.check(request)
         # 1. Start the job on the engine (a create, or a remix of the engine's own parent)
         response = self._start(request)
-        video = response.json()
+        video = self._video(response)
         if _inline_video(video) is not None:  # synchronous engines answer with the MP4 itself
             return self._result(_inline_video(video) or b"", video)
         video_id = str(video["id"])
@@ -332,7 +332,20 @@ class OpenAIVideosBackend(VideoBackend):
                     f"the engine behind model '{self.name}' lost the video (it may have "
                     f"restarted): {exc.message}"
                 ) from exc
+            video = self._video(response)
+
+    def _video(self, response: httpx.Response) -> dict[str, Any]:
+        """The engine's video object; anything else fails the video with what came back."""
+        try:
             video = response.json()
+        except ValueError:
+            video = None
+        if isinstance(video, dict) and (video.get("id") or _inline_video(video) is not None):
+            return video
+        raise EngineFailed(
+            f"the engine behind model '{self.name}' answered without a video object "
+            f"({response.status_code}: {response.text.strip()[:120]!r}); is base_url its /v1?"
+        )
 
     def _poll_after(self, response: httpx.Response) -> float:
         header = response.headers.get(POLL_AFTER_HEADER, "")

@@ -77,6 +77,13 @@ class BackendRegistry:
             if self.resolve_name(t) in self._backends
         }
 
+    def forget(self, name: str, provenance: object) -> None:
+        """A video backend ``name`` made is deleted or expired: let it drop what it keeps
+        elsewhere (an engine's copy), given the video's ``provenance["engine"]``."""
+        backend = self._backends.get(name)
+        if backend is not None and isinstance(provenance, dict):
+            backend.forget(provenance)
+
     def close(self) -> None:
         for backend in self._backends.values():
             backend.close()

@@ -372,6 +372,16 @@ class CharacterService:
         """
         limit = self.services.settings.max_characters_per_video
         uses: list[Use] = []
+        handles = dict.fromkeys(HANDLE.findall(prompt))
+        mentioned: list[tuple[str, CharacterRecord]] = []
+        if handles:
+            # Looking a handle up may create the profile it belongs to: its own transaction.
+            with self.sessions.begin() as s:
+                for handle in handles:
+                    found = _handle_character(s, handle)
+                    if found is not None:
+                        mentioned.append((handle, found))
+                s.expunge_all()
         with self.sessions() as s:
             for ref in dict.fromkeys(refs):
                 row = s.get(CharacterRecord, ref)
@@ -380,9 +390,8 @@ class CharacterService:
                 if row.owner_id != user.id and row.tier == "only_me":
                     raise CharacterNotFound(ref, param="characters")
                 uses.append(Use(row, _mention(row.name, prompt)))
-            for handle in dict.fromkeys(HANDLE.findall(prompt)):
-                found = _handle_character(s, handle)
-                if found is not None and all(u.character.id != found.id for u in uses):
+            for handle, found in mentioned:
+                if all(u.character.id != found.id for u in uses):
                     uses.append(Use(found, f"@{handle}"))
             if len(uses) > limit:
                 raise InvalidRequest(

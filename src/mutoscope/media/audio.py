@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MAX_CHANNELS = 8
+"""More rows than this are taken for a (n, channels) array passed the wrong way round."""
 AAC_RATE = 48_000
 """The sample rate every MP4 carries (AAC at 48 kHz, the rate browsers and editors expect)."""
 
@@ -37,6 +39,11 @@ class AudioTrack:
             samples = samples[None, :]
         if samples.ndim != 2 or samples.shape[0] < 1:
             raise ValueError(f"audio samples must be (channels, n), got {samples.shape}")
+        if samples.shape[0] > MAX_CHANNELS and samples.shape[1] <= MAX_CHANNELS:
+            raise ValueError(
+                f"audio samples must be (channels, n), got {samples.shape}: transpose "
+                "samples laid out as (n, channels)"
+            )
         if int(self.sample_rate) <= 0:
             raise ValueError(f"sample_rate must be positive (got {self.sample_rate})")
         object.__setattr__(self, "samples", samples)
@@ -63,15 +70,28 @@ class AudioTrack:
         return cls(np.zeros((channels, n), dtype=np.float32), sample_rate)
 
     def resampled(self, rate: int) -> AudioTrack:
-        """The same sound at ``rate`` Hz (linear interpolation: cheap, and fine for the
-        band-limited material backends return; a model with a different native rate is
-        resampled once, at encode time)."""
-        if rate == self.sample_rate or self.length == 0:
-            return AudioTrack(self.samples, rate) if self.length == 0 else self
-        n = max(1, round(self.length * rate / self.sample_rate))
-        src = np.arange(self.length, dtype=np.float64)
-        dst = np.arange(n, dtype=np.float64) * (self.sample_rate / rate)
-        out = np.stack([np.interp(dst, src, ch) for ch in self.samples]).astype(np.float32)
+        """The same sound at ``rate`` Hz (FFmpeg's libswresample, band-limited, through PyAV;
+        the length scales exactly)."""
+        if rate == self.sample_rate:
+            return self
+        if self.length == 0:
+            return AudioTrack(self.samples, rate)
+        import av  # only here: this module is imported where PyAV is not needed
+
+        channels = []
+        for channel in self.samples:
+            resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(channel[None, :]), format="fltp", layout="mono"
+            )
+            frame.sample_rate = self.sample_rate
+            frames = [*resampler.resample(frame), *resampler.resample(None)]
+            parts = [f.to_ndarray()[0] for f in frames]
+            channels.append(np.concatenate(parts) if parts else np.zeros(0, np.float32))
+        n = round(self.length * rate / self.sample_rate)
+        out = np.zeros((len(channels), n), dtype=np.float32)
+        for i, channel in enumerate(channels):
+            out[i, : min(n, len(channel))] = channel[:n]
         return AudioTrack(out, rate)
 
     def with_channels(self, channels: int) -> AudioTrack:

@@ -45,7 +45,6 @@ from functools import cached_property
 
 import cv2
 import numpy as np
-import scipy.fft as sfft
 from reedsolo import ReedSolomonError, RSCodec
 
 PLANE = 256
@@ -198,6 +197,8 @@ class _Pattern:
     @cached_property
     def _tile_patterns_fft(self) -> np.ndarray:
         """Conjugate FFT of each bit's pattern on one tile (N_BITS, TILE, TILE//2+1)."""
+        import scipy.fft as sfft  # reading only: embedding needs no FFT (~0.1 s of imports)
+
         tiles = np.stack([self.pattern(i)[:TILE, :TILE] for i in range(N_BITS)])
         return np.conj(sfft.rfft2(tiles)).astype(np.complex64)
 
@@ -216,6 +217,8 @@ class _Pattern:
 
     def correlate(self, folded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every bit's correlation at every cyclic shift (N_BITS, TILE, TILE), and their energy."""
+        import scipy.fft as sfft
+
         spectrum = sfft.rfft2(folded.astype(np.float32))[None] * self._tile_patterns_fft
         corr = sfft.irfft2(spectrum, s=(TILE, TILE))
         return corr, (corr**2).sum(axis=0)

@@ -44,6 +44,11 @@ class FrameHashes:
 
 def hash_frame(frame: np.ndarray) -> tuple[np.ndarray, int]:
     """PDQ of one RGB uint8 frame: (32,) uint8 packed hash and quality."""
+    return _pdq(_small(frame))
+
+
+def _small(frame: np.ndarray) -> np.ndarray:
+    """The frame at most ``HASH_SIDE`` pixels on its long side (what PDQ reads)."""
     h, w = frame.shape[:2]
     if max(h, w) > HASH_SIDE:
         scale = HASH_SIDE / max(h, w)
@@ -52,8 +57,18 @@ def hash_frame(frame: np.ndarray) -> tuple[np.ndarray, int]:
             (max(1, round(w * scale)), max(1, round(h * scale))),
             interpolation=cv2.INTER_AREA,
         )
+    return frame
+
+
+def _pdq(frame: np.ndarray) -> tuple[np.ndarray, int]:
     bits, quality = pdqhash.compute(np.ascontiguousarray(frame))
     return np.packbits(bits.astype(np.uint8)), int(quality)
+
+
+def _picks(frames: np.ndarray, max_samples: int) -> np.ndarray:
+    return np.unique(
+        np.linspace(0, len(frames) - 1, num=min(max_samples, len(frames))).round().astype(int)
+    )
 
 
 def hash_frames(
@@ -62,9 +77,7 @@ def hash_frames(
     """Hash up to ``max_samples`` evenly spaced frames of a (T, H, W, 3) clip."""
     if frames.ndim == 3:
         frames = frames[None]
-    picks = np.unique(
-        np.linspace(0, len(frames) - 1, num=min(max_samples, len(frames))).round().astype(int)
-    )
+    picks = _picks(frames, max_samples)
     hashes, quality = [], []
     for i in picks:
         frame = frames[i][:, ::-1] if flip else frames[i]
@@ -72,6 +85,26 @@ def hash_frames(
         hashes.append(h)
         quality.append(q)
     return FrameHashes(np.stack(hashes), np.asarray(quality), picks)
+
+
+def hash_frames_and_mirror(
+    frames: np.ndarray, *, max_samples: int = MAX_SAMPLES
+) -> tuple[FrameHashes, FrameHashes]:
+    """``hash_frames(frames)`` and ``hash_frames(frames, flip=True)``, each sampled frame
+    downscaled once and mirrored small (the downscale is most of the cost)."""
+    if frames.ndim == 3:
+        frames = frames[None]
+    picks = _picks(frames, max_samples)
+    straight, mirrored = [], []
+    for i in picks:
+        small = _small(frames[i])
+        straight.append(_pdq(small))
+        mirrored.append(_pdq(small[:, ::-1]))
+    return _collect(straight, picks), _collect(mirrored, picks)
+
+
+def _collect(hashed: list[tuple[np.ndarray, int]], picks: np.ndarray) -> FrameHashes:
+    return FrameHashes(np.stack([h for h, _ in hashed]), np.asarray([q for _, q in hashed]), picks)
 
 
 def hash_image(image: Image.Image) -> FrameHashes:

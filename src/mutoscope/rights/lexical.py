@@ -17,7 +17,6 @@ from functools import cache
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
-from scipy import sparse
 
 from mutoscope.rights.normalize import SKELETON_MIN, Word, phonetic, skeleton, squash, words
 
@@ -131,9 +130,11 @@ class NameIndex:
         self.trigram_codes, cols = np.unique(codes, return_inverse=True)
         shape = (len(self.keys), max(1, len(self.trigram_codes)))
         data = np.ones(len(rows), dtype=np.int32)
-        self.key_trigrams = sparse.csr_matrix((data, (rows, cols)), shape=shape)
-        self.key_trigrams.data[:] = 1  # repeated trigrams count once
-        trigrams_t = self.key_trigrams.T.tocsr()
+        from scipy import sparse  # only to build: a stored index is read without SciPy
+
+        key_trigrams = sparse.csr_matrix((data, (rows, cols)), shape=shape)
+        key_trigrams.data[:] = 1  # repeated trigrams count once
+        trigrams_t = key_trigrams.T.tocsr()
         # Keys of each trigram as plain arrays: a prompt's candidate pairs are gathered and
         # counted in numpy (a sparse product per prompt cost more in scipy's checks than in
         # arithmetic).

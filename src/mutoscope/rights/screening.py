@@ -237,6 +237,15 @@ class Screener:
             w.text for o in self._by_owner for w in words(o) if w.text not in OWNER_GENERIC
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Stored by ``index_cache`` without the process's model: ``attach`` gives it back.
+        return {**self.__dict__, "encoder": None, "full_calls": 0}
+
+    def attach(self, embedder: StaticEmbedder, encoder: MiniLMEncoder) -> None:
+        """Reconnect an index read from disk to this process's embedder and model."""
+        self.encoder = encoder
+        self.descriptions.attach(embedder)
+
     def find(self, prompt: str, *, enough: Callable[[Match], bool] | None = None) -> list[Match]:
         """Every entity the prompt refers to, strongest evidence first.
 

@@ -130,10 +130,10 @@ class StaticEmbedder:
 
     def __init__(self, cache_dir: Path | None = None):
         self.tokenizer = _tokenizer()
-        self.table, self.weights = self._load(cache_dir or Path(user_cache_dir("mutoscope")))
-        self._word_cache: dict[str, np.ndarray] = {}
         self.vocab: dict[str, int] = self.tokenizer.get_vocab()
         """Word piece -> id, read once (40 ms): every index build (and overlay) needs it."""
+        self.table, self.weights = self._load(cache_dir or Path(user_cache_dir("mutoscope")))
+        self._word_cache: dict[str, np.ndarray] = {}
 
     def _load(self, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
         """The shipped table (``data/``), else one cached on disk, else distil it now."""
@@ -155,9 +155,8 @@ class StaticEmbedder:
         return table, self._token_weights(table.shape[0])
 
     def _token_weights(self, size: int) -> np.ndarray:
-        vocab = self.tokenizer.get_vocab()
         w = np.ones(size, dtype=np.float32)
-        for token, i in vocab.items():
+        for token, i in self.vocab.items():
             if i >= size:
                 continue
             if (
@@ -389,6 +388,12 @@ class DescriptionIndex:
             for st in stems:
                 by_stem.setdefault(st, []).append(e)
         self.stem_entities = {st: np.asarray(es, np.int64) for st, es in by_stem.items()}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "embedder": None, "vocab": None}
+
+    def attach(self, embedder: StaticEmbedder) -> None:
+        self.embedder, self.vocab = embedder, embedder.vocab
 
     def prompt_words(self, text: str) -> PromptWords:
         """A prompt's content words, their vectors and rarities (computed once per text)."""

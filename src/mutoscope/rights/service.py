@@ -33,8 +33,10 @@ from mutoscope.rights.hashing import (
     HashIndex,
     hash_file,
     hash_frames,
+    hash_frames_and_mirror,
     hash_image,
 )
+from mutoscope.rights.index_cache import cached_screener
 from mutoscope.rights.normalize import words
 from mutoscope.rights.records import ConsentRecord, EntityRecord, FrameHashRecord
 from mutoscope.rights.registry import EntitySpec, load_registry
@@ -378,15 +380,21 @@ class RightsService:
         if self._embedder is None:
             _single_threaded_blas()
             self._embedder = StaticEmbedder()
-        started = time.perf_counter()
         rows = self.screened_entities()
-        screener = build_screener(rows, self._embedder, self.encoder)
+        embedder = self._embedder
+        screener, build_s = cached_screener(
+            self.settings.home / "cache" / "rights",
+            rows,
+            embedder,
+            self.encoder,
+            lambda: build_screener(rows, embedder, self.encoder),
+        )
         return RegistrySnapshot(
             version,
             screener,
             {r.id: r for r in rows},
             {r.id: fingerprint(r) for r in rows},
-            time.perf_counter() - started,
+            build_s,
         )
 
     def screened_entities(self) -> list[EntityRecord]:
@@ -579,9 +587,7 @@ class RightsService:
         return decision
 
     def check_output(self, *, video_id: str, user_id: str, frames: np.ndarray) -> None:
-        decision = self._media_decision(
-            hash_frames(frames), hash_frames(frames, flip=True), user_id, "output"
-        )
+        decision = self._media_decision(*hash_frames_and_mirror(frames), user_id, "output")
         self._record("output", decision, user_id, video_id, None)
         if decision.decision == "block":
             raise OutputBlocked(decision.reason, evidence=decision.evidence)
@@ -685,13 +691,19 @@ class RightsService:
                 for h, q, i in zip(fh.hashes, fh.quality, fh.frame_index, strict=True)
             )
             s.commit()
-        index = self.outputs()
+        with self._lock:
+            index = self._outputs
+        if index is None:
+            # Not loaded in this process (a CLI command): the rows above are what the first
+            # ``outputs()`` reads, so there is nothing to update, and loading every earlier
+            # output's hashes (and FAISS) only to add these would grow with the library.
+            return
         index.remove(video_id)
         index.add(video_id, fh.hashes)
 
     def match_outputs(self, frames: np.ndarray) -> list[OutputMatch]:
         """Our own earlier outputs this clip copies (for verify when credentials are gone)."""
-        fh, flipped = hash_frames(frames), hash_frames(frames, flip=True)
+        fh, flipped = hash_frames_and_mirror(frames)
         index = self.outputs()
         if (fh.quality >= MIN_QUALITY).any():
             found: list[ClipMatch] = index.match(fh, flipped=flipped)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import threading
 import weakref
@@ -9,10 +10,8 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -20,6 +19,9 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: one process at a time is the operator's job
     fcntl = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x6D75746F  # "muto": the advisory lock every process takes to migrate
@@ -171,6 +173,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -184,12 +188,50 @@ def upgrade(engine: Engine) -> None:
     advisory lock, on SQLite under an exclusive lock on a file beside the database, so the
     others wait and then find nothing left to do.
     """
+    if at_heads(engine):
+        return  # the usual case: no Alembic import (~0.1 s) and no lock for a CLI command
+    from alembic import command
+
     with _upgrade_lock, _file_lock(engine), engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         cfg = alembic_config(engine.url.render_as_string(hide_password=False))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
+
+
+def migration_heads() -> frozenset[str]:
+    """The head revisions of the migration files, read without Alembic: every revision that
+    no other revision names as its ``down_revision``."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        names: dict[str, Any] = {}
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    names[target.id] = ast.literal_eval(node.value)
+        if isinstance(names.get("revision"), str):
+            revisions.add(names["revision"])
+        down = names.get("down_revision")
+        parents.update([down] if isinstance(down, str) else down or ())
+    return frozenset(revisions - parents)
+
+
+def at_heads(engine: Engine) -> bool:
+    """Whether the database records exactly the migration files' heads (then ``upgrade``
+    has nothing to do). Any doubt (no version table yet, a file that does not parse)
+    answers False and leaves the decision to Alembic."""
+    try:
+        heads = migration_heads()
+        with engine.connect() as conn:
+            stored = {
+                row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))
+            }
+    except Exception:
+        return False
+    return bool(heads) and stored == heads
 
 
 @contextmanager

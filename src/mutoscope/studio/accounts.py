@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from argon2 import PasswordHasher
@@ -169,7 +170,7 @@ def authenticate(sessions: sessionmaker, name: str, password: str) -> UserRecord
         user = s.scalar(select(UserRecord).where(UserRecord.name == (name or "").strip()))
     if user is None or not user.password_hash:
         # Spend the same time as a real check so names cannot be probed by timing.
-        _verify(_DUMMY_HASH, password or "")
+        _verify(_dummy_hash(), password or "")
         raise wrong
     if not _verify(user.password_hash, password or ""):
         raise wrong
@@ -208,4 +209,8 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-_DUMMY_HASH = hash_password("not a real password, only for timing")
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: an argon2 hash costs ~0.1 s, and every CLI command
+    # that looks up the sole account imports this module.
+    return hash_password("not a real password, only for timing")

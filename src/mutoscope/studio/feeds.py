@@ -59,6 +59,7 @@ W_LIKE, W_REMIX, W_FOLLOW, W_CHARACTER = 1.0, 3.0, 4.0, 2.0
 GRAVITY_OFFSET_HOURS = 2.0
 REFRESH_SECONDS = 10
 SNAPSHOTS_KEPT = 4
+CURSOR_TTL = 6 * 3600
 PER_PAGE = 24
 
 CharacterTerm = Callable[[str | None, int], dict[str, int]]
@@ -239,7 +240,7 @@ class Feeds:
     ) -> Page:
         at = Cursor.decode(cursor) if cursor else None
         if at is not None:
-            snap = self.snapshots.get(at.as_of)
+            snap = self.snapshots.get(self._moment_of(at))
         else:
             snap = self.snapshots.latest(self.moment(), stale=5 * self.refresh)
         as_of = snap.as_of
@@ -250,6 +251,18 @@ class Feeds:
         last = top[limit - 1] if len(top) > limit else None
         following = Cursor(as_of, last[0], last[1]).encode() if last is not None else None
         return Page(self._cards(viewer, [vid for _, vid in top[:limit]]), following, as_of)
+
+    def _moment_of(self, at: Cursor) -> int:
+        """A cursor's moment, if this server could have given it out recently: each new
+        moment costs a snapshot, so made-up or day-old ones are refused."""
+        if at.as_of % self.refresh or not now() - CURSOR_TTL <= at.as_of <= now():
+            raise InvalidRequest(
+                "this For You cursor has expired (or was not given out by this server); "
+                "load the feed again without it",
+                param="cursor",
+                code="invalid_cursor",
+            )
+        return at.as_of
 
     def _ranked(self, snap: Snapshot, viewer_id: str | None) -> Iterator[tuple[float, str]]:
         """The snapshot's order with the viewer's terms: the few videos they lift are

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import av
 import numpy as np
 from PIL import Image
 
@@ -199,6 +200,8 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
 
     # 7. Move files into place, then complete the record and the job together (fenced)
     lease.check()
+    with services.sessions() as s:
+        check_video_characters(s, record)  # revoked while it was being made: never completes
     policy.run(
         lambda: services.files.commit(record.id, staged),
         what=f"{record.id}: store",
@@ -275,7 +278,7 @@ def _stitch(
     if sound:
         track = join(
             [
-                (read_audio(sound_from or parent_path), parent_count / fps),
+                (_sound_of(sound_from or parent_path), parent_count / fps),
                 (audio, len(frames) / fps),
             ]
         )
@@ -311,6 +314,16 @@ def _stitch(
     thumbnail(np.stack([kept.get(total // 2, shown[len(shown) // 2])]), staged["thumbnail"])
     spritesheet(np.stack(shown), staged["spritesheet"], count=len(shown))
     return total
+
+
+def _sound_of(path: Path) -> AudioTrack | None:
+    """The clip's sound; a sound track that cannot be decoded is logged and left out (the
+    frames are what the extension continues), never a reason to fail the job."""
+    try:
+        return read_audio(path)
+    except (av.FFmpegError, ValueError):
+        log.warning("the sound of %s could not be decoded; the extension starts silent", path.name)
+        return None
 
 
 def _mark(

@@ -381,6 +381,6 @@ def fit_size(frames: np.ndarray, width: int, height: int) -> np.ndarray:
     if frames.shape[1:3] == (height, width):
         return np.ascontiguousarray(frames)
     out = np.empty((len(frames), height, width, 3), np.uint8)
-    for i, f in enumerate(frames):
-        out[i] = cv2.resize(f, (width, height), interpolation=cv2.INTER_CUBIC)
+    for i, f in enumerate(frames):  # straight into ``out``: no 2.7 MB temporary per 720p frame
+        cv2.resize(f, (width, height), dst=out[i], interpolation=cv2.INTER_CUBIC)
     return out
