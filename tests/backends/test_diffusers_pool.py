@@ -64,7 +64,7 @@ def test_checkpoint_loads_offline_from_the_hugging_face_cache(
     video = backend.generate(request(size="16x16"), Progress())
 
     assert backend.checkpoint == snapshot
-    assert video.frames.shape == (9, 16, 16, 3)
+    assert video.frames.shape == (8, 16, 16, 3)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_cancelling_stops_denoising_at_the_next_step(load_backend) -> None:
     assert len(progress.values) == 2  # not 6 steps + decode
     after = Progress()
     video = backend.generate(request(size="16x16"), after)  # the warm pipeline still works
-    assert video.frames.shape == (9, 16, 16, 3) and len(after.values) == 7
+    assert video.frames.shape == (8, 16, 16, 3) and len(after.values) == 7
     assert backend.pool.loads == {"tiny-wan": 1}
 
 
@@ -171,7 +171,7 @@ def test_fp8_storage_keeps_denoiser_weights_in_float8(load_backend) -> None:
     with backend.pool.use(backend.spec) as model:
         dtypes = {p.dtype for p in model.pipeline.transformer.parameters()}
     assert torch.float8_e4m3fn in dtypes
-    assert video.frames.shape == (9, 32, 32, 3)
+    assert video.frames.shape == (8, 32, 32, 3)
 
 
 def test_models_list_shows_installed_and_missing_models(
@@ -207,7 +207,7 @@ def test_models_check_loads_and_reports_memory(write_models, monkeypatch) -> Non
     assert result.exit_code == 0, result.output
     assert "loaded cog-small (CogVideoXPipeline)" in result.output
     assert "transformer" in result.output and "MiB" in result.output
-    assert "generated 9 frames at 16x16" in result.output
+    assert "generated 8 frames at 16x16" in result.output
     unknown = CliRunner().invoke(app, ["check", "nope"])
     assert unknown.exit_code == 1 and "cog-small" in unknown.output
 
@@ -237,7 +237,7 @@ def test_real_checkpoints_make_a_short_clip() -> None:
             request(size=size, seconds=backend.seconds[0], image=image, options={"steps": 4}),
             Progress(),
         )
-        assert video.frames.shape == (backend.frames_for(backend.seconds[0]), height, width, 3)
+        assert video.frames.shape == (backend.output_frames(backend.seconds[0]), height, width, 3)
         assert video.frames.std() > 1
         backend.close()
 
@@ -268,7 +268,7 @@ def test_warm_model_keeps_serving_while_another_loads(write_models) -> None:
         thread.start()
 
     warm = wan.generate(request(size="16x16"), Progress())  # does not wait for "b" to load
-    assert warm.frames.shape == (9, 16, 16, 3) and len(results) == 0
+    assert warm.frames.shape == (8, 16, 16, 3) and len(results) == 0
     release.set()
     for thread in loaders:
         thread.join(60)
@@ -312,7 +312,7 @@ def test_mutoscope_generate_makes_an_mp4_with_each_family(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout[result.stdout.index("{") :])["status"] == "completed"
     width, height = (int(v) for v in size.split("x"))
-    assert decode_mp4(out).shape == (9, height, width, 3)
+    assert decode_mp4(out).shape == (8, height, width, 3)
 
 
 def test_a_model_that_fails_to_load_fails_the_job_naming_the_model(

@@ -160,6 +160,25 @@ def test_models_toml_mistakes_name_the_lora_or_preset(
     assert [b.name for b in models(("gone", "wan", missing), ("ok", "ltx", ""))] == ["ok"]
 
 
+def test_a_lora_that_does_not_load_fails_the_job_naming_it_and_leaves_the_model_clean(
+    models: Models, tiny_loras: dict[str, Path], tmp_path: Path
+) -> None:
+    from mutoscope.errors import GenerationFailed
+
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"not a safetensors file")
+    (backend,) = models(
+        ("tiny", "wan", lora_table(tiny_loras["wan"]) + lora_table(broken, name="broken"))
+    )
+    plain = frames(backend)
+
+    with pytest.raises(GenerationFailed, match="LoRA 'broken' could not be loaded") as err:
+        frames(backend, loras=[{"name": "broken"}])
+
+    assert err.value.code == "lora_failed"
+    assert np.array_equal(frames(backend), plain)
+
+
 @pytest.mark.slow
 def test_sdk_requests_loras_and_presets_from_a_real_server(
     tmp_path: Path, tiny_checkpoints: dict[str, Path], tiny_loras: dict[str, Path]

@@ -17,8 +17,8 @@ def test_text_to_video_makes_the_requested_clip(load_backend) -> None:
 
     video = backend.generate(request(size="32x32", seconds="4"), progress)
 
-    # 4 s at 2 fps is 8 frames; LTX needs 8k+1, so 9.
-    assert video.frames.shape == (9, 32, 32, 3)
+    # 4 s at 2 fps is 8 frames: LTX generates 9 (8k+1), the clip keeps 8.
+    assert video.frames.shape == (8, 32, 32, 3)
     assert video.frames.dtype == np.uint8
     assert progress.values[-1] == 1.0 and len(progress.values) == 3
 
@@ -32,7 +32,7 @@ def test_one_checkpoint_serves_image_to_video(load_backend) -> None:
     from_red = backend.generate(request(size="32x32", image=red), Progress())
     from_blue = backend.generate(request(size="32x32", image=blue), Progress())
 
-    assert from_red.frames.shape == (9, 32, 32, 3)
+    assert from_red.frames.shape == (8, 32, 32, 3)
     assert not np.array_equal(from_red.frames, from_blue.frames)
     assert backend.pool.loads[backend.name] == 1
 
@@ -49,7 +49,7 @@ def test_remix_conditions_on_the_parent_video(load_backend) -> None:
     )
     plain = backend.generate(request(size="32x32", seed=5), Progress())
 
-    assert from_a.frames.shape == (9, 32, 32, 3)
+    assert from_a.frames.shape == (8, 32, 32, 3)
     assert not np.array_equal(from_a.frames, from_b.frames)
     assert not np.array_equal(from_a.frames, plain.frames)
 

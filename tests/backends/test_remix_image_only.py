@@ -69,6 +69,6 @@ def test_sdk_remixes_a_video_made_on_an_image_only_checkpoint(
         assert done.remixed_from_video_id == parent.id
         frames = decode_mp4(client.videos.download_content(done.id).read())
         parent_frames = decode_mp4(client.videos.download_content(parent.id).read())
-        assert frames.shape == parent_frames.shape and frames.shape[1:] == (16, 16, 3)
+        assert frames.shape == parent_frames.shape == (8, 16, 16, 3)  # 4 s at 2 fps
     finally:
         server.stop()

@@ -16,8 +16,8 @@ def test_text_to_video_makes_the_requested_clip(load_backend) -> None:
 
     video = backend.generate(request(size="16x16", seconds="4"), progress)
 
-    # 4 s at the tiny model's 2 fps is 8 frames; Wan needs 4k+1, so 9.
-    assert video.frames.shape == (9, 16, 16, 3)
+    # 4 s at the tiny model's 2 fps is 8 frames: Wan generates 9 (4k+1), the clip keeps 8.
+    assert video.frames.shape == (8, 16, 16, 3)
     assert video.frames.dtype == np.uint8
     assert video.fps == 2
     assert video.frames.std() > 0
@@ -39,7 +39,7 @@ def test_openai_size_maps_onto_native_size_and_back(load_backend) -> None:
 
     video = backend.generate(request(size="1280x720"), Progress())
 
-    assert video.frames.shape == (9, 720, 1280, 3)
+    assert video.frames.shape == (8, 720, 1280, 3)
 
 
 def test_remix_really_conditions_on_the_parent_video(load_backend) -> None:
@@ -51,7 +51,7 @@ def test_remix_really_conditions_on_the_parent_video(load_backend) -> None:
     from_b = backend.generate(request(source_video=parent_clip(seed=2), **remix), Progress())
     plain = backend.generate(request(size="16x16", seed=7), Progress())
 
-    assert from_a.frames.shape == (9, 16, 16, 3)
+    assert from_a.frames.shape == (8, 16, 16, 3)
     assert not np.array_equal(from_a.frames, from_b.frames)
     assert not np.array_equal(from_a.frames, plain.frames)
 
@@ -65,7 +65,7 @@ def test_image_to_video_checkpoint_uses_the_reference(load_backend) -> None:
     from_red = backend.generate(request(size="16x16", image=red), Progress())
     from_blue = backend.generate(request(size="16x16", image=blue), Progress())
 
-    assert from_red.frames.shape == (9, 16, 16, 3)
+    assert from_red.frames.shape == (8, 16, 16, 3)
     assert not np.array_equal(from_red.frames, from_blue.frames)
 
 
@@ -162,7 +162,7 @@ def test_api_creates_and_remixes_with_a_tiny_wan_checkpoint(settings, write_mode
             done = wait_done(client, created.json()["id"], timeout=120)
             assert done["status"] == "completed", done
             frames = decode_mp4(client.get(f"/v1/videos/{done['id']}/content").content)
-            assert frames.shape == (9, 16, 16, 3)
+            assert frames.shape == (8, 16, 16, 3)
 
             remixed = client.post(f"/v1/videos/{done['id']}/remix", json={"prompt": "a blue dog"})
             assert remixed.status_code == 200, remixed.text
@@ -170,7 +170,7 @@ def test_api_creates_and_remixes_with_a_tiny_wan_checkpoint(settings, write_mode
             assert remix["status"] == "completed", remix
             assert remix["remixed_from_video_id"] == done["id"]
             remix_frames = decode_mp4(client.get(f"/v1/videos/{remix['id']}/content").content)
-            assert remix_frames.shape == (9, 16, 16, 3)
+            assert remix_frames.shape == (8, 16, 16, 3)
 
             too_long = client.post(
                 "/v1/videos",
@@ -197,7 +197,7 @@ def test_wan22_ti2v_checkpoint_serves_text_and_image_to_video(load_backend) -> N
         request(size="32x32", mode="remix", source_video=parent_clip(size=32)), Progress()
     )
 
-    assert text_only.frames.shape == from_red.frames.shape == remix.frames.shape == (9, 32, 32, 3)
+    assert text_only.frames.shape == from_red.frames.shape == remix.frames.shape == (8, 32, 32, 3)
     assert not np.array_equal(from_red.frames, from_blue.frames)
     assert backend.pool.loads == {"tiny-wan-ti2v": 1}
 
@@ -209,7 +209,7 @@ def test_wan22_two_expert_checkpoint_generates_with_both_transformers(load_backe
 
     video = backend.generate(request(size="16x16", options={"steps": 4}), progress)
 
-    assert video.frames.shape == (9, 16, 16, 3)
+    assert video.frames.shape == (8, 16, 16, 3)
     assert len(progress.values) == 5
     with backend.pool.use(backend.spec) as model:
         assert model.pipeline.transformer_2 is not None

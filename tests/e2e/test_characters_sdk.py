@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The Sora API:D
 
 @pytest.fixture(scope="module")
 def char_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    # Slow steps (8 x 0.4 s) keep a second job queued behind the first for the revocation test.
-    srv = make_server(tmp_path_factory.mktemp("characters"), MUTOSCOPE_TEST_STEP_SECONDS="0.4")
+    # Slow steps (8 x 0.25 s) keep a second job queued behind the first for the revocation test.
+    srv = make_server(tmp_path_factory.mktemp("characters"), MUTOSCOPE_TEST_STEP_SECONDS="0.25")
     srv.start()
     yield srv
     srv.stop()

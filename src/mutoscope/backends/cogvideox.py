@@ -5,7 +5,13 @@
 * CogVideoX-5b-I2V / 1.5-5b-I2V (``CogVideoXImageToVideoPipeline``): image-to-video only; a
   remix without a reference image starts from the parent video's first frame.
 
-Frame counts are ``4k + 1``; CogVideoX 1.0 renders 49 frames at 8 fps at 720x480.
+CogVideoX is trained on a few fixed clip lengths and sizes, so it always generates one of
+them and the clip is trimmed to the requested ``seconds`` (never stretched in time or space):
+
+* 1.0 (2b, 5b, 5b-I2V): 49 frames at 8 fps (6.1 s) at 720x480; "4" seconds keeps the first
+  32 frames, longer clips are refused.
+* 1.5 (``patch_size_t`` in the transformer): 81 or 161 frames at 16 fps; T2V at 1360x768,
+  I2V at any size whose short side is 768 (it is generated at the request's aspect ratio).
 """
 
 from __future__ import annotations
@@ -29,9 +35,11 @@ from mutoscope.errors import InvalidRequest
 
 class CogVideoXBackend(DiffusersBackend):
     family = "cogvideox"
-    default_sizes = ("720x480",)
+    default_sizes: tuple[str, ...] = ("720x480",)
     default_fps = 8.0
     default_max_frames = 49
+    trained_frames: tuple[int, ...] = (49,)
+    flexible_sizes = False
     default_steps = 50
     default_guidance = 6.0
     default_max_sequence_length = 226
@@ -43,8 +51,13 @@ class CogVideoXBackend(DiffusersBackend):
             raise ModelsFileError(
                 f"model '{spec.id}': {kind} is not a CogVideoX T2V/I2V checkpoint"
             )
-        super().__init__(spec, pool, checkpoint)
         self.image_only = kind == "CogVideoXImageToVideoPipeline"
+        if read_component_config(checkpoint, "transformer").get("patch_size_t"):
+            self.default_fps, self.default_max_frames = 16.0, 161
+            self.trained_frames = (81, 161)
+            self.default_sizes = ("1360x768", "768x1360") if self.image_only else ("1360x768",)
+            self.flexible_sizes = self.image_only
+        super().__init__(spec, pool, checkpoint)
         self.accepts_image = self.image_only
         self.accepts_video = not self.image_only
         # An extension is image-to-video from the parent's last frame (``reference_image``).

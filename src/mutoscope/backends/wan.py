@@ -10,7 +10,10 @@ Which pipelines a checkpoint serves is read from its ``model_index.json`` at sta
   remix starts from the parent video's first frame.
 * Wan 2.2 A14B (``transformer_2``): text-to-video with the two-expert denoiser.
 
-Frame counts are ``4k + 1`` (the VAE compresses time 4x); Wan renders at 16 fps.
+Frame counts are ``4k + 1`` (the VAE compresses time 4x). Wan 2.1 and 2.2 A14B render up to
+81 frames at 16 fps (832x480 by default; list 1280x720 in ``sizes`` for 720p checkpoints),
+Wan 2.2 TI2V-5B up to 121 frames at 24 fps at 1280x704. Wan was trained on many aspect ratios,
+so each request is generated at its own aspect ratio and cropped to its exact size.
 """
 
 from __future__ import annotations
@@ -52,7 +55,11 @@ class WanBackend(DiffusersBackend):
         two_experts = bool(index.get("transformer_2", [None])[0])
         expand_timesteps = bool(index.get("expand_timesteps", False))
         if expand_timesteps:
-            self.size_multiple = 32  # the Wan 2.2 VAE compresses space 16x
+            # TI2V-5B: its VAE compresses space 16x; trained at 1280x704, 121 frames at 24 fps
+            self.size_multiple = 32
+            self.default_sizes = ("1280x704", "704x1280")
+            self.default_fps = 24.0
+            self.default_max_frames = 121
         super().__init__(spec, pool, checkpoint)
         self.accepts_image = self.image_only or expand_timesteps
         # Image-to-video checkpoints start from a character's first reference frame.

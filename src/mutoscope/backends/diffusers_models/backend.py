@@ -20,8 +20,9 @@ from mutoscope.backends.base import (
     ProgressCallback,
     VideoBackend,
 )
+from mutoscope.backends.diffusers_models.cache import sync_cache_steps
 from mutoscope.backends.diffusers_models.checkpoints import CheckpointMissing, resolve_checkpoint
-from mutoscope.backends.diffusers_models.frames import map_sizes
+from mutoscope.backends.diffusers_models.frames import aspect_size, fit_frames, map_sizes
 from mutoscope.backends.diffusers_models.loras import LoraSpec, PresetSpec, activate, scheduler_for
 from mutoscope.backends.diffusers_models.models_file import (
     FAMILIES,
@@ -45,13 +46,23 @@ class DiffusersBackend(VideoBackend):
     """Sizes, clip lengths and pool plumbing for one models.toml entry.
 
     Subclasses (one per family) set the family defaults and write ``generate`` as numbered
-    steps: choose the pipeline, build its arguments, ``denoise``, resize to the request.
+    steps: choose the pipeline, build its arguments, ``self.denoise``, then ``finish``.
+
+    The rules that keep real checkpoints correct live here:
+
+    * size: a request is generated at a native size of its own aspect ratio where the family
+      was trained on many (``flexible_sizes``), else at the closest native size, then
+      centre-cropped and resized to the requested size; never stretched;
+    * length: the model generates the shortest frame count it can (``frame_step * k + 1``,
+      or one of ``trained_frames``) covering ``seconds`` at its native fps, and the clip is
+      trimmed to exactly ``seconds``; longer requests are refused, naming the limit.
     """
 
     family: ClassVar[str]
-    default_sizes: ClassVar[tuple[str, ...]]
-    default_fps: ClassVar[float]
-    default_max_frames: ClassVar[int]
+    # Defaults a checkpoint may refine in ``__init__`` (e.g. Wan 2.2 TI2V-5B renders 24 fps):
+    default_sizes: tuple[str, ...]
+    default_fps: float
+    default_max_frames: int
     default_steps: ClassVar[int]
     default_guidance: ClassVar[float]
     default_max_sequence_length: ClassVar[int]
@@ -60,6 +71,12 @@ class DiffusersBackend(VideoBackend):
     size_multiple: int = 16
     """Sides must be multiples of this (VAE spatial compression x transformer patch)."""
     request_options = frozenset({"steps", "guidance", "negative_prompt", "loras", "preset"})
+    flexible_sizes: bool = True
+    """Trained on many aspect ratios: generate each request at its own aspect ratio (about
+    the pixel count of the nearest native size). False: only at the native sizes."""
+    trained_frames: tuple[int, ...] = ()
+    """Clip lengths the model was trained on, when it only works well at those (CogVideoX:
+    49); empty when any ``frame_step * k + 1`` up to ``max_frames`` works."""
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
         self.spec = spec
@@ -70,6 +87,9 @@ class DiffusersBackend(VideoBackend):
         self.description = spec.description or f"{self.family} ({spec.source})"
         self.fps = spec.fps or self.default_fps
         self.max_frames = spec.max_frames or self.default_max_frames
+        self.frame_choices = tuple(n for n in self.trained_frames if n <= self.max_frames) or (
+            (self.max_frames,) if self.trained_frames else ()
+        )
         self.native_sizes = spec.sizes or self.default_sizes
         for size in self.native_sizes:
             if any(int(side) % self.size_multiple for side in size.split("x")):
@@ -110,14 +130,26 @@ class DiffusersBackend(VideoBackend):
             )
         super().check(request)
 
+    def output_frames(self, seconds: str) -> int:
+        """Frames in the finished clip: exactly ``seconds`` at the model's fps."""
+        return max(1, round(float(seconds) * self.fps))
+
     def frames_for(self, seconds: str) -> int:
-        """The shortest valid frame count covering ``seconds`` at the model's fps."""
-        wanted = max(1, round(float(seconds) * self.fps))
+        """Frames the model generates for ``seconds``: the shortest length it was trained on
+        covering them, else the shortest valid count (``frame_step * k + 1``)."""
+        wanted = self.output_frames(seconds)
+        if longer := [n for n in self.frame_choices if n >= wanted]:
+            return min(longer)
         return math.ceil((wanted - 1) / self.frame_step) * self.frame_step + 1
 
     def native_size(self, request: GenerationRequest) -> tuple[int, int]:
-        width, height = self._size_map[request.size].split("x")
-        return int(width), int(height)
+        """The size to generate ``request`` at: a native size, or for a family trained on
+        many aspect ratios one of the request's own aspect ratio near the closest native
+        size's pixel count (``finish`` crops the rest away)."""
+        width, height = (int(v) for v in self._size_map[request.size].split("x"))
+        if request.size in self.native_sizes or not self.flexible_sizes:
+            return width, height
+        return aspect_size((width, height), request.width / request.height, self.size_multiple)
 
     def call_kwargs(self, request: GenerationRequest, width: int, height: int) -> dict[str, Any]:
         """Arguments every family's pipelines take; ``request.options`` (over its preset's)
@@ -148,8 +180,10 @@ class DiffusersBackend(VideoBackend):
         on_progress: ProgressCallback,
         request: GenerationRequest | None = None,
     ) -> np.ndarray:
-        """``runner.denoise`` with the request's LoRAs active and its preset's scheduler."""
+        """``runner.denoise`` with the request's LoRAs active, its preset's scheduler, and
+        the step cache set for this call's step count."""
         with self.adapted(pipe, request):
+            sync_cache_steps(pipe, self.spec, kwargs["num_inference_steps"])
             return denoise(pipe, kwargs, on_progress)
 
     @contextmanager
@@ -177,10 +211,11 @@ class DiffusersBackend(VideoBackend):
         ]
 
     def finish(self, frames: np.ndarray, request: GenerationRequest) -> np.ndarray:
-        """Frames at the size the request asked for."""
-        from mutoscope.media.video import resize_frames  # PyAV: not needed to list models
-
-        return resize_frames(frames, request.width, request.height)
+        """The clip the request asked for: trimmed to exactly ``seconds``, then centre-cropped
+        to the requested aspect ratio and resized (never stretched)."""
+        return fit_frames(
+            frames[: self.output_frames(request.seconds)], request.width, request.height
+        )
 
     def close(self) -> None:
         self.pool.evict(self.spec.id)
@@ -196,8 +231,7 @@ def build_backends(
 ) -> list[DiffusersBackend]:
     """One backend per entry whose checkpoint is on this machine (others are logged)."""
     if pool is None:
-        devices = {m.device for m in models_file.models}
-        pool = PipelinePool(models_file.pool.budget_bytes(devices))
+        pool = PipelinePool(models_file.pool.budget_bytes)
     backends = []
     for spec in models_file.models:
         try:

@@ -44,6 +44,55 @@ def fit_video(frames: np.ndarray, count: int, width: int, height: int) -> list[I
     return [fit_image(Image.fromarray(frames[i]), width, height) for i in picks]
 
 
+def crop_box(width: int, height: int, aspect: float) -> tuple[int, int, int, int]:
+    """The largest centred ``(left, top, right, bottom)`` box of ``aspect`` (w / h) inside a
+    ``width`` x ``height`` frame."""
+    if width / height > aspect:
+        w = max(1, round(height * aspect))
+        left = (width - w) // 2
+        return left, 0, left + w, height
+    h = max(1, round(width / aspect))
+    top = (height - h) // 2
+    return 0, top, width, top + h
+
+
+def fit_frames(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A (T, H, W, 3) uint8 clip at ``width`` x ``height``: centre-cropped to that aspect
+    ratio, then resized, so shapes keep their proportions (a circle stays a circle)."""
+    from PIL import Image
+
+    if frames.shape[1:3] == (height, width):
+        return frames
+    left, top, right, bottom = crop_box(frames.shape[2], frames.shape[1], width / height)
+    cropped = frames[:, top:bottom, left:right]
+    if cropped.shape[1:3] == (height, width):
+        return np.ascontiguousarray(cropped)
+    return np.stack(
+        [
+            np.asarray(Image.fromarray(f).resize((width, height), Image.Resampling.BICUBIC))
+            for f in cropped
+        ]
+    )
+
+
+def aspect_size(native: tuple[int, int], aspect: float, multiple: int) -> tuple[int, int]:
+    """A size of about ``native``'s pixel count whose aspect ratio is as close to ``aspect``
+    as sides that are multiples of ``multiple`` allow: what a model trained on many aspect
+    ratios generates for a request of that shape (it is then cropped, never stretched)."""
+    area = native[0] * native[1]
+    ideal = math.sqrt(area / aspect)
+    best: tuple[float, tuple[int, int]] | None = None
+    for k in range(max(1, math.floor(ideal / multiple) - 1), math.ceil(ideal / multiple) + 2):
+        height = k * multiple
+        width = max(1, round(height * aspect / multiple)) * multiple
+        # Getting the shape right matters twice as much as keeping the pixel count.
+        score = 2 * abs(math.log(width / height / aspect)) + abs(math.log(width * height / area))
+        if best is None or score < best[0]:
+            best = (score, (width, height))
+    assert best is not None
+    return best[1]
+
+
 def map_sizes(native: tuple[str, ...]) -> dict[str, str]:
     """Requestable size -> native size: each native size, plus every OpenAI size whose
     orientation (landscape, portrait, square) a native size shares, closest aspect first."""

@@ -202,13 +202,28 @@ def activate(pipe: Any, wanted: list[tuple[LoraSpec, float]]) -> None:
     loaded = loaded_adapters(pipe)
     for lora, _ in wanted:
         if lora.name not in loaded:
-            folder, weight_name = lora.source
-            pipe.load_lora_weights(folder, weight_name=weight_name, adapter_name=lora.name)
+            _load(pipe, lora)
     if wanted:
         pipe.enable_lora()
         pipe.set_adapters([lora.name for lora, _ in wanted], [scale for _, scale in wanted])
     elif loaded:
         pipe.disable_lora()
+
+
+def _load(pipe: Any, lora: LoraSpec) -> None:
+    from mutoscope.errors import GenerationFailed
+
+    folder, weight_name = lora.source
+    try:
+        pipe.load_lora_weights(folder, weight_name=weight_name, adapter_name=lora.name)
+    except Exception as exc:
+        if lora.name in loaded_adapters(pipe):  # half loaded: leave the model as it was
+            pipe.delete_adapters(lora.name)
+        raise GenerationFailed(
+            f"LoRA '{lora.name}' could not be loaded from {lora.path}: {exc}; check that it "
+            "is a diffusers/peft LoRA for this model's family (see docs/models.md)",
+            code="lora_failed",
+        ) from exc
 
 
 @contextmanager

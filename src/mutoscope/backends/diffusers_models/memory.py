@@ -14,7 +14,7 @@ def apply_memory_options(pipe: Any, spec: ModelSpec) -> None:
     """Apply ``spec.memory`` in the order diffusers documents (casting before placement)."""
     import torch
 
-    from mutoscope.backends.diffusers_models.cache import cache_config
+    from mutoscope.backends.diffusers_models.cache import enable_cache
 
     opts, device = spec.memory, torch.device(spec.device)
     denoisers = [
@@ -49,7 +49,7 @@ def apply_memory_options(pipe: Any, spec: ModelSpec) -> None:
         if opts.attention:
             model.set_attention_backend(opts.attention)
         if opts.cache != "none":
-            model.enable_cache(cache_config(spec))
+            enable_cache(model, spec)
         if opts.compile:
             # Cache hooks wrap each block's forward in Python dynamo cannot trace whole.
             model.compile_repeated_blocks(fullgraph=opts.cache == "none")
@@ -67,12 +67,28 @@ def weight_bytes(pipe: Any) -> int:
     return total
 
 
-def default_budget(devices: set[str]) -> int:
-    """90% of the first GPU's memory when a model runs on CUDA, else half the machine's RAM."""
+def memory_place(spec: ModelSpec) -> str:
+    """Which memory holds a model's weights between jobs: its GPU (``cuda:N``) when they are
+    resident there, else ``cpu`` (CPU models, and offloaded ones, whose weights wait in host
+    memory). Each place has its own budget."""
+    device = spec.device
+    if spec.memory.offload != "none" or not device.startswith("cuda"):
+        return "cpu"
+    if ":" in device:
+        return device
     import torch
 
-    if any(d.startswith("cuda") for d in devices) and torch.cuda.is_available():
-        return int(torch.cuda.get_device_properties(0).total_memory * 0.9)
+    index = torch.cuda.current_device() if torch.cuda.is_available() else 0
+    return f"cuda:{index}"
+
+
+def default_budget(place: str) -> int:
+    """90% of that GPU's memory for ``cuda:N``, else half the machine's RAM."""
+    import torch
+
+    if place.startswith("cuda") and torch.cuda.is_available():
+        index = int(place.partition(":")[2] or 0)
+        return int(torch.cuda.get_device_properties(index).total_memory * 0.9)
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.5)
 
 

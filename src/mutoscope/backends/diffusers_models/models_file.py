@@ -92,16 +92,18 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class PoolOptions:
-    """``[pool]``: how many bytes of weights may stay loaded at once (LRU beyond that)."""
+    """``[pool]``: how many bytes of weights may stay loaded at once on each device (each
+    GPU, and host memory for CPU and offloaded models); least recently used beyond that."""
 
     budget_gb: float | None = None
 
-    def budget_bytes(self, devices: set[str]) -> int:
+    def budget_bytes(self, place: str) -> int:
+        """The budget for one memory place (``cuda:N`` or ``cpu``)."""
         from mutoscope.backends.diffusers_models.memory import default_budget
 
         if self.budget_gb is not None:
             return int(self.budget_gb * 1024**3)
-        return default_budget(devices)
+        return default_budget(place)
 
 
 @dataclass(frozen=True)

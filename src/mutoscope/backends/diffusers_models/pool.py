@@ -7,12 +7,16 @@ import inspect
 import logging
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from mutoscope.backends.diffusers_models.checkpoints import checkpoint_bytes, load_pipeline
-from mutoscope.backends.diffusers_models.memory import empty_device_cache, weight_bytes
+from mutoscope.backends.diffusers_models.memory import (
+    empty_device_cache,
+    memory_place,
+    weight_bytes,
+)
 from mutoscope.backends.diffusers_models.models_file import ModelsFileError, ModelSpec
 from mutoscope.errors import GenerationFailed
 
@@ -26,6 +30,7 @@ class LoadedModel:
         self.spec = spec
         self.pipeline = pipeline
         self.bytes = weight_bytes(pipeline)
+        self.place = memory_place(spec)
         self.lock = threading.Lock()
         """Held while a job runs: diffusers pipelines are not re-entrant."""
         self.users = 0
@@ -61,12 +66,18 @@ class LoadedModel:
 class PipelinePool:
     """Keeps pipelines loaded between jobs; evicts least recently used ones over budget.
 
-    The budget counts weight bytes (parameters and buffers) of every loaded pipeline, wherever
-    they sit: GPU memory for resident models, host memory for offloaded ones.
+    Each memory place has its own budget (``memory_place``: one per GPU, ``cpu`` for host
+    memory, where offloaded models keep their weights); it counts weight bytes (parameters and
+    buffers) of the pipelines loaded there, and making room evicts only from that place.
+    ``budget_bytes`` is one figure for every place or a function of the place.
     """
 
-    def __init__(self, budget_bytes: int, loader: Any = load_pipeline):
-        self.budget_bytes = budget_bytes
+    def __init__(
+        self, budget_bytes: int | Callable[[str], int], loader: Any = load_pipeline
+    ) -> None:
+        self.budget: Callable[[str], int] = (
+            budget_bytes if callable(budget_bytes) else lambda place: budget_bytes
+        )
         self.loader = loader
         self.loads: Counter[str] = Counter()
         """How many times each model id was loaded (a warm hit does not count)."""
@@ -98,7 +109,7 @@ class PipelinePool:
             with self._lock:
                 if (model := self._checkout(spec.id)) is not None:
                     return model  # another job loaded it while we waited
-                self._make_room(estimate, keep=spec.id)
+                self._make_room(estimate, keep=spec.id, place=memory_place(spec))
             try:
                 pipeline = self.loader(spec)
             except (GenerationFailed, ModelsFileError):
@@ -111,7 +122,7 @@ class PipelinePool:
                 model = self._loaded[spec.id] = LoadedModel(spec, pipeline)
                 model.users = 1
                 self.loads[spec.id] += 1
-                self._make_room(0, keep=spec.id)
+                self._make_room(0, keep=spec.id, place=model.place)
                 return model
 
     def _checkout(self, model_id: str) -> LoadedModel | None:
@@ -125,8 +136,9 @@ class PipelinePool:
         """Ids of warm models, least recently used first."""
         return list(self._loaded)
 
-    def used_bytes(self) -> int:
-        return sum(m.bytes for m in self._loaded.values())
+    def used_bytes(self, place: str | None = None) -> int:
+        """Weight bytes loaded in ``place`` (everywhere when None)."""
+        return sum(m.bytes for m in self._loaded.values() if place in (None, m.place))
 
     def evict(self, model_id: str) -> bool:
         with self._lock:
@@ -140,12 +152,15 @@ class PipelinePool:
         for model_id in self.loaded():
             self.evict(model_id)
 
-    def _make_room(self, incoming: int, *, keep: str) -> None:
-        while self.used_bytes() + incoming > self.budget_bytes:
-            idle = [i for i, m in self._loaded.items() if i != keep and not m.users]
+    def _make_room(self, incoming: int, *, keep: str, place: str) -> None:
+        budget = self.budget(place)
+        while self.used_bytes(place) + incoming > budget:
+            idle = [
+                i for i, m in self._loaded.items() if i != keep and not m.users and m.place == place
+            ]
             if not idle:
                 if incoming or len(self._loaded) > 1:
-                    log.warning("model memory budget exceeded and nothing idle to evict")
+                    log.warning("%s memory budget exceeded and nothing idle to evict", place)
                 return
             self._drop(idle[0])
 
