@@ -1,0 +1,73 @@
+"""Wan VACE backend on a tiny saved checkpoint: characters' reference frames reach the model
+(``GenerationRequest.references``), a first frame can be kept, and other Wan checkpoints still
+refuse references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mutoscope.errors import InvalidRequest
+from tests.backends.conftest import Progress, parent_clip, request
+
+
+def test_references_reach_the_pipeline_and_change_the_video(
+    load_backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diffusers import WanVACEPipeline
+
+    backend = load_backend("wan-vace")
+    assert backend.accepts_references and backend.accepts_image and backend.continues
+    seen: list[dict] = []
+    call = WanVACEPipeline.__call__
+
+    def spy(self, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs)
+        return call(self, **kwargs)
+
+    monkeypatch.setattr(WanVACEPipeline, "__call__", spy)
+    face = Image.new("RGB", (24, 16), (200, 120, 90))
+
+    with_face = backend.generate(request(size="16x16", seed=3, references=(face,)), Progress())
+    plain = backend.generate(request(size="16x16", seed=3), Progress())
+
+    assert with_face.frames.shape == plain.frames.shape == (8, 16, 16, 3)
+    assert [img.size for img in seen[0]["reference_images"]] == [(24, 16)]
+    assert "reference_images" not in seen[1]
+    assert not np.array_equal(with_face.frames, plain.frames)
+    assert backend.pool.loads == {"tiny-wan-vace": 1}
+
+
+@pytest.mark.slow
+def test_a_first_frame_and_a_parent_frame_condition_the_video(load_backend) -> None:
+    backend = load_backend("wan-vace")
+    red = Image.new("RGB", (16, 16), (255, 0, 0))
+    blue = Image.new("RGB", (16, 16), (0, 0, 255))
+
+    from_red = backend.generate(request(size="16x16", image=red), Progress())
+    from_blue = backend.generate(request(size="16x16", image=blue), Progress())
+    remix = backend.generate(
+        request(size="16x16", mode="remix", source_video=parent_clip()), Progress()
+    )
+
+    assert not np.array_equal(from_red.frames, from_blue.frames)
+    assert remix.frames.shape == (8, 16, 16, 3)
+
+
+def test_a_wan_checkpoint_without_vace_refuses_references(load_backend) -> None:
+    backend = load_backend("wan")
+    with pytest.raises(InvalidRequest) as err:
+        backend.check(request(size="16x16", references=(Image.new("RGB", (8, 8)),)))
+    assert err.value.param == "characters"
+
+
+def test_a_vace_checkpoint_declared_as_plain_wan_says_which_family_to_use(
+    write_models, tiny_checkpoints, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mutoscope.backends.diffusers_models import build_backends, read_models_file
+
+    path = write_models(("vace", "wan", {"path": str(tiny_checkpoints["wan-vace"])}))
+    with caplog.at_level("ERROR"):
+        assert build_backends(read_models_file(path)) == []
+    assert "family = 'wan-vace'" in caplog.text
