@@ -103,4 +103,7 @@ class LTX2Backend(DiffusersBackend):
         """The samples that play with ``frames`` frames after the first ``skip`` ones."""
         start = round(skip / self.fps * self.sample_rate)
         length = round(frames / self.fps * self.sample_rate)
-        return AudioTrack(samples[:, start : start + length], self.sample_rate)
+        kept = samples[:, start : start + length]
+        # The causal audio VAE decodes a few ms less than the clip: end on silence, exactly.
+        short = length - kept.shape[1]
+        return AudioTrack(np.pad(kept, ((0, 0), (0, short))), self.sample_rate)
