@@ -28,6 +28,7 @@ clips when its weights are installed.
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import tempfile
 import time
@@ -190,7 +191,7 @@ def tiny_cost(frames: int, size: str, marker: Watermarker) -> tuple[float, float
 def run(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     width, height = (int(v) for v in args.size.split("x"))
-    marker = Watermarker()
+    marker = Watermarker(**json.loads(args.marker))
     wanted = set(args.kinds.split(","))
     footage: dict[str, list[np.ndarray]] = {}
     if "natural" in wanted:
@@ -325,6 +326,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--job-runs", type=int, default=7, help="paired default-job rounds for the cost (0 = skip)"
+    )
+    parser.add_argument(
+        "--marker",
+        default="{}",
+        help="Watermarker settings to try, as JSON (e.g. '{\"texture_relax\": 0}')",
     )
     run(parser.parse_args())
 

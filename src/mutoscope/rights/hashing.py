@@ -176,10 +176,9 @@ class HashIndex:
     """
 
     def __init__(self) -> None:
-        import faiss
-
-        faiss.omp_set_num_threads(1)
-        self._index = _new_faiss_index()
+        # FAISS (~0.1-0.2 s to import) is loaded with the first hash: a registry without
+        # reference clips (the usual CLI case) checks outputs against an empty index.
+        self._index: faiss.IndexBinary | None = None
         self._data: list[np.ndarray] = []
         self._keys: list[str] = []
         self._key_ids: dict[str, int] = {}
@@ -187,7 +186,15 @@ class HashIndex:
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return self._index.ntotal
+        return self._index.ntotal if self._index is not None else 0
+
+    def _faiss(self) -> faiss.IndexBinary:
+        if self._index is None:
+            import faiss
+
+            faiss.omp_set_num_threads(1)
+            self._index = _new_faiss_index()
+        return self._index
 
     def add(self, key: str, hashes: np.ndarray) -> None:
         if not len(hashes):
@@ -197,7 +204,7 @@ class HashIndex:
             if kid == len(self._keys):
                 self._keys.append(key)
             data = np.ascontiguousarray(hashes, dtype=np.uint8)
-            self._index.add(data)
+            self._faiss().add(data)
             self._data.append(data)
             self._row_key.extend([kid] * len(hashes))
 
@@ -208,7 +215,7 @@ class HashIndex:
             self._keys.extend(names)
             self._key_ids.update({n: base + i for i, n in enumerate(names)})
             data = np.ascontiguousarray(hashes, dtype=np.uint8)
-            self._index.add(data)
+            self._faiss().add(data)
             self._data.append(data)
             self._row_key.extend((keys + base).tolist())
 
@@ -231,11 +238,13 @@ class HashIndex:
         self, hashes: np.ndarray, *, k: int = 16, max_distance: int = MAX_DISTANCE
     ) -> list[dict[str, int]]:
         """Per query hash: ``{key: best distance}`` of stored clips within ``max_distance``."""
-        if not self._index.ntotal or not len(hashes):
+        index = self._index
+        if index is None or not index.ntotal or not len(hashes):
             return [{} for _ in range(len(hashes))]
         with self._lock:
-            dist, rows = self._index.search(
-                np.ascontiguousarray(hashes, dtype=np.uint8), min(k, self._index.ntotal)
+            index = self._faiss()
+            dist, rows = index.search(
+                np.ascontiguousarray(hashes, dtype=np.uint8), min(k, index.ntotal)
             )
             row_key = self._row_key
             keys = self._keys
