@@ -102,9 +102,12 @@ class VideoService:
                 model=backend.name,
                 image=body.image,
                 source_video_id=parent.id if parent else None,
+                defer_audit=True,
             )
         )
-        # 3. Store the reference and the record + job in one transaction
+        # 3. Store the reference; then the record, the job and the screening's audit rows in
+        #    one transaction (one commit: an accepted video always has its audit rows, and a
+        #    create that rolls back leaves none)
         record = VideoRecord(
             id=video_id,
             owner_id=user.id,
@@ -142,6 +145,9 @@ class VideoService:
             self.services.queue.enqueue(
                 video_id, session=s, max_attempts=self.services.settings.max_attempts
             )
+            if screening.record is not None:
+                s.flush()  # the writes first: the audit tail is then read under the write lock
+                screening.record(s)
         self.services.queue.notify()
         return record
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64
+AUDIT_LOCK_KEY = 0x61756474  # "audt": serialises appends to the chain across processes
+_PENDING = "mutoscope.audit.pending"
+_TABLE: Table = AuditRecord.__table__  # type: ignore[assignment]
+_TAIL = select(_TABLE.c.seq, _TABLE.c.row_hash, _TABLE.c.mac).order_by(_TABLE.c.seq.desc()).limit(1)
 FIELDS = (
     "seq",
     "created_at",
@@ -88,26 +92,22 @@ class AuditLog:
         self.sessions = sessions
         self.keys = keys
 
-    def append(self, **values: Any) -> AuditRecord:
-        """Append one decision; retried when another process appended at the same moment."""
+    def append(self, session: Session | None = None, **values: Any) -> AuditRecord:
+        """Append one decision; retried when another process appended at the same moment.
+
+        With ``session``, the row joins that transaction instead of committing its own: it
+        is written if and only if the caller's transaction commits, and the signed head
+        moves after that commit. On SQLite call it after the transaction's first write, so
+        the chain's tail is read under the database's write lock (another process cannot
+        append in between); on PostgreSQL a transaction-level advisory lock serialises
+        appenders across processes until the commit."""
+        if session is not None:
+            row = self._add(session, values)
+            self._checkpoint_after_commit(session, row)
+            return row
         for _ in range(20):
             with self.sessions() as s:
-                writing(s)  # read the chain's tail under this process's write lock (SQLite)
-                last = s.execute(
-                    select(AuditRecord.seq, AuditRecord.row_hash, AuditRecord.mac)
-                    .order_by(AuditRecord.seq.desc())
-                    .limit(1)
-                ).first()
-                seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-                row = AuditRecord(
-                    seq=seq, created_at=round(time.time(), 6), prev_hash=prev, **values
-                )
-                row.score = None if row.score is None else round(float(row.score), 4)
-                row.evidence = json.loads(json.dumps(row.evidence or {}, default=str))
-                row.row_hash = row_hash(prev, _fields(row))
-                if self.keys is not None:
-                    row.mac = self.keys.mac((last[2] if last else None) or GENESIS, row.row_hash)
-                s.add(row)
+                row = self._add(s, values)
                 try:
                     s.commit()
                 except IntegrityError:
@@ -116,6 +116,42 @@ class AuditLog:
             self._checkpoint(row)
             return row
         raise RuntimeError("could not append to the audit log (too much contention)")
+
+    def _add(self, s: Session, values: dict[str, Any]) -> AuditRecord:
+        """Insert the row after the chain's current tail, read under the writer's lock."""
+        row = AuditRecord(created_at=round(time.time(), 6), **values)
+        row.score = None if row.score is None else round(float(row.score), 4)
+        row.evidence = json.loads(json.dumps(row.evidence or {}, default=str))
+        # From here on this transaction holds the writer's lock: keep the work short.
+        writing(s)  # read the chain's tail under this process's write lock (SQLite)
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        last = s.execute(_TAIL).first()
+        row.seq, row.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        row.row_hash = row_hash(row.prev_hash, _fields(row))
+        if self.keys is not None:
+            row.mac = self.keys.mac((last[2] if last else None) or GENESIS, row.row_hash)
+        # A Core insert: the ORM's unit of work costs more than the rest of the append.
+        s.execute(insert(_TABLE), {c.key: getattr(row, c.key) for c in _TABLE.columns})
+        return row
+
+    def _checkpoint_after_commit(self, session: Session, row: AuditRecord) -> None:
+        """Sign the rows this transaction appended once it commits (none on rollback)."""
+        pending = session.info.get(_PENDING)
+        if pending is not None:
+            pending.append(row)  # a listener is already waiting for this transaction
+            return
+        session.info[_PENDING] = [row]
+
+        def committed(s: Session) -> None:
+            for done in s.info.pop(_PENDING, None) or []:
+                self._checkpoint(done)
+
+        def rolled_back(s: Session) -> None:
+            s.info.pop(_PENDING, None)
+
+        event.listen(session, "after_commit", committed, once=True)
+        event.listen(session, "after_rollback", rolled_back, once=True)
 
     def _checkpoint(self, row: AuditRecord) -> None:
         if self.keys is None or row.mac is None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import delete, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.config import Settings
 from mutoscope.errors import InvalidRequest, NotFound, OutputBlocked, PromptRejected
@@ -433,8 +433,12 @@ class RightsService:
         user_id: str | None = None,
         subject_id: str | None = None,
         record: bool = True,
+        audit_into: list[dict[str, Any]] | None = None,
     ) -> Decision:
-        """Screen one prompt and apply each matched entity's policy for this user."""
+        """Screen one prompt and apply each matched entity's policy for this user.
+
+        With ``audit_into``, an allow decision's audit row is added to that list for the
+        caller to write in its own transaction (``AuditLog.append(session, ...)``)."""
         snap = self.snapshot()
         entities = snap.entities
         user = self._user(user_id)
@@ -453,7 +457,7 @@ class RightsService:
         if not entities:
             decision.note = EMPTY_NOTE
         if record:
-            self._record("prompt", decision, user_id, subject_id, prompt_hash(prompt))
+            self._record("prompt", decision, user_id, subject_id, prompt_hash(prompt), audit_into)
         return decision
 
     def _decide(
@@ -552,14 +556,20 @@ class RightsService:
 
     # ------------------------------------------------------------------ seam
     def screen_request(self, request: ScreenRequest) -> Screening:
+        pending: list[dict[str, Any]] | None = [] if request.defer_audit else None
         decision = self.check_prompt(
-            request.prompt, user_id=request.user_id, subject_id=request.video_id
+            request.prompt,
+            user_id=request.user_id,
+            subject_id=request.video_id,
+            audit_into=pending,
         )
         if decision.decision == "block":
             raise PromptRejected(decision.reason, param="prompt", decision=decision)
         attributions = list(decision.attributions)
         if request.image is not None:
-            ref = self._check_media(hash_image(request.image), None, request, "input_reference")
+            ref = self._check_media(
+                hash_image(request.image), None, request, "input_reference", pending
+            )
             attributions += ref.attributions
         if request.source_video_id is not None:
             path = self.files.path(request.source_video_id, "video")
@@ -570,17 +580,38 @@ class RightsService:
                 # Only the frames hash_frames samples are kept while decoding (bounded memory).
                 frames = decode_sampled(path, MAX_SAMPLES)
                 ref = self._check_media(
-                    hash_frames(frames), hash_frames(frames, flip=True), request, "video_id"
+                    hash_frames(frames),
+                    hash_frames(frames, flip=True),
+                    request,
+                    "video_id",
+                    pending,
                 )
                 attributions += ref.attributions
-        return Screening(attributions=_unique(attributions))
+        screening = Screening(attributions=_unique(attributions))
+        if pending is not None:
+            screening.record = lambda session: self._write_audit(session, pending)
+        return screening
+
+    def _write_audit(self, session: Session, pending: list[dict[str, Any]]) -> None:
+        for values in pending:
+            self.audit.append(session, **values)
 
     def _check_media(
-        self, fh: FrameHashes, flipped: FrameHashes | None, request: ScreenRequest, param: str
+        self,
+        fh: FrameHashes,
+        flipped: FrameHashes | None,
+        request: ScreenRequest,
+        param: str,
+        pending: list[dict[str, Any]] | None = None,
     ) -> Decision:
         decision = self._media_decision(fh, flipped, request.user_id, "reference")
         self._record(
-            "reference", decision, request.user_id, request.video_id, prompt_hash(request.prompt)
+            "reference",
+            decision,
+            request.user_id,
+            request.video_id,
+            prompt_hash(request.prompt),
+            pending,
         )
         if decision.decision == "block":
             raise PromptRejected(decision.reason, param=param, decision=decision)
@@ -722,28 +753,40 @@ class RightsService:
         user_id: str | None,
         subject_id: str | None,
         phash: str | None,
+        pending: list[dict[str, Any]] | None = None,
     ) -> None:
+        """Append the decision to the audit log, or (an allow, with ``pending``) leave its
+        row to the caller's transaction. A block is written now, after the allows before
+        it, since no transaction of the caller's will commit it."""
         ev = decision.evidence or {}
         # An allowed prompt that matched an entity (a licensee's, a consenting person's) is
         # recorded against that entity too, so its owner sees every use of it.
         top = next((m for m in decision.matches if m.get("entity_id")), None)
         entity_id = (decision.entity or {}).get("id") or (top or {}).get("entity_id")
-        self.audit.append(
-            user_id=user_id,
-            subject_id=subject_id,
-            check=check,
-            prompt_hash=phash,
-            decision=decision.decision,
-            entity_id=entity_id,
-            method=ev.get("method", (top or {}).get("method")),
-            score=ev.get("score", ev.get("distance", (top or {}).get("score"))),
-            evidence={
+        values: dict[str, Any] = {
+            "user_id": user_id,
+            "subject_id": subject_id,
+            "check": check,
+            "prompt_hash": phash,
+            "decision": decision.decision,
+            "entity_id": entity_id,
+            "method": ev.get("method", (top or {}).get("method")),
+            "score": ev.get("score", ev.get("distance", (top or {}).get("score"))),
+            "evidence": {
                 "evidence": ev,
                 "matches": decision.matches[:5],
                 "reason": decision.reason,
                 "registry": decision.registry,
             },
-        )
+        }
+        if pending is not None and decision.decision != "block":
+            pending.append(values)
+            return
+        for earlier in pending or []:
+            self.audit.append(**earlier)
+        if pending:
+            pending.clear()
+        self.audit.append(**values)
 
 
 def _file_store(settings: Settings) -> LocalFileStore:

@@ -37,6 +37,9 @@ def worker(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Claim and run video jobs from the shared queue (no API; see `serve --workers 0`)."""
+    from mutoscope.cli import calm_openmp
+
+    calm_openmp()
     from mutoscope.config import Settings
     from mutoscope.errors import MutoscopeError
     from mutoscope.services import build_services

@@ -8,9 +8,10 @@ encoded MP4, before the video is stored. Implementations live in ``mutoscope.rig
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -29,6 +30,9 @@ class ScreenRequest:
     image: Image.Image | None = None
     source_video_id: str | None = None
     """Remix/extend parent, checked like a reference."""
+    defer_audit: bool = False
+    """Leave the allow decisions' audit rows to ``Screening.record`` (the caller's
+    transaction) instead of committing them now; blocks are always recorded at once."""
 
 
 @dataclass
@@ -37,6 +41,9 @@ class Screening:
 
     attributions: list[dict[str, str]] = field(default_factory=list)
     """``[{"entity_id", "name", "owner", "attribution"}]`` for licensed entities used."""
+    record: Callable[[Any], None] | None = None
+    """With ``ScreenRequest.defer_audit``: writes the decisions' audit rows into the given
+    session's transaction, so they commit (or roll back) with the accepted video."""
 
 
 class RightsGate(Protocol):
