@@ -44,8 +44,8 @@ def list_models(models_file: FileOption = None) -> None:
     _list_builtin(settings, path)
     if not path.is_file():
         console.print(
-            f"No models file at {path}: add open-weight models (Wan, LTX-Video, CogVideoX) "
-            "there as docs/models.md shows."
+            f"No models file at {path}: add open-weight models (Wan, LTX-Video, LTX-2, "
+            "HunyuanVideo 1.5, CogVideoX) there as docs/models.md shows."
         )
         return
     path, declared = _read(path)
@@ -60,7 +60,11 @@ def list_models(models_file: FileOption = None) -> None:
             continue
         text = not getattr(backend, "image_only", False)
         modes = (
-            ["text"] * text + ["image"] * backend.accepts_image + ["video"] * backend.accepts_video
+            ["text"] * text
+            + ["image"] * backend.accepts_image
+            + ["video"] * backend.accepts_video
+            + ["references"] * backend.accepts_references
+            + ["audio"] * getattr(backend, "makes_audio", False)
         )
         table.add_row(
             spec.id,

@@ -48,8 +48,11 @@ class WanBackend(DiffusersBackend):
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
         index = read_component_config(checkpoint)
         if index["_class_name"] not in ("WanPipeline", "WanImageToVideoPipeline"):
+            hint = (
+                " (declare it with family = 'wan-vace')" if "VACE" in index["_class_name"] else ""
+            )
             raise ModelsFileError(
-                f"model '{spec.id}': {index['_class_name']} is not a Wan T2V/I2V checkpoint"
+                f"model '{spec.id}': {index['_class_name']} is not a Wan T2V/I2V checkpoint" + hint
             )
         self.image_only = index["_class_name"] == "WanImageToVideoPipeline"
         two_experts = bool(index.get("transformer_2", [None])[0])

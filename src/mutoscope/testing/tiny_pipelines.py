@@ -60,14 +60,17 @@ def tiny_t5(*, umt5: bool = False) -> tuple[Any, Any]:
     return tokenizer, model_cls(config).eval()
 
 
-def tiny_wan(*, image_to_video: bool = False) -> Any:
-    """Wan 2.1 layout: T2V (also serves video-to-video), or I2V with a CLIP image encoder."""
+def tiny_wan(*, image_to_video: bool = False, vace: bool = False) -> Any:
+    """Wan 2.1 layout: T2V (also serves video-to-video), I2V with a CLIP image encoder, or VACE
+    (reference images and masked video conditioning through extra blocks)."""
     from diffusers import (
         AutoencoderKLWan,
         FlowMatchEulerDiscreteScheduler,
         WanImageToVideoPipeline,
         WanPipeline,
         WanTransformer3DModel,
+        WanVACEPipeline,
+        WanVACETransformer3DModel,
     )
 
     tokenizer, text_encoder = tiny_t5(umt5=True)
@@ -81,6 +84,26 @@ def tiny_wan(*, image_to_video: bool = False) -> Any:
     )
     scheduler = FlowMatchEulerDiscreteScheduler(shift=7.0)
     torch.manual_seed(0)
+    if vace:
+        # 96 VACE input channels: 2 x 16 latent channels + the 8x8 mask folded into 64.
+        vace_transformer = WanVACETransformer3DModel(
+            patch_size=(1, 2, 2),
+            num_attention_heads=2,
+            attention_head_dim=12,
+            text_dim=TEXT_DIM,
+            ffn_dim=32,
+            num_layers=2,
+            rope_max_seq_len=32,
+            vace_layers=[0, 1],
+            vace_in_channels=96,
+        )
+        return WanVACEPipeline(
+            tokenizer=tokenizer,
+            text_encoder=text_encoder,
+            vae=vae,
+            scheduler=scheduler,
+            transformer=vace_transformer,
+        )
     transformer = WanTransformer3DModel(
         patch_size=(1, 2, 2),
         num_attention_heads=2,
@@ -240,6 +263,219 @@ def tiny_ltx() -> Any:
     )
 
 
+def tiny_gemma3() -> tuple[Any, Any]:
+    """A character-level Gemma tokenizer and a 2-layer Gemma 3 encoder (hidden size 32), the
+    interface of the Gemma 3 text encoder LTX-2 uses."""
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, GemmaTokenizer
+
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"]
+    vocab = {token: i for i, token in enumerate([*specials, *"▁abcdefghijklmnopqrstuvwxyz"])}
+    tokenizer = GemmaTokenizer(vocab=vocab, merges=[])
+    torch.manual_seed(0)
+    config = Gemma3Config(
+        text_config={
+            "vocab_size": 64,
+            "hidden_size": 32,
+            "intermediate_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "num_key_value_heads": 1,
+            "head_dim": 16,
+            "max_position_embeddings": 128,
+            "sliding_window": 16,
+        },
+        vision_config={
+            "hidden_size": 8,
+            "intermediate_size": 16,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "image_size": 16,
+            "patch_size": 8,
+        },
+        mm_tokens_per_image=1,
+    )
+    return tokenizer, Gemma3ForConditionalGeneration(config).eval()
+
+
+def tiny_ltx2() -> Any:
+    """LTX-2 layout: a joint video+audio transformer, video and audio VAEs, a vocoder and the
+    text connectors (one checkpoint serves T2V, I2V and the condition pipeline)."""
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2Pipeline,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+
+    tokenizer, text_encoder = tiny_gemma3()
+    width, layers = 32, 2  # the text encoder's hidden size and layer count
+    torch.manual_seed(0)
+    transformer = LTX2VideoTransformer3DModel(
+        in_channels=4,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        audio_in_channels=4,
+        audio_out_channels=4,
+        audio_num_attention_heads=2,
+        audio_attention_head_dim=4,
+        audio_cross_attention_dim=8,
+        num_layers=2,
+        caption_channels=width,
+        rope_double_precision=False,
+        rope_type="split",
+    )
+    torch.manual_seed(0)
+    connectors = LTX2TextConnectors(
+        caption_channels=width,
+        text_proj_in_factor=layers + 1,
+        video_connector_num_attention_heads=4,
+        video_connector_attention_head_dim=8,
+        video_connector_num_layers=1,
+        video_connector_num_learnable_registers=None,
+        audio_connector_num_attention_heads=4,
+        audio_connector_attention_head_dim=8,
+        audio_connector_num_layers=1,
+        audio_connector_num_learnable_registers=None,
+        connector_rope_base_seq_len=32,
+        rope_double_precision=False,
+        rope_type="split",
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLLTX2Video(
+        latent_channels=4,
+        block_out_channels=(8,),
+        decoder_block_out_channels=(8,),
+        layers_per_block=(1,),
+        decoder_layers_per_block=(1, 1),
+        spatio_temporal_scaling=(True,),
+        decoder_spatio_temporal_scaling=(True,),
+        decoder_inject_noise=(False, False),
+        downsample_type=("spatial",),
+        upsample_residual=(False,),
+        upsample_factor=(1,),
+        patch_size=1,
+        decoder_causal=False,
+    )
+    torch.manual_seed(0)
+    audio_vae = AutoencoderKLLTX2Audio(
+        base_channels=4,
+        ch_mult=(1,),
+        num_res_blocks=1,
+        resolution=32,
+        latent_channels=2,
+        mel_bins=8,
+    )
+    torch.manual_seed(0)
+    # 16 kHz / hop 160 = 100 mel frames a second, upsampled 4x: the samples come out at 400 Hz.
+    vocoder = LTX2Vocoder(
+        in_channels=2 * 8,
+        hidden_channels=32,
+        upsample_kernel_sizes=[4, 4],
+        upsample_factors=[2, 2],
+        resnet_kernel_sizes=[3],
+        resnet_dilations=[[1, 3, 5]],
+        output_sampling_rate=400,
+    )
+    return LTX2Pipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        audio_vae=audio_vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        connectors=connectors,
+        transformer=transformer,
+        vocoder=vocoder,
+    )
+
+
+def tiny_qwen25() -> tuple[Any, Any]:
+    """A character-level Qwen2 tokenizer with a chat template, and a 2-layer Qwen2.5-VL text
+    model (hidden size 16): the interface of HunyuanVideo 1.5's main text encoder."""
+    from transformers import Qwen2_5_VLTextConfig, Qwen2_5_VLTextModel, Qwen2Tokenizer
+
+    chars = [*"abcdefghijklmnopqrstuvwxyz.,:!?'\"", "Ġ", "Ċ"]
+    tokenizer = Qwen2Tokenizer(
+        vocab={c: i for i, c in enumerate(chars)},
+        merges=[],
+        additional_special_tokens=["<|im_start|>", "<|im_end|>"],
+    )
+    tokenizer.chat_template = (
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+        "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    torch.manual_seed(0)
+    config = Qwen2_5_VLTextConfig(
+        vocab_size=64,
+        hidden_size=16,
+        intermediate_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        rope_parameters={"rope_type": "default", "mrope_section": [1, 1, 2], "rope_theta": 1e6},
+    )
+    return tokenizer, Qwen2_5_VLTextModel(config).eval()
+
+
+def tiny_hunyuanvideo15() -> Any:
+    """HunyuanVideo 1.5 text-to-video layout: Qwen2.5-VL + ByT5 text encoders, a guider, and a
+    VAE compressing space 4x and time 2x (the real one: 16x and 4x)."""
+    from diffusers import (
+        AutoencoderKLHunyuanVideo15,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideo15Pipeline,
+        HunyuanVideo15Transformer3DModel,
+    )
+    from diffusers.guiders import ClassifierFreeGuidance
+    from transformers import ByT5Tokenizer, T5Config, T5EncoderModel
+
+    tokenizer, text_encoder = tiny_qwen25()
+    torch.manual_seed(0)
+    byt5 = T5EncoderModel(  # 384 ids: ByT5's 256 bytes and its specials
+        T5Config(vocab_size=384, d_model=TEXT_DIM, d_kv=8, d_ff=37, num_layers=1, num_heads=4)
+    ).eval()
+    torch.manual_seed(0)
+    transformer = HunyuanVideo15Transformer3DModel(
+        in_channels=9,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        num_layers=1,
+        num_refiner_layers=1,
+        mlp_ratio=2.0,
+        text_embed_dim=16,
+        text_embed_2_dim=TEXT_DIM,
+        image_embed_dim=12,
+        rope_axes_dim=(2, 2, 4),
+        target_size=16,
+        task_type="t2v",
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLHunyuanVideo15(
+        latent_channels=4,
+        block_out_channels=(16, 16),
+        layers_per_block=1,
+        spatial_compression_ratio=4,
+        temporal_compression_ratio=2,
+        downsample_match_channel=False,
+        upsample_match_channel=False,
+    )
+    return HunyuanVideo15Pipeline(
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder_2=byt5,
+        tokenizer_2=ByT5Tokenizer(),
+        guider=ClassifierFreeGuidance(guidance_scale=6.0),
+    )
+
+
 def tiny_cogvideox(*, image_to_video: bool = False) -> Any:
     """CogVideoX layout: T2V (also serves video-to-video), or the I2V variant."""
     from diffusers import (
@@ -296,11 +532,14 @@ def tiny_cogvideox(*, image_to_video: bool = False) -> Any:
 BUILDERS: dict[str, Callable[[], Any]] = {
     "wan": tiny_wan,
     "wan-i2v": lambda: tiny_wan(image_to_video=True),
+    "wan-vace": lambda: tiny_wan(vace=True),
     "wan-ti2v": tiny_wan22,
     "wan-a14b": lambda: tiny_wan22(two_experts=True),
     "ltx": tiny_ltx,
     "cogvideox": tiny_cogvideox,
     "cogvideox-i2v": lambda: tiny_cogvideox(image_to_video=True),
+    "ltx2": tiny_ltx2,
+    "hunyuanvideo15": tiny_hunyuanvideo15,
 }
 """Tiny pipeline builders by name; the part before ``-`` is the models.toml ``family``."""
 
@@ -308,8 +547,11 @@ TINY_DEFAULTS: dict[str, dict[str, Any]] = {
     # fps 2 makes the API's shortest clip ("4" seconds) come out as 9 frames.
     "wan": {"sizes": ["16x16"], "fps": 2, "max_frames": 9},
     "wan-ti2v": {"sizes": ["32x32"], "fps": 2, "max_frames": 9},
+    "wan-vace": {"family": "wan-vace", "sizes": ["16x16"], "fps": 2, "max_frames": 9},
     "ltx": {"sizes": ["32x32"], "fps": 2, "max_frames": 9},
     "cogvideox": {"sizes": ["16x16"], "fps": 2, "max_frames": 9},
+    "ltx2": {"sizes": ["32x32"], "fps": 2, "max_frames": 9, "guidance": 1.0},
+    "hunyuanvideo15": {"sizes": ["16x16"], "fps": 2, "max_frames": 9, "guidance": 1.0},
 }
 """models.toml fields that suit the tiny checkpoints (their native size and a short clip), by
 builder name or else by family."""

@@ -32,7 +32,12 @@ from mutoscope.backends.diffusers_models.models_file import (
     read_models_file,
 )
 from mutoscope.backends.diffusers_models.pool import PipelinePool
-from mutoscope.backends.diffusers_models.runner import denoise, generator, option_number
+from mutoscope.backends.diffusers_models.runner import (
+    Rendered,
+    generator,
+    option_number,
+    render,
+)
 from mutoscope.errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -66,7 +71,7 @@ class DiffusersBackend(VideoBackend):
     default_steps: ClassVar[int]
     default_guidance: ClassVar[float]
     default_max_sequence_length: ClassVar[int]
-    frame_step: ClassVar[int]
+    frame_step: int
     """Valid frame counts are ``frame_step * k + 1`` (the VAE's temporal compression)."""
     size_multiple: int = 16
     """Sides must be multiples of this (VAE spatial compression x transformer patch)."""
@@ -180,11 +185,22 @@ class DiffusersBackend(VideoBackend):
         on_progress: ProgressCallback,
         request: GenerationRequest | None = None,
     ) -> np.ndarray:
-        """``runner.denoise`` with the request's LoRAs active, its preset's scheduler, and
-        the step cache set for this call's step count."""
+        """Frames of ``render``."""
+        return self.render(pipe, kwargs, on_progress, request).frames
+
+    def render(
+        self,
+        pipe: Any,
+        kwargs: dict[str, Any],
+        on_progress: ProgressCallback,
+        request: GenerationRequest | None = None,
+    ) -> Rendered:
+        """``runner.render`` (frames, and sound where the pipeline makes it) with the
+        request's LoRAs active, its preset's scheduler, and the step cache set for this
+        call's step count."""
         with self.adapted(pipe, request):
             sync_cache_steps(pipe, self.spec, kwargs["num_inference_steps"])
-            return denoise(pipe, kwargs, on_progress)
+            return render(pipe, kwargs, on_progress)
 
     @contextmanager
     def adapted(self, pipe: Any, request: GenerationRequest | None) -> Iterator[None]:

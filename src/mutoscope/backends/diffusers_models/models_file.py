@@ -19,8 +19,11 @@ from mutoscope.backends.diffusers_models.loras import (
 
 FAMILIES = {
     "wan": "mutoscope.backends.wan:WanBackend",
+    "wan-vace": "mutoscope.backends.wan_vace:WanVACEBackend",
     "ltx": "mutoscope.backends.ltx:LTXBackend",
     "cogvideox": "mutoscope.backends.cogvideox:CogVideoXBackend",
+    "ltx2": "mutoscope.backends.ltx2:LTX2Backend",
+    "hunyuanvideo15": "mutoscope.backends.hunyuanvideo15:HunyuanVideo15Backend",
 }
 DTYPES = ("float32", "bfloat16", "float16")
 Offload = Literal["none", "model", "group-leaf", "group-block"]
