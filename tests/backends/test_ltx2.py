@@ -62,3 +62,28 @@ def test_extend_continues_from_the_parent_tail_with_sound_for_the_new_frames(
     assert after_a.frames.shape == (8, 32, 32, 3)
     assert not np.array_equal(after_a.frames, after_b.frames)
     assert after_a.audio is not None and after_a.audio.duration == after_a.duration
+
+
+@pytest.mark.slow
+def test_mutoscope_generate_writes_ltx2_sound_into_the_mp4(tmp_path, write_models) -> None:
+    """The full stack (rights, watermark, encode, C2PA) keeps LTX-2's soundtrack: the MP4 has an
+    AAC track as long as its 4 s of video."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from mutoscope.cli import app
+    from mutoscope.media.video import decode_mp4, read_audio
+
+    write_models(("tiny-ltx2", "ltx2", {}))
+    out = tmp_path / "clip.mp4"
+    args = ["generate", "a robot dancing", "--model", "tiny-ltx2", "--size", "32x32"]
+    result = CliRunner().invoke(app, [*args, "-o", str(out), "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{") :])["status"] == "completed"
+    assert decode_mp4(out).shape == (8, 32, 32, 3)
+    sound = read_audio(out)
+    assert sound is not None and sound.sample_rate == 48_000
+    assert sound.duration == pytest.approx(4.0, abs=0.03)
+    assert np.abs(sound.samples).max() > 0
