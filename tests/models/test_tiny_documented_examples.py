@@ -43,6 +43,11 @@ EXAMPLES: dict[str, tuple[list[tuple[str, str, str]], str | None]] = {
         [("blue", "square", "up"), ("red", "circle", "left")],
         "yellow",
     ),
+    "a red circle bouncing": ([("red", "circle", "bounce")], None),
+    "a red ball bouncing": ([("red", "circle", "bounce")], None),
+    "a red ball bouncing on a green background": ([("red", "circle", "bounce")], "green"),
+    "a red triangle bouncing on an orange background": ([("red", "triangle", "bounce")], "orange"),
+    "a red triangle bouncing on a blue background": ([("red", "triangle", "bounce")], "blue"),
     TinyBackend.example_prompt: ([("blue", "triangle", "bounce")], "orange"),
 }
 NOT_FOR_THE_TINY_MODEL = {
@@ -51,6 +56,9 @@ NOT_FOR_THE_TINY_MODEL = {
     "Exmoose dancing on a rooftop": "a rights-check example, not a generation",
     "Mickey Mouse dancing": "a rights example: refused before anything is generated",
     "a red fox running through snow": "shown with an open-weight model (--model wan...)",
+    "…": "a placeholder for any prompt in prose",
+    "Blobby crossing a quiet street": "a character example: Blobby's look comes from its own "
+    "clip (tests/characters/test_tiny_character.py checks that the clip shows it)",
 }
 
 
