@@ -76,7 +76,9 @@ def main() -> None:
     import httpx
 
     tmp = Path(tempfile.mkdtemp(prefix="mutoscope-bench-"))
-    server = make_server(tmp, MUTOSCOPE_WORKERS="0")
+    # Throughput, not throttling: the per-key creation limit (120/minute by default) would
+    # answer most POSTs with 429 and measure the limiter instead of the create path.
+    server = make_server(tmp, MUTOSCOPE_WORKERS="0", MUTOSCOPE_RATE_LIMIT_VIDEOS="100000000/minute")
     server.start()
     try:
         key = server.cli("keys", "create", "--user", "bench", "--name", "bench")
