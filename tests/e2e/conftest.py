@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 
 
@@ -43,6 +44,11 @@ class Server:
         )
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
+
+    def sdk(self, user: str) -> openai.OpenAI:
+        """The official SDK signed in as ``user`` with a fresh API key (no retries)."""
+        key = self.cli("keys", "create", "--user", user, "--name", "sdk")
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=key, max_retries=0)
 
     def start(self) -> None:
         log = open(self.home / f"server-{time.time_ns()}.log", "w")  # noqa: SIM115

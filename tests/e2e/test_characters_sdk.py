@@ -28,19 +28,14 @@ def char_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-def _client(server: Server, user: str) -> openai.OpenAI:
-    key = server.cli("keys", "create", "--user", user, "--name", "sdk")
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
-
-
 @pytest.fixture(scope="module")
 def alice(char_server: Server) -> openai.OpenAI:
-    return _client(char_server, "alice")
+    return char_server.sdk("alice")
 
 
 @pytest.fixture(scope="module")
 def bob(char_server: Server) -> openai.OpenAI:
-    return _client(char_server, "bob")
+    return char_server.sdk("bob")
 
 
 def _http(client: openai.OpenAI) -> httpx.Client:

@@ -29,19 +29,14 @@ def files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-def _client(server: Server, user: str) -> openai.OpenAI:
-    key = server.cli("keys", "create", "--user", user, "--name", "sdk")
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
-
-
 @pytest.fixture(scope="module")
 def alice(files_server: Server) -> openai.OpenAI:
-    return _client(files_server, "alice")
+    return files_server.sdk("alice")
 
 
 @pytest.fixture(scope="module")
 def bob(files_server: Server) -> openai.OpenAI:
-    return _client(files_server, "bob")
+    return files_server.sdk("bob")
 
 
 def _png(rgb: tuple[int, int, int] = (230, 20, 20)) -> bytes:
