@@ -621,7 +621,9 @@ class Watermarker:
         # Smaller frames put fewer pixels under each bit, so the codec's noise weighs more:
         # the margin grows as 1 / sqrt(pixels) below 1280x720 (up to 3x, at 320x180 and less)
         margin *= float(np.clip(np.sqrt(_HD_PIXELS / (chunk.shape[1] * chunk.shape[2])), 1, 3))
-        if self.version == 4 and _textured_share(chunk) >= QIM_TEXTURED:
+        # (the busy share bounds the textured share: flat chunks skip measuring it)
+        textured = busy >= QIM_TEXTURED and _textured_share(chunk) >= QIM_TEXTURED
+        if self.version == 4 and textured:
             # v4: textured footage takes dither modulation, which the host's texture does not
             # disturb (a spread-spectrum mark must outweigh it, which took 39.5 dB)
             self._qim.embed(chunk, signs_b, out, self.min_psnr)
@@ -908,6 +910,12 @@ def _flat_guard(frame: np.ndarray) -> np.ndarray:
     """(h, w) float32 weight: 0 on and within a few pixels of the frame's flat areas, rising to
     1 where its luma varies by GUARD[1] levels or more (measured at about 1/4 scale, cheap)."""
     h, w = frame.shape[:2]
+    return np.asarray(cv2.resize(_guard_small(frame), (w, h), interpolation=cv2.INTER_LINEAR))
+
+
+def _guard_small(frame: np.ndarray) -> np.ndarray:
+    """``_flat_guard`` at the scale it is measured at (the short side about 180 px)."""
+    h, w = frame.shape[:2]
     k = max(1, min(h, w) // 180)
     small = cv2.resize(frame, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
     y = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -916,14 +924,13 @@ def _flat_guard(frame: np.ndarray) -> np.ndarray:
     std = np.sqrt(np.maximum(cv2.blur(y * y, (win, win)) - mean * mean, 0.0))
     low, high = GUARD
     active = np.clip((std - low) / (high - low), 0.0, 1.0).astype(np.float32)
-    eroded = cv2.erode(active, np.ones((ERODE, ERODE), np.uint8))
-    return np.asarray(cv2.resize(eroded, (w, h), interpolation=cv2.INTER_LINEAR))
+    return np.asarray(cv2.erode(active, np.ones((ERODE, ERODE), np.uint8)))
 
 
 def _textured_share(chunk: np.ndarray) -> float:
     """Share of the pixels of four frames of the chunk that ``_flat_guard`` marks in full."""
     sample = chunk[:: max(1, len(chunk) // 4)][:4]
-    return float(np.mean([(_flat_guard(f) >= 1.0).mean() for f in sample]))
+    return float(np.mean([(_guard_small(f) >= 1.0).mean() for f in sample]))
 
 
 def _add_gray_guarded(frames: np.ndarray, residual: np.ndarray, out: np.ndarray) -> None:
