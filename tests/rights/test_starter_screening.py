@@ -191,6 +191,11 @@ def test_someone_else_reads_the_context_around_a_first_name() -> None:
         # a lowercase brand next to a word of its use
         ("pouring a cold coke into a glass with ice", "coca-cola"),
         ("a gardener in bright orange crocs watering tulips", "crocs"),
+        # a catchphrase of the description
+        ("an old wizard with a staff crying you shall not pass", "gandalf"),
+        # a name the description gives after a possessive relation ("founder of SpaceX")
+        ("the SpaceX founder waving at a rocket launch", "elon-musk"),
+        ("Paperino che balla sul palco", "donald-duck"),
     ],
 )
 def test_key_names_relations_and_brand_use(
@@ -207,6 +212,8 @@ def test_key_names_relations_and_brand_use(
         "eating a sandwich on the subway",
         "an Italian supercar parked outside a villa",
         "kids sleeping in their vans at a festival",
+        "un paperino che nuota nello stagno",
+        "an Italian plumber fixing a sink, l'idraulico",
     ],
 )
 def test_key_names_and_brand_words_alone_are_not_enough(

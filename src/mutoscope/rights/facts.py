@@ -23,11 +23,14 @@ from dataclasses import dataclass
 
 from mutoscope.rights.lexical import is_everyday
 from mutoscope.rights.normalize import Word, squash, words
+from mutoscope.rights.semantic import STOPWORDS
 
 KEY_POOL = 6
 """A name held by more descriptions than this (a city, a country) says little."""
 KEY_WORDS = 4
 KEY_RARE = 0.6
+PHRASE_RARE = 1.1
+"""Rarity a description's three-word phrase needs to be a key ("shall not pass")."""
 """A word of a longer name is a name alone when it is this rare ("Gotham", not "City")."""
 
 _CAPITALISED_RUN = re.compile(
@@ -64,6 +67,8 @@ class KeyNames:
         ``known``: everyday words; ``rare``: a word's rarity (0 common, 1 rare)."""
         by_key: dict[str, set[int]] = {}
         self.everyday: dict[str, bool] = {}
+        self.phrases: set[str] = set()
+        """Keys that are phrases of a description rather than names in it."""
         registered: set[str] = set()
         """Names of entities are found by the name index (and its relations) already."""
         for entity, text, owner, names in descriptions:
@@ -76,6 +81,10 @@ class KeyNames:
                         continue
                     by_key.setdefault(key, set()).add(entity)
                     self.everyday[key] = all(is_everyday(p, known) for p in parts)
+            for key in _phrases(text, rare):
+                by_key.setdefault(key, set()).add(entity)
+                self.everyday[key] = False
+                self.phrases.add(key)
         self.entities = {
             k: tuple(sorted(v))
             for k, v in by_key.items()
@@ -103,8 +112,9 @@ class KeyNames:
                     continue
                 span = frozenset(w.text for w in ws[i:j])
                 out.append(KeyHit(key, ents, span, coined, ws[i].start, ws[j - 1].end))
-                taken = j - 1
-                break
+                if key not in self.phrases:  # a phrase may hold a name: both count
+                    taken = j - 1
+                    break
         return out
 
 
@@ -117,6 +127,22 @@ def _capitalised(ws: list[Word], i: int, j: int) -> bool:
     if j - i > 1:  # "the Black Pearl", "her Eras tour"
         return ws[i].capitalized and (i > 0 or ws[j - 1].capitalized)
     return i > 0 and ws[i].capitalized
+
+
+def _phrases(text: str, rare: Callable[[str], float]) -> list[str]:
+    """Three-word phrases of a description that begin and end with a content word and
+    weigh ``PHRASE_RARE`` in rare words: catchphrases and signature objects ("shall not
+    pass", "shaken not stirred", "golden tickets hidden"), found in any case."""
+    ws = [w.text for w in words(text)]
+    out = []
+    for k in range(len(ws) - 2):
+        tri = ws[k : k + 3]
+        if tri[0] in STOPWORDS or tri[2] in STOPWORDS:
+            continue
+        content = [w for w in tri if w not in STOPWORDS]
+        if len(content) >= 2 and sum(rare(w) for w in content) >= PHRASE_RARE:
+            out.append("".join(tri))
+    return out
 
 
 def _keys_of(segment: list[str], rare: Callable[[str], float]) -> list[list[str]]:

@@ -175,10 +175,19 @@ def _coined(alias: str) -> bool:
 
 def _possessive(prompt: str, end: int) -> str | None:
     """The relation word within four words after the name at ``prompt[:end]`` and its
-    possessive ("Elsa's little sister", "Sonic's red echidna rival"), if any."""
+    possessive ("Elsa's little sister", "Sonic's red echidna rival"), or right after the
+    name ("the Amazon founder"), if any."""
+    after = words(prompt[end:])
     if not _POSSESSIVE.match(prompt[end:]) and not _ENDS_POSSESSIVE.search(prompt[:end]):
-        return None  # ("Microsoft's" may be read as the name's plural, so the hit holds 's)
-    return next((w.text for w in words(prompt[end:])[:6] if w.text in RELATIONS), None)
+        # ("Microsoft's" may be read as the name's plural, so the hit holds 's.) Without a
+        # possessive, only a relation word right after the name: "the Microsoft co-founder".
+        nxt = [w.text for w in after[:2]]
+        return (
+            nxt[-1]
+            if nxt[:1] == ["co"] and nxt[-1] in RELATIONS
+            else (nxt[0] if nxt and nxt[0] in RELATIONS else None)
+        )
+    return next((w.text for w in after[:6] if w.text in RELATIONS), None)
 
 
 def _relation_of(prompt: str, start: int) -> str | None:
@@ -205,7 +214,25 @@ def _exact_first(hits: list[NameHit]) -> list[NameHit]:
     ]
 
 
-NEGATIONS = frozenset(["no", "without", "unbranded", "generic", "unlabelled", "unlabeled"])
+NEGATIONS = frozenset(
+    """no without unbranded generic unlabelled unlabeled plain blank unmarked off-brand
+    store-brand""".split()  # noqa: SIM905
+)
+ARTICLES = frozenset(
+    """un una uno une le la lo il el los las les des du der die das ein eine einen einem
+    einer o os um uma""".split()  # noqa: SIM905
+)
+"""Articles of other languages: a lowercase word right after one is a common noun of that
+language ("un topolino di campagna" is a little mouse, not Topolino)."""
+
+
+def _article_noun(prompt: str, hit: NameHit) -> bool:
+    """A one-word name written lowercase right after an article of another language."""
+    written = prompt[hit.start : hit.end]
+    if hit.method != "exact" or written[:1].isupper() or " " in written.strip():
+        return False
+    before = words(prompt[: hit.start])
+    return bool(before) and before[-1].text in ARTICLES and before[-1].end >= hit.start - 1
 
 
 def _names_a_mark(prompt: str) -> bool:
@@ -342,7 +369,7 @@ class Screener:
             brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
             if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
-            if brand_word or (hit.ambiguous and not hit.as_name):
+            if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
                 # "a row of vans") is the brand only if the context says so ("drinking a
                 # coke through a straw"); so is a name on someone else ("Mario, my
@@ -538,8 +565,17 @@ class Screener:
                 key=lambda x: -x[0][0],
             )
             (mass, attrs), entity = scored[0]
+            if (
+                self.targets[entity].kind == "brand"
+                and hit.key in self.keys.phrases
+                and not _names_a_mark(prompt)
+            ):
+                continue  # "stacked potato crisps" is the product, not the brand's mark
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
+            if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
+                # "the founder of SpaceX", "Mufasa's son": the relation is the evidence.
+                need = 0.0 if len(scored) == 1 else 1e-6
             if mass < need or mass < KEY_MARGIN * second:
                 continue
             if best is None or mass > best[0]:
@@ -569,7 +605,7 @@ class Screener:
         pool = self._mentioned_by.get(hit.entity, [])
         if not pool:
             return None
-        rest = prompt[: hit.start] + " " + prompt[hit.end :]
+        rest = gloss(prompt[: hit.start] + " " + prompt[hit.end :])
         pw = self.descriptions.prompt_words(rest)
         best = max(((self.descriptions.attributes(e, pw), e) for e in pool), key=lambda x: x[0][0])
         (mass, attrs), entity = best
@@ -577,7 +613,7 @@ class Screener:
             # No relation word: only a prompt that describes the other entity far more than
             # the named one ("the green dinosaur Mario rides") points to it.
             own, _ = self.descriptions.attributes(hit.entity, pw)
-            if mass < RELATION_BARE_MASS or mass < RELATION_BARE_MARGIN * own:
+            if mass < RELATION_BARE_MASS or mass <= RELATION_BARE_MARGIN * own:
                 return None
         elif mass < RELATION_MASS and not (via in attrs and mass >= RELATION_OF_MASS):
             return None
