@@ -37,6 +37,7 @@ from mutoscope.rights.gloss import gloss
 from mutoscope.rights.lexical import NameHit, NameIndex, known_words
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
+    STOPWORDS,
     WINDOW,
     DescriptionIndex,
     MiniLMEncoder,
@@ -212,8 +213,7 @@ def _exact_first(hits: list[NameHit]) -> list[NameHit]:
 
 
 NEGATIONS = frozenset(
-    """no without unbranded generic unlabelled unlabeled plain blank unmarked off-brand
-    store-brand""".split()  # noqa: SIM905
+    """no without unbranded generic unlabelled unlabeled plain blank unmarked""".split()  # noqa: SIM905
 )
 ARTICLES = frozenset(
     """un una uno une le la lo il el los las les des du der die das ein eine einen einem
@@ -406,12 +406,32 @@ class Screener:
                 continue
             if enough is not None and enough(found[hit.entity]):
                 return [found[hit.entity]]
-        # 2. Descriptions (best static score first: sure matches need no full model), then
+        # 2. A name from an entity's description (a place, a relative, a ship) and a role
+        # described: "the captain of the Black Pearl", "Marlin's missing son".
+        dprompt = gloss(prompt)
+        key_match = self._key_named(prompt, dprompt, keyed)
+        if key_match is not None:
+            entity, match = key_match
+            found.setdefault(entity, match)
+            named = {
+                e
+                for e, m in found.items()
+                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
+            }
+            if not named or entity in named:
+                # More precise than a brand or a franchise named on the way ("the Amazon
+                # princess from Themyscira"); a character named outright stays first.
+                first.append(entity)
+        if enough is not None and not works:
+            # What a name found, when no franchise asks for a more precise answer.
+            for e in [*first, *found]:
+                if enough(found[e]):
+                    return [found[e]]
+        # 3. Descriptions (best static score first: sure matches need no full model), then
         # entities that share the prompt's rare traits but whose whole description is
         # further away (long descriptions with relations and franchise dilute it).
         # Descriptions are English: a Spanish, French, German, Italian or Portuguese prompt
         # is compared word-for-word glossed ("el erizo azul" -> "el hedgehog blue").
-        dprompt = gloss(prompt)
         prompt_words: dict[str, PromptWords] = {}
         candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
         for entity, score, window in candidates:
@@ -444,29 +464,14 @@ class Screener:
             found[entity] = self._description_match(
                 entity, method, final, score, window, attrs, dprompt[window.start : window.end]
             )
-            if enough is not None and enough(found[entity]) and not works and not keyed:
+            if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
         trait = self._rare_traits(dprompt, found, encoded)
         if trait is not None:
             entity, match = trait
             found[entity] = match
-            if enough is not None and enough(match) and not works and not keyed:
+            if enough is not None and enough(match) and not works:
                 return [match]
-        # 3. A name from an entity's description (a place, a relative, a ship) and a role
-        # described: "the captain of the Black Pearl", "Marlin's missing son".
-        key_match = self._key_named(prompt, dprompt, keyed)
-        if key_match is not None:
-            entity, match = key_match
-            found.setdefault(entity, match)
-            named = {
-                e
-                for e, m in found.items()
-                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
-            }
-            if not named or entity in named:
-                # More precise than a brand or a franchise named on the way ("the Amazon
-                # princess from Themyscira"); a character named outright stays first.
-                first.append(entity)
         # 4. A franchise or an owner named, and a role described: "the half-giant gamekeeper
         # of Hogwarts", "the blue hedgehog from the Sega games".
         member = self._member(dprompt, works)
@@ -555,6 +560,7 @@ class Screener:
         if best is None:
             return None
         mass, entity, attrs, hit = best
+        hit_text = prompt[hit.start : hit.end]
         t = self.targets[entity]
         return entity, Match(
             t.id,
@@ -565,7 +571,11 @@ class Screener:
             round(min(1.0, 0.5 + mass / 10), 3),
             (hit.start, hit.end),
             prompt[hit.start : hit.end],
-            {"key": hit.key, "attributes": attrs, "attribute_mass": round(mass, 2)},
+            {
+                "key": hit.key,
+                "attributes": [w.text for w in words(hit_text) if w.text not in STOPWORDS] + attrs,
+                "attribute_mass": round(mass, 2),
+            },
         )
 
     def _relation(self, hit: NameHit, prompt: str, via: str | None) -> _Related | None:
