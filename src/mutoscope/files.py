@@ -3,14 +3,21 @@
 A file's bytes live in the deployment's ``FileStore`` under its ``file-…`` id (variant
 ``file``); its row in the ``files`` table says who owns it. Another user's file answers exactly
 as a missing one does, so ids reveal nothing.
+
+Files expire ``MUTOSCOPE_FILE_TTL_SECONDS`` after upload (7 days; 0 keeps them): from then on
+they answer 404 ``file_expired``, and the retention sweep (``expire_files``) deletes the row
+and the bytes. No video or job reads a file after its create request: the request copies the
+image or clip into the video's own files, so a queued or running job never loses its input.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, select
@@ -22,6 +29,10 @@ from mutoscope.storage.records import UserRecord, now
 
 if TYPE_CHECKING:
     from mutoscope.services import Services
+
+log = logging.getLogger(__name__)
+
+EXPIRE_BATCH = 200
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 """The purposes the OpenAI SDK may send; ``vision`` or ``user_data`` suit reference images."""
@@ -42,6 +53,19 @@ class FileRecord(Base):
 class FileNotFound(NotFound):
     def __init__(self, file_id: str, *, param: str = "file_id"):
         super().__init__(f"No file found with id '{file_id[:80]}'.", param=param)
+
+
+class FileExpired(NotFound):
+    code = "file_expired"
+
+    def __init__(self, file_id: str, expired_at: int, *, param: str = "file_id"):
+        when = datetime.fromtimestamp(expired_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(
+            f"file '{file_id}' expired at {when} (expires_at {expired_at}): "
+            "this server keeps uploads for a limited time (MUTOSCOPE_FILE_TTL_SECONDS); "
+            "upload it again. Videos made from it keep their own copy.",
+            param=param,
+        )
 
 
 @dataclass
@@ -101,6 +125,9 @@ class FileService:
             record = s.get(FileRecord, file_id)
         if record is None or record.owner_id != user.id:
             raise FileNotFound(file_id, param=param)
+        expires_at = file_expires_at(record, self.services.settings.file_ttl_seconds)
+        if expires_at is not None and expires_at <= now():
+            raise FileExpired(record.id, expires_at, param=param)
         return record
 
     def list(
@@ -126,7 +153,12 @@ class FileService:
     def read(self, user: UserRecord, file_id: str, *, param: str = "file_id") -> bytes:
         """The whole file (for small files such as reference images)."""
         record = self.get(user, file_id, param=param)
-        return b"".join(self.services.files.iter_bytes(record.id, "file"))
+        try:
+            return b"".join(self.services.files.iter_bytes(record.id, "file"))
+        except Exception:
+            if self.services.files.exists(record.id, "file"):
+                raise
+            raise FileNotFound(file_id, param=param) from None  # swept or deleted meanwhile
 
     def delete(self, user: UserRecord, file_id: str) -> FileRecord:
         record = self.get(user, file_id)
@@ -136,8 +168,42 @@ class FileService:
         return record
 
 
-def file_dict(r: FileRecord) -> dict:
-    """The wire ``FileObject`` (OpenAI's shape)."""
+def file_expires_at(record: FileRecord, ttl: int) -> int | None:
+    """When ``record`` expires under ``MUTOSCOPE_FILE_TTL_SECONDS`` = ``ttl`` (0: never)."""
+    return record.created_at + ttl if ttl else None
+
+
+def expire_files(services: Services, *, at: int | None = None) -> list[str]:
+    """Delete every file past its expiry: the bytes, then the row (a crash in between leaves
+    a row, already answering 404, that the next sweep picks up). Returns the ids deleted."""
+    ttl = services.settings.file_ttl_seconds
+    if not ttl:
+        return []
+    at = at or now()
+    query = (
+        select(FileRecord.id)
+        .where(FileRecord.created_at <= at - ttl)
+        .order_by(FileRecord.created_at)
+        .limit(EXPIRE_BATCH)
+    )
+    deleted: list[str] = []
+    while True:
+        with services.sessions() as s:
+            ids = list(s.scalars(query))
+        for file_id in ids:
+            services.files.delete(file_id)
+            with services.sessions.begin() as s:
+                s.query(FileRecord).filter(FileRecord.id == file_id).delete()
+            deleted.append(file_id)
+        if len(ids) < EXPIRE_BATCH:
+            break
+    if deleted:
+        log.info("retention: deleted %d expired files", len(deleted))
+    return deleted
+
+
+def file_dict(r: FileRecord, ttl: int = 0) -> dict:
+    """The wire ``FileObject`` (OpenAI's shape); ``ttl`` is ``MUTOSCOPE_FILE_TTL_SECONDS``."""
     return {
         "id": r.id,
         "object": "file",
@@ -146,6 +212,6 @@ def file_dict(r: FileRecord) -> dict:
         "filename": r.filename,
         "purpose": r.purpose,
         "status": "processed",
-        "expires_at": None,
+        "expires_at": file_expires_at(r, ttl),
         "status_details": None,
     }

@@ -3,8 +3,9 @@
 The worker sets ``expires_at`` when a video completes (``MUTOSCOPE_VIDEO_TTL_SECONDS``; unset
 keeps videos for ever). Downloads are refused (410 ``video_expired``) from that moment on;
 ``sweep_expired`` then deletes the files from the store and records ``expired_at`` on the row,
-which stays so that the API can still say what happened to the video. Every worker process runs
-a ``RetentionSweeper``; sweeps are idempotent, so several workers may overlap.
+which stays so that the API can still say what happened to the video. Uploads to /v1/files
+expire too (``MUTOSCOPE_FILE_TTL_SECONDS``, ``files.expire_files``). Every worker process runs a
+``RetentionSweeper``; sweeps are idempotent, so several workers may overlap.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from mutoscope.errors import VideoExpired
+from mutoscope.files import expire_files
 from mutoscope.storage.records import VideoRecord, now
 
 if TYPE_CHECKING:
@@ -73,7 +75,8 @@ def sweep_expired(services: Services, *, at: int | None = None) -> list[str]:
 
 
 class RetentionSweeper:
-    """A daemon thread that runs ``sweep_expired`` every ``every`` seconds until ``stop``."""
+    """A daemon thread that runs ``sweep_expired`` and ``expire_files`` every ``every``
+    seconds until ``stop``."""
 
     def __init__(self, services: Services, every: float):
         self.services, self.every = services, every
@@ -92,7 +95,8 @@ class RetentionSweeper:
     def _loop(self) -> None:
         # The first sweep waits one period: start-up (and a one-off `generate`) stays quick.
         while not self._stop.wait(self.every):
-            try:
-                sweep_expired(self.services)
-            except Exception:  # a store or database fault: try again next round
-                log.exception("retention sweep failed")
+            for sweep in (sweep_expired, expire_files):
+                try:
+                    sweep(self.services)
+                except Exception:  # a store or database fault: try again next round
+                    log.exception("retention sweep (%s) failed", sweep.__name__)
