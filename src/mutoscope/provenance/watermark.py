@@ -348,6 +348,18 @@ class _Qim:
     def __init__(self, scheme: Scheme, step: float) -> None:
         self.scheme, self.step = scheme, step
 
+    @property
+    def steps(self) -> tuple[float, ...]:
+        """The steps a mark may have been written with (the detector does not know the
+        original frame size), most common first."""
+        return (self.step, self.step * 2**0.5, self.step * 2)
+
+    def step_for(self, pixels: int) -> float:
+        """Smaller frames put fewer pixels under each block, so the codec moves its value
+        more: x1.4 from 640x360 (where a 1-s excerpt of a CRF 20 copy, re-encoded at CRF 23,
+        lost the payload at x1), x2 below."""
+        return self.steps[0 if pixels >= _HD_PIXELS else 1 if pixels >= _HD_PIXELS // 4 else 2]
+
     @cached_property
     def tile_bits(self) -> np.ndarray:
         """Bit index per block of one tile (TILE // BLOCK, TILE // BLOCK)."""
@@ -384,32 +396,33 @@ class _Qim:
 
     def embed(self, chunk: np.ndarray, signs_b: np.ndarray, out: np.ndarray, psnr: float) -> None:
         side = PLANE // BLOCK
-        offset = 0.5 * self.step * (signs_b * self.scramble > 0)[self._bits((side, side), 0, 0)]
+        step = self.step_for(chunk.shape[1] * chunk.shape[2])
+        offset = 0.5 * step * (signs_b * self.scramble > 0)[self._bits((side, side), 0, 0)]
         max_rms = 255.0 / 10 ** (psnr / 20)
         for start in range(0, len(chunk), QIM_GROUP):
             group, dst = chunk[start : start + QIM_GROUP], out[start : start + QIM_GROUP]
             # 1. The group's first frame's block values, moved to the nearest lattice point
             value = self.values(_highpass(_plane_luma(group[:1]), self.scheme.highpass))[0]
-            target = np.round((value - offset) / self.step) * self.step + offset
+            target = np.round((value - offset) / step) * step + offset
             residual = _expand((target - value) / self.gain)
             # 2. Within the PSNR budget (rarely binding: the change is at most step / 2),
             #    and none on the frame's flat pixels
             residual *= _budget_scale(residual, max_rms)
             _add_gray_guarded(group, residual, dst)
 
-    def soft(self, values: np.ndarray, by: int = 0, bx: int = 0) -> np.ndarray:
+    def soft(self, values: np.ndarray, step: float, by: int = 0, bx: int = 0) -> np.ndarray:
         """(T, N_BITS) soft bits (> 0: a 1) of (T, ny, nx) block values whose first block is
         block (by, bx) of the tile."""
         bits = self._bits(values.shape[1:], by, bx)
-        votes = -np.cos(2 * np.pi * values / self.step)
+        votes = -np.cos(2 * np.pi * values / step)
         index = (bits.ravel()[None] + N_BITS * np.arange(len(values))[:, None]).ravel()
         sums = np.bincount(index, votes.ravel(), minlength=N_BITS * len(values))
         return (sums.reshape(len(values), N_BITS) * self.scramble).astype(np.float32)
 
-    def fit(self, values: np.ndarray) -> float:
+    def fit(self, values: np.ndarray, step: float) -> float:
         """How close (T, ny, nx) values sit to the lattices in the frame where they sit
         closest (x264 keeps the mark best in I-frames): about 2 / pi for unmarked content."""
-        return float(np.abs(np.cos(2 * np.pi * values / self.step)).mean(axis=(1, 2)).max())
+        return float(np.abs(np.cos(2 * np.pi * values / step)).mean(axis=(1, 2)).max())
 
     def read(
         self,
@@ -420,7 +433,9 @@ class _Qim:
         known: Callable[[bytes], bool] | None = None,
         peaks: int = 2,
         fine: bool = False,
+        step: float | None = None,
     ) -> Detection:
+        step = step or self.step
         exact = (PLANE * fx, PLANE * fy)
         w, h = max(TILE, math.ceil(exact[0])), max(TILE, math.ceil(exact[1]))
         planes = np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA) for x in lumas])
@@ -436,14 +451,14 @@ class _Qim:
             for ty, tx in itertools.product(_QUARTERS if fine else (0.0,), repeat=2):
                 warped = _warp(probe, w / exact[0], h / exact[1], tx, ty)
                 for y, x in itertools.product(range(BLOCK), repeat=2):
-                    best = max(best, (self.fit(self.values(warped, y, x)), ty, tx, y, x))
+                    best = max(best, (self.fit(self.values(warped, y, x), step), ty, tx, y, x))
             _, ty, tx, oy, ox = best
             hp = _warp(hp, w / exact[0], h / exact[1], tx, ty)
             # 2. Which block of the tile comes first: the one whose bits' blocks agree most
             probe_values = self.values(hp[: len(probe)], oy, ox)
             side = TILE // BLOCK
             agree = {
-                (y, x): float((self.soft(probe_values, y, x) ** 2).sum(axis=1).max())
+                (y, x): float((self.soft(probe_values, step, y, x) ** 2).sum(axis=1).max())
                 for y in range(side)
                 for x in range(side)
             }
@@ -451,7 +466,7 @@ class _Qim:
         values = self.values(hp, oy, ox)
         first: Detection | None = None
         for by, bx in shifts:
-            soft = _combine(self.soft(values, by, bx))
+            soft = _combine(self.soft(values, step, by, bx))
             soft = soft / (float(np.median(np.abs(soft))) or 1.0)
             payload, fixes = _decode(soft, CONFIRMED_FIXES if known else MAX_SYMBOL_FIXES)
             if payload is not None and fixes > MAX_SYMBOL_FIXES and not (known and known(payload)):
@@ -460,7 +475,7 @@ class _Qim:
                 found=payload is not None,
                 payload=payload,
                 bit_margin=_agreement(soft, payload),
-                score=self.fit(values),
+                score=self.fit(values, step),
                 scale=(fx, fy),
                 bits=(soft > 0).astype(np.uint8),
                 version=4 if payload is not None else None,
@@ -486,8 +501,9 @@ class _Qim:
         probe = lumas[_probe_frames(len(lumas))]
         sample = lumas[np.unique(np.linspace(0, len(lumas) - 1, 24).round().astype(int))]
         tried: list[Detection] = []
-        for fx, fy in _exact_scales(frame_size):
-            tried.append(self.read(sample, fx, fy, known=known, fine=True))
+        for fx, fy, pixels in _exact_scales(frame_size):
+            step = self.step_for(pixels)
+            tried.append(self.read(sample, fx, fy, known=known, fine=True, step=step))
             if tried[-1].found:
                 return tried
         ranked = []
@@ -499,7 +515,7 @@ class _Qim:
                     self.scheme.highpass,
                 )
                 best = max(
-                    self.fit(self.values(planes, y, x))
+                    self.fit(self.values(planes, y, x), self.step)
                     for y in range(0, BLOCK, 2)
                     for x in range(0, BLOCK, 2)
                 )
@@ -520,14 +536,15 @@ WRITTEN_SIZES = ((1280, 720), (1792, 1024), (1920, 1080), (640, 360), (320, 180)
 cropped size, has an exact scale."""
 
 
-def _exact_scales(frame_size: tuple[int, int]) -> list[tuple[float, float]]:
-    """(fx, fy) of ``frame_size`` as a 78-100 % crop of each written size it fits in."""
+def _exact_scales(frame_size: tuple[int, int]) -> list[tuple[float, float, int]]:
+    """(fx, fy, the written size's pixels) of ``frame_size`` as a 78-100 % crop of each
+    written size it fits in."""
     w, h = frame_size
     scales = []
     for big_w, big_h in {*WRITTEN_SIZES, *((b, a) for a, b in WRITTEN_SIZES)}:
         fx, fy = w / big_w, h / big_h
         if 0.78 <= fx <= 1.0 and 0.78 <= fy <= 1.0 and (fx, fy) != (1.0, 1.0):
-            scales.append((fx, fy))
+            scales.append((fx, fy, big_w * big_h))
     return sorted(scales, reverse=True)
 
 
@@ -676,9 +693,11 @@ class Watermarker:
         """
         _check_frames(frames)
         lumas = _frame_lumas(frames, 2 * PLANE)
-        tried: list[Detection] = [self._qim.read(lumas, 1.0, 1.0, known=known)]
-        if tried[0].found:
-            return tried[0]
+        tried: list[Detection] = []
+        for step in self._qim.steps:
+            tried.append(self._qim.read(lumas, 1.0, 1.0, known=known, step=step))
+            if tried[-1].found:
+                return tried[-1]
         for scheme in READ_ORDER:
             tried.append(self._patterns[scheme.version].read(lumas, 1.0, 1.0, known=known))
             if tried[-1].found:
@@ -693,7 +712,8 @@ class Watermarker:
                     return tried[-1]
         # nothing decoded: report the v3 reading (uncropped) for its bits, with the strongest
         # synchronisation score seen
-        return replace(tried[1], score=max(d.score for d in tried))
+        v3 = tried[len(self._qim.steps)]
+        return replace(v3, score=max(d.score for d in tried))
 
 
 def _combine(per_frame: np.ndarray, rounds: int = 3) -> np.ndarray:
