@@ -5,14 +5,13 @@ A file's bytes live in the deployment's ``FileStore`` under its ``file-…`` id 
 as a missing one does, so ids reveal nothing.
 
 Files expire ``MUTOSCOPE_FILE_TTL_SECONDS`` after upload (7 days; 0 keeps them): from then on
-they answer 404 ``file_expired``, and the retention sweep (``expire_files``) deletes the row
-and the bytes. No video or job reads a file after its create request: the request copies the
+they answer 404 ``file_expired``, and the retention sweep (``retention.expire_files``) deletes
+the row and the bytes. No video or job reads a file after its create request: the request copies the
 image or clip into the video's own files, so a queued or running job never loses its input.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 import unicodedata
@@ -29,10 +28,6 @@ from mutoscope.storage.records import UserRecord, now
 
 if TYPE_CHECKING:
     from mutoscope.services import Services
-
-log = logging.getLogger(__name__)
-
-EXPIRE_BATCH = 200
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 """The purposes the OpenAI SDK may send; ``vision`` or ``user_data`` suit reference images."""
@@ -171,35 +166,6 @@ class FileService:
 def file_expires_at(record: FileRecord, ttl: int) -> int | None:
     """When ``record`` expires under ``MUTOSCOPE_FILE_TTL_SECONDS`` = ``ttl`` (0: never)."""
     return record.created_at + ttl if ttl else None
-
-
-def expire_files(services: Services, *, at: int | None = None) -> list[str]:
-    """Delete every file past its expiry: the bytes, then the row (a crash in between leaves
-    a row, already answering 404, that the next sweep picks up). Returns the ids deleted."""
-    ttl = services.settings.file_ttl_seconds
-    if not ttl:
-        return []
-    at = at or now()
-    query = (
-        select(FileRecord.id)
-        .where(FileRecord.created_at <= at - ttl)
-        .order_by(FileRecord.created_at)
-        .limit(EXPIRE_BATCH)
-    )
-    deleted: list[str] = []
-    while True:
-        with services.sessions() as s:
-            ids = list(s.scalars(query))
-        for file_id in ids:
-            services.files.delete(file_id)
-            with services.sessions.begin() as s:
-                s.query(FileRecord).filter(FileRecord.id == file_id).delete()
-            deleted.append(file_id)
-        if len(ids) < EXPIRE_BATCH:
-            break
-    if deleted:
-        log.info("retention: deleted %d expired files", len(deleted))
-    return deleted
 
 
 def file_dict(r: FileRecord, ttl: int = 0) -> dict:

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from mutoscope.files import FileRecord, expire_files
-from mutoscope.retention import RetentionSweeper
+from mutoscope.files import FileRecord
+from mutoscope.retention import RetentionSweeper, expire_files
 from mutoscope.storage.records import VideoRecord
 from mutoscope.worker.pool import Worker
 
@@ -139,3 +139,17 @@ def test_a_ttl_of_zero_keeps_files(settings, core_services) -> None:
         assert file["expires_at"] is None
         assert expire_files(core_services, at=file["created_at"] + 100 * WEEK) == []
         assert client.get(f"/v1/files/{file['id']}/content").status_code == 200
+
+
+def test_a_sweep_reads_batch_after_batch_until_none_is_due(
+    quiet_client, core_services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mutoscope.retention
+
+    monkeypatch.setattr(mutoscope.retention, "SWEEP_BATCH", 2)
+    files = [upload(quiet_client)["id"] for _ in range(5)]
+    for file_id in files:
+        age(core_services, file_id, WEEK)
+
+    assert sorted(expire_files(core_services)) == sorted(files)
+    assert quiet_client.get("/v1/files").json()["data"] == []
