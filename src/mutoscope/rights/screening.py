@@ -563,12 +563,14 @@ class Screener:
                 key=lambda x: -x[0][0],
             )
             (mass, attrs), entity = scored[0]
-            if (
-                self.targets[entity].kind == "brand"
-                and hit.key in self.keys.phrases
-                and not _names_a_mark(prompt)
+            t = self.targets[entity]
+            if hit.key in self.keys.phrases and (
+                (t.kind == "brand" and not _names_a_mark(prompt))
+                or (_human(prompt) and not _human(t.description))
             ):
-                continue  # "stacked potato crisps" is the product, not the brand's mark
+                # "stacked potato crisps" is the product, not the brand's mark; "a man in a
+                # purple top hat" is not the mouse mascot in one.
+                continue
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
             if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
