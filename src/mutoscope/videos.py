@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, Table, bindparam, insert, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.errors import Forbidden, InvalidRequest, VideoNotFound
@@ -41,6 +43,15 @@ _SOURCE_TO_COME = np.zeros((1, 1, 1, 3), np.uint8)
 """Stands in for the source frames when a request is checked at accept time (the worker
 decodes the real ones), so a backend's ``check`` knows a source video will be there."""
 _PEEK = select(VideoRecord.__table__).where(VideoRecord.__table__.c.id == bindparam("id"))
+_VIDEOS: Table = VideoRecord.__table__  # type: ignore[assignment]
+_INSERT_VIDEO = insert(_VIDEOS)
+
+
+def _row(record: VideoRecord) -> dict[str, Any]:
+    """A new record's column values for a Core insert: those it was given (unset columns get
+    the table's defaults, as an ORM insert would)."""
+    given = sa_inspect(record).dict
+    return {c.key: given[c.key] for c in _VIDEOS.columns if c.key in given}
 
 
 @dataclass
@@ -137,9 +148,12 @@ class VideoService:
             body.image.save(buf, format="PNG")
             self.services.files.put_bytes(video_id, "reference", buf.getvalue())
             record.input_reference = "reference.png"
-        with self.sessions.begin() as s:
-            s.add(record)
-            s.flush()
+        row = _row(record)
+
+        def write(s: Session) -> None:
+            # Core inserts (the ORM's unit of work cost more than the inserts); run again
+            # alone if a write grouped with it fails, so nothing here may outlive a rollback.
+            s.execute(_INSERT_VIDEO, row)
             if uses:
                 self._character_service().attach(s, video_id, uses, user)
             self.services.queue.enqueue(
@@ -148,6 +162,10 @@ class VideoService:
             if screening.record is not None:
                 s.flush()  # the writes first: the audit tail is then read under the write lock
                 screening.record(s)
+
+        # 4. Commit (on SQLite together with the creates queued meanwhile; this returns once
+        #    the commit holding this one is done)
+        self.services.writer.run(write)
         self.services.queue.notify()
         return record
 

@@ -144,8 +144,12 @@ class AuditLog:
         session.info[_PENDING] = [row]
 
         def committed(s: Session) -> None:
-            for done in s.info.pop(_PENDING, None) or []:
-                self._checkpoint(done)
+            rows = s.info.pop(_PENDING, None) or []
+            for done in rows[:-1]:  # a transaction with many appends (grouped creates):
+                if self.keys is not None and done.seq % self.keys.every == 0:
+                    self._checkpoint(done)  # the rows the checkpoint list keeps,
+            if rows:
+                self._checkpoint(rows[-1])  # and the head once, at the last row
 
         def rolled_back(s: Session) -> None:
             s.info.pop(_PENDING, None)

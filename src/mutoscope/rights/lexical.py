@@ -86,6 +86,13 @@ def is_common(word: str, known: frozenset[str]) -> bool:
     return False
 
 
+def compound(word: str, known: frozenset[str]) -> bool:
+    """Two everyday words of three letters or more run together ("supercar", "rainbowfish")."""
+    return len(word) >= 7 and any(
+        word[:k] in known and word[k:] in known for k in range(3, len(word) - 2)
+    )
+
+
 class NameIndex:
     """Aliases of many entities, matched against prompts."""
 
@@ -214,7 +221,10 @@ class NameIndex:
                 # A typo of a name is not an everyday word; a run of several everyday
                 # words ("mikey mouse") may still be a misspelt multi-word name.
                 if len(q) >= 5 and (not everyday or (j > i and len(q) >= 8)):
-                    fuzzy_queries.append((q, i, j, 1 if everyday else allowed_edits(len(q))))
+                    # Two everyday words run together ("supercar") are those words: one
+                    # typo away from a name at most ("spidermann"), not two ("superman").
+                    tight = everyday or (i == j and compound(q, known))
+                    fuzzy_queries.append((q, i, j, 1 if tight else allowed_edits(len(q))))
         fuzzy = self._fuzzy(fuzzy_queries, ws, prompt)
         # A run of everyday words near an alias that is itself everyday words ("on the
         # rocks", The Rock) is those words, not a misspelt name.

@@ -87,10 +87,11 @@ def rarity(word: str, vocab: dict[str, int]) -> float:
 
 
 def content_words(text: str) -> list[str]:
-    """Normalised words that carry meaning (no stop words, no bare numbers), deduplicated."""
+    """Normalised words that carry meaning (no stop words, no bare numbers, no single
+    letters: the elided articles of "l'idraulico" are not Luigi's "L"), deduplicated."""
     seen: dict[str, None] = {}
     for w in words(text):
-        if w.text not in STOPWORDS and not w.text.isdigit():
+        if w.text not in STOPWORDS and not w.text.isdigit() and len(w.text) > 1:
             seen.setdefault(w.text)
     return list(seen)
 
