@@ -70,9 +70,7 @@ def timed_wait(queue: SqlJobQueue, poll: float) -> float:
     return time.monotonic() - start
 
 
-def test_an_idle_worker_sleeps_past_its_poll_until_another_process_enqueues(
-    sessions, listening
-):
+def test_an_idle_worker_sleeps_past_its_poll_until_another_process_enqueues(sessions, listening):
     assert listening.claim("w") is None
     other = SqlJobQueue(sessions)  # another process's queue: the API's
     vid = add_video(sessions)
