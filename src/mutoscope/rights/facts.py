@@ -192,7 +192,7 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
             "drink drinks soda cola beer lager stout whiskey coffee energy",
             "drinking drink drinks drank sipping sip sips sipped pouring poured pour cracking "
             "cracked crack chugging chugged gulping swigging ordering ordered order can cans "
-            "bottle bottles glass glasses pint pints cup cups mug six-pack",
+            "bottle bottles glass glasses pint pints cup cups mug",
             "can cans bottle bottles cup cups glass glasses float zero fizzing",
         ),
         (  # food
@@ -202,7 +202,7 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
             "order spreading spread dunking dunked dunk sharing box bag bags bucket tube packet "
             "jar slice slices plate tray",
             "burger burgers fries meal bucket box bag tube packet jar bar bars wrapper "
-            "sandwich sandwiches drive-through drive-thru nuggets",
+            "sandwich sandwiches nuggets",
         ),
         (  # shoes, clothes, bags
             "sneakers shoes trainers sportswear clogs boots jacket jackets jeans shirt shirts "
@@ -213,7 +213,8 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
             "sunglasses tracksuit",
         ),
         (  # vehicles
-            "car cars motorcycle motorcycles sedan suv vehicles trucks supercar supercars",
+            "car cars motorcycle motorcycles sedan suv vehicles trucks supercar supercars "
+            "hailing taxi",
             "driving drive drives drove driven riding ride rides rode parked parking speeding "
             "racing raced revving charging crashed crashing washing",
             "car cars motorcycle bike dealership showroom convertible speeding parked racing "
@@ -221,11 +222,16 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
         ),
         (  # apps, devices, services
             "app apps search streaming phone phones smartphone smartphones computer computers "
-            "laptop laptops software platform ride-hailing payments social video",
+            "laptop laptops software platform hailing payments social video",
             "scrolling posting posted streaming watching searching browsing googling typing "
             "texting booking booked calling hailing hailed ordering ordered paying paid "
-            "using uploading downloading binge-watching",
+            "using uploading downloading",
             "app account feed video videos phone laptop ride driver search tablet watch",
+        ),
+        (  # fuel
+            "petrol fuel gasoline",
+            "filling refuelling refueling fuelling fueling",
+            "station stations garage pump pumps",
         ),
         (  # games and toys
             "game games board toy toys cube doll dolls bricks",
@@ -239,6 +245,12 @@ _LOCATIVES = frozenset(
 )
 
 
+_LIKENESS = frozenset(
+    "mask masks costume costumes onesie print pattern tattoo plush statue shaped".split()  # noqa: SIM905
+)
+_BOARDING = frozenset(
+    "getting got gets hopping hopped hops climbing climbed jumping jumped piling".split()  # noqa: SIM905
+)
 _DETERMINERS = frozenset(
     "the a an this that these those their his her my our your its".split()  # noqa: SIM905
 )
@@ -271,16 +283,22 @@ def brand_cue(
     if not inside:
         return None
     first, last = inside[0], inside[-1]
+    if last + 1 < len(ws) and ws[last + 1].text in _LIKENESS:
+        return None  # "a puma mask", "a jaguar print": the animal
     if last + 1 < len(ws) and ws[last + 1].text in after:
         return ws[last + 1].text
     for k in range(first - 1, max(-1, first - 5), -1):
         if ws[k].text in before:
             return ws[k].text
+        if ws[k].text == "into" and k > 0 and ws[k - 1].text in _BOARDING and "driving" in before:
+            return "into"  # "getting into an uber", not "a crab crawling into a shell"
         if ws[k].text == "in" and "wearing" in before:
             # Clothes: "a nurse in bright green crocs", "a girl in vans", but not "sleeping
             # in their vans".
             between = {w.text for w in ws[k + 1 : first]}
             return None if between & _DETERMINERS else "in"
+        if ws[k].text == "on" and "scrolling" in before:
+            continue  # apps: "posting on twitter", "watching it on netflix"
         if ws[k].text in _LOCATIVES:
             return None
     return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -121,6 +121,8 @@ class NameIndex:
             self._add_written(entity, alias)
         self.max_len = max((len(k) for k in self.keys), default=0)
         self._build_trigrams()
+        self._recent: dict[tuple[str, tuple[Word, ...]], list[NameHit]] = {}
+        """Word hits of the last few prompt readings (see ``search``)."""
 
     def _add(self, entity: int, alias: str, key: str, known: frozenset[str]) -> None:
         if len(key) < 2 or any(self.meta[n][0] == entity for n in self.exact.get(key, ())):
@@ -194,6 +196,24 @@ class NameIndex:
     def search(self, prompt: str, *, transliterate: bool = False) -> list[NameHit]:
         """Every alias found in the prompt, best hit per (entity, span)."""
         ws = words(prompt, transliterate=transliterate)
+        # A prompt with accents but no other script reads the same either way ("le hérisson
+        # bleu"): its second reading is the first one's word hits again, not a new search.
+        key = (prompt, tuple(ws))
+        hits = self._recent.get(key)
+        if hits is None:
+            hits = self._word_hits(prompt, ws)
+            if len(self._recent) >= 16:
+                self._recent.clear()
+            self._recent[key] = hits
+        if self.written and not transliterate and not prompt.isascii():
+            hits = hits + self._search_written(prompt)
+        return _best(hits)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_recent": {}}
+
+    def _word_hits(self, prompt: str, ws: list[Word]) -> list[NameHit]:
+        """Aliases found in runs of the prompt's words (exactly, by sound or misspelt)."""
         known = known_words()
         hits: list[NameHit] = []
         fuzzy_queries: list[tuple[str, int, int, int]] = []
@@ -233,9 +253,7 @@ class NameIndex:
             for h in fuzzy
             if not (self.ambiguous_alias(h) and all(plain[k] for k in self._span(ws, h)))
         )
-        if self.written and not transliterate and not prompt.isascii():
-            hits.extend(self._search_written(prompt))
-        return _best(hits)
+        return hits
 
     @staticmethod
     def ambiguous_alias(hit: NameHit) -> bool:
@@ -372,6 +390,7 @@ SOUNDED_SCRIPTS = frozenset({"kana", "hangul", "greek"})
 _DOUBLED = re.compile(r"(.)\1+")
 
 
+@lru_cache(maxsize=65_536)
 def squeeze(key: str) -> str:
     """Collapse doubled letters: ``shrekk`` → ``shrek``."""
     return _DOUBLED.sub(r"\1", key)
