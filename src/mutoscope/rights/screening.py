@@ -117,6 +117,9 @@ KEY_REST = 0.4
 that is coined or several capitalised words ("the captain of the Black Pearl") ..."""
 KEY_REST_WORD = 1.5
 """... or besides one capitalised everyday word ("Marlin", "Gotham"): about two rare traits."""
+KEY_REST_PHRASE = 1.0
+"""... or besides a phrase of a description ("shall not pass", but also "white lab coat"):
+about one more rare trait than a name needs."""
 KEY_MARGIN = 1.3
 """How much more than any other entity holding the same name the chosen one must repeat."""
 RELATION_MASS = 0.8
@@ -563,14 +566,18 @@ class Screener:
                 key=lambda x: -x[0][0],
             )
             (mass, attrs), entity = scored[0]
-            if (
-                self.targets[entity].kind == "brand"
-                and hit.key in self.keys.phrases
-                and not _names_a_mark(prompt)
+            t = self.targets[entity]
+            if hit.key in self.keys.phrases and (
+                (t.kind == "brand" and not _names_a_mark(prompt))
+                or (_human(prompt) and not _human(t.description))
             ):
-                continue  # "stacked potato crisps" is the product, not the brand's mark
+                # "stacked potato crisps" is the product, not the brand's mark; "a man in a
+                # purple top hat" is not the mouse mascot in one.
+                continue
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
+            if hit.key in self.keys.phrases:
+                need = KEY_REST_PHRASE
             if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
                 # "the founder of SpaceX", "Mufasa's son": the relation is the evidence.
                 need = 0.0 if len(scored) == 1 else 1e-6
