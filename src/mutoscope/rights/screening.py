@@ -316,7 +316,7 @@ class Screener:
         self.keys = KeyNames(
             ((j, t.description, t.owner, (t.name, *t.aliases)) for j, t in enumerate(targets)),
             known_words(),
-            lambda w: rarity(w, self.descriptions.vocab),
+            _memo(lambda w: rarity(w, self.descriptions.vocab)),
         )
         self._brand_cues = {
             j: brand_cues(t.description) for j, t in enumerate(targets) if t.kind == "brand"
@@ -808,6 +808,19 @@ def _outranked(found: dict[int, Match], enough: Callable[[Match], bool], score: 
         if enough(m):
             return True
     return False
+
+
+def _memo(f: Callable[[str], float]) -> Callable[[str], float]:
+    """``f`` remembered per word, while an index is built (descriptions repeat words)."""
+    seen: dict[str, float] = {}
+
+    def g(w: str) -> float:
+        v = seen.get(w)
+        if v is None:
+            v = seen[w] = f(w)
+        return v
+
+    return g
 
 
 def _around(prompt: str, hit: NameHit) -> str:
