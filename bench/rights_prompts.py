@@ -268,7 +268,7 @@ def load_split(split: str) -> list[dict]:
     """One half of the generalisation set, checked against the hash rule that made it."""
     path = HERE / "data" / f"rights_starter_{split}.jsonl"
     rows = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    if split == "test2":  # a separate held-out set, not a hash half (docs/benchmarks/rights.md)
+    if split in ("test2", "dev2"):  # separate sets, not hash halves (docs/benchmarks/rights.md)
         return rows
     for r in rows:
         even = hashlib.sha256(r["prompt"].encode()).digest()[0] % 2 == 0
@@ -319,7 +319,7 @@ def main() -> None:
     )
     ap.add_argument(
         "--split",
-        choices=["dev", "test", "test2"],
+        choices=["dev", "test", "test2", "dev2"],
         help="screen this half of the generalisation set against the starter registry "
         "(test2: the second held-out set, written after the first test half had been seen)",
     )

@@ -6,7 +6,7 @@ the worker and CLI as an argument): no module-level globals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from mutoscope.backends.registry import BackendRegistry, load_backends
 from mutoscope.config import Settings
 from mutoscope.storage.db import make_engine, session_factory, upgrade
 from mutoscope.storage.files import FileStore, LocalFileStore, S3FileStore
+from mutoscope.storage.writer import BatchWriter, Writer
 from mutoscope.worker.hooks import ProvenanceStamper, RightsGate
 
 if TYPE_CHECKING:
@@ -33,8 +34,16 @@ class Services:
     queue: JobQueue
     rights: RightsGate
     provenance: ProvenanceStamper
+    writer: Writer = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    """Runs the accept path's write transactions (creates): grouped on one thread on SQLite."""
+
+    def __post_init__(self) -> None:
+        if self.writer is None:
+            sqlite = self.engine.dialect.name == "sqlite"
+            self.writer = BatchWriter(self.sessions) if sqlite else Writer(self.sessions)
 
     def close(self) -> None:
+        self.writer.close()
         self.queue.close()
         self.backends.close()
         self.engine.dispose()

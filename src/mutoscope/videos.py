@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, Table, bindparam, insert, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
 from mutoscope.errors import Forbidden, InvalidRequest, VideoNotFound
@@ -41,6 +44,15 @@ _SOURCE_TO_COME = np.zeros((1, 1, 1, 3), np.uint8)
 """Stands in for the source frames when a request is checked at accept time (the worker
 decodes the real ones), so a backend's ``check`` knows a source video will be there."""
 _PEEK = select(VideoRecord.__table__).where(VideoRecord.__table__.c.id == bindparam("id"))
+_VIDEOS: Table = VideoRecord.__table__  # type: ignore[assignment]
+_INSERT_VIDEO = insert(_VIDEOS)
+
+
+def _row(record: VideoRecord) -> dict[str, Any]:
+    """A new record's column values for a Core insert: those it was given (unset columns get
+    the table's defaults, as an ORM insert would)."""
+    given = sa_inspect(record).dict
+    return {c.key: given[c.key] for c in _VIDEOS.columns if c.key in given}
 
 
 @dataclass
@@ -57,6 +69,15 @@ class VideoCreate:
     """Per-request options, already shape-checked by ``request_options.parse_options``."""
     characters: list[str] = field(default_factory=list)
     """Ids of characters (``char_…``) the video uses; ``@handle`` mentions add more."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A validated, screened video whose rows are not written yet: ``write`` inserts the
+    video, its job and its audit rows in the session it is given."""
+
+    record: VideoRecord
+    write: Callable[[Session], None]
 
 
 @dataclass(frozen=True)
@@ -85,6 +106,36 @@ class VideoService:
 
         ``source`` is the clip an edit or extension starts from (an upload is stored with the
         video); an extension's ``seconds`` is recorded as the stitched total."""
+        accepted = self.accept(
+            user, body, parent=parent, mode=mode, source=source, strength=strength
+        )
+        self.services.writer.run(accepted.write)
+        self.services.queue.notify()
+        return accepted.record
+
+    async def create_async(self, user: UserRecord, body: VideoCreate) -> VideoRecord:
+        """``create`` for an event loop: the accept step in a worker thread, then the commit
+        awaited without holding a thread (on SQLite the writer thread resolves every create
+        of a batch with one wake-up of the loop)."""
+        from anyio import to_thread  # not at import time: the CLI never needs it
+
+        accepted = await to_thread.run_sync(self.accept, user, body)
+        await self.services.writer.run_async(accepted.write)
+        self.services.queue.notify()
+        return accepted.record
+
+    def accept(
+        self,
+        user: UserRecord,
+        body: VideoCreate,
+        *,
+        parent: VideoRecord | None = None,
+        mode: RecordMode = "create",
+        source: SourceClip | None = None,
+        strength: float | None = None,
+    ) -> Accepted:
+        """Everything ``create`` does before the commit: the record and its write, not yet
+        run (``Writer.run`` commits it)."""
         # 1. Validate the request (and the characters it uses) against the chosen backend
         uses = self._characters(user, body, parent)
         backend, request = self._checked(body, mode, uses)
@@ -137,9 +188,12 @@ class VideoService:
             body.image.save(buf, format="PNG")
             self.services.files.put_bytes(video_id, "reference", buf.getvalue())
             record.input_reference = "reference.png"
-        with self.sessions.begin() as s:
-            s.add(record)
-            s.flush()
+        row = _row(record)
+
+        def write(s: Session) -> None:
+            # Core inserts (the ORM's unit of work cost more than the inserts); run again
+            # alone if a write grouped with it fails, so nothing here may outlive a rollback.
+            s.execute(_INSERT_VIDEO, row)
             if uses:
                 self._character_service().attach(s, video_id, uses, user)
             self.services.queue.enqueue(
@@ -148,8 +202,9 @@ class VideoService:
             if screening.record is not None:
                 s.flush()  # the writes first: the audit tail is then read under the write lock
                 screening.record(s)
-        self.services.queue.notify()
-        return record
+
+        # 4. The caller commits it (on SQLite together with the creates queued meanwhile)
+        return Accepted(record, write)
 
     def validate(self, body: VideoCreate) -> None:
         """Raise the error ``create`` would for ``body``'s fields (its image is not looked at).

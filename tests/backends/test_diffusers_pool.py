@@ -342,6 +342,7 @@ def test_entries_that_cannot_work_are_skipped_with_the_reason(
     assert [b.name for b in registry] == ["good"]
     assert "size 48x48 is not made of multiples of 32" in caplog.text
     assert "LTXPipeline is not a CogVideoX" in caplog.text
+    assert "declare it with family = 'ltx'" in caplog.text  # the family that loads it
 
 
 def test_a_malformed_models_file_registers_nothing_and_says_why(

@@ -62,8 +62,14 @@ class FakeEngine:
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     mp4: bytes = field(default_factory=small_mp4)
     last_image: Image.Image | None = None
+    served: list[str] = field(default_factory=lambda: ["engine-default"])
+    """What ``GET /v1/models`` lists."""
+    api_key: str | None = None
+    """When set, ``GET /v1/models`` wants ``Authorization: Bearer`` it."""
 
     def reset(self) -> None:
+        self.served = ["engine-default"]
+        self.api_key = None
         self.script = Script()
         self.creates.clear()
         self.remixes.clear()
@@ -87,6 +93,14 @@ def build_app(engine: FakeEngine) -> FastAPI:
         video["_polls"] = 0
         engine.jobs[video["id"]] = video
         return JSONResponse(_public(video), headers=headers())
+
+    @app.get("/v1/models")
+    async def models(request: Request) -> JSONResponse:
+        if engine.api_key and request.headers.get("authorization") != f"Bearer {engine.api_key}":
+            error = {"message": "Incorrect API key provided.", "type": "invalid_request_error"}
+            return JSONResponse({"error": {**error, "param": None, "code": None}}, 401)
+        data = [{"id": m, "object": "model", "owned_by": "engine"} for m in engine.served]
+        return JSONResponse({"object": "list", "data": data})
 
     @app.post("/v1/videos")
     async def create(request: Request) -> JSONResponse:

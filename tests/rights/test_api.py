@@ -156,18 +156,40 @@ def test_generated_video_is_indexed_and_found_by_reverse_search(
     )
     try:
         with TestClient(create_app(settings, services=services, keyless=True)) as client:
-            created = client.post("/v1/videos", json={"prompt": "a lighthouse in a storm"}).json()
-            other = client.post("/v1/videos", json={"prompt": "a red tulip field"}).json()
+            # Seeded: the test pattern is a square on a flat colour, and about one random pair
+            # in fifty draws two clips that perceptual hashes cannot tell apart (``other`` was
+            # found too). These two share no frame hash with each other.
+            created = client.post(
+                "/v1/videos", json={"prompt": "a lighthouse in a storm", "seed": 11}
+            ).json()
+            other = client.post(
+                "/v1/videos", json={"prompt": "a red tulip field", "seed": 12}
+            ).json()
             for video in (created, other):
-                done = wait_done(client, video["id"])
+                done = wait_done(client, video["id"], timeout=300)
                 assert done["status"] == "completed", done
-            frames = decode_mp4(services.files.path(created["id"], "video"))
-        found = services.rights.match_outputs(frames)
+            frames = {
+                v["id"]: decode_mp4(services.files.path(v["id"], "video")) for v in (created, other)
+            }
+            # A video is completed before the worker indexes it (step 8): wait until both are.
+            for video_id, clip in frames.items():
+                _wait_until_indexed(services, video_id, clip)
+        found = services.rights.match_outputs(frames[created["id"]])
         assert [m.video_id for m in found] == [created["id"]]
         checks = [r.check for r in services.rights.audit.rows()]
         assert sorted(checks) == ["output", "output", "prompt", "prompt"]
     finally:
         services.close()
+
+
+def _wait_until_indexed(services: Any, video_id: str, frames: Any, timeout: float = 300) -> None:
+    """Until reverse search finds ``video_id`` from its own frames (a hang guard, not a pace)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while video_id not in {m.video_id for m in services.rights.match_outputs(frames)}:
+        assert time.monotonic() < deadline, f"{video_id} was never indexed for reverse search"
+        time.sleep(0.05)
 
 
 def test_job_whose_output_copies_a_registered_reference_fails_with_evidence(

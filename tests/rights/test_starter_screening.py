@@ -176,3 +176,49 @@ def test_someone_else_reads_the_context_around_a_first_name() -> None:
     assert at("Garfield Avenue at night", "garfield")
     assert not at("Mario jumping over a pipe", "mario")
     assert not at("Sonic the Hedgehog running", "sonic")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        # a name the description holds (a ship, a relative, a place) and a role
+        ("a pirate captain at the helm of the Black Pearl in a storm", "jack-sparrow"),
+        ("Rafiki lifting the lion cub over the savanna", "simba"),
+        # a named character that the prompt relates to another one it describes
+        ("the dinosaur Mario rides, laying spotted eggs", "yoshi"),
+        # a franchise's owner's characters, though their descriptions do not name it
+        ("the huge green rage monster of the Avengers in torn purple shorts", "hulk"),
+        # a lowercase brand next to a word of its use
+        ("pouring a cold coke into a glass with ice", "coca-cola"),
+        ("a gardener in bright orange crocs watering tulips", "crocs"),
+        # a catchphrase of the description
+        ("an old wizard with a staff crying you shall not pass", "gandalf"),
+        # a name the description gives after a possessive relation ("founder of SpaceX")
+        ("the SpaceX founder waving at a rocket launch", "elon-musk"),
+        ("Paperino che balla sul palco", "donald-duck"),
+    ],
+)
+def test_key_names_relations_and_brand_use(
+    starter: RightsService, prompt: str, entity: str
+) -> None:
+    assert _blocked_as(starter, prompt) == entity
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a black pearl necklace on a velvet cushion",
+        "a boy named Marlin fishing off a pier",
+        "eating a sandwich on the subway",
+        "an Italian supercar parked outside a villa",
+        "kids sleeping in their vans at a festival",
+        "un paperino che nuota nello stagno",
+        "an Italian plumber fixing a sink, l'idraulico",
+        "a scientist in a white lab coat looking into a microscope",
+        "a tourist photographing the Great Barrier Reef from a boat",
+    ],
+)
+def test_key_names_and_brand_words_alone_are_not_enough(
+    starter: RightsService, prompt: str
+) -> None:
+    assert _blocked_as(starter, prompt) is None

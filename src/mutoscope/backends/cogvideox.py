@@ -21,7 +21,6 @@ from pathlib import Path
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
     DiffusersBackend,
-    ModelsFileError,
     ModelSpec,
     PipelinePool,
     fit_image,
@@ -30,11 +29,12 @@ from mutoscope.backends.diffusers_models import (
     read_component_config,
     reference_image,
 )
-from mutoscope.errors import InvalidRequest
 
 
 class CogVideoXBackend(DiffusersBackend):
     family = "cogvideox"
+    title = "CogVideoX T2V/I2V"
+    checkpoint_classes = ("CogVideoXPipeline", "CogVideoXImageToVideoPipeline")
     default_sizes: tuple[str, ...] = ("720x480",)
     default_fps = 8.0
     default_max_frames = 49
@@ -46,11 +46,7 @@ class CogVideoXBackend(DiffusersBackend):
     frame_step = 4
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
-        kind = read_component_config(checkpoint)["_class_name"]
-        if kind not in ("CogVideoXPipeline", "CogVideoXImageToVideoPipeline"):
-            raise ModelsFileError(
-                f"model '{spec.id}': {kind} is not a CogVideoX T2V/I2V checkpoint"
-            )
+        kind = self.checkpoint_class(spec, checkpoint)
         self.image_only = kind == "CogVideoXImageToVideoPipeline"
         if read_component_config(checkpoint, "transformer").get("patch_size_t"):
             self.default_fps, self.default_max_frames = 16.0, 161
@@ -62,16 +58,6 @@ class CogVideoXBackend(DiffusersBackend):
         self.accepts_video = not self.image_only
         # An extension is image-to-video from the parent's last frame (``reference_image``).
         self.continues = self.image_only
-
-    def check(self, request: GenerationRequest) -> None:
-        super().check(request)
-        # A remix or extension starts from a parent frame, decoded only when the job runs.
-        from_parent = request.mode != "create" or request.source_video is not None
-        if self.image_only and request.image is None and not from_parent:
-            raise InvalidRequest(
-                f"model '{self.name}' is image-to-video only: send an input_reference image",
-                param="input_reference",
-            )
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         from diffusers import (

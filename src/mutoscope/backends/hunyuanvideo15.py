@@ -22,7 +22,6 @@ from typing import Any
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
     DiffusersBackend,
-    ModelsFileError,
     ModelSpec,
     PipelinePool,
     fit_image,
@@ -30,13 +29,12 @@ from mutoscope.backends.diffusers_models import (
     reference_image,
 )
 from mutoscope.backends.diffusers_models.frames import aspect_size
-from mutoscope.errors import InvalidRequest
-
-CHECKPOINT_CLASSES = ("HunyuanVideo15Pipeline", "HunyuanVideo15ImageToVideoPipeline")
 
 
 class HunyuanVideo15Backend(DiffusersBackend):
     family = "hunyuanvideo15"
+    title = "HunyuanVideo 1.5"
+    checkpoint_classes = ("HunyuanVideo15Pipeline", "HunyuanVideo15ImageToVideoPipeline")
     default_sizes = ("848x480", "480x848")
     default_fps = 24.0
     default_max_frames = 121
@@ -46,9 +44,7 @@ class HunyuanVideo15Backend(DiffusersBackend):
     frame_step = 4
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
-        kind = read_component_config(checkpoint)["_class_name"]
-        if kind not in CHECKPOINT_CLASSES:
-            raise ModelsFileError(f"model '{spec.id}': {kind} is not a HunyuanVideo 1.5 checkpoint")
+        kind = self.checkpoint_class(spec, checkpoint)
         self.image_only = kind == "HunyuanVideo15ImageToVideoPipeline"
         vae = read_component_config(checkpoint, "vae")
         transformer = read_component_config(checkpoint, "transformer")
@@ -67,16 +63,6 @@ class HunyuanVideo15Backend(DiffusersBackend):
         self.accepts_image = self.image_only
         # An extension is image-to-video from the parent's last frame (``reference_image``).
         self.continues = self.image_only
-
-    def check(self, request: GenerationRequest) -> None:
-        super().check(request)
-        # A remix or extension starts from a parent frame, decoded only when the job runs.
-        from_parent = request.mode != "create" or request.source_video is not None
-        if self.image_only and request.image is None and not from_parent:
-            raise InvalidRequest(
-                f"model '{self.name}' is image-to-video only: send an input_reference image",
-                param="input_reference",
-            )
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         from diffusers import HunyuanVideo15ImageToVideoPipeline, HunyuanVideo15Pipeline

@@ -17,7 +17,6 @@ from pathlib import Path
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
     DiffusersBackend,
-    ModelsFileError,
     ModelSpec,
     PipelinePool,
     fit_image,
@@ -26,11 +25,11 @@ from mutoscope.backends.diffusers_models import (
     read_component_config,
 )
 
-CHECKPOINT_CLASSES = ("LTXPipeline", "LTXImageToVideoPipeline", "LTXConditionPipeline")
-
 
 class LTXBackend(DiffusersBackend):
     family = "ltx"
+    title = "LTX-Video"
+    checkpoint_classes = ("LTXPipeline", "LTXImageToVideoPipeline", "LTXConditionPipeline")
     default_sizes = ("768x512", "512x768")
     default_fps = 24.0
     default_max_frames = 257
@@ -44,9 +43,7 @@ class LTXBackend(DiffusersBackend):
     continues = True  # LTXConditionPipeline on the parent's last 9 frames
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
-        kind = read_component_config(checkpoint)["_class_name"]
-        if kind not in CHECKPOINT_CLASSES:
-            raise ModelsFileError(f"model '{spec.id}': {kind} is not an LTX-Video checkpoint")
+        self.checkpoint_class(spec, checkpoint)
         super().__init__(spec, pool, checkpoint)
         # 0.9.1+ VAEs denoise while decoding; Lightricks recommends these values for them.
         self.decode_noise = bool(

@@ -21,7 +21,6 @@ import numpy as np
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
     DiffusersBackend,
-    ModelsFileError,
     ModelSpec,
     PipelinePool,
     fit_image,
@@ -31,11 +30,11 @@ from mutoscope.backends.diffusers_models import (
 )
 from mutoscope.media.audio import AudioTrack, audio_requested
 
-CHECKPOINT_CLASSES = ("LTX2Pipeline", "LTX2ImageToVideoPipeline", "LTX2ConditionPipeline")
-
 
 class LTX2Backend(DiffusersBackend):
     family = "ltx2"
+    title = "LTX-2"
+    checkpoint_classes = ("LTX2Pipeline", "LTX2ImageToVideoPipeline", "LTX2ConditionPipeline")
     default_sizes = ("768x512", "512x768")
     default_fps = 24.0
     default_max_frames = 257
@@ -50,9 +49,7 @@ class LTX2Backend(DiffusersBackend):
     makes_audio = True
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
-        kind = read_component_config(checkpoint)["_class_name"]
-        if kind not in CHECKPOINT_CLASSES:
-            raise ModelsFileError(f"model '{spec.id}': {kind} is not an LTX-2 checkpoint")
+        self.checkpoint_class(spec, checkpoint)
         super().__init__(spec, pool, checkpoint)
         self.sample_rate = int(
             read_component_config(checkpoint, "vocoder").get("output_sampling_rate", 24000)

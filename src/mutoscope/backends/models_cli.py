@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mutoscope.backends.base import GenerationRequest
@@ -111,18 +112,30 @@ def check_model(
         bool, typer.Option("--generate", help="Also make the shortest clip with 2 steps")
     ] = False,
     models_file: FileOption = None,
+    connect: Annotated[
+        bool, typer.Option(help="Engine entries: also ask the engine for its models")
+    ] = True,
+    timeout: Annotated[
+        float, typer.Option(help="Engine entries: seconds to wait for the engine")
+    ] = 5.0,
 ) -> None:
-    """Load one model with its memory options and report load time and memory use."""
-    import torch
-
-    _, declared = _read(models_file)
+    """Load one model with its memory options and report load time and memory use; for an
+    engine entry (family = "openai-videos"), check its settings, API key and engine."""
+    path, declared = _read(models_file)
     spec = next((m for m in declared.models if m.id == model_id), None)
     if spec is None:
-        _fail(f"no model '{model_id}' in models.toml; declared: {[m.id for m in declared.models]}")
+        _check_engine_entry(path, model_id, [m.id for m in declared.models], connect, timeout)
+        if generate:
+            console.print(
+                f"(--generate loads local models; try: mutoscope generate --model {model_id})"
+            )
+        return
     try:
         backend = _backend(spec)
     except CheckpointMissing as exc:
         _fail(exc.message)
+    import torch
+
     pool = PipelinePool(budget_bytes=sys.maxsize)
     backend.pool = pool
     started = time.perf_counter()
@@ -160,6 +173,29 @@ def check_model(
     pool.close()
 
 
+def _check_engine_entry(
+    path: Path, model_id: str, declared: list[str], connect: bool, timeout: float
+) -> None:
+    from mutoscope.backends.engine_check import check_engine
+    from mutoscope.backends.openai_videos import EngineSpecError, read_engine_specs
+
+    try:
+        engines = read_engine_specs(path)
+    except EngineSpecError as exc:
+        _fail(str(exc))
+    spec = next((e for e in engines if e.id == model_id), None)
+    if spec is None:
+        _fail(
+            f"no model '{model_id}' in models.toml; declared: {declared + [e.id for e in engines]}"
+        )
+    findings = check_engine(spec, connect=connect, timeout=timeout)
+    for finding in findings:
+        mark = "[green]ok[/green]   " if finding.ok else "[red]error[/red]"
+        console.print(f"{mark} {escape(finding.message)}", highlight=False)
+    if not all(f.ok for f in findings):
+        raise typer.Exit(code=1)
+
+
 def _report_memory() -> None:
     import torch
 
@@ -188,5 +224,5 @@ def _backend(spec: ModelSpec) -> DiffusersBackend:
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {escape(message)}")  # "[[models]]" is not markup
     raise typer.Exit(code=1)

@@ -23,7 +23,6 @@ from pathlib import Path
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
     DiffusersBackend,
-    ModelsFileError,
     ModelSpec,
     PipelinePool,
     fit_image,
@@ -32,11 +31,13 @@ from mutoscope.backends.diffusers_models import (
     read_component_config,
     reference_image,
 )
-from mutoscope.errors import InvalidRequest
 
 
-class WanBackend(DiffusersBackend):
-    family = "wan"
+class WanFamilyBackend(DiffusersBackend):
+    """What the Wan 2.1 backbone sets for every pipeline built on it (``wan``, ``wan-vace``):
+    its VAE compresses time 4x, it renders 81 frames at 16 fps at 480p, its umT5 encoder reads
+    512 tokens. A checkpoint may refine them in ``__init__`` (Wan 2.2 TI2V-5B)."""
+
     default_sizes = ("832x480", "480x832")
     default_fps = 16.0
     default_max_frames = 81
@@ -45,16 +46,15 @@ class WanBackend(DiffusersBackend):
     default_max_sequence_length = 512
     frame_step = 4
 
+
+class WanBackend(WanFamilyBackend):
+    family = "wan"
+    title = "Wan T2V/I2V"
+    checkpoint_classes = ("WanPipeline", "WanImageToVideoPipeline")
+
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
+        self.image_only = self.checkpoint_class(spec, checkpoint) == "WanImageToVideoPipeline"
         index = read_component_config(checkpoint)
-        if index["_class_name"] not in ("WanPipeline", "WanImageToVideoPipeline"):
-            hint = (
-                " (declare it with family = 'wan-vace')" if "VACE" in index["_class_name"] else ""
-            )
-            raise ModelsFileError(
-                f"model '{spec.id}': {index['_class_name']} is not a Wan T2V/I2V checkpoint" + hint
-            )
-        self.image_only = index["_class_name"] == "WanImageToVideoPipeline"
         two_experts = bool(index.get("transformer_2", [None])[0])
         expand_timesteps = bool(index.get("expand_timesteps", False))
         if expand_timesteps:
@@ -71,16 +71,6 @@ class WanBackend(DiffusersBackend):
         self.accepts_video = not (self.image_only or two_experts or expand_timesteps)
         # An extension is image-to-video from the parent's last frame (``reference_image``).
         self.continues = self.accepts_image
-
-    def check(self, request: GenerationRequest) -> None:
-        super().check(request)
-        # A remix or extension starts from a parent frame, decoded only when the job runs.
-        from_parent = request.mode != "create" or request.source_video is not None
-        if self.image_only and request.image is None and not request.references and not from_parent:
-            raise InvalidRequest(
-                f"model '{self.name}' is image-to-video only: send an input_reference image",
-                param="input_reference",
-            )
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:
         from diffusers import WanImageToVideoPipeline, WanPipeline, WanVideoToVideoPipeline

@@ -7,7 +7,8 @@ references``) are passed there, so the subject keeps their appearance. A first f
 (``input_reference``, or the parent's first frame for remix and last frame for extend) is given
 as a one-frame video with a mask that keeps it and generates the rest.
 
-Frame counts are ``4k + 1`` at 16 fps, up to 81 frames, like the other Wan models.
+Frame counts are ``4k + 1`` at 16 fps, up to 81 frames: the Wan 2.1 defaults of
+``WanFamilyBackend``.
 """
 
 from __future__ import annotations
@@ -17,33 +18,24 @@ from typing import Any
 
 from mutoscope.backends.base import GeneratedVideo, GenerationRequest, ProgressCallback
 from mutoscope.backends.diffusers_models import (
-    DiffusersBackend,
-    ModelsFileError,
     ModelSpec,
     PipelinePool,
     fit_image,
-    read_component_config,
     reference_image,
 )
+from mutoscope.backends.wan import WanFamilyBackend
 
 
-class WanVACEBackend(DiffusersBackend):
+class WanVACEBackend(WanFamilyBackend):
     family = "wan-vace"
-    default_sizes = ("832x480", "480x832")
-    default_fps = 16.0
-    default_max_frames = 81
-    default_steps = 30
-    default_guidance = 5.0
-    default_max_sequence_length = 512
-    frame_step = 4
+    title = "Wan VACE"
+    checkpoint_classes = ("WanVACEPipeline",)
     accepts_image = True
     accepts_references = True
     continues = True  # the parent's last frame kept as the first one
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
-        kind = read_component_config(checkpoint)["_class_name"]
-        if kind != "WanVACEPipeline":
-            raise ModelsFileError(f"model '{spec.id}': {kind} is not a Wan VACE checkpoint")
+        self.checkpoint_class(spec, checkpoint)
         super().__init__(spec, pool, checkpoint)
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback) -> GeneratedVideo:

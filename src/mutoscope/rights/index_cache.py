@@ -32,7 +32,16 @@ from mutoscope.rights.snapshot import fingerprint
 log = logging.getLogger(__name__)
 
 # The modules whose code decides what an index holds.
-_SOURCES = ("screening", "lexical", "semantic", "normalize", "gloss", "snapshot", "index_cache")
+_SOURCES = (
+    "screening",
+    "facts",
+    "lexical",
+    "semantic",
+    "normalize",
+    "gloss",
+    "snapshot",
+    "index_cache",
+)
 _code_tag: str | None = None
 
 

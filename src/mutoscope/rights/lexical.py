@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -86,6 +86,13 @@ def is_common(word: str, known: frozenset[str]) -> bool:
     return False
 
 
+def compound(word: str, known: frozenset[str]) -> bool:
+    """Two everyday words of three letters or more run together ("supercar", "rainbowfish")."""
+    return len(word) >= 7 and any(
+        word[:k] in known and word[k:] in known for k in range(3, len(word) - 2)
+    )
+
+
 class NameIndex:
     """Aliases of many entities, matched against prompts."""
 
@@ -114,6 +121,8 @@ class NameIndex:
             self._add_written(entity, alias)
         self.max_len = max((len(k) for k in self.keys), default=0)
         self._build_trigrams()
+        self._recent: dict[tuple[str, tuple[Word, ...]], list[NameHit]] = {}
+        """Word hits of the last few prompt readings (see ``search``)."""
 
     def _add(self, entity: int, alias: str, key: str, known: frozenset[str]) -> None:
         if len(key) < 2 or any(self.meta[n][0] == entity for n in self.exact.get(key, ())):
@@ -187,6 +196,24 @@ class NameIndex:
     def search(self, prompt: str, *, transliterate: bool = False) -> list[NameHit]:
         """Every alias found in the prompt, best hit per (entity, span)."""
         ws = words(prompt, transliterate=transliterate)
+        # A prompt with accents but no other script reads the same either way ("le hérisson
+        # bleu"): its second reading is the first one's word hits again, not a new search.
+        key = (prompt, tuple(ws))
+        hits = self._recent.get(key)
+        if hits is None:
+            hits = self._word_hits(prompt, ws)
+            if len(self._recent) >= 16:
+                self._recent.clear()
+            self._recent[key] = hits
+        if self.written and not transliterate and not prompt.isascii():
+            hits = hits + self._search_written(prompt)
+        return _best(hits)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_recent": {}}
+
+    def _word_hits(self, prompt: str, ws: list[Word]) -> list[NameHit]:
+        """Aliases found in runs of the prompt's words (exactly, by sound or misspelt)."""
         known = known_words()
         hits: list[NameHit] = []
         fuzzy_queries: list[tuple[str, int, int, int]] = []
@@ -214,7 +241,10 @@ class NameIndex:
                 # A typo of a name is not an everyday word; a run of several everyday
                 # words ("mikey mouse") may still be a misspelt multi-word name.
                 if len(q) >= 5 and (not everyday or (j > i and len(q) >= 8)):
-                    fuzzy_queries.append((q, i, j, 1 if everyday else allowed_edits(len(q))))
+                    # Two everyday words run together ("supercar") are those words: one
+                    # typo away from a name at most ("spidermann"), not two ("superman").
+                    tight = everyday or (i == j and compound(q, known))
+                    fuzzy_queries.append((q, i, j, 1 if tight else allowed_edits(len(q))))
         fuzzy = self._fuzzy(fuzzy_queries, ws, prompt)
         # A run of everyday words near an alias that is itself everyday words ("on the
         # rocks", The Rock) is those words, not a misspelt name.
@@ -223,9 +253,7 @@ class NameIndex:
             for h in fuzzy
             if not (self.ambiguous_alias(h) and all(plain[k] for k in self._span(ws, h)))
         )
-        if self.written and not transliterate and not prompt.isascii():
-            hits.extend(self._search_written(prompt))
-        return _best(hits)
+        return hits
 
     @staticmethod
     def ambiguous_alias(hit: NameHit) -> bool:
@@ -362,6 +390,7 @@ SOUNDED_SCRIPTS = frozenset({"kana", "hangul", "greek"})
 _DOUBLED = re.compile(r"(.)\1+")
 
 
+@lru_cache(maxsize=65_536)
 def squeeze(key: str) -> str:
     """Collapse doubled letters: ``shrekk`` → ``shrek``."""
     return _DOUBLED.sub(r"\1", key)

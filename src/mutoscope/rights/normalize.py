@@ -188,7 +188,9 @@ def _script_runs(raw: str, offset: int) -> list[tuple[str, int, int, str]]:
     return out
 
 
+@lru_cache(maxsize=65_536)
 def _normalise(raw: str, transliterate: bool) -> str:
+    """One word as a key (prompts repeat their words: remembered)."""
     raw = raw.replace("\x00", "")
     if _KANA.search(raw):
         # The small tsu doubles the next consonant and the long-vowel mark lengthens a

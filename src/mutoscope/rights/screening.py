@@ -32,16 +32,19 @@ from typing import Any
 
 import numpy as np
 
+from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
 from mutoscope.rights.gloss import gloss
-from mutoscope.rights.lexical import NameHit, NameIndex
+from mutoscope.rights.lexical import NameHit, NameIndex, known_words
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
+    STOPWORDS,
     WINDOW,
     DescriptionIndex,
     MiniLMEncoder,
     PromptWords,
     StaticEmbedder,
     Window,
+    rarity,
 )
 
 DESC_SURE = 0.80
@@ -91,6 +94,9 @@ TRAITS_MARGIN = 1.5
 """... if no other entity shares more than 1/1.5 of it."""
 TRAITS_MATCH = 0.48
 """Mean of static and full-model score such a many-traits candidate needs."""
+FULL_MAX = 1.001
+"""Above any full-model cosine (unit vectors; float rounding): bounds a candidate's final
+score before the model is asked (``_outranked``)."""
 COMMON_WORD_BRANDS = frozenset(
     """apple apples shell shells coke crocs croc vans converse jaguar puma mustang dove
     corona target subway gap amazon windows monster tide jeep tesla google hermes
@@ -106,8 +112,22 @@ OWNER_GENERIC = frozenset(
     """the inc llc ltd corporation company group studios studio entertainment pictures
     productions international holdings brands television works foundation estate""".split()  # noqa: SIM905
 )
+KEY_REST = 0.4
+"""Attribute mass the rest of a prompt needs besides a key name of an entity's description
+that is coined or several capitalised words ("the captain of the Black Pearl") ..."""
+KEY_REST_WORD = 1.5
+"""... or besides one capitalised everyday word ("Marlin", "Gotham"): about two rare traits."""
+KEY_REST_PHRASE = 1.0
+"""... or besides a phrase of a description ("shall not pass", but also "white lab coat"):
+about one more rare trait than a name needs."""
+KEY_MARGIN = 1.3
+"""How much more than any other entity holding the same name the chosen one must repeat."""
 RELATION_MASS = 0.8
 """Attribute mass the rest of a possessive prompt needs to pick a related entity."""
+RELATION_BARE_MASS = 2.0
+"""... or, with no relation word at all, this (about three rare traits of the other entity) ..."""
+RELATION_BARE_MARGIN = 2.0
+"""... and this many times what the rest of the prompt repeats of the named entity itself."""
 RELATION_OF_MASS = 0.5
 """... or, when the description repeats the relation word itself, this (one rare word)."""
 RELATIONS = frozenset(
@@ -122,6 +142,7 @@ Amazon")."""
 _POSSESSIVE = re.compile(r"^[\'’]s?\b")
 _ENDS_POSSESSIVE = re.compile(r"[\'’]s$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+NAME_METHODS = frozenset({"exact", "phonetic", "fuzzy"})
 
 
 @dataclass(frozen=True)
@@ -158,10 +179,19 @@ def _coined(alias: str) -> bool:
 
 def _possessive(prompt: str, end: int) -> str | None:
     """The relation word within four words after the name at ``prompt[:end]`` and its
-    possessive ("Elsa's little sister", "Sonic's red echidna rival"), if any."""
+    possessive ("Elsa's little sister", "Sonic's red echidna rival"), or right after the
+    name ("the Amazon founder"), if any."""
+    after = words(prompt[end:])
     if not _POSSESSIVE.match(prompt[end:]) and not _ENDS_POSSESSIVE.search(prompt[:end]):
-        return None  # ("Microsoft's" may be read as the name's plural, so the hit holds 's)
-    return next((w.text for w in words(prompt[end:])[:6] if w.text in RELATIONS), None)
+        # ("Microsoft's" may be read as the name's plural, so the hit holds 's.) Without a
+        # possessive, only a relation word right after the name: "the Microsoft co-founder".
+        nxt = [w.text for w in after[:2]]
+        return (
+            nxt[-1]
+            if nxt[:1] == ["co"] and nxt[-1] in RELATIONS
+            else (nxt[0] if nxt and nxt[0] in RELATIONS else None)
+        )
+    return next((w.text for w in after[:6] if w.text in RELATIONS), None)
 
 
 def _relation_of(prompt: str, start: int) -> str | None:
@@ -188,7 +218,24 @@ def _exact_first(hits: list[NameHit]) -> list[NameHit]:
     ]
 
 
-NEGATIONS = frozenset(["no", "without", "unbranded", "generic", "unlabelled", "unlabeled"])
+NEGATIONS = frozenset(
+    """no without unbranded generic unlabelled unlabeled plain blank unmarked""".split()  # noqa: SIM905
+)
+ARTICLES = frozenset(
+    """un una uno une le la lo il el los las les des du der die das ein eine einen einem
+    einer o os um uma""".split()  # noqa: SIM905
+)
+"""Articles of other languages: a lowercase word right after one is a common noun of that
+language ("un topolino di campagna" is a little mouse, not Topolino)."""
+
+
+def _article_noun(prompt: str, hit: NameHit) -> bool:
+    """A one-word name written lowercase right after an article of another language."""
+    written = prompt[hit.start : hit.end]
+    if hit.method != "exact" or written[:1].isupper() or " " in written.strip():
+        return False
+    before = words(prompt[: hit.start])
+    return bool(before) and before[-1].text in ARTICLES and before[-1].end >= hit.start - 1
 
 
 def _names_a_mark(prompt: str) -> bool:
@@ -266,6 +313,14 @@ class Screener:
         self._owner_words = frozenset(
             w.text for o in self._by_owner for w in words(o) if w.text not in OWNER_GENERIC
         )
+        self.keys = KeyNames(
+            ((j, t.description, t.owner, (t.name, *t.aliases)) for j, t in enumerate(targets)),
+            known_words(),
+            _memo(lambda w: rarity(w, self.descriptions.vocab)),
+        )
+        self._brand_cues = {
+            j: brand_cues(t.description) for j, t in enumerate(targets) if t.kind == "brand"
+        }
 
     def __getstate__(self) -> dict[str, Any]:
         # Stored by ``index_cache`` without the process's model: ``attach`` gives it back.
@@ -301,6 +356,7 @@ class Screener:
                 )
             hits = _exact_first(hits)
         works: list[int] = []
+        keyed = self.keys.find(prompt)
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
@@ -316,20 +372,25 @@ class Screener:
             brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
             if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
-            if brand_word or (hit.ambiguous and not hit.as_name):
+            if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
                 # "a row of vans") is the brand only if the context says so ("drinking a
                 # coke through a straw"); so is a name on someone else ("Mario, my
                 # neighbour"); "a minion eating a banana" is the character, "a minion-sized
                 # toy" is not.
-                context = self._context(hit, prompt, encoded)
+                cue = (
+                    brand_cue(prompt, hit.start, hit.end, self._brand_cues[hit.entity])
+                    if brand and hit.method == "exact"
+                    else None
+                )
+                context = {"brand_cue": cue} if cue else self._context(hit, prompt, encoded)
                 if context is None:
                     continue
             # 1b. "Luke Skywalker's father", "Mickey's girlfriend", "the founder of Amazon":
             # a relation of the named entity, found among the entities whose descriptions
             # name it.
             via = _relation_of(prompt, hit.start) or _possessive(prompt, hit.end)
-            related = self._relation(hit, prompt, via) if via else None
+            related = self._relation(hit, prompt, via)
             found[hit.entity] = self._name_match(prompt, hit, context)
             if related is not None:
                 found[related.entity_id_index] = related.match
@@ -338,22 +399,55 @@ class Screener:
                     return [related.match]
                 continue
             if self.targets[hit.entity].kind == "work" or (
-                brand and squash(written) in self._owner_keys
+                brand and squash(_ENDS_POSSESSIVE.sub("", written)) in self._owner_keys
             ):
                 # A franchise, or a maker that owns characters ("the blue fish from the
                 # Pixar movie", "the Tesla and SpaceX boss"): a character or person of it
                 # that the prompt describes is the more precise answer (step 3).
                 works.append(hit.entity)
                 continue
+            if keyed:
+                # A name from an entity's description may say which one is meant ("the
+                # Amazon princess from Themyscira"): step 3 decides.
+                continue
             if enough is not None and enough(found[hit.entity]):
                 return [found[hit.entity]]
-        # 2. Descriptions (best static score first: sure matches need no full model), then
+        # 2. A name from an entity's description (a place, a relative, a ship) and a role
+        # described: "the captain of the Black Pearl", "Marlin's missing son".
+        dprompt = gloss(prompt)
+        named_by_key = self._key_named(prompt, dprompt, keyed)
+        if named_by_key is not None:
+            entity, match = named_by_key
+            found.setdefault(entity, match)
+            named = {
+                e
+                for e, m in found.items()
+                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
+            }
+            if not named or entity in named:
+                # More precise than a brand or a franchise named on the way ("the Amazon
+                # princess from Themyscira"); a character named outright stays first.
+                first.append(entity)
+        if enough is not None and not works:
+            # What a name found, when no franchise asks for a more precise answer.
+            for e in [*first, *found]:
+                if enough(found[e]):
+                    return [found[e]]
+        # 3. Descriptions (best static score first: sure matches need no full model), then
         # entities that share the prompt's rare traits but whose whole description is
         # further away (long descriptions with relations and franchise dilute it).
         # Descriptions are English: a Spanish, French, German, Italian or Portuguese prompt
         # is compared word-for-word glossed ("el erizo azul" -> "el hedgehog blue").
-        dprompt = gloss(prompt)
         prompt_words: dict[str, PromptWords] = {}
+
+        def outranked(entity: int, score: float) -> bool:
+            # See ``_outranked``; step 2 keeps what step 1 found for its entity.
+            if enough is None or not (works or keyed):
+                return False
+            if named_by_key is not None and named_by_key[0] == entity:
+                return False
+            return _outranked(found, enough, score)
+
         candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
         for entity, score, window in candidates:
             if entity in found:
@@ -377,6 +471,8 @@ class Screener:
                         continue
                     if lean >= LEAN_YES and (_human(t.description) or not _human(prompt)):
                         method = "description+attributes"
+                    elif outranked(entity, score):
+                        continue
                     else:
                         final = (score + self._full_score(entity, window.text, encoded)) / 2
                         if final < DESC_MATCH:
@@ -387,13 +483,13 @@ class Screener:
             )
             if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        trait = self._rare_traits(dprompt, found, encoded)
+        trait = self._rare_traits(dprompt, found, encoded, outranked)
         if trait is not None:
             entity, match = trait
             found[entity] = match
             if enough is not None and enough(match) and not works:
                 return [match]
-        # 3. A franchise or an owner named, and a role described: "the half-giant gamekeeper
+        # 4. A franchise or an owner named, and a role described: "the half-giant gamekeeper
         # of Hogwarts", "the blue hedgehog from the Sega games".
         member = self._member(dprompt, works)
         if member is not None:
@@ -411,11 +507,16 @@ class Screener:
         return ranked
 
     def _rare_traits(
-        self, prompt: str, found: dict[int, Match], encoded: dict[str, np.ndarray]
+        self,
+        prompt: str,
+        found: dict[int, Match],
+        encoded: dict[str, np.ndarray],
+        outranked: Callable[[int, float], bool] = lambda entity, score: False,
     ) -> tuple[int, Match] | None:
         """The entity whose description the prompt repeats most, by rare traits, when that
         is clearly more than any other entity's (``TRAITS_MANY``) and the full model agrees
-        the prompt is close (``TRAITS_MATCH``)."""
+        the prompt is close (``TRAITS_MATCH``). ``outranked(entity, score)``: whatever the full
+        model says, a match at this static score would not be the answer (not asked)."""
         pw = self.descriptions.prompt_words(prompt)
         pool = self.descriptions.rare_candidates(pw, k=8)
         scored = []
@@ -440,6 +541,8 @@ class Screener:
             return None
         method, final = "traits", score
         if score < TRAITS_SURE:
+            if outranked(entity, score):
+                return None
             final = (score + self._full_score(entity, window.text, encoded)) / 2
             if final < TRAITS_MATCH:
                 return None
@@ -449,7 +552,61 @@ class Screener:
             entity, method, final, score, window, attrs, text, mass=mass
         )
 
-    def _relation(self, hit: NameHit, prompt: str, via: str | None = None) -> _Related | None:
+    def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
+        """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
+        and whose description the rest of the prompt repeats, clearly more than any other
+        entity holding that name."""
+        best: tuple[float, int, list[str], KeyHit] | None = None
+        if not hits:
+            return None
+        pw = self.descriptions.prompt_words(dprompt)
+        for hit in hits:
+            scored = sorted(
+                ((self.descriptions.attributes(e, pw, ignore=hit.words), e) for e in hit.entities),
+                key=lambda x: -x[0][0],
+            )
+            (mass, attrs), entity = scored[0]
+            t = self.targets[entity]
+            if hit.key in self.keys.phrases and (
+                (t.kind == "brand" and not _names_a_mark(prompt))
+                or (_human(prompt) and not _human(t.description))
+            ):
+                # "stacked potato crisps" is the product, not the brand's mark; "a man in a
+                # purple top hat" is not the mouse mascot in one.
+                continue
+            second = scored[1][0][0] if len(scored) > 1 else 0.0
+            need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
+            if hit.key in self.keys.phrases:
+                need = KEY_REST_PHRASE
+            if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
+                # "the founder of SpaceX", "Mufasa's son": the relation is the evidence.
+                need = 0.0 if len(scored) == 1 else 1e-6
+            if mass < need or mass < KEY_MARGIN * second:
+                continue
+            if best is None or mass > best[0]:
+                best = (mass, entity, attrs, hit)
+        if best is None:
+            return None
+        mass, entity, attrs, hit = best
+        hit_text = prompt[hit.start : hit.end]
+        t = self.targets[entity]
+        return entity, Match(
+            t.id,
+            t.name,
+            t.kind,
+            t.owner,
+            "key-name",
+            round(min(1.0, 0.5 + mass / 10), 3),
+            (hit.start, hit.end),
+            prompt[hit.start : hit.end],
+            {
+                "key": hit.key,
+                "attributes": [w.text for w in words(hit_text) if w.text not in STOPWORDS] + attrs,
+                "attribute_mass": round(mass, 2),
+            },
+        )
+
+    def _relation(self, hit: NameHit, prompt: str, via: str | None) -> _Related | None:
         """The entity a possessive points to ("Mario's taller brother" -> Luigi): among the
         entities whose descriptions name the hit's entity, the one whose description the
         rest of the prompt repeats most (the relation word counts: "brother"). The relation
@@ -458,11 +615,17 @@ class Screener:
         pool = self._mentioned_by.get(hit.entity, [])
         if not pool:
             return None
-        rest = prompt[: hit.start] + " " + prompt[hit.end :]
+        rest = gloss(prompt[: hit.start] + " " + prompt[hit.end :])
         pw = self.descriptions.prompt_words(rest)
         best = max(((self.descriptions.attributes(e, pw), e) for e in pool), key=lambda x: x[0][0])
         (mass, attrs), entity = best
-        if mass < RELATION_MASS and not (via in attrs and mass >= RELATION_OF_MASS):
+        if via is None:
+            # No relation word: only a prompt that describes the other entity far more than
+            # the named one ("the green dinosaur Mario rides") points to it.
+            own, _ = self.descriptions.attributes(hit.entity, pw)
+            if mass < RELATION_BARE_MASS or mass <= RELATION_BARE_MARGIN * own:
+                return None
+        elif mass < RELATION_MASS and not (via in attrs and mass >= RELATION_OF_MASS):
             return None
         t = self.targets[entity]
         match = Match(
@@ -485,6 +648,10 @@ class Screener:
         named: list[str] = []
         for w in works:
             pool.update(self._mentioned_by.get(w, ()))
+            if self.targets[w].kind == "work":
+                # "the angry green giant from the Avengers": the franchise's owner's
+                # characters, whose descriptions need not name the franchise.
+                pool.update(self._by_owner.get(self.targets[w].owner, ()))
             pool.add(w)  # the franchise entry's own description (the boy wizard: Harry Potter)
             named.append(self.targets[w].name)
         for owner in self._owners_named(prompt):
@@ -619,6 +786,41 @@ class Screener:
             prompt[hit.start : hit.end],
             details,
         )
+
+
+def _outranked(found: dict[int, Match], enough: Callable[[Match], bool], score: float) -> bool:
+    """Would a description match at static ``score`` lose to a match already found,
+    whatever the full model said? Then the model is not asked (2-4 ms saved).
+
+    ``find`` asks this only once it will answer at its end (a franchise, a maker or a key
+    name was named, so nothing is returned early) and when step 2 does not pick this very
+    candidate (it would keep the candidate's description match). The answer is then the
+    first match that settles the request among step 2's and 4's picks (which do not depend
+    on this candidate), then the rest by score: a settled match scoring above the highest
+    final score the model could give this candidate (``(score + 1) / 2``) comes before it,
+    so its outcome cannot change the answer ("the noseless dark lord from the Harry Potter
+    books": the franchise's name, 1.0, blocks before any description could).
+    """
+    bound = (score + FULL_MAX) / 2
+    for m in sorted(found.values(), key=lambda m: -m.score):  # as ``find`` will ask them
+        if m.score <= bound:
+            return False
+        if enough(m):
+            return True
+    return False
+
+
+def _memo(f: Callable[[str], float]) -> Callable[[str], float]:
+    """``f`` remembered per word, while an index is built (descriptions repeat words)."""
+    seen: dict[str, float] = {}
+
+    def g(w: str) -> float:
+        v = seen.get(w)
+        if v is None:
+            v = seen[w] = f(w)
+        return v
+
+    return g
 
 
 def _around(prompt: str, hit: NameHit) -> str:

@@ -25,6 +25,7 @@ import re
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +71,27 @@ ATTRIBUTE_SIM = 0.70
 """Static cosine at which a prompt word counts as one of the description's words."""
 WORD_CACHE = 50_000
 """Prompt words whose static vectors are remembered (≈25 MB at most)."""
+RECENT_TEXTS = 32
+"""Texts whose windows and content words are remembered: one prompt is read by several
+stages (description search, rare traits, franchise members, a name's context)."""
+
+
+class _Recent:
+    """The results of a pure function for the last few texts (thread-safe enough: a race
+    only computes a result twice)."""
+
+    def __init__(self, size: int = RECENT_TEXTS):
+        self.size = size
+        self._items: dict[str, Any] = {}
+
+    def get(self, text: str, make: Callable[[str], Any]) -> Any:
+        hit = self._items.get(text)
+        if hit is None:
+            hit = make(text)
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[text] = hit
+        return hit
 
 
 def rarity(word: str, vocab: dict[str, int]) -> float:
@@ -87,10 +109,11 @@ def rarity(word: str, vocab: dict[str, int]) -> float:
 
 
 def content_words(text: str) -> list[str]:
-    """Normalised words that carry meaning (no stop words, no bare numbers), deduplicated."""
+    """Normalised words that carry meaning (no stop words, no bare numbers, no single
+    letters: the elided articles of "l'idraulico" are not Luigi's "L"), deduplicated."""
     seen: dict[str, None] = {}
     for w in words(text):
-        if w.text not in STOPWORDS and not w.text.isdigit():
+        if w.text not in STOPWORDS and not w.text.isdigit() and len(w.text) > 1:
             seen.setdefault(w.text)
     return list(seen)
 
@@ -134,6 +157,17 @@ class StaticEmbedder:
         """Word piece -> id, read once (40 ms): every index build (and overlay) needs it."""
         self.table, self.weights = self._load(cache_dir or Path(user_cache_dir("mutoscope")))
         self._word_cache: dict[str, np.ndarray] = {}
+        self._rarity: dict[str, float] = {}
+        self._windows = _Recent()
+
+    def rarity(self, word: str) -> float:
+        """``rarity(word, vocab)``, remembered (prompts repeat their words)."""
+        r = self._rarity.get(word)
+        if r is None:
+            if len(self._rarity) >= WORD_CACHE:
+                self._rarity.clear()
+            r = self._rarity[word] = rarity(word, self.vocab)
+        return r
 
     def _load(self, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
         """The shipped table (``data/``), else one cached on disk, else distil it now."""
@@ -221,7 +255,13 @@ class StaticEmbedder:
         return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
     def embed_windows(self, prompt: str) -> tuple[np.ndarray, list[Window]]:
-        """The whole prompt and overlapping word windows, as unit vectors (rows)."""
+        """The whole prompt and overlapping word windows, as unit vectors (rows; not to be
+        modified: recent prompts' are remembered, the search and the rare-traits stage both
+        read them)."""
+        result: tuple[np.ndarray, list[Window]] = self._windows.get(prompt, self._embed_windows)
+        return result
+
+    def _embed_windows(self, prompt: str) -> tuple[np.ndarray, list[Window]]:
         ws = words(prompt)
         if not ws:
             return np.zeros((0, self.table.shape[1]), np.float32), []
@@ -388,17 +428,24 @@ class DescriptionIndex:
             for st in stems:
                 by_stem.setdefault(st, []).append(e)
         self.stem_entities = {st: np.asarray(es, np.int64) for st, es in by_stem.items()}
+        self._prompt_words = _Recent()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "embedder": None, "vocab": None}
+        return {**self.__dict__, "embedder": None, "vocab": None, "_prompt_words": None}
 
     def attach(self, embedder: StaticEmbedder) -> None:
         self.embedder, self.vocab = embedder, embedder.vocab
+        self._prompt_words = _Recent()
 
     def prompt_words(self, text: str) -> PromptWords:
-        """A prompt's content words, their vectors and rarities (computed once per text)."""
+        """A prompt's content words, their vectors and rarities (recent texts' remembered:
+        several stages read the same prompt)."""
+        result: PromptWords = self._prompt_words.get(text, self._read_words)
+        return result
+
+    def _read_words(self, text: str) -> PromptWords:
         ws = content_words(text)
-        rare = np.asarray([rarity(w, self.vocab) for w in ws], np.float32)
+        rare = np.asarray([self.embedder.rarity(w) for w in ws], np.float32)
         vecs = self.embedder.prompt_word_vectors(ws)
         return PromptWords(ws, vecs, rare, [stem_key(w) for w in ws])
 
@@ -461,12 +508,11 @@ class DescriptionIndex:
             return []
         scores = vecs @ self._matrix_t  # (windows, entities)
         best = scores.max(0)
-        top = (
-            np.argpartition(-best, min(k, len(best) - 1))[:k]
-            if len(best) > k
-            else np.arange(len(best))
-        )
-        top = top[best[top] >= floor]
+        # Above the floor first (a handful of 10,000), then the k best of those: a partition
+        # of every entity's score cost more than the product itself.
+        top = np.flatnonzero(best >= floor)
+        if len(top) > k:
+            top = top[np.argpartition(-best[top], k)[:k]]
         # The best window of each of the few entities kept (not of all of them).
         best_win = scores[:, top].argmax(0)
         out = [(int(e), float(best[e]), wins[int(w)]) for e, w in zip(top, best_win, strict=True)]

@@ -60,28 +60,55 @@ def tiny_t5(*, umt5: bool = False) -> tuple[Any, Any]:
     return tokenizer, model_cls(config).eval()
 
 
-def tiny_wan(*, image_to_video: bool = False, vace: bool = False) -> Any:
-    """Wan 2.1 layout: T2V (also serves video-to-video), I2V with a CLIP image encoder, or VACE
-    (reference images and masked video conditioning through extra blocks)."""
-    from diffusers import (
-        AutoencoderKLWan,
-        FlowMatchEulerDiscreteScheduler,
-        WanImageToVideoPipeline,
-        WanPipeline,
-        WanTransformer3DModel,
-        WanVACEPipeline,
-        WanVACETransformer3DModel,
-    )
+def _wan21_vae() -> Any:
+    """The Wan 2.1 VAE layout (16 latent channels), which Wan 2.2 A14B keeps."""
+    from diffusers import AutoencoderKLWan
 
-    tokenizer, text_encoder = tiny_t5(umt5=True)
     torch.manual_seed(0)
-    vae = AutoencoderKLWan(
+    return AutoencoderKLWan(
         base_dim=3,
         z_dim=16,
         dim_mult=[1, 1, 1, 1],
         num_res_blocks=1,
         temperal_downsample=[False, True, True],
     )
+
+
+def _wan_transformer(in_channels: int, out_channels: int, image_dim: int | None = None) -> Any:
+    """A 2-layer Wan transformer (all Wan 2.1 / 2.2 layouts); ``image_dim`` for I2V."""
+    from diffusers import WanTransformer3DModel
+
+    torch.manual_seed(0)
+    return WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        text_dim=TEXT_DIM,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+        image_dim=image_dim,
+    )
+
+
+def tiny_wan(*, image_to_video: bool = False, vace: bool = False) -> Any:
+    """Wan 2.1 layout: T2V (also serves video-to-video), I2V with a CLIP image encoder, or VACE
+    (reference images and masked video conditioning through extra blocks)."""
+    from diffusers import (
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanPipeline,
+        WanVACEPipeline,
+        WanVACETransformer3DModel,
+    )
+
+    tokenizer, text_encoder = tiny_t5(umt5=True)
+    vae = _wan21_vae()
     scheduler = FlowMatchEulerDiscreteScheduler(shift=7.0)
     torch.manual_seed(0)
     if vace:
@@ -104,20 +131,8 @@ def tiny_wan(*, image_to_video: bool = False, vace: bool = False) -> Any:
             scheduler=scheduler,
             transformer=vace_transformer,
         )
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=36 if image_to_video else 16,
-        out_channels=16,
-        text_dim=TEXT_DIM,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-        image_dim=4 if image_to_video else None,
+    transformer = (
+        _wan_transformer(36, 16, image_dim=4) if image_to_video else _wan_transformer(16, 16)
     )
     common = {
         "tokenizer": tokenizer,
@@ -152,24 +167,13 @@ def tiny_wan(*, image_to_video: bool = False, vace: bool = False) -> Any:
 def tiny_wan22(*, two_experts: bool = False) -> Any:
     """Wan 2.2 layouts: TI2V-5B (48-channel VAE, ``expand_timesteps``; text- and image-to-video
     on one checkpoint) or A14B text-to-video (high- and low-noise experts, ``transformer_2``)."""
-    from diffusers import (
-        AutoencoderKLWan,
-        UniPCMultistepScheduler,
-        WanPipeline,
-        WanTransformer3DModel,
-    )
+    from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline
 
     tokenizer, text_encoder = tiny_t5(umt5=True)
-    torch.manual_seed(0)
     if two_experts:
-        vae = AutoencoderKLWan(
-            base_dim=3,
-            z_dim=16,
-            dim_mult=[1, 1, 1, 1],
-            num_res_blocks=1,
-            temperal_downsample=[False, True, True],
-        )
+        vae = _wan21_vae()
     else:
+        torch.manual_seed(0)
         vae = AutoencoderKLWan(
             base_dim=3,
             z_dim=48,
@@ -186,24 +190,6 @@ def tiny_wan22(*, two_experts: bool = False) -> Any:
             temperal_downsample=[False, True, True],
         )
     channels = 16 if two_experts else 48
-
-    def transformer() -> Any:
-        torch.manual_seed(0)
-        return WanTransformer3DModel(
-            patch_size=(1, 2, 2),
-            num_attention_heads=2,
-            attention_head_dim=12,
-            in_channels=channels,
-            out_channels=channels,
-            text_dim=TEXT_DIM,
-            freq_dim=256,
-            ffn_dim=32,
-            num_layers=2,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-            rope_max_seq_len=32,
-        )
-
     return WanPipeline(
         tokenizer=tokenizer,
         text_encoder=text_encoder,
@@ -211,8 +197,8 @@ def tiny_wan22(*, two_experts: bool = False) -> Any:
         scheduler=UniPCMultistepScheduler(
             prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
         ),
-        transformer=transformer(),
-        transformer_2=transformer() if two_experts else None,
+        transformer=_wan_transformer(channels, channels),
+        transformer_2=_wan_transformer(channels, channels) if two_experts else None,
         boundary_ratio=0.875 if two_experts else None,
         expand_timesteps=not two_experts,
     )

@@ -12,12 +12,13 @@ import json
 import math
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, Storage
+from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import case, delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -90,6 +91,65 @@ class SqlStorage(Storage):
             s.execute(delete(RateLimitRecord).where(RateLimitRecord.key == key))
 
 
+class LocalStorage(Storage):
+    """Fixed-window counters in this process's memory, forgotten lazily once expired.
+
+    ``limits``' own ``MemoryStorage`` expires keys from a 10 ms ``threading.Timer`` that it
+    restarts on every hit once the last one has run: under steady traffic that is a new
+    thread for about every other create (≈0.3 ms of CPU and a GIL hand-over each). Here an
+    expired window is dropped when its key is next touched, and a sweep every ``SWEEP``
+    increments forgets keys that are not (one pass over the live keys)."""
+
+    STORAGE_SCHEME = ["mutoscope+local"]  # noqa: RUF012 (the base class declares it so)
+    SWEEP = 1024
+
+    def __init__(self, **options: Any):
+        super().__init__(None, **options)
+        self._windows: dict[str, tuple[int, float]] = {}  # key -> (count, expires at)
+        self._lock = threading.Lock()
+        self._until_sweep = self.SWEEP
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return ValueError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        with self._lock:
+            self._until_sweep -= 1
+            if self._until_sweep <= 0:
+                self._sweep(now)
+            count, expires = self._windows.get(key, (0, 0.0))
+            if expires <= now:
+                count, expires = 0, now + expiry
+            self._windows[key] = (count + amount, expires)
+            return count + amount
+
+    def _sweep(self, now: float) -> None:
+        self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
+        self._until_sweep = self.SWEEP
+
+    def get(self, key: str) -> int:
+        count, expires = self._windows.get(key, (0, 0.0))
+        return count if expires > time.time() else 0
+
+    def get_expiry(self, key: str) -> float:
+        expires = self._windows.get(key, (0, 0.0))[1]
+        return expires if expires > time.time() else time.time()
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        with self._lock:
+            cleared, self._windows = len(self._windows), {}
+        return cleared
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._windows.pop(key, None)
+
+
 def _insert_for(dialect: str) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -106,7 +166,7 @@ class RateLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings, sessions: sessionmaker) -> RateLimits:
-        storage: Storage = SqlStorage(sessions) if uses_database(settings) else MemoryStorage()
+        storage: Storage = SqlStorage(sessions) if uses_database(settings) else LocalStorage()
         rules = {name: parse(getattr(settings, f"rate_limit_{name}")) for name in RULES}
         return cls(FixedWindowRateLimiter(storage), rules, settings.rate_limits)
 

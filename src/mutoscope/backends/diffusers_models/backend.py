@@ -21,7 +21,11 @@ from mutoscope.backends.base import (
     VideoBackend,
 )
 from mutoscope.backends.diffusers_models.cache import sync_cache_steps
-from mutoscope.backends.diffusers_models.checkpoints import CheckpointMissing, resolve_checkpoint
+from mutoscope.backends.diffusers_models.checkpoints import (
+    CheckpointMissing,
+    read_component_config,
+    resolve_checkpoint,
+)
 from mutoscope.backends.diffusers_models.frames import aspect_size, fit_frames, map_sizes
 from mutoscope.backends.diffusers_models.loras import LoraSpec, PresetSpec, activate, scheduler_for
 from mutoscope.backends.diffusers_models.models_file import (
@@ -82,6 +86,14 @@ class DiffusersBackend(VideoBackend):
     trained_frames: tuple[int, ...] = ()
     """Clip lengths the model was trained on, when it only works well at those (CogVideoX:
     49); empty when any ``frame_step * k + 1`` up to ``max_frames`` works."""
+    checkpoint_classes: ClassVar[tuple[str, ...]]
+    """The pipeline classes (``_class_name`` in ``model_index.json``) this family loads."""
+    title: ClassVar[str]
+    """The family as people name it (``LTX-Video``), for messages."""
+    image_only: bool = False
+    """The checkpoint only makes video from an image: a create must bring one (an
+    ``input_reference`` or a character's frame); a remix or extension starts from a parent
+    frame."""
 
     def __init__(self, spec: ModelSpec, pool: PipelinePool, checkpoint: Path):
         self.spec = spec
@@ -116,6 +128,20 @@ class DiffusersBackend(VideoBackend):
                     + "; download it there (see docs/models.md)"
                 )
 
+    @classmethod
+    def checkpoint_class(cls, spec: ModelSpec, checkpoint: Path) -> str:
+        """The checkpoint's pipeline class; ``ModelsFileError`` when this family cannot load
+        it, naming the family that can."""
+        kind = str(read_component_config(checkpoint)["_class_name"])
+        if kind in cls.checkpoint_classes:
+            return kind
+        owners = [f for f in FAMILIES if kind in backend_class(f).checkpoint_classes]
+        hint = f"; declare it with family = '{owners[0]}'" if owners else ""
+        raise ModelsFileError(
+            f"model '{spec.id}': {kind} is not a {cls.title} checkpoint (family "
+            f"'{cls.family}' loads {', '.join(cls.checkpoint_classes)}){hint}"
+        )
+
     def lora_names(self) -> tuple[str, ...]:
         """LoRAs a request may name (fused ones are always applied)."""
         return tuple(lora.name for lora in self.spec.loras if not lora.fuse)
@@ -134,6 +160,13 @@ class DiffusersBackend(VideoBackend):
                 param="seconds",
             )
         super().check(request)
+        # A remix or extension starts from a parent frame, decoded only when the job runs.
+        from_parent = request.mode != "create" or request.source_video is not None
+        if self.image_only and request.image is None and not request.references and not from_parent:
+            raise InvalidRequest(
+                f"model '{self.name}' is image-to-video only: send an input_reference image",
+                param="input_reference",
+            )
 
     def output_frames(self, seconds: str) -> int:
         """Frames in the finished clip: exactly ``seconds`` at the model's fps."""

@@ -1,0 +1,329 @@
+"""Facts a description holds besides its words: the proper names in it, and what a brand sells.
+
+Two kinds of evidence for prompts that never name an entity, or name it as a common noun:
+
+- **Key names.** A description names places, relatives, ships and works in capitals
+  ("captain of the Black Pearl", "son of Marlin", "the Mushroom Kingdom", "Arendelle"). A
+  prompt that uses one of those names ("the captain of the Black Pearl", "Marlin's missing
+  son") points to the few entities whose descriptions hold it; the one whose description
+  the rest of the prompt repeats is the answer (``KeyNames``).
+- **Brand categories.** A brand whose name is also an everyday word ("coke", "nikes",
+  "a harley", "monopoly") is the brand in lowercase when a word of what the brand sells is
+  next to it: a verb of use before it ("drinking a coke", "riding a harley", "lacing up
+  his new nikes", "a game of monopoly") or a product noun right after it ("a starbucks
+  cup"). What a brand sells is read from its description (``brand_cues``): a drink, food,
+  shoes and clothes, a vehicle, an app or device, a game or toy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from mutoscope.rights.lexical import is_everyday
+from mutoscope.rights.normalize import Word, words
+from mutoscope.rights.semantic import STOPWORDS
+
+KEY_POOL = 6
+"""A name held by more descriptions than this (a city, a country) says little."""
+KEY_WORDS = 4
+KEY_RARE = 0.6
+PHRASE_RARE = 1.1
+"""Rarity a description's three-word phrase needs to be a key ("shall not pass")."""
+"""A word of a longer name is a name alone when it is this rare ("Gotham", not "City")."""
+
+_CAPITALISED_RUN = re.compile(
+    r"(?<![.!?;:]\s)(?<!^)\b([A-Z][\w'’-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?[A-Z][\w'’-]*)*)"
+)
+_GENERIC = frozenset(
+    """the a an he she his her it its they their this one two three four five formula
+    mr mrs ms dr st""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True)
+class KeyHit:
+    key: str
+    entities: tuple[int, ...]
+    words: frozenset[str]
+    """The prompt words that spell the name (not counted again as description words)."""
+    coined: bool
+    """The name is not made of everyday words ("Hogwarts", "Mufasa", "Black Pearl")."""
+    start: int
+    end: int
+
+
+class KeyNames:
+    """Proper names in descriptions -> the entities whose descriptions hold them."""
+
+    def __init__(
+        self,
+        descriptions: Iterable[tuple[int, str, str, Iterable[str]]],
+        known: frozenset[str],
+        rare: Callable[[str], float],
+    ):
+        """``descriptions``: (entity index, description, owner, the entity's own names);
+        ``known``: everyday words; ``rare``: a word's rarity (0 common, 1 rare)."""
+        by_key: dict[str, set[int]] = {}
+        self.everyday: dict[str, bool] = {}
+        self.phrases: set[str] = set()
+        """Keys that are phrases of a description rather than names in it."""
+        registered: set[str] = set()
+        """Names of entities are found by the name index (and its relations) already."""
+        for entity, text, owner, names in descriptions:
+            registered.update(_squash(n) for n in names)
+            skip = {_squash(w) for w in owner.split()}
+            for segment in _names_in(text):
+                for parts in _keys_of(segment, rare):
+                    key = "".join(parts)
+                    if key in skip or len(key) < 4:
+                        continue
+                    by_key.setdefault(key, set()).add(entity)
+                    self.everyday[key] = all(is_everyday(p, known) for p in parts)
+            for key in _phrases(text, rare):
+                by_key.setdefault(key, set()).add(entity)
+                self.everyday[key] = False
+                self.phrases.add(key)
+        self.entities = {
+            k: tuple(sorted(v))
+            for k, v in by_key.items()
+            if len(v) <= KEY_POOL and k not in registered
+        }
+        self.longest = KEY_WORDS
+
+    def find(self, prompt: str) -> list[KeyHit]:
+        """Key names in the prompt, longest first at each place. A name made of everyday
+        words counts only when capitalised there ("the Black Pearl", not "a black pearl
+        necklace"); a coined one however it is written ("hogwarts")."""
+        ws = words(prompt)
+        out: list[KeyHit] = []
+        taken = -1
+        for i in range(len(ws)):
+            if i <= taken:
+                continue
+            for j in range(min(len(ws), i + self.longest), i, -1):
+                key = "".join(w.text for w in ws[i:j])
+                ents = self.entities.get(key)
+                if ents is None:
+                    continue
+                coined = not self.everyday[key]
+                if not coined and not _capitalised(ws, i, j):
+                    continue
+                span = frozenset(w.text for w in ws[i:j])
+                out.append(KeyHit(key, ents, span, coined, ws[i].start, ws[j - 1].end))
+                if key not in self.phrases:  # a phrase may hold a name: both count
+                    taken = j - 1
+                    break
+        return out
+
+
+def _capitalised(ws: list[Word], i: int, j: int) -> bool:
+    """Written as a name: capitalised, and not only because it opens the prompt (several
+    words: the first one capitalised, "her Eras tour"); or followed by a possessive
+    ("Marlin's missing son", "the colonel's bucket")."""
+    if j < len(ws) and ws[j].text == "s" and ws[j].start == ws[j - 1].end + 1:
+        return True
+    if j - i > 1:  # "the Black Pearl", "her Eras tour"
+        return ws[i].capitalized and (i > 0 or ws[j - 1].capitalized)
+    return i > 0 and ws[i].capitalized
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z]+")
+_LEET = re.compile(r"[0-9@$!|+&]")
+
+
+def _plain(text: str) -> list[str]:
+    """``normalize.words`` of registry text, quickly: plain ASCII words are only lowercased
+    (the full normalisation, built for disguised prompts, would double the time to build
+    the keys of 10,000 descriptions); anything else goes through it."""
+    if text.isascii() and not _LEET.search(text):
+        return _ASCII_WORD.findall(text.lower())
+    out: list[str] = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        if tok.isascii() and tok.isalpha():
+            out.append(tok.lower())
+        else:
+            out.extend(w.text for w in words(tok))
+    return out
+
+
+def _squash(name: str) -> str:
+    return "".join(_plain(name))
+
+
+def _phrases(text: str, rare: Callable[[str], float]) -> list[str]:
+    """Three-word phrases of a description that begin and end with a content word and
+    weigh ``PHRASE_RARE`` in rare words: catchphrases and signature objects ("shall not
+    pass", "shaken not stirred", "golden tickets hidden"), found in any case."""
+    ws = _plain(text)
+    out = []
+    for k in range(len(ws) - 2):
+        tri = ws[k : k + 3]
+        if tri[0] in STOPWORDS or tri[2] in STOPWORDS:
+            continue
+        content = [w for w in tri if w not in STOPWORDS]
+        if len(content) >= 2 and sum(rare(w) for w in content) >= PHRASE_RARE:
+            out.append("".join(tri))
+    return out
+
+
+def _keys_of(segment: list[str], rare: Callable[[str], float]) -> list[list[str]]:
+    """A name, its parts around "of" / "the" ("Diana of Themyscira": "Diana", "Themyscira")
+    and its rare words ("King Mufasa": "Mufasa", "Gotham City": "Gotham")."""
+    out = [segment]
+    part: list[str] = []
+    for w in [*segment, "of"]:
+        if w in ("of", "the"):
+            if part and part != segment:
+                out.append(part)
+            part = []
+        else:
+            part.append(w)
+    if len(segment) > 1:
+        out += [[w] for w in segment if w not in ("of", "the") and rare(w) >= KEY_RARE]
+    return out
+
+
+def _names_in(text: str) -> list[list[str]]:
+    """Capitalised runs inside sentences ("Black Pearl", "Mushroom Kingdom", "Marlin") as
+    squashed keys with the words that make them; a possessive ends a name ("Pixar's
+    Finding Nemo" gives "pixar" and "findingnemo")."""
+    out = []
+    for m in _CAPITALISED_RUN.finditer(text):
+        segment: list[str] = []
+        for w in [*_plain(m.group(1)), None]:
+            if w is not None and w != "s":
+                segment.append(w)
+                continue
+            while segment and segment[0] in _GENERIC:
+                segment = segment[1:]
+            while segment and segment[-1] in ("of", "the"):
+                segment = segment[:-1]
+            if segment:
+                out.append(segment)
+            segment = []
+    return out
+
+
+# What a brand sells, read from its description: the words that say so, and the words
+# next to a brand name that show it is used as that product.
+_CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] = tuple(
+    (frozenset(a.split()), frozenset(b.split()), frozenset(c.split()))
+    for a, b, c in (
+        (  # drinks
+            "drink drinks soda cola beer lager stout whiskey coffee energy",
+            "drinking drink drinks drank sipping sip sips sipped pouring poured pour cracking "
+            "cracked crack chugging chugged gulping swigging ordering ordered order can cans "
+            "bottle bottles glass glasses pint pints cup cups mug",
+            "can cans bottle bottles cup cups glass glasses float zero fizzing",
+        ),
+        (  # food
+            "restaurant restaurants burger burgers chicken pizza chocolate snack snacks chips "
+            "crisps cereal cookie cookies sandwich sandwiches spread fries candy",
+            "eating eat eats ate munching munched biting bit bite snacking ordering ordered "
+            "order spreading spread dunking dunked dunk sharing box bag bags bucket tube packet "
+            "jar slice slices plate tray",
+            "burger burgers fries meal bucket box bag tube packet jar bar bars wrapper "
+            "sandwich sandwiches nuggets",
+        ),
+        (  # shoes, clothes, bags
+            "sneakers shoes trainers sportswear clogs boots jacket jackets jeans shirt shirts "
+            "handbag handbags bag bags clothing fashion polo sunglasses",
+            "wearing wear wears wore lacing laced laces tying pair pairs carrying carried "
+            "dressed sporting",
+            "sneakers shoes trainers boots jacket jeans shirt hoodie cap bag handbag "
+            "sunglasses tracksuit",
+        ),
+        (  # vehicles
+            "car cars motorcycle motorcycles sedan suv vehicles trucks supercar supercars "
+            "hailing taxi",
+            "driving drive drives drove driven riding ride rides rode parked parking speeding "
+            "racing raced revving charging crashed crashing washing",
+            "car cars motorcycle bike dealership showroom convertible speeding parked racing "
+            "driving roaring zooming revving cruising",
+        ),
+        (  # apps, devices, services
+            "app apps search streaming phone phones smartphone smartphones computer computers "
+            "laptop laptops software platform hailing payments social video",
+            "scrolling posting posted streaming watching searching browsing googling typing "
+            "texting booking booked calling hailing hailed ordering ordered paying paid "
+            "using uploading downloading",
+            "app account feed video videos phone laptop ride driver search tablet watch",
+        ),
+        (  # fuel
+            "petrol fuel gasoline",
+            "filling refuelling refueling fuelling fueling",
+            "station stations garage pump pumps",
+        ),
+        (  # games and toys
+            "game games board toy toys cube doll dolls bricks",
+            "playing play plays played building built solving solved twisting collecting game",
+            "game board pieces set sets bricks cars track",
+        ),
+    )
+)
+_LOCATIVES = frozenset(
+    "on in at onto under near by beside behind past through inside outside over".split()  # noqa: SIM905
+)
+
+
+_LIKENESS = frozenset(
+    "mask masks costume costumes onesie print pattern tattoo plush statue shaped".split()  # noqa: SIM905
+)
+_BOARDING = frozenset(
+    "getting got gets hopping hopped hops climbing climbed jumping jumped piling".split()  # noqa: SIM905
+)
+_DETERMINERS = frozenset(
+    "the a an this that these those their his her my our your its".split()  # noqa: SIM905
+)
+
+
+def brand_cues(description: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(verbs of use, product nouns) of what the brand's description says it sells."""
+    ws = set(_plain(description))
+    before: set[str] = set()
+    after: set[str] = set()
+    for says, use, product in _CATEGORIES:
+        if ws & says:
+            before |= use
+            after |= product
+    return frozenset(before), frozenset(after)
+
+
+def brand_cue(
+    prompt: str, start: int, end: int, cues: tuple[frozenset[str], frozenset[str]]
+) -> str | None:
+    """The word that shows a lowercase brand name at ``prompt[start:end]`` is the product:
+    a verb of use up to four words before it with no place word between ("drinking a
+    cold coke", not "eating a sandwich on the subway"), "in" before clothes, or a product
+    noun right after it ("a starbucks cup")."""
+    before, after = cues
+    if not before and not after:
+        return None
+    ws = words(prompt)
+    inside = [k for k, w in enumerate(ws) if w.start < end and w.end > start]
+    if not inside:
+        return None
+    first, last = inside[0], inside[-1]
+    if last + 1 < len(ws) and ws[last + 1].text in _LIKENESS:
+        return None  # "a puma mask", "a jaguar print": the animal
+    if last + 1 < len(ws) and ws[last + 1].text in after:
+        return ws[last + 1].text
+    for k in range(first - 1, max(-1, first - 5), -1):
+        if ws[k].text in before:
+            return ws[k].text
+        if ws[k].text == "into" and k > 0 and ws[k - 1].text in _BOARDING and "driving" in before:
+            return "into"  # "getting into an uber", not "a crab crawling into a shell"
+        if ws[k].text == "in" and "wearing" in before:
+            # Clothes: "a nurse in bright green crocs", "a girl in vans", but not "sleeping
+            # in their vans".
+            between = {w.text for w in ws[k + 1 : first]}
+            return None if between & _DETERMINERS else "in"
+        if ws[k].text == "on" and "scrolling" in before:
+            continue  # apps: "posting on twitter", "watching it on netflix"
+        if ws[k].text in _LOCATIVES:
+            return None
+    return None
