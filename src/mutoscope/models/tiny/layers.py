@@ -29,8 +29,9 @@ OBJECT_CONTRAST = 60.0
 """Summed |RGB| difference from the row's backdrop above which a pixel is part of an object."""
 EDGE_SOURCE = 2.0
 """Width (keyframe pixels) over which the decoded coverage rises from 10 % to 90 % at an edge."""
-EDGE_OUTPUT = 1.5
-"""Width (output pixels) :func:`render` steepens that rise to; an anti-aliased edge is ~1."""
+EDGE_OUTPUT = 3.0
+"""Width (output pixels) :func:`render` steepens that rise to; with the unsharp mask below
+(which about halves it again) an edge ends ~1 pixel wide, as anti-aliased drawing makes it."""
 DECODER_BLUR = 1.5
 MASK_SHARPEN = 3.0
 """Before upsampling, a coverage map ``c`` becomes ``c + MASK_SHARPEN * (c - blur(c))`` (blur:
