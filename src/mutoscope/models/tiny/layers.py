@@ -127,7 +127,7 @@ def keep_named(keyframes: np.ndarray, colours: Sequence[Sequence[float]]) -> np.
     picks = [_assign(blobs, targets, rows) for rows, _, blobs in split]
     tones = []
     for j in range(len(targets)):
-        seen = [p[j].core for p in picks if p[j] is not None]
+        seen = [b.core for b in (p[j] for p in picks) if b is not None]
         tones.append(np.median(np.stack(seen), axis=0) if seen else targets[j])
     # the world's backdrops stand still: one for the whole clip, the keyframes' median
     rows = np.median(np.stack([r for r, _, _ in split]), axis=0)
@@ -353,7 +353,7 @@ def _draw(
     s = canvas.scale
     left, top = round(canvas.left + s * x0), round(canvas.top + s * y0)
     size = (round(s * (x1 - x0)), round(s * (y1 - y0)))
-    up = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+    up: np.ndarray = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC), np.float32)
     right, bottom = min(left + size[0], canvas.width), min(top + size[1], canvas.height)
     edge = up[max(-top, 0) : bottom - top, max(-left, 0) : right - left]
     left, top = max(left, 0), max(top, 0)
