@@ -425,11 +425,17 @@ class Screener:
             return key_match[0]
 
         def outranked(entity: int, score: float) -> bool:
-            # See ``_outranked``; step 3 keeps what steps 1-2 found for its entity.
+            # See ``_outranked``. Step 3 keeps what steps 1-2 found for its own entity, so
+            # that one is always asked; when step 3 puts another entity first and it settles
+            # the request, that is the answer whatever this candidate is (``enough`` judges
+            # an entity: its policy for this user).
             if enough is None or not (works or keyed):
                 return False
-            if keyed and (named := key_named()) is not None and named[0] == entity:
-                return False
+            if keyed and (named := key_named()) is not None:
+                if named[0] == entity:
+                    return False
+                if self._goes_first(named[0], found) and enough(found.get(named[0], named[1])):
+                    return True
             return _outranked(found, enough, score)
 
         candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
@@ -479,12 +485,7 @@ class Screener:
         if named_by_key is not None:
             entity, match = named_by_key
             found.setdefault(entity, match)
-            named = {
-                e
-                for e, m in found.items()
-                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
-            }
-            if not named or entity in named:
+            if self._goes_first(entity, found):
                 # More precise than a brand or a franchise named on the way ("the Amazon
                 # princess from Themyscira"); a character named outright stays first.
                 first.append(entity)
@@ -550,6 +551,16 @@ class Screener:
         return entity, self._description_match(
             entity, method, final, score, window, attrs, text, mass=mass
         )
+
+    def _goes_first(self, entity: int, found: dict[int, Match]) -> bool:
+        """Does step 3's entity go first: no character or person named outright, or it is
+        one of them? (Only step 1 finds names: steps 2-3 cannot change this.)"""
+        named = {
+            e
+            for e, m in found.items()
+            if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
+        }
+        return not named or entity in named
 
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
         """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
