@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     then on downloads answer 410 ``video_expired`` and the retention sweep deletes the files."""
     retention_sweep_seconds: float = 60.0
     """How often each worker process deletes the files of expired videos."""
+    file_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=0)
+    """Uploads to /v1/files expire this long after upload (0 keeps them): then they answer
+    404 ``file_expired`` and the retention sweep deletes them. Videos keep their own copy."""
 
     storage_url: str | None = None
     """Where media lives: unset keeps it under ``home/media``; ``s3://bucket/prefix`` uses any

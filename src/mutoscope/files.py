@@ -3,6 +3,11 @@
 A file's bytes live in the deployment's ``FileStore`` under its ``file-…`` id (variant
 ``file``); its row in the ``files`` table says who owns it. Another user's file answers exactly
 as a missing one does, so ids reveal nothing.
+
+Files expire ``MUTOSCOPE_FILE_TTL_SECONDS`` after upload (7 days; 0 keeps them): from then on
+they answer 404 ``file_expired``, and the retention sweep (``retention.expire_files``) deletes
+the row and the bytes. No video or job reads a file after its create request: the request copies the
+image or clip into the video's own files, so a queued or running job never loses its input.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, select
@@ -42,6 +48,19 @@ class FileRecord(Base):
 class FileNotFound(NotFound):
     def __init__(self, file_id: str, *, param: str = "file_id"):
         super().__init__(f"No file found with id '{file_id[:80]}'.", param=param)
+
+
+class FileExpired(NotFound):
+    code = "file_expired"
+
+    def __init__(self, file_id: str, expired_at: int, *, param: str = "file_id"):
+        when = datetime.fromtimestamp(expired_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(
+            f"file '{file_id}' expired at {when} (expires_at {expired_at}): "
+            "this server keeps uploads for a limited time (MUTOSCOPE_FILE_TTL_SECONDS); "
+            "upload it again. Videos made from it keep their own copy.",
+            param=param,
+        )
 
 
 @dataclass
@@ -101,6 +120,9 @@ class FileService:
             record = s.get(FileRecord, file_id)
         if record is None or record.owner_id != user.id:
             raise FileNotFound(file_id, param=param)
+        expires_at = file_expires_at(record, self.services.settings.file_ttl_seconds)
+        if expires_at is not None and expires_at <= now():
+            raise FileExpired(record.id, expires_at, param=param)
         return record
 
     def list(
@@ -126,7 +148,12 @@ class FileService:
     def read(self, user: UserRecord, file_id: str, *, param: str = "file_id") -> bytes:
         """The whole file (for small files such as reference images)."""
         record = self.get(user, file_id, param=param)
-        return b"".join(self.services.files.iter_bytes(record.id, "file"))
+        try:
+            return b"".join(self.services.files.iter_bytes(record.id, "file"))
+        except Exception:
+            if self.services.files.exists(record.id, "file"):
+                raise
+            raise FileNotFound(file_id, param=param) from None  # swept or deleted meanwhile
 
     def delete(self, user: UserRecord, file_id: str) -> FileRecord:
         record = self.get(user, file_id)
@@ -136,8 +163,13 @@ class FileService:
         return record
 
 
-def file_dict(r: FileRecord) -> dict:
-    """The wire ``FileObject`` (OpenAI's shape)."""
+def file_expires_at(record: FileRecord, ttl: int) -> int | None:
+    """When ``record`` expires under ``MUTOSCOPE_FILE_TTL_SECONDS`` = ``ttl`` (0: never)."""
+    return record.created_at + ttl if ttl else None
+
+
+def file_dict(r: FileRecord, ttl: int = 0) -> dict:
+    """The wire ``FileObject`` (OpenAI's shape); ``ttl`` is ``MUTOSCOPE_FILE_TTL_SECONDS``."""
     return {
         "id": r.id,
         "object": "file",
@@ -146,6 +178,6 @@ def file_dict(r: FileRecord) -> dict:
         "filename": r.filename,
         "purpose": r.purpose,
         "status": "processed",
-        "expires_at": None,
+        "expires_at": file_expires_at(r, ttl),
         "status_details": None,
     }

@@ -3,19 +3,22 @@
 The worker sets ``expires_at`` when a video completes (``MUTOSCOPE_VIDEO_TTL_SECONDS``; unset
 keeps videos for ever). Downloads are refused (410 ``video_expired``) from that moment on;
 ``sweep_expired`` then deletes the files from the store and records ``expired_at`` on the row,
-which stays so that the API can still say what happened to the video. Every worker process runs
-a ``RetentionSweeper``; sweeps are idempotent, so several workers may overlap.
+which stays so that the API can still say what happened to the video. Uploads to /v1/files
+expire too (``MUTOSCOPE_FILE_TTL_SECONDS``, ``expire_files``). Every worker process runs a
+``RetentionSweeper``; sweeps are idempotent, so several workers may overlap.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 
 from mutoscope.errors import VideoExpired
+from mutoscope.files import FileRecord
 from mutoscope.storage.records import VideoRecord, now
 
 if TYPE_CHECKING:
@@ -49,31 +52,59 @@ def sweep_expired(services: Services, *, at: int | None = None) -> list[str]:
         select(VideoRecord.id, VideoRecord.backend, VideoRecord.provenance)
         .where(VideoRecord.expires_at <= at, VideoRecord.expired_at.is_(None))
         .order_by(VideoRecord.expires_at)
-        .limit(SWEEP_BATCH)
     )
     swept: list[str] = []
-    while True:
-        with services.sessions() as s:
-            rows = list(s.execute(query))
-        ids = [row.id for row in rows]
-        for row in rows:
-            video_id = row.id
-            services.files.delete(video_id)
-            services.backends.forget(row.backend, (row.provenance or {}).get("engine"))
-            with services.sessions.begin() as s:
-                s.query(VideoRecord).filter(
-                    VideoRecord.id == video_id, VideoRecord.expired_at.is_(None)
-                ).update({"expired_at": at})
-            swept.append(video_id)
-        if len(ids) < SWEEP_BATCH:
-            break
+    for row in _due(services, query):
+        services.files.delete(row.id)
+        services.backends.forget(row.backend, (row.provenance or {}).get("engine"))
+        with services.sessions.begin() as s:
+            s.query(VideoRecord).filter(
+                VideoRecord.id == row.id, VideoRecord.expired_at.is_(None)
+            ).update({"expired_at": at})
+        swept.append(row.id)
     if swept:
         log.info("retention: deleted the files of %d expired videos", len(swept))
     return swept
 
 
+def expire_files(services: Services, *, at: int | None = None) -> list[str]:
+    """Delete every /v1/files upload past its expiry: the bytes, then the row (a crash in
+    between leaves a row, already answering 404, that the next sweep picks up). Returns the
+    ids deleted."""
+    ttl = services.settings.file_ttl_seconds
+    if not ttl:
+        return []
+    at = at or now()
+    query = (
+        select(FileRecord.id)
+        .where(FileRecord.created_at <= at - ttl)
+        .order_by(FileRecord.created_at)
+    )
+    deleted: list[str] = []
+    for row in _due(services, query):
+        services.files.delete(row.id)
+        with services.sessions.begin() as s:
+            s.query(FileRecord).filter(FileRecord.id == row.id).delete()
+        deleted.append(row.id)
+    if deleted:
+        log.info("retention: deleted %d expired files", len(deleted))
+    return deleted
+
+
+def _due(services: Services, query: Select[Any]) -> Iterator[Row[Any]]:
+    """The rows of ``query``, read ``SWEEP_BATCH`` at a time; handling a row must take it out
+    of the query (a batch shorter than that ends the sweep)."""
+    while True:
+        with services.sessions() as s:
+            rows = list(s.execute(query.limit(SWEEP_BATCH)))
+        yield from rows
+        if len(rows) < SWEEP_BATCH:
+            return
+
+
 class RetentionSweeper:
-    """A daemon thread that runs ``sweep_expired`` every ``every`` seconds until ``stop``."""
+    """A daemon thread that runs ``sweep_expired`` and ``expire_files`` every ``every``
+    seconds until ``stop``."""
 
     def __init__(self, services: Services, every: float):
         self.services, self.every = services, every
@@ -92,7 +123,8 @@ class RetentionSweeper:
     def _loop(self) -> None:
         # The first sweep waits one period: start-up (and a one-off `generate`) stays quick.
         while not self._stop.wait(self.every):
-            try:
-                sweep_expired(self.services)
-            except Exception:  # a store or database fault: try again next round
-                log.exception("retention sweep failed")
+            for sweep in (sweep_expired, expire_files):
+                try:
+                    sweep(self.services)
+                except Exception:  # a store or database fault: try again next round
+                    log.exception("retention sweep (%s) failed", sweep.__name__)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -71,6 +72,15 @@ class VideoCreate:
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """A validated, screened video whose rows are not written yet: ``write`` inserts the
+    video, its job and its audit rows in the session it is given."""
+
+    record: VideoRecord
+    write: Callable[[Session], None]
+
+
+@dataclass(frozen=True)
 class Page:
     data: list[VideoRecord]
     has_more: bool
@@ -96,6 +106,36 @@ class VideoService:
 
         ``source`` is the clip an edit or extension starts from (an upload is stored with the
         video); an extension's ``seconds`` is recorded as the stitched total."""
+        accepted = self.accept(
+            user, body, parent=parent, mode=mode, source=source, strength=strength
+        )
+        self.services.writer.run(accepted.write)
+        self.services.queue.notify()
+        return accepted.record
+
+    async def create_async(self, user: UserRecord, body: VideoCreate) -> VideoRecord:
+        """``create`` for an event loop: the accept step in a worker thread, then the commit
+        awaited without holding a thread (on SQLite the writer thread resolves every create
+        of a batch with one wake-up of the loop)."""
+        from anyio import to_thread  # not at import time: the CLI never needs it
+
+        accepted = await to_thread.run_sync(self.accept, user, body)
+        await self.services.writer.run_async(accepted.write)
+        self.services.queue.notify()
+        return accepted.record
+
+    def accept(
+        self,
+        user: UserRecord,
+        body: VideoCreate,
+        *,
+        parent: VideoRecord | None = None,
+        mode: RecordMode = "create",
+        source: SourceClip | None = None,
+        strength: float | None = None,
+    ) -> Accepted:
+        """Everything ``create`` does before the commit: the record and its write, not yet
+        run (``Writer.run`` commits it)."""
         # 1. Validate the request (and the characters it uses) against the chosen backend
         uses = self._characters(user, body, parent)
         backend, request = self._checked(body, mode, uses)
@@ -163,11 +203,8 @@ class VideoService:
                 s.flush()  # the writes first: the audit tail is then read under the write lock
                 screening.record(s)
 
-        # 4. Commit (on SQLite together with the creates queued meanwhile; this returns once
-        #    the commit holding this one is done)
-        self.services.writer.run(write)
-        self.services.queue.notify()
-        return record
+        # 4. The caller commits it (on SQLite together with the creates queued meanwhile)
+        return Accepted(record, write)
 
     def validate(self, body: VideoCreate) -> None:
         """Raise the error ``create`` would for ``body``'s fields (its image is not looked at).

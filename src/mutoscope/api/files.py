@@ -53,7 +53,7 @@ async def create_file(request: Request, user: CurrentUser, files: FilesDep) -> J
     record = await run_in_threadpool(
         lambda: files.create(user, filename=upload.filename, purpose=purpose, data=data)
     )
-    return JSONResponse(file_dict(record))
+    return JSONResponse(file_dict(record, files.services.settings.file_ttl_seconds))
 
 
 @router.get("")
@@ -68,14 +68,15 @@ async def list_files(
     page = await run_in_threadpool(
         lambda: files.list(user, after=after, limit=limit, order=order, purpose=purpose)
     )
-    data = [file_dict(r) for r in page.data]
+    ttl = files.services.settings.file_ttl_seconds
+    data = [file_dict(r, ttl) for r in page.data]
     return JSONResponse(list_page(data, page.has_more))
 
 
 @router.get("/{file_id}")
 async def retrieve_file(file_id: str, user: CurrentUser, files: FilesDep) -> JSONResponse:
     record = await run_in_threadpool(files.get, user, file_id)
-    return JSONResponse(file_dict(record))
+    return JSONResponse(file_dict(record, files.services.settings.file_ttl_seconds))
 
 
 @router.get("/{file_id}/content")

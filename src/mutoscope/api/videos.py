@@ -67,7 +67,7 @@ async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -
         # Fetch only once everything else in the request is known to be acceptable.
         await run_in_threadpool(videos.validate, body)
     body.image = await _reference_image(request, ref, user)
-    record = await run_in_threadpool(videos.create, user, body)
+    record = await videos.create_async(user, body)
     return JSONResponse(video_dict(record))
 
 

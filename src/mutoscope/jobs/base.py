@@ -76,8 +76,9 @@ class JobQueue(ABC):
     def expired(self) -> list[ClaimedJob]:
         """Jobs whose lease ran out and which have no attempts left (to be failed)."""
 
-    def wait(self, timeout: float) -> None:
-        """Block until a job may be available (or ``timeout``); default just sleeps."""
+    def wait(self, timeout: float, *, models: Collection[str] | None = None) -> None:
+        """Block until a job may be available (for ``models``, if given) or ``timeout``; a
+        queue that is told of new jobs may sleep longer. The default just sleeps."""
         import time
 
         time.sleep(timeout)

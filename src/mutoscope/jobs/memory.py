@@ -133,7 +133,7 @@ class MemoryJobQueue(JobQueue):
                 if j.state == "running" and j.lease < now and j.attempts >= j.max_attempts
             ]
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float, *, models: Collection[str] | None = None) -> None:
         with self._lock:
             self._lock.wait(timeout)
 

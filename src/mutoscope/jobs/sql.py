@@ -3,8 +3,11 @@
 The claim is one named statement; on PostgreSQL its sub-select takes ``FOR UPDATE SKIP LOCKED``
 so concurrent workers never block each other, on SQLite the database's write lock serialises it.
 On PostgreSQL an enqueue also sends ``NOTIFY mutoscope_jobs`` in its transaction, and a listener
-thread wakes this process's idle workers, so a job is claimed within milliseconds on any machine
-(idle workers also poll, so a lost notification costs at most one poll interval).
+thread wakes this process's idle workers, so a job is claimed within milliseconds on any machine.
+While that listener is connected, an idle worker sleeps until the next moment a job becomes
+claimable without a notification (a retry's delay or a dead worker's lease runs out), read from
+the table, or at most ``LISTENING_POLL_S``; otherwise (SQLite, or the listener reconnecting) it
+polls every ``timeout`` it is given.
 """
 
 from __future__ import annotations
@@ -48,6 +51,20 @@ RETURNING video_id, attempts, max_attempts
 DOUBLING = "(1 << (CASE WHEN attempts > 7 THEN 6 WHEN attempts < 1 THEN 0 ELSE attempts - 1 END))"
 AFFINITY = "AND video_id IN (SELECT id FROM videos WHERE backend IN :models)"
 
+# When the next job becomes claimable (or, out of attempts, due to be failed) without anyone
+# sending a notification: a retry's ``run_after``, a running job's lease expiry (+ back-off).
+NEXT_DUE_SQL = """
+SELECT min(CASE WHEN state = 'queued' THEN run_after
+                WHEN attempts >= max_attempts THEN lease_expires_at
+                ELSE lease_expires_at + :crash_backoff * {doubling} END)
+  FROM jobs
+ WHERE ((state = 'queued' AND attempts < max_attempts) OR state = 'running')
+   {affinity}
+"""
+LISTENING_POLL_S = 10.0
+"""An idle worker's longest sleep while notifications wake it: a safety net only (say a
+notification lost to a network partition), since every enqueue and retry sends one."""
+
 # Fencing: a claim holds the job while it is running under this owner and attempt number.
 HELD = (
     "video_id = :id AND lease_owner = :owner AND state = 'running' "
@@ -65,6 +82,8 @@ class SqlJobQueue(JobQueue):
         """Seconds a job whose worker died waits after its lease ran out before another claim
         may take it, doubled for each attempt already made (exponential back-off on crashes)."""
         self._wake = threading.Condition()
+        self._wakes = 0  # notifications so far: a wait returns at once if one came since...
+        self._seen = threading.local()  # ...this thread's last claim began (``seen.wakes``)
         bind = sessions.kw.get("bind")
         self.dialect = bind.dialect.name if bind is not None else "sqlite"
         lock = "FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
@@ -72,7 +91,12 @@ class SqlJobQueue(JobQueue):
         self._claim_models = text(
             CLAIM_SQL.format(lock=lock, affinity=AFFINITY, doubling=DOUBLING)
         ).bindparams(bindparam("models", expanding=True))
+        self._next_due = text(NEXT_DUE_SQL.format(affinity="", doubling=DOUBLING))
+        self._next_due_models = text(
+            NEXT_DUE_SQL.format(affinity=AFFINITY, doubling=DOUBLING)
+        ).bindparams(bindparam("models", expanding=True))
         self._listener: threading.Thread | None = None
+        self._listening = threading.Event()
         self._closed = threading.Event()
 
     def enqueue(
@@ -107,6 +131,7 @@ class SqlJobQueue(JobQueue):
         video_id: str | None = None,
         models: Collection[str] | None = None,
     ) -> ClaimedJob | None:
+        self._seen.wakes = self._wakes
         now = time.time()
         params: dict[str, Any] = {
             "owner": worker_id,
@@ -205,14 +230,33 @@ class SqlJobQueue(JobQueue):
             ).all()
         return [ClaimedJob(*row) for row in rows]
 
-    def wait(self, timeout: float) -> None:
+    def wait(self, timeout: float, *, models: Collection[str] | None = None) -> None:
         if self.dialect == "postgresql" and self._listener is None:
             self._start_listener()
+        if self._listening.is_set():
+            timeout = max(timeout, self._seconds_until_due(models))
         with self._wake:
-            self._wake.wait(timeout)
+            if self._wakes == getattr(self._seen, "wakes", self._wakes):
+                self._wake.wait(timeout)
+
+    def _seconds_until_due(self, models: Collection[str] | None) -> float:
+        """Seconds until a job becomes claimable with no notification (at most
+        ``LISTENING_POLL_S``)."""
+        params: dict[str, Any] = {"crash_backoff": self.crash_backoff}
+        statement = self._next_due
+        if models is not None:
+            statement, params["models"] = self._next_due_models, sorted(models)
+        try:
+            with self.sessions() as s:
+                due = s.execute(statement, params).scalar()
+        except Exception:
+            log.warning("could not read when the next job is due", exc_info=True)
+            return 0.0
+        return LISTENING_POLL_S if due is None else min(LISTENING_POLL_S, due - time.time())
 
     def notify(self) -> None:
         with self._wake:
+            self._wakes += 1
             self._wake.notify_all()
 
     def close(self) -> None:
@@ -239,9 +283,15 @@ class SqlJobQueue(JobQueue):
             try:
                 with psycopg.connect(dsn, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    self._listening.set()
+                    # Jobs enqueued while no one listened sent their notifications to no one.
+                    self.notify()
                     while not self._closed.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self.notify()
             except Exception:
+                self._listening.clear()
+                self.notify()  # idle workers go back to polling until it reconnects
                 log.warning("job queue listener lost its connection; reconnecting", exc_info=True)
                 self._closed.wait(1.0)
+        self._listening.clear()

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 0x61756474  # "audt": serialises appends to the chain across processes
 _PENDING = "mutoscope.audit.pending"
+_LAST = "mutoscope.audit.last"  # (transaction, tail row) this transaction appended
 _TABLE: Table = AuditRecord.__table__  # type: ignore[assignment]
 _TAIL = select(_TABLE.c.seq, _TABLE.c.row_hash, _TABLE.c.mac).order_by(_TABLE.c.seq.desc()).limit(1)
 FIELDS = (
@@ -122,17 +123,26 @@ class AuditLog:
         row = AuditRecord(created_at=round(time.time(), 6), **values)
         row.score = None if row.score is None else round(float(row.score), 4)
         row.evidence = json.loads(json.dumps(row.evidence or {}, default=str))
-        # From here on this transaction holds the writer's lock: keep the work short.
-        writing(s)  # read the chain's tail under this process's write lock (SQLite)
-        if s.get_bind().dialect.name == "postgresql":
-            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-        last = s.execute(_TAIL).first()
+        transaction = s.get_nested_transaction() or s.get_transaction()  # a savepoint's own
+        appended = s.info.get(_LAST)
+        if transaction is not None and appended is not None and appended[0] is transaction:
+            # This transaction already appended (grouped creates) and still holds the locks
+            # taken then, so its last row is the chain's tail: no query.
+            last: Any = appended[1]
+        else:
+            # From here on this transaction holds the writer's lock: keep the work short.
+            writing(s)  # read the chain's tail under this process's write lock (SQLite)
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+            last = s.execute(_TAIL).first()
         row.seq, row.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
         row.row_hash = row_hash(row.prev_hash, _fields(row))
         if self.keys is not None:
             row.mac = self.keys.mac((last[2] if last else None) or GENESIS, row.row_hash)
         # A Core insert: the ORM's unit of work costs more than the rest of the append.
         s.execute(insert(_TABLE), {c.key: getattr(row, c.key) for c in _TABLE.columns})
+        transaction = s.get_nested_transaction() or s.get_transaction()
+        s.info[_LAST] = (transaction, (row.seq, row.row_hash, row.mac))
         return row
 
     def _checkpoint_after_commit(self, session: Session, row: AuditRecord) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mutoscope.rights.lexical import is_everyday
-from mutoscope.rights.normalize import Word, squash, words
+from mutoscope.rights.normalize import Word, words
 from mutoscope.rights.semantic import STOPWORDS
 
 KEY_POOL = 6
@@ -72,8 +72,8 @@ class KeyNames:
         registered: set[str] = set()
         """Names of entities are found by the name index (and its relations) already."""
         for entity, text, owner, names in descriptions:
-            registered.update(squash(n) for n in names)
-            skip = {squash(w) for w in owner.split()}
+            registered.update(_squash(n) for n in names)
+            skip = {_squash(w) for w in owner.split()}
             for segment in _names_in(text):
                 for parts in _keys_of(segment, rare):
                     key = "".join(parts)
@@ -129,11 +129,36 @@ def _capitalised(ws: list[Word], i: int, j: int) -> bool:
     return i > 0 and ws[i].capitalized
 
 
+_TOKEN = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z]+")
+_LEET = re.compile(r"[0-9@$!|+&]")
+
+
+def _plain(text: str) -> list[str]:
+    """``normalize.words`` of registry text, quickly: plain ASCII words are only lowercased
+    (the full normalisation, built for disguised prompts, would double the time to build
+    the keys of 10,000 descriptions); anything else goes through it."""
+    if text.isascii() and not _LEET.search(text):
+        return _ASCII_WORD.findall(text.lower())
+    out: list[str] = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        if tok.isascii() and tok.isalpha():
+            out.append(tok.lower())
+        else:
+            out.extend(w.text for w in words(tok))
+    return out
+
+
+def _squash(name: str) -> str:
+    return "".join(_plain(name))
+
+
 def _phrases(text: str, rare: Callable[[str], float]) -> list[str]:
     """Three-word phrases of a description that begin and end with a content word and
     weigh ``PHRASE_RARE`` in rare words: catchphrases and signature objects ("shall not
     pass", "shaken not stirred", "golden tickets hidden"), found in any case."""
-    ws = [w.text for w in words(text)]
+    ws = _plain(text)
     out = []
     for k in range(len(ws) - 2):
         tri = ws[k : k + 3]
@@ -169,9 +194,9 @@ def _names_in(text: str) -> list[list[str]]:
     out = []
     for m in _CAPITALISED_RUN.finditer(text):
         segment: list[str] = []
-        for w in [*words(m.group(1)), None]:
-            if w is not None and w.text != "s":
-                segment.append(w.text)
+        for w in [*_plain(m.group(1)), None]:
+            if w is not None and w != "s":
+                segment.append(w)
                 continue
             while segment and segment[0] in _GENERIC:
                 segment = segment[1:]
@@ -192,7 +217,7 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
             "drink drinks soda cola beer lager stout whiskey coffee energy",
             "drinking drink drinks drank sipping sip sips sipped pouring poured pour cracking "
             "cracked crack chugging chugged gulping swigging ordering ordered order can cans "
-            "bottle bottles glass glasses pint pints cup cups mug six-pack",
+            "bottle bottles glass glasses pint pints cup cups mug",
             "can cans bottle bottles cup cups glass glasses float zero fizzing",
         ),
         (  # food
@@ -202,7 +227,7 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
             "order spreading spread dunking dunked dunk sharing box bag bags bucket tube packet "
             "jar slice slices plate tray",
             "burger burgers fries meal bucket box bag tube packet jar bar bars wrapper "
-            "sandwich sandwiches drive-through drive-thru nuggets",
+            "sandwich sandwiches nuggets",
         ),
         (  # shoes, clothes, bags
             "sneakers shoes trainers sportswear clogs boots jacket jackets jeans shirt shirts "
@@ -213,7 +238,8 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
             "sunglasses tracksuit",
         ),
         (  # vehicles
-            "car cars motorcycle motorcycles sedan suv vehicles trucks supercar supercars",
+            "car cars motorcycle motorcycles sedan suv vehicles trucks supercar supercars "
+            "hailing taxi",
             "driving drive drives drove driven riding ride rides rode parked parking speeding "
             "racing raced revving charging crashed crashing washing",
             "car cars motorcycle bike dealership showroom convertible speeding parked racing "
@@ -221,11 +247,16 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
         ),
         (  # apps, devices, services
             "app apps search streaming phone phones smartphone smartphones computer computers "
-            "laptop laptops software platform ride-hailing payments social video",
+            "laptop laptops software platform hailing payments social video",
             "scrolling posting posted streaming watching searching browsing googling typing "
             "texting booking booked calling hailing hailed ordering ordered paying paid "
-            "using uploading downloading binge-watching",
+            "using uploading downloading",
             "app account feed video videos phone laptop ride driver search tablet watch",
+        ),
+        (  # fuel
+            "petrol fuel gasoline",
+            "filling refuelling refueling fuelling fueling",
+            "station stations garage pump pumps",
         ),
         (  # games and toys
             "game games board toy toys cube doll dolls bricks",
@@ -239,6 +270,12 @@ _LOCATIVES = frozenset(
 )
 
 
+_LIKENESS = frozenset(
+    "mask masks costume costumes onesie print pattern tattoo plush statue shaped".split()  # noqa: SIM905
+)
+_BOARDING = frozenset(
+    "getting got gets hopping hopped hops climbing climbed jumping jumped piling".split()  # noqa: SIM905
+)
 _DETERMINERS = frozenset(
     "the a an this that these those their his her my our your its".split()  # noqa: SIM905
 )
@@ -246,7 +283,7 @@ _DETERMINERS = frozenset(
 
 def brand_cues(description: str) -> tuple[frozenset[str], frozenset[str]]:
     """(verbs of use, product nouns) of what the brand's description says it sells."""
-    ws = {w.text for w in words(description)}
+    ws = set(_plain(description))
     before: set[str] = set()
     after: set[str] = set()
     for says, use, product in _CATEGORIES:
@@ -271,16 +308,22 @@ def brand_cue(
     if not inside:
         return None
     first, last = inside[0], inside[-1]
+    if last + 1 < len(ws) and ws[last + 1].text in _LIKENESS:
+        return None  # "a puma mask", "a jaguar print": the animal
     if last + 1 < len(ws) and ws[last + 1].text in after:
         return ws[last + 1].text
     for k in range(first - 1, max(-1, first - 5), -1):
         if ws[k].text in before:
             return ws[k].text
+        if ws[k].text == "into" and k > 0 and ws[k - 1].text in _BOARDING and "driving" in before:
+            return "into"  # "getting into an uber", not "a crab crawling into a shell"
         if ws[k].text == "in" and "wearing" in before:
             # Clothes: "a nurse in bright green crocs", "a girl in vans", but not "sleeping
             # in their vans".
             between = {w.text for w in ws[k + 1 : first]}
             return None if between & _DETERMINERS else "in"
+        if ws[k].text == "on" and "scrolling" in before:
+            continue  # apps: "posting on twitter", "watching it on netflix"
         if ws[k].text in _LOCATIVES:
             return None
     return None

@@ -175,6 +175,103 @@ factory: fábrica usine fabrik fabbrica
 river: río rivière fluss fiume rio
 bridge: puente pont brücke ponte
 train: tren zug treno trem
+sponge: esponja éponge schwamm spugna
+square: cuadrado cuadrada carré carrée eckig eckige eckigen quadratisch
+square: quadrato quadrata quadrado quadrada
+pants: pantalón pantalon hose hosen pantaloni calças
+tie: corbata cravate krawatte cravatta gravata
+belly: barriga ventre bauch pancia
+pocket: bolsillo poche tasche tasca bolso
+bell: campana cloche glocke campanella sino
+crown: corona couronne krone coroa
+tiara: diadema diadème diadem
+bracelets: pulseras bracelets armbänder bracciali pulseiras
+lasso: lazo lasso laço
+fur: pelaje fourrure fell pelliccia pelo
+furry: peludo peluda poilu poilue pelzig peloso pelosa
+feathers: plumas plumes federn piume penas
+beak: pico bec schnabel becco bico
+horns: cuernos cornes hörner corna chifres
+spots: manchas taches flecken macchie pintas
+striped: rayado rayada rayé rayée gestreift gestreifte gestreiften righe listrado listrada
+wooden: madera bois holz legno madeira
+toy: juguete jouet spielzeug giocattolo brinquedo
+doll: muñeca poupée puppe bambola boneca
+bricks: ladrillos briques steine mattoncini tijolos
+truck: camión camion lastwagen camion caminhão
+motorcycle: moto motocicleta motorrad motocicletta
+bicycle: bicicleta vélo fahrrad bicicletta
+rocket: cohete fusée rakete razzo foguete
+spaceship: nave raumschiff astronave
+planet: planeta planète planet pianeta
+sky: cielo ciel himmel céu
+cloud: nube nuage wolke nuvola nuvem
+rainbow: arcoíris arc-en-ciel regenbogen arcobaleno arco-íris
+sun: sol soleil sonne sole
+tree: árbol arbre baum albero árvore
+garden: jardín jardin garten giardino jardim
+kingdom: reino royaume königreich regno
+palace: palacio palais palast palazzo palácio
+tower: torre tour turm torre
+village: pueblo aldea village dorf villaggio aldeia
+street: calle rue straße strada rua
+teacher: profesor profesora professeur lehrer lehrerin insegnante professor
+headmaster: director directeur schulleiter preside diretor
+doctor: médico médecin arzt medico
+cook: cocinero cuisinier koch cuoco cozinheiro
+detective: detective détective detektiv detetive
+scientist: científico scientifique wissenschaftler scienziato cientista
+president: presidente président präsident
+player: jugador joueur spieler giocatore jogador
+footballer: futbolista footballeur fußballer calciatore futebolista
+singer: cantante chanteur chanteuse sänger sängerin cantora
+actor: actor acteur actrice schauspieler attore ator atriz
+captain: capitán capitaine kapitän capitano capitão
+father: padre père vater pai papá papa
+mother: madre mère mutter mãe mamá mamma
+brother: hermano frère bruder fratello irmão
+sister: hermana sœur soeur schwester sorella irmã
+son: hijo fils sohn figlio filho
+friend: amigo amiga ami amie freund freundin amico amica
+husband: marido mari ehemann marito
+wife: esposa épouse ehefrau moglie mulher
+baby: bebé bébé baby neonato bebê
+cub: cachorro lionceau jungtier cucciolo filhote
+bird: pájaro ave oiseau vogel uccello pássaro
+owl: búho lechuza hibou chouette eule gufo coruja
+fox: zorro renard fuchs volpe raposa
+wolf: lobo loup wolf lupo
+horse: caballo cheval pferd cavallo cavalo
+dinosaur: dinosaurio dinosaure dinosaurier dinosauro dinossauro
+elephant: elefante éléphant elefant
+penguin: pingüino pingouin manchot pinguin pinguino pinguim
+bee: abeja abeille biene ape abelha
+snake: serpiente serpent schlange serpente cobra
+shark: tiburón requin hai squalo tubarão
+gorilla: gorila gorille
+panda: panda
+tiger: tigre tiger tigre
+angry: enfadado enojado furioso fâché wütend arrabbiato bravo zangado
+happy: feliz heureux heureuse glücklich felice
+tall: alto alta grande groß alto
+fat: gordo gorda gros grosse dick grasso
+strong: fuerte fort forte stark
+evil: malvado malvada maléfique böse malvagio malvado
+spiky: puntiagudo pointu stachelig spinoso espetado
+bald: calvo calva chauve glatzköpfig careca
+flies: vuela vole fliegt vola voa
+smiling: sonriendo souriant lächelt sorridendo sorrindo
+laughing: riendo riant lacht ridendo rindo
+sleeping: durmiendo dormant schläft dormendo dormindo
+drinking: bebiendo buvant trinkt bevendo
+riding: montando chevauchant reitet cavalcando montando
+climbing: escalando trepando grimpant klettert arrampicando escalando
+throwing: lanzando lançant wirft lanciando lançando atirando
+holding: sosteniendo tenant hält tenendo segurando
+playing: jugando jouant spielt giocando jogando
+walking: caminando marchant läuft camminando andando
+building: construyendo construisant baut costruendo construindo
+hiding: escondiéndose cachant versteckt nascondendo escondendo
 """
 
 _GLOSS: dict[str, str] = {}

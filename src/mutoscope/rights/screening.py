@@ -37,6 +37,7 @@ from mutoscope.rights.gloss import gloss
 from mutoscope.rights.lexical import NameHit, NameIndex, known_words
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
+    STOPWORDS,
     WINDOW,
     DescriptionIndex,
     MiniLMEncoder,
@@ -116,6 +117,9 @@ KEY_REST = 0.4
 that is coined or several capitalised words ("the captain of the Black Pearl") ..."""
 KEY_REST_WORD = 1.5
 """... or besides one capitalised everyday word ("Marlin", "Gotham"): about two rare traits."""
+KEY_REST_PHRASE = 1.0
+"""... or besides a phrase of a description ("shall not pass", but also "white lab coat"):
+about one more rare trait than a name needs."""
 KEY_MARGIN = 1.3
 """How much more than any other entity holding the same name the chosen one must repeat."""
 RELATION_MASS = 0.8
@@ -215,8 +219,7 @@ def _exact_first(hits: list[NameHit]) -> list[NameHit]:
 
 
 NEGATIONS = frozenset(
-    """no without unbranded generic unlabelled unlabeled plain blank unmarked off-brand
-    store-brand""".split()  # noqa: SIM905
+    """no without unbranded generic unlabelled unlabeled plain blank unmarked""".split()  # noqa: SIM905
 )
 ARTICLES = frozenset(
     """un una uno une le la lo il el los las les des du der die das ein eine einen einem
@@ -313,7 +316,7 @@ class Screener:
         self.keys = KeyNames(
             ((j, t.description, t.owner, (t.name, *t.aliases)) for j, t in enumerate(targets)),
             known_words(),
-            lambda w: rarity(w, self.descriptions.vocab),
+            _memo(lambda w: rarity(w, self.descriptions.vocab)),
         )
         self._brand_cues = {
             j: brand_cues(t.description) for j, t in enumerate(targets) if t.kind == "brand"
@@ -409,33 +412,40 @@ class Screener:
                 continue
             if enough is not None and enough(found[hit.entity]):
                 return [found[hit.entity]]
-        # 2. Descriptions (best static score first: sure matches need no full model), then
+        # 2. A name from an entity's description (a place, a relative, a ship) and a role
+        # described: "the captain of the Black Pearl", "Marlin's missing son".
+        dprompt = gloss(prompt)
+        named_by_key = self._key_named(prompt, dprompt, keyed)
+        if named_by_key is not None:
+            entity, match = named_by_key
+            found.setdefault(entity, match)
+            named = {
+                e
+                for e, m in found.items()
+                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
+            }
+            if not named or entity in named:
+                # More precise than a brand or a franchise named on the way ("the Amazon
+                # princess from Themyscira"); a character named outright stays first.
+                first.append(entity)
+        if enough is not None and not works:
+            # What a name found, when no franchise asks for a more precise answer.
+            for e in [*first, *found]:
+                if enough(found[e]):
+                    return [found[e]]
+        # 3. Descriptions (best static score first: sure matches need no full model), then
         # entities that share the prompt's rare traits but whose whole description is
         # further away (long descriptions with relations and franchise dilute it).
         # Descriptions are English: a Spanish, French, German, Italian or Portuguese prompt
         # is compared word-for-word glossed ("el erizo azul" -> "el hedgehog blue").
-        dprompt = gloss(prompt)
         prompt_words: dict[str, PromptWords] = {}
-        key_match: list[tuple[int, Match] | None] = []
-        """Step 3's answer, once asked (it does not depend on what steps 1-2 found)."""
-
-        def key_named() -> tuple[int, Match] | None:
-            if not key_match:
-                key_match.append(self._key_named(prompt, dprompt, keyed))
-            return key_match[0]
 
         def outranked(entity: int, score: float) -> bool:
-            # See ``_outranked``. Step 3 keeps what steps 1-2 found for its own entity, so
-            # that one is always asked; when step 3 puts another entity first and it settles
-            # the request, that is the answer whatever this candidate is (``enough`` judges
-            # an entity: its policy for this user).
+            # See ``_outranked``; step 2 keeps what step 1 found for its entity.
             if enough is None or not (works or keyed):
                 return False
-            if keyed and (named := key_named()) is not None:
-                if named[0] == entity:
-                    return False
-                if self._goes_first(named[0], found) and enough(found.get(named[0], named[1])):
-                    return True
+            if named_by_key is not None and named_by_key[0] == entity:
+                return False
             return _outranked(found, enough, score)
 
         candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
@@ -471,24 +481,14 @@ class Screener:
             found[entity] = self._description_match(
                 entity, method, final, score, window, attrs, dprompt[window.start : window.end]
             )
-            if enough is not None and enough(found[entity]) and not works and not keyed:
+            if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
         trait = self._rare_traits(dprompt, found, encoded, outranked)
         if trait is not None:
             entity, match = trait
             found[entity] = match
-            if enough is not None and enough(match) and not works and not keyed:
+            if enough is not None and enough(match) and not works:
                 return [match]
-        # 3. A name from an entity's description (a place, a relative, a ship) and a role
-        # described: "the captain of the Black Pearl", "Marlin's missing son".
-        named_by_key = key_named()
-        if named_by_key is not None:
-            entity, match = named_by_key
-            found.setdefault(entity, match)
-            if self._goes_first(entity, found):
-                # More precise than a brand or a franchise named on the way ("the Amazon
-                # princess from Themyscira"); a character named outright stays first.
-                first.append(entity)
         # 4. A franchise or an owner named, and a role described: "the half-giant gamekeeper
         # of Hogwarts", "the blue hedgehog from the Sega games".
         member = self._member(dprompt, works)
@@ -552,16 +552,6 @@ class Screener:
             entity, method, final, score, window, attrs, text, mass=mass
         )
 
-    def _goes_first(self, entity: int, found: dict[int, Match]) -> bool:
-        """Does step 3's entity go first: no character or person named outright, or it is
-        one of them? (Only step 1 finds names: steps 2-3 cannot change this.)"""
-        named = {
-            e
-            for e, m in found.items()
-            if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
-        }
-        return not named or entity in named
-
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
         """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
         and whose description the rest of the prompt repeats, clearly more than any other
@@ -576,14 +566,18 @@ class Screener:
                 key=lambda x: -x[0][0],
             )
             (mass, attrs), entity = scored[0]
-            if (
-                self.targets[entity].kind == "brand"
-                and hit.key in self.keys.phrases
-                and not _names_a_mark(prompt)
+            t = self.targets[entity]
+            if hit.key in self.keys.phrases and (
+                (t.kind == "brand" and not _names_a_mark(prompt))
+                or (_human(prompt) and not _human(t.description))
             ):
-                continue  # "stacked potato crisps" is the product, not the brand's mark
+                # "stacked potato crisps" is the product, not the brand's mark; "a man in a
+                # purple top hat" is not the mouse mascot in one.
+                continue
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
+            if hit.key in self.keys.phrases:
+                need = KEY_REST_PHRASE
             if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
                 # "the founder of SpaceX", "Mufasa's son": the relation is the evidence.
                 need = 0.0 if len(scored) == 1 else 1e-6
@@ -594,6 +588,7 @@ class Screener:
         if best is None:
             return None
         mass, entity, attrs, hit = best
+        hit_text = prompt[hit.start : hit.end]
         t = self.targets[entity]
         return entity, Match(
             t.id,
@@ -604,7 +599,11 @@ class Screener:
             round(min(1.0, 0.5 + mass / 10), 3),
             (hit.start, hit.end),
             prompt[hit.start : hit.end],
-            {"key": hit.key, "attributes": attrs, "attribute_mass": round(mass, 2)},
+            {
+                "key": hit.key,
+                "attributes": [w.text for w in words(hit_text) if w.text not in STOPWORDS] + attrs,
+                "attribute_mass": round(mass, 2),
+            },
         )
 
     def _relation(self, hit: NameHit, prompt: str, via: str | None) -> _Related | None:
@@ -794,9 +793,9 @@ def _outranked(found: dict[int, Match], enough: Callable[[Match], bool], score: 
     whatever the full model said? Then the model is not asked (2-4 ms saved).
 
     ``find`` asks this only once it will answer at its end (a franchise, a maker or a key
-    name was named, so nothing is returned early) and when step 3 does not pick this very
+    name was named, so nothing is returned early) and when step 2 does not pick this very
     candidate (it would keep the candidate's description match). The answer is then the
-    first match that settles the request among step 3's and 4's picks (which do not depend
+    first match that settles the request among step 2's and 4's picks (which do not depend
     on this candidate), then the rest by score: a settled match scoring above the highest
     final score the model could give this candidate (``(score + 1) / 2``) comes before it,
     so its outcome cannot change the answer ("the noseless dark lord from the Harry Potter
@@ -809,6 +808,19 @@ def _outranked(found: dict[int, Match], enough: Callable[[Match], bool], score: 
         if enough(m):
             return True
     return False
+
+
+def _memo(f: Callable[[str], float]) -> Callable[[str], float]:
+    """``f`` remembered per word, while an index is built (descriptions repeat words)."""
+    seen: dict[str, float] = {}
+
+    def g(w: str) -> float:
+        v = seen.get(w)
+        if v is None:
+            v = seen[w] = f(w)
+        return v
+
+    return g
 
 
 def _around(prompt: str, hit: NameHit) -> str:

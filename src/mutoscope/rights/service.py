@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mutoscope.config import Settings
@@ -137,6 +137,7 @@ class RightsService:
         self._watching = threading.Event()
         self._following: threading.Thread | None = None
         self._references: tuple[int, HashIndex] | None = None
+        self._version_read: tuple[float, int] | None = None  # (monotonic time, version)
         self._outputs: HashIndex | None = None
         self._lock = threading.RLock()
         self._users: dict[str, tuple[float, UserRecord]] = {}
@@ -680,11 +681,24 @@ class RightsService:
         )
 
     def references(self) -> HashIndex:
-        version = self.snapshot().version
+        """The registered references' frame hashes, reloaded when the registry changes.
+
+        A process that screens prompts takes the registry version from its screener; one that
+        only checks outputs (a worker) reads the version itself, at most every ``live.POLL_S``
+        seconds, and so never builds prompt indexes it has no use for (≈0.7 s of CPU and
+        their memory per worker with the starter registry; more with a large one)."""
+        version = self.snapshot().version if self._snapshot is not None else self._version()
         with self._lock:
             if self._references is None or self._references[0] != version:
                 self._references = (version, self._load_index("reference"))
             return self._references[1]
+
+    def _version(self) -> int:
+        read = self._version_read
+        if read is None or time.monotonic() - read[0] >= live.POLL_S:
+            with self.sessions() as s:
+                read = self._version_read = (time.monotonic(), live.current(s))
+        return read[1]
 
     def _load_index(self, source: str) -> HashIndex:
         index = HashIndex()
@@ -713,6 +727,9 @@ class RightsService:
             return self._outputs
 
     def index_output(self, *, video_id: str, frames: np.ndarray) -> None:
+        # These are the published (watermarked) frames, hashed anew: the watermark moves
+        # PDQ hashes of smooth footage by tens of bits, so the output check's hashes of the
+        # unmarked frames would not stand in for them.
         fh = hash_frames(frames)
         with self.sessions() as s:
             s.execute(
@@ -720,15 +737,18 @@ class RightsService:
                     FrameHashRecord.source == "output", FrameHashRecord.video_id == video_id
                 )
             )
-            s.add_all(
-                FrameHashRecord(
-                    source="output",
-                    video_id=video_id,
-                    frame_index=int(i),
-                    hash=h.tobytes(),
-                    quality=int(q),
-                )
-                for h, q, i in zip(fh.hashes, fh.quality, fh.frame_index, strict=True)
+            s.execute(  # one multi-row INSERT, not one ORM object per frame
+                insert(FrameHashRecord),
+                [
+                    {
+                        "source": "output",
+                        "video_id": video_id,
+                        "frame_index": int(i),
+                        "hash": h.tobytes(),
+                        "quality": int(q),
+                    }
+                    for h, q, i in zip(fh.hashes, fh.quality, fh.frame_index, strict=True)
+                ],
             )
             s.commit()
         with self._lock:

@@ -8,6 +8,7 @@ itself: validation, screening and anything slow happen before, in their own thre
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections.abc import Callable
@@ -30,6 +31,12 @@ class Writer:
     def run(self, write: Write[T]) -> T:
         with self.sessions.begin() as s:
             return write(s)
+
+    async def run_async(self, write: Write[T]) -> T:
+        """``run`` awaited from an event loop (here: in a worker thread)."""
+        from anyio import to_thread
+
+        return await to_thread.run_sync(self.run, write)
 
     def close(self) -> None:
         return None
@@ -57,10 +64,19 @@ class BatchWriter(Writer):
         self._closed = False
 
     def run(self, write: Write[T]) -> T:
+        return self.submit(write).result()
+
+    async def run_async(self, write: Write[T]) -> T:
+        """Awaits the commit without holding a thread. Cancelled before its batch starts,
+        the write is dropped; once started, it commits (or fails) with its batch."""
+        return await asyncio.wrap_future(self.submit(write))
+
+    def submit(self, write: Write[T]) -> Future[T]:
+        """Queue ``write``; the future is resolved after the commit that holds it."""
         done: Future[T] = Future()
         self._ensure_thread()
         self._queue.put((write, done))  # type: ignore[arg-type]
-        return done.result()
+        return done
 
     def close(self) -> None:
         with self._start:
@@ -97,7 +113,9 @@ class BatchWriter(Writer):
                     self._queue.put(None)  # finish this batch, then stop
                     break
                 batch.append(item)
-            self._commit(batch)
+            batch = [item for item in batch if item[1].set_running_or_notify_cancel()]
+            if batch:
+                self._commit(batch)
 
     def _commit(self, batch: list[tuple[Write[object], Future[object]]]) -> None:
         try:

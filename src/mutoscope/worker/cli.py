@@ -10,6 +10,7 @@ lease runs out.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from typing import Annotated, Any
@@ -40,6 +41,7 @@ def worker(
     from mutoscope.cli import calm_openmp
 
     calm_openmp()
+    share_cores(concurrency)
     from mutoscope.config import Settings
     from mutoscope.errors import MutoscopeError
     from mutoscope.services import build_services
@@ -71,6 +73,29 @@ def worker(
     finally:
         pool.stop(timeout=grace)
         services.close()
+
+
+THREAD_POOLS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENCV_FOR_THREADS_NUM",
+)
+"""The environment variables that size the thread pools of torch (OpenMP), NumPy's BLAS and
+OpenCV; each pool otherwise starts one thread per core."""
+
+
+def share_cores(concurrency: int) -> None:
+    """With several jobs at a time, give each job's thread pools its share of the cores this
+    process may run on (``taskset``, cgroup cpusets), so that ``concurrency`` jobs do not
+    start ``concurrency`` times as many threads as there are cores. A variable already set
+    wins; with one job at a time the libraries' own defaults stand. Must run before those
+    libraries are imported (they read the variables once)."""
+    if concurrency <= 1:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for name in THREAD_POOLS:
+        os.environ.setdefault(name, str(max(1, (cores or 1) // concurrency)))
 
 
 def _served_models(services: Any, models: str | None) -> set[str]:

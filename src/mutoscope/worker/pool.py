@@ -74,7 +74,7 @@ class Worker:
                 log.exception("could not claim a job")
                 job = None
             if job is None:
-                self.services.queue.wait(self.poll_seconds)
+                self.services.queue.wait(self.poll_seconds, models=self.models)
                 continue
             self.run_one(job)
 

@@ -1,6 +1,7 @@
 """Open-weight video models through Hugging Face diffusers, declared in ``models.toml``.
 
-What the family backends (``wan.py``, ``ltx.py``, ``cogvideox.py``) share, one module per job:
+What the family backends (``wan.py``, ``wan_vace.py``, ``ltx.py``, ``ltx2.py``,
+``cogvideox.py``, ``hunyuanvideo15.py``) share, one module per job:
 
 * ``models_file``: ``read_models_file`` parses ``models.toml`` into typed ``ModelSpec``s;
 * ``checkpoints``: ``resolve_checkpoint`` finds the weights offline, ``load_pipeline`` loads
