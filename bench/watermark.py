@@ -3,8 +3,8 @@
     nice python bench/watermark.py                      # 6 clips per footage kind, 96 frames
     nice python bench/watermark.py --clips 2 --frames 48 --job-runs 0  # quick look
 
-Invisibility, per footage kind, for the mark written now (v3) and v2 before it, against the
-same clip unmarked: **luma PSNR** (BT.601 luma of the RGB frames) and the **flat-area
+Invisibility, per footage kind, for the mark written now (v4) and v3 before it (``--compare``),
+against the same clip unmarked: **luma PSNR** (BT.601 luma of the RGB frames) and the **flat-area
 fine-texture ratio**: the energy of the luma's fine texture (luma minus its Gaussian blur,
 sigma 2 px) summed over the pixels that are flat in the unmarked clip (standard deviation of
 the unmarked luma over 9x9 px below 1 level), marked over unmarked (1.0 = nothing added where
@@ -318,8 +318,8 @@ def main() -> None:
     parser.add_argument(
         "--compare",
         type=lambda v: [int(x) for x in v.split(",") if x],
-        default=[2],
-        help="older mark versions to measure invisibility for, beside v3 ('' = none)",
+        default=[3],
+        help="older mark versions to measure invisibility for, beside v4 ('' = none)",
     )
     parser.add_argument(
         "--attacks", default="", help="run only attacks whose name contains one of these (a,b)"

@@ -79,5 +79,5 @@ def test_v2_marks_written_before_v3_still_read(tmp_path: Path) -> None:
 
 
 def test_unknown_version_is_refused() -> None:
-    with pytest.raises(ValueError, match="version must be 2 or 3"):
-        Watermarker(version=4)
+    with pytest.raises(ValueError, match="version must be 2, 3 or 4"):
+        Watermarker(version=5)

@@ -74,3 +74,11 @@ def test_two_everyday_words_run_together_are_a_compound() -> None:
     known = known_words()
     assert compound("supercar", known)
     assert not compound("pikachu", known)
+
+
+def test_registry_text_is_split_into_the_words_prompts_are() -> None:
+    from mutoscope.rights.facts import _plain
+    from mutoscope.rights.normalize import words
+
+    for text in ["Pixar's Finding Nemo, son of Marlin.", "Pokémon Trainer", "Spider-Man 2099"]:
+        assert _plain(text) == [w.text for w in words(text)]

@@ -214,6 +214,8 @@ def test_key_names_relations_and_brand_use(
         "kids sleeping in their vans at a festival",
         "un paperino che nuota nello stagno",
         "an Italian plumber fixing a sink, l'idraulico",
+        "a scientist in a white lab coat looking into a microscope",
+        "a tourist photographing the Great Barrier Reef from a boat",
     ],
 )
 def test_key_names_and_brand_words_alone_are_not_enough(

@@ -29,7 +29,7 @@ class WatermarkReport:
     known: bool = False
     """The payload belongs to a video this server made."""
     version: int | None = None
-    """Which mark decoded: 3, or 2 (marks written before v3, including v1)."""
+    """Which mark decoded: 4, 3, or 2 (marks written before v3, including v1)."""
 
 
 @dataclass

@@ -1,5 +1,17 @@
 """Invisible video watermark: a 48-bit payload, Reed-Solomon coded, in every frame's luma.
 
+* **v4 (written now): dither modulation on textured footage.** A spread-spectrum mark (v3)
+  must outweigh the host's own texture at the detector, which on textured footage took
+  39.5 dB; and x264 carries a static mark on panning footage only by motion-compensated
+  copies of its first frame (per-frame survival after CRF 28: ~0.96 in the I-frame, ~0.3
+  after), so averaging the clip's frames gains little. v4 instead re-quantises each block's
+  high-passed value onto one of two lattices (QIM, ``_Qim``) per group of frames, which the
+  host does not disturb: 47 dB on the 1/f footage with every bit after CRF 28 + 50 %
+  downscale, read mostly from the I-frame. Its change is weighted per pixel and frame to
+  zero on flat areas (``_flat_guard``). Chunks with less than QIM_TEXTURED textured pixels
+  (the embedded model's flat backdrops, where the guard would leave nothing to mark) get
+  v3's mark unchanged; a decode says which it read.
+
 Design (why each part is there):
 
 * **Fixed working plane.** Every frame's luma is seen through a 256x256 grid of cells whatever
@@ -39,6 +51,8 @@ Design (why each part is there):
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -72,6 +86,20 @@ KEY = 0x6D75746F
 not DRM)."""
 KEY_V3 = 0x6D757433
 """v3: its own map and signs, so a decode says which version it read."""
+KEY_V4 = 0x6D757434
+"""v4: its own block-to-bit map (its textured-footage mark has no signs)."""
+QIM_STEP = 4.5
+"""v4: quantiser step (luma levels of a block's high-passed, window-weighted mean) of the
+dither modulation on textured footage. Measured: 47 dB luma PSNR on the 1/f footage, all bits
+after CRF 28 + 50 % downscale."""
+QIM_GROUP = 4
+QIM_TEXTURED = 0.3
+"""v4: share of a chunk's pixels that must be textured (by ``_flat_guard``) for it to take
+dither modulation; flatter chunks (the embedded model's) take v3's spread-spectrum mark,
+which carries more per unit of change where the host is flat and the guard would leave
+nothing to mark."""
+"""v4: frames that share one residual on textured footage (its blocks are re-quantised on the
+group's first frame: the frame x264 keeps best is the first, an I-frame)."""
 MIN_PSNR = 45.5
 """v3: luma PSNR floor (dB, after rounding) of a chunk that is flat: 0.5 dB above the 45 dB
 target, where a mark shows most (the embedded model's backdrops)."""
@@ -85,6 +113,13 @@ BUSY_STRENGTH = 5.0
 CRF 28 + 50 % downscale in one second."""
 FLAT_WEIGHT = 0.25
 """v3: share of the mark's amplitude kept where the picture is flat (no contrast, no motion)."""
+GUARD = (1.5, 4.0)
+"""v3 on busy chunks: local luma standard deviation (levels, over about 12x12 px) below which
+a pixel is left unchanged and above which it takes the full mark (the bench counts a pixel as
+flat below 1 level over 9x9 px)."""
+ERODE = 5
+"""Side (at the guard's 1/4 scale) of the erosion that keeps the guarded mark a few pixels
+away from flat areas: the fine-texture measure (sigma 2 px) and the eye see that far."""
 ACTIVITY = (1.0, 6.0)
 """v3: local contrast or motion (luma levels, on the working plane) below which a place counts
 as flat and above which it gets the full mark."""
@@ -132,7 +167,10 @@ V2 = Scheme(version=2, key=KEY, highpass=HIGHPASS)
 V3 = Scheme(version=3, key=KEY_V3, highpass=9)
 """The current mark. A narrower high-pass than v2's: at v3's lower amplitude the host's
 low-frequency content is the main noise (measured: +12-18 % soft-bit SNR after CRF 28 + 50 %)."""
+V4 = Scheme(version=4, key=KEY_V4, highpass=9)
+"""v4: dither modulation (QIM) on busy chunks, v3's mark on the others."""
 READ_ORDER = (V3, V2)
+"""Spread-spectrum marks, read after v4's dither modulation."""
 
 
 class _Pattern:
@@ -296,13 +334,249 @@ class _Pattern:
         return tried
 
 
+class _Qim:
+    """v4's mark on busy footage: dither modulation (QIM) of each block.
+
+    A block's value is the window-weighted mean of the high-passed plane over it (as the
+    detector sees it). The embedder moves it onto the nearest point of one of two interleaved
+    lattices, step x Z for a 0 bit and step x (Z + 1/2) for a 1, so the host's own texture,
+    however strong, does not count against the mark (a spread-spectrum mark has to outweigh
+    it). The price: a value is only right in the frame it was quantised on, and x264 carries a
+    static mark on panning footage mostly by motion-compensated copies of its first frame; the
+    detector weights frames by how well they fit (the first, an I-frame, carries most)."""
+
+    def __init__(self, scheme: Scheme, step: float) -> None:
+        self.scheme, self.step = scheme, step
+
+    @property
+    def steps(self) -> tuple[float, ...]:
+        """The steps a mark may have been written with (the detector does not know the
+        original frame size), most common first."""
+        return (self.step, self.step * 2**0.5, self.step * 2)
+
+    def step_for(self, pixels: int) -> float:
+        """Smaller frames put fewer pixels under each block, so the codec moves its value
+        more: x1.4 from 640x360 (where a 1-s excerpt of a CRF 20 copy, re-encoded at CRF 23,
+        lost the payload at x1), x2 below."""
+        return self.steps[0 if pixels >= _HD_PIXELS else 1 if pixels >= _HD_PIXELS // 4 else 2]
+
+    @cached_property
+    def tile_bits(self) -> np.ndarray:
+        """Bit index per block of one tile (TILE // BLOCK, TILE // BLOCK)."""
+        return _Pattern(self.scheme).tile[0]
+
+    @cached_property
+    def scramble(self) -> np.ndarray:
+        """Keyed +-1 per coded bit: a bit is written on the lattice its scrambled value names,
+        so flat or unmarked content (every block on or near 0) reads as random bits, never as
+        the all-zero codeword."""
+        rng = np.random.default_rng(self.scheme.key + 1)
+        return rng.choice(np.array([-1.0, 1.0], np.float32), size=N_BITS)
+
+    @cached_property
+    def gain(self) -> float:
+        """How much of a unit block bump the high-pass and block value keep."""
+        unit = np.zeros((PLANE // 4, PLANE // 4), np.float32)
+        unit[BLOCK * 2 : BLOCK * 3, BLOCK * 2 : BLOCK * 3] = _WINDOW_2D
+        kept = _highpass(unit[None], self.scheme.highpass)[0]
+        return float((kept * unit).sum() / _WSUM)
+
+    def values(self, hp: np.ndarray, oy: int = 0, ox: int = 0) -> np.ndarray:
+        """Block values of (T, h, w) high-passed planes, the block grid from cell (oy, ox)."""
+        ny, nx = (hp.shape[1] - oy) // BLOCK, (hp.shape[2] - ox) // BLOCK
+        grid = hp[:, oy : oy + ny * BLOCK, ox : ox + nx * BLOCK]
+        return _block_sums(np.ascontiguousarray(grid)) / _WSUM
+
+    def _bits(self, shape: tuple[int, int], by: int, bx: int) -> np.ndarray:
+        """Bit index per block of a (ny, nx) grid whose first block is block (by, bx) of the
+        tile."""
+        side = TILE // BLOCK
+        rolled = np.roll(self.tile_bits, (-by, -bx), axis=(0, 1))
+        return np.tile(rolled, (-(-shape[0] // side), -(-shape[1] // side)))[: shape[0], : shape[1]]
+
+    def embed(self, chunk: np.ndarray, signs_b: np.ndarray, out: np.ndarray, psnr: float) -> None:
+        side = PLANE // BLOCK
+        step = self.step_for(chunk.shape[1] * chunk.shape[2])
+        offset = 0.5 * step * (signs_b * self.scramble > 0)[self._bits((side, side), 0, 0)]
+        max_rms = 255.0 / 10 ** (psnr / 20)
+        for start in range(0, len(chunk), QIM_GROUP):
+            group, dst = chunk[start : start + QIM_GROUP], out[start : start + QIM_GROUP]
+            # 1. The group's first frame's block values, moved to the nearest lattice point
+            value = self.values(_highpass(_plane_luma(group[:1]), self.scheme.highpass))[0]
+            target = np.round((value - offset) / step) * step + offset
+            residual = _expand((target - value) / self.gain)
+            # 2. Within the PSNR budget (rarely binding: the change is at most step / 2),
+            #    and none on the frame's flat pixels
+            residual *= _budget_scale(residual, max_rms)
+            _add_gray_guarded(group, residual, dst)
+
+    def soft(self, values: np.ndarray, step: float, by: int = 0, bx: int = 0) -> np.ndarray:
+        """(T, N_BITS) soft bits (> 0: a 1) of (T, ny, nx) block values whose first block is
+        block (by, bx) of the tile."""
+        bits = self._bits(values.shape[1:], by, bx)
+        votes = -np.cos(2 * np.pi * values / step)
+        index = (bits.ravel()[None] + N_BITS * np.arange(len(values))[:, None]).ravel()
+        sums = np.bincount(index, votes.ravel(), minlength=N_BITS * len(values))
+        return (sums.reshape(len(values), N_BITS) * self.scramble).astype(np.float32)
+
+    def fit(self, values: np.ndarray, step: float) -> float:
+        """How close (T, ny, nx) values sit to the lattices in the frame where they sit
+        closest (x264 keeps the mark best in I-frames): about 2 / pi for unmarked content."""
+        return float(np.abs(np.cos(2 * np.pi * values / step)).mean(axis=(1, 2)).max())
+
+    def read(
+        self,
+        lumas: np.ndarray,
+        fx: float,
+        fy: float,
+        *,
+        known: Callable[[bytes], bool] | None = None,
+        peaks: int = 2,
+        fine: bool = False,
+        step: float | None = None,
+    ) -> Detection:
+        step = step or self.step
+        exact = (PLANE * fx, PLANE * fy)
+        w, h = max(TILE, math.ceil(exact[0])), max(TILE, math.ceil(exact[1]))
+        planes = np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA) for x in lumas])
+        hp = _highpass(planes, self.scheme.highpass)
+        oy = ox = 0
+        shifts = [(0, 0)]
+        if (fx, fy) != (1.0, 1.0):
+            # 1. Block grid, to a quarter of a cell (the lattices need it that close): the
+            #    offset where the first frames' values fit best; the planes are warped to the
+            #    exact scale (their integer size rounds it)
+            probe = hp[: min(3, len(hp))]
+            best = (-1.0, 0.0, 0.0, 0, 0)
+            for ty, tx in itertools.product(_QUARTERS if fine else (0.0,), repeat=2):
+                warped = _warp(probe, w / exact[0], h / exact[1], tx, ty)
+                for y, x in itertools.product(range(BLOCK), repeat=2):
+                    best = max(best, (self.fit(self.values(warped, y, x), step), ty, tx, y, x))
+            _, ty, tx, oy, ox = best
+            hp = _warp(hp, w / exact[0], h / exact[1], tx, ty)
+            # 2. Which block of the tile comes first: the one whose bits' blocks agree most
+            probe_values = self.values(hp[: len(probe)], oy, ox)
+            side = TILE // BLOCK
+            agree = {
+                (y, x): float((self.soft(probe_values, step, y, x) ** 2).sum(axis=1).max())
+                for y in range(side)
+                for x in range(side)
+            }
+            shifts = sorted(agree, key=agree.__getitem__)[::-1][:peaks]
+        values = self.values(hp, oy, ox)
+        first: Detection | None = None
+        for by, bx in shifts:
+            soft = _combine(self.soft(values, step, by, bx))
+            soft = soft / (float(np.median(np.abs(soft))) or 1.0)
+            payload, fixes = _decode(soft, CONFIRMED_FIXES if known else MAX_SYMBOL_FIXES)
+            if payload is not None and fixes > MAX_SYMBOL_FIXES and not (known and known(payload)):
+                payload = None
+            found = Detection(
+                found=payload is not None,
+                payload=payload,
+                bit_margin=_agreement(soft, payload),
+                score=self.fit(values, step),
+                scale=(fx, fy),
+                bits=(soft > 0).astype(np.uint8),
+                version=4 if payload is not None else None,
+            )
+            if found.found:
+                return found
+            first = first or found
+        assert first is not None
+        return first
+
+    def search(
+        self,
+        lumas: np.ndarray,
+        known: Callable[[bytes], bool] | None,
+        frame_size: tuple[int, int],
+    ) -> list[Detection]:
+        """Try crops (78-100 % of the original per axis) ranked by how well the probe frames'
+        block values fit the lattices at their best grid offset; stops at a find.
+
+        The lattices need the grid to within a fraction of a cell, which a search over scale
+        does not reach; so crops of the sizes Mutoscope writes, kept at their cropped size,
+        are tried first at their exact scale (``frame_size``: the input's (width, height))."""
+        probe = lumas[_probe_frames(len(lumas))]
+        sample = lumas[np.unique(np.linspace(0, len(lumas) - 1, 24).round().astype(int))]
+        tried: list[Detection] = []
+        for fx, fy, pixels in _exact_scales(frame_size):
+            step = self.step_for(pixels)
+            tried.append(self.read(sample, fx, fy, known=known, fine=True, step=step))
+            if tried[-1].found:
+                return tried
+        ranked = []
+        for fx in _COARSE:
+            for fy in _COARSE:
+                w, h = round(PLANE * fx), round(PLANE * fy)
+                planes = _highpass(
+                    np.stack([cv2.resize(x, (w, h), interpolation=cv2.INTER_AREA) for x in probe]),
+                    self.scheme.highpass,
+                )
+                best = max(
+                    self.fit(self.values(planes, y, x), self.step)
+                    for y in range(0, BLOCK, 2)
+                    for x in range(0, BLOCK, 2)
+                )
+                ranked.append((best, fx, fy))
+        ranked.sort(reverse=True)
+        for _, fx, fy in ranked[:2]:
+            for dx in _FINE:
+                for dy in _FINE:
+                    fx2, fy2 = min(1.0, fx + dx), min(1.0, fy + dy)
+                    tried.append(self.read(sample, fx2, fy2, known=known))
+                    if tried[-1].found:
+                        return tried
+        return tried
+
+
+WRITTEN_SIZES = ((1280, 720), (1792, 1024), (1920, 1080), (640, 360), (320, 180))
+"""Landscape sizes Mutoscope writes (and their portrait twins): a crop of one, kept at its
+cropped size, has an exact scale."""
+
+
+def _exact_scales(frame_size: tuple[int, int]) -> list[tuple[float, float, int]]:
+    """(fx, fy, the written size's pixels) of ``frame_size`` as a 78-100 % crop of each
+    written size it fits in."""
+    w, h = frame_size
+    scales = []
+    for big_w, big_h in {*WRITTEN_SIZES, *((b, a) for a, b in WRITTEN_SIZES)}:
+        fx, fy = w / big_w, h / big_h
+        if 0.78 <= fx <= 1.0 and 0.78 <= fy <= 1.0 and (fx, fy) != (1.0, 1.0):
+            scales.append((fx, fy, big_w * big_h))
+    return sorted(scales, reverse=True)
+
+
+_QUARTERS = (0.0, 0.25, 0.5, 0.75)
+
+
+def _warp(planes: np.ndarray, sx: float, sy: float, tx: float, ty: float) -> np.ndarray:
+    """(T, h, w) planes resampled at (x * sx + tx, y * sy + ty): a small scale correction and a
+    sub-cell shift."""
+    h, w = planes.shape[1:]
+    size = (math.floor((w - tx) / sx), math.floor((h - ty) / sy))
+    m = np.array([[sx, 0.0, tx], [0.0, sy, ty]], np.float32)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    return np.stack([cv2.warpAffine(p, m, size, flags=flags) for p in planes])
+
+
+def _probe_frames(n: int) -> np.ndarray:
+    """Frames the crop search looks at: the first three (an I-frame and what x264 copied from
+    it) and five more spread over the clip."""
+    return np.unique(
+        np.concatenate([np.arange(min(3, n)), np.linspace(0, n - 1, 5).round()]).astype(int)
+    )
+
+
 class Watermarker:
-    """Embed (v3, or v2 on request) and detect (v3, then v2/v1) the Mutoscope watermark."""
+    """Embed (v4, or v3/v2 on request) and detect (v4, then v3, then v2/v1) the Mutoscope
+    watermark."""
 
     def __init__(
         self,
         *,
-        version: int = 3,
+        version: int = 4,
         strength: float | None = None,
         cancel: float = 1.0,
         floor: float = 0.5,
@@ -312,16 +586,17 @@ class Watermarker:
         texture_relax: float = TEXTURE_RELAX,
         busy_strength: float = BUSY_STRENGTH,
     ) -> None:
-        if version not in (2, 3):
-            raise ValueError(f"watermark version must be 2 or 3 (got {version})")
+        if version not in (2, 3, 4):
+            raise ValueError(f"watermark version must be 2, 3 or 4 (got {version})")
         self.version = version
-        self.strength = strength if strength is not None else (2.0 if version == 3 else 5.0)
-        self.min_psnr = min_psnr if min_psnr is not None else (MIN_PSNR if version == 3 else 38.3)
+        self.strength = strength if strength is not None else (2.0 if version >= 3 else 5.0)
+        self.min_psnr = min_psnr if min_psnr is not None else (MIN_PSNR if version >= 3 else 38.3)
         """v3: luma PSNR floor per chunk (after rounding); v2: RGB PSNR floor (legacy)."""
         self.cancel, self.floor, self.cap = cancel, floor, cap
         self.flat_weight = flat_weight
         self.texture_relax, self.busy_strength = texture_relax, busy_strength
         self._patterns = {s.version: _Pattern(s) for s in READ_ORDER}
+        self._qim = _Qim(V4, QIM_STEP)
 
     # ---- embed -----------------------------------------------------------------------------
 
@@ -337,7 +612,7 @@ class Watermarker:
         out = frames if inplace else np.empty(frames.shape, dtype=frames.dtype)
         for start in range(0, len(frames), CHUNK):
             chunk, dst = frames[start : start + CHUNK], out[start : start + CHUNK]
-            if self.version == 3:
+            if self.version >= 3:
                 self._embed_chunk_v3(chunk, signs_b, dst)
             else:
                 self._embed_chunk_v2(chunk, signs_b, dst)
@@ -363,6 +638,13 @@ class Watermarker:
         # Smaller frames put fewer pixels under each bit, so the codec's noise weighs more:
         # the margin grows as 1 / sqrt(pixels) below 1280x720 (up to 3x, at 320x180 and less)
         margin *= float(np.clip(np.sqrt(_HD_PIXELS / (chunk.shape[1] * chunk.shape[2])), 1, 3))
+        # (the busy share bounds the textured share: flat chunks skip measuring it)
+        textured = busy >= QIM_TEXTURED and _textured_share(chunk) >= QIM_TEXTURED
+        if self.version == 4 and textured:
+            # v4: textured footage takes dither modulation, which the host's texture does not
+            # disturb (a spread-spectrum mark must outweigh it, which took 39.5 dB)
+            self._qim.embed(chunk, signs_b, out, self.min_psnr)
+            return
         floor_db = self.min_psnr - self.texture_relax * excess
         # 5. Informed embedding: add only what each bit needs to reach the margin
         need = (margin - self.cancel * signs_b * proj) / keep
@@ -403,7 +685,7 @@ class Watermarker:
     ) -> Detection:
         """Read the payload from (T, H, W, 3) uint8 frames (any size, cropped, re-encoded).
 
-        Tries the v3 mark, then v2 (which also reads v1). ``search`` also tries crops (the
+        Tries the v4 mark, then v3, then v2 (which also reads v1). ``search`` also tries crops (the
         input covering 78-100 % of the original per axis); an uncropped input is read first
         and the search only runs when that fails. ``known`` (payload -> registered?) lets a
         registry confirm decodes that needed up to CONFIRMED_FIXES corrections instead of
@@ -412,18 +694,26 @@ class Watermarker:
         _check_frames(frames)
         lumas = _frame_lumas(frames, 2 * PLANE)
         tried: list[Detection] = []
+        for step in self._qim.steps:
+            tried.append(self._qim.read(lumas, 1.0, 1.0, known=known, step=step))
+            if tried[-1].found:
+                return tried[-1]
         for scheme in READ_ORDER:
             tried.append(self._patterns[scheme.version].read(lumas, 1.0, 1.0, known=known))
             if tried[-1].found:
                 return tried[-1]
         if search:
+            tried += self._qim.search(lumas, known, (frames.shape[2], frames.shape[1]))
+            if tried[-1].found:
+                return tried[-1]
             for scheme in READ_ORDER:
                 tried += self._patterns[scheme.version].search(lumas, known)
                 if tried[-1].found:
                     return tried[-1]
-        # nothing decoded: report the first reading (v3, uncropped) for its bits, with the
-        # strongest synchronisation score seen
-        return replace(tried[0], score=max(d.score for d in tried))
+        # nothing decoded: report the v3 reading (uncropped) for its bits, with the strongest
+        # synchronisation score seen
+        v3 = tried[len(self._qim.steps)]
+        return replace(v3, score=max(d.score for d in tried))
 
 
 def _combine(per_frame: np.ndarray, rounds: int = 3) -> np.ndarray:
@@ -461,6 +751,10 @@ def _decode(soft: np.ndarray, max_fixes: int = MAX_SYMBOL_FIXES) -> tuple[bytes 
 
     Returns the payload (or None) and the symbol fixes used (2 x errors + erasures).
     """
+    if np.mean(np.abs(soft) <= 1e-9) > 0.25:
+        # no evidence either way (a perfectly flat clip): reading those bits as 0s would
+        # decode the all-zero codeword, which is valid
+        return None, 0
     hard = np.packbits((soft > 0).astype(np.uint8)).tobytes()
     reliability = np.abs(soft).reshape(-1, 8).min(axis=1)
     order = np.argsort(reliability)
@@ -557,6 +851,7 @@ def _robust_z(values: np.ndarray) -> float:
 
 
 _WINDOW_2D = np.outer(WINDOW, WINDOW)
+_WSUM = float((_WINDOW_2D**2).sum())
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 _RGB_STEP = _LUMA / float((_LUMA**2).sum())
 """The smallest RGB change (least squares) that moves luma by 1: most of it in green."""
@@ -627,5 +922,48 @@ def _add_gray(frames: np.ndarray, residual: np.ndarray, out: np.ndarray) -> None
     plus = cv2.cvtColor(cv2.convertScaleAbs(np.maximum(up, 0.0)), cv2.COLOR_GRAY2RGB)
     minus = cv2.cvtColor(cv2.convertScaleAbs(np.minimum(up, 0.0)), cv2.COLOR_GRAY2RGB)
     for frame, dst in zip(frames, out, strict=True):
+        cv2.add(frame, plus, dst=dst)
+        cv2.subtract(dst, minus, dst=dst)
+
+
+def _flat_guard(frame: np.ndarray) -> np.ndarray:
+    """(h, w) float32 weight: 0 on and within a few pixels of the frame's flat areas, rising to
+    1 where its luma varies by GUARD[1] levels or more (measured at about 1/4 scale, cheap)."""
+    h, w = frame.shape[:2]
+    return np.asarray(cv2.resize(_guard_small(frame), (w, h), interpolation=cv2.INTER_LINEAR))
+
+
+def _guard_small(frame: np.ndarray) -> np.ndarray:
+    """``_flat_guard`` at the scale it is measured at (the short side about 180 px)."""
+    h, w = frame.shape[:2]
+    k = max(1, min(h, w) // 180)
+    small = cv2.resize(frame, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
+    y = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    win = max(3, (9 // k) | 1)
+    mean = cv2.blur(y, (win, win))
+    std = np.sqrt(np.maximum(cv2.blur(y * y, (win, win)) - mean * mean, 0.0))
+    low, high = GUARD
+    active = np.clip((std - low) / (high - low), 0.0, 1.0).astype(np.float32)
+    return np.asarray(cv2.erode(active, np.ones((ERODE, ERODE), np.uint8)))
+
+
+def _textured_share(chunk: np.ndarray) -> float:
+    """Share of the pixels of four frames of the chunk that ``_flat_guard`` marks in full."""
+    sample = chunk[:: max(1, len(chunk) // 4)][:4]
+    return float(np.mean([(_guard_small(f) >= 1.0).mean() for f in sample]))
+
+
+def _add_gray_guarded(frames: np.ndarray, residual: np.ndarray, out: np.ndarray) -> None:
+    """``_add_gray`` with each frame's residual weighted by its ``_flat_guard``: no change on
+    flat pixels (a whole-level step there is new fine texture), per frame because objects
+    move. About 5 ms a frame at 1280x720; only busy footage takes this path."""
+    h, w = frames.shape[1:3]
+    up = cv2.resize(residual, (w, h), interpolation=cv2.INTER_LINEAR)
+    mid = np.full((h, w), 128, np.uint8)
+    for frame, dst in zip(frames, out, strict=True):
+        # delta + 128 rounded into uint8, then split into its positive and negative parts
+        shifted = cv2.convertScaleAbs(cv2.multiply(up, _flat_guard(frame)), beta=128.0)
+        plus = cv2.cvtColor(cv2.subtract(shifted, mid), cv2.COLOR_GRAY2RGB)
+        minus = cv2.cvtColor(cv2.subtract(mid, shifted), cv2.COLOR_GRAY2RGB)
         cv2.add(frame, plus, dst=dst)
         cv2.subtract(dst, minus, dst=dst)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mutoscope.rights.lexical import is_everyday
-from mutoscope.rights.normalize import Word, squash, words
+from mutoscope.rights.normalize import Word, words
 from mutoscope.rights.semantic import STOPWORDS
 
 KEY_POOL = 6
@@ -72,8 +72,8 @@ class KeyNames:
         registered: set[str] = set()
         """Names of entities are found by the name index (and its relations) already."""
         for entity, text, owner, names in descriptions:
-            registered.update(squash(n) for n in names)
-            skip = {squash(w) for w in owner.split()}
+            registered.update(_squash(n) for n in names)
+            skip = {_squash(w) for w in owner.split()}
             for segment in _names_in(text):
                 for parts in _keys_of(segment, rare):
                     key = "".join(parts)
@@ -129,11 +129,36 @@ def _capitalised(ws: list[Word], i: int, j: int) -> bool:
     return i > 0 and ws[i].capitalized
 
 
+_TOKEN = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z]+")
+_LEET = re.compile(r"[0-9@$!|+&]")
+
+
+def _plain(text: str) -> list[str]:
+    """``normalize.words`` of registry text, quickly: plain ASCII words are only lowercased
+    (the full normalisation, built for disguised prompts, would double the time to build
+    the keys of 10,000 descriptions); anything else goes through it."""
+    if text.isascii() and not _LEET.search(text):
+        return _ASCII_WORD.findall(text.lower())
+    out: list[str] = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        if tok.isascii() and tok.isalpha():
+            out.append(tok.lower())
+        else:
+            out.extend(w.text for w in words(tok))
+    return out
+
+
+def _squash(name: str) -> str:
+    return "".join(_plain(name))
+
+
 def _phrases(text: str, rare: Callable[[str], float]) -> list[str]:
     """Three-word phrases of a description that begin and end with a content word and
     weigh ``PHRASE_RARE`` in rare words: catchphrases and signature objects ("shall not
     pass", "shaken not stirred", "golden tickets hidden"), found in any case."""
-    ws = [w.text for w in words(text)]
+    ws = _plain(text)
     out = []
     for k in range(len(ws) - 2):
         tri = ws[k : k + 3]
@@ -169,9 +194,9 @@ def _names_in(text: str) -> list[list[str]]:
     out = []
     for m in _CAPITALISED_RUN.finditer(text):
         segment: list[str] = []
-        for w in [*words(m.group(1)), None]:
-            if w is not None and w.text != "s":
-                segment.append(w.text)
+        for w in [*_plain(m.group(1)), None]:
+            if w is not None and w != "s":
+                segment.append(w)
                 continue
             while segment and segment[0] in _GENERIC:
                 segment = segment[1:]
@@ -258,7 +283,7 @@ _DETERMINERS = frozenset(
 
 def brand_cues(description: str) -> tuple[frozenset[str], frozenset[str]]:
     """(verbs of use, product nouns) of what the brand's description says it sells."""
-    ws = {w.text for w in words(description)}
+    ws = set(_plain(description))
     before: set[str] = set()
     after: set[str] = set()
     for says, use, product in _CATEGORIES:

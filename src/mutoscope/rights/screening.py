@@ -117,6 +117,9 @@ KEY_REST = 0.4
 that is coined or several capitalised words ("the captain of the Black Pearl") ..."""
 KEY_REST_WORD = 1.5
 """... or besides one capitalised everyday word ("Marlin", "Gotham"): about two rare traits."""
+KEY_REST_PHRASE = 1.0
+"""... or besides a phrase of a description ("shall not pass", but also "white lab coat"):
+about one more rare trait than a name needs."""
 KEY_MARGIN = 1.3
 """How much more than any other entity holding the same name the chosen one must repeat."""
 RELATION_MASS = 0.8
@@ -313,7 +316,7 @@ class Screener:
         self.keys = KeyNames(
             ((j, t.description, t.owner, (t.name, *t.aliases)) for j, t in enumerate(targets)),
             known_words(),
-            lambda w: rarity(w, self.descriptions.vocab),
+            _memo(lambda w: rarity(w, self.descriptions.vocab)),
         )
         self._brand_cues = {
             j: brand_cues(t.description) for j, t in enumerate(targets) if t.kind == "brand"
@@ -573,6 +576,8 @@ class Screener:
                 continue
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
+            if hit.key in self.keys.phrases:
+                need = KEY_REST_PHRASE
             if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
                 # "the founder of SpaceX", "Mufasa's son": the relation is the evidence.
                 need = 0.0 if len(scored) == 1 else 1e-6
@@ -803,6 +808,19 @@ def _outranked(found: dict[int, Match], enough: Callable[[Match], bool], score: 
         if enough(m):
             return True
     return False
+
+
+def _memo(f: Callable[[str], float]) -> Callable[[str], float]:
+    """``f`` remembered per word, while an index is built (descriptions repeat words)."""
+    seen: dict[str, float] = {}
+
+    def g(w: str) -> float:
+        v = seen.get(w)
+        if v is None:
+            v = seen[w] = f(w)
+        return v
+
+    return g
 
 
 def _around(prompt: str, hit: NameHit) -> str:
