@@ -24,6 +24,7 @@ import json
 import math
 import os
 import random
+import re
 import tempfile
 import time
 from collections import Counter
@@ -34,7 +35,7 @@ import numpy as np
 from mutoscope.config import Settings
 from mutoscope.rights.lexical import is_everyday, known_words
 from mutoscope.rights.registry import EntitySpec, load_registry
-from mutoscope.rights.service import RightsService
+from mutoscope.rights.service import Decision, RightsService
 from mutoscope.storage.db import make_engine, session_factory, upgrade
 
 HERE = Path(__file__).parent
@@ -148,10 +149,12 @@ def run(svc: RightsService, rows: list[dict], label: str, passes: int = 1) -> No
     per_class = Counter()
     screener = svc.screener()
     full_lat, fast_lat, cpu, full_cpu, fast_cpu = [], [], [], [], []
+    decisions: list[str] = []
     for r in rows:
         calls = screener.full_calls
         t, c = time.perf_counter(), time.thread_time()
         d = svc.check_prompt(r["prompt"], user_id=r.get("user", "bench-user"), record=False)
+        decisions.append(_decision_line(d))
         lat.append((time.perf_counter() - t) * 1000)
         cpu.append((time.thread_time() - c) * 1000)
         (full_lat if screener.full_calls > calls else fast_lat).append(lat[-1])
@@ -199,8 +202,19 @@ def run(svc: RightsService, rows: list[dict], label: str, passes: int = 1) -> No
         print(f"  missed [{_kind(r)}] {r['prompt'][:90]}")
     for r, reason in false_blocks:
         print(f"  false block [{_kind(r)}]: {r['prompt'][:70]} -> {reason[:90]}")
+    if DECISIONS is not None and not HIDE_MISSES:
+        DECISIONS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^a-z0-9]+", "-", f"{label} {len(svc.list_entities())}".lower())
+        (DECISIONS / f"{name.strip('-')}.jsonl").write_text("".join(decisions), encoding="utf-8")
     if passes > 1:
         best_of(svc, rows, lat, cpu, passes)
+
+
+def _decision_line(d: Decision) -> str:
+    """Everything a decision says but the registry version: two screeners that give the same
+    lines for a set decided it the same way, evidence and scores included."""
+    fields = {k: v for k, v in d.to_dict().items() if k != "registry_version"}
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def best_of(
@@ -262,6 +276,8 @@ def _by_language(rows: list[dict], caught: list[dict], false_blocks: list) -> No
 
 
 HIDE_MISSES = False
+DECISIONS: Path | None = None
+"""``--decisions DIR``: every decision of each run, one JSON line per prompt."""
 
 
 def load_split(split: str) -> list[dict]:
@@ -326,7 +342,14 @@ def main() -> None:
     ap.add_argument(
         "--no-old", action="store_true", help="with --split: skip the original labelled set"
     )
+    ap.add_argument(
+        "--decisions",
+        type=Path,
+        help="write every decision to DIR/<run>.jsonl (compare two versions of the screener)",
+    )
     args = ap.parse_args()
+    global DECISIONS
+    DECISIONS = args.decisions
     if args.split:
         global HIDE_MISSES
         HIDE_MISSES = args.split == "test2"

@@ -96,7 +96,7 @@ def main() -> None:
                 f"enqueue -> claim across processes ({len(workers)} idle workers, "
                 f"{len(lat)} jobs): p50 {_pct(lat, 50):.1f} ms, p99 {_pct(lat, 99):.1f} ms"
             )
-            time.sleep(2)  # the last probe's job finishes
+            bench.drain()  # the probes' jobs finish: idle means no job anywhere
             before = meters.read(workers)
             time.sleep(args.idle_seconds)
             idle = {k: (v - before[k]) / args.idle_seconds for k, v in meters.read(workers).items()}
@@ -295,6 +295,12 @@ class Bench:
             cpu.append(cpu[0])
         per_job = {k: (cpu[-1][k] - cpu[0][k]) / max(1, last - first) for k in cpu[0]}
         return (last - first) / (finished[last] - finished[first]), per_job
+
+    def drain(self) -> None:
+        """Wait until every job is done (then one more second for the workers to settle)."""
+        while self._scalar("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')"):
+            time.sleep(0.2)
+        time.sleep(1)
 
     def claim_latency(self, samples: int, *, spacing: float) -> list[float]:
         """Milliseconds from an enqueue's commit until a worker process holds the job."""

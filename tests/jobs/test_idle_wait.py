@@ -107,3 +107,15 @@ def test_a_notification_just_after_a_failed_claim_is_not_slept_through(sessions,
     assert listening.claim("w") is None
     listening.notify()  # say, the listener's wake-up for a job committed after the claim
     assert timed_wait(listening, poll=5.0) < 0.5
+
+
+def test_notifications_wake_a_worker_whose_claims_fail_once_each(sessions, listening):
+    vid = add_video(sessions)
+    listening.enqueue(vid)
+    job = listening.claim("w")
+    listening.retry(vid, "w", delay=0.8, error="boom", attempt=job.attempt)
+    time.sleep(0.2)  # the retry's NOTIFY arrives
+    # The database is down, say: no claim runs, while the listener keeps reconnecting.
+    listening.notify()
+    assert timed_wait(listening, poll=0.05) < 0.2  # woken at once...
+    assert timed_wait(listening, poll=0.05) >= 0.3  # ...once: then asleep until the retry

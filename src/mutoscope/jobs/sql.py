@@ -236,7 +236,10 @@ class SqlJobQueue(JobQueue):
         if self._listening.is_set():
             timeout = max(timeout, self._seconds_until_due(models))
         with self._wake:
-            if self._wakes == getattr(self._seen, "wakes", self._wakes):
+            # Once per notification: a claim that never ran (its database down) must not
+            # leave this thread returning at once for ever.
+            seen, self._seen.wakes = getattr(self._seen, "wakes", self._wakes), self._wakes
+            if self._wakes == seen:
                 self._wake.wait(timeout)
 
     def _seconds_until_due(self, models: Collection[str] | None) -> float:
