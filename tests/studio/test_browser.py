@@ -275,6 +275,20 @@ def test_blocked_prompt_shows_the_reason_before_and_after_submitting(
     page.get_by_role("button", name="Create video").click()
     expect(page.locator("#form-error")).to_contain_text("Blocked by the rights check")
     expect(page.locator("#form-error")).to_contain_text("Captain Comet")
+    # The block is said once: no second "Blocked:" line, no drawing advice under it.
+    expect(check).to_be_empty()
+    expect(page.locator("#prompt-fit")).to_be_empty()
+    expect(page.get_by_role("button", name="Create video")).to_be_visible()
+
+    # Allowed but beyond the embedded model: no green all-clear, and a knowing second click.
+    page.get_by_label("Model").select_option("mutoscope-tiny")
+    page.get_by_label("Prompt", exact=True).fill("A paper boat drifting down a rainy street")
+    expect(page.locator("#prompt-fit")).to_contain_text("cannot draw")
+    expect(check).to_have_text("No rights issue found.")
+    expect(check).not_to_have_class(re.compile("ok"))
+    expect(page.locator("#form-error")).to_be_hidden()
+    expect(page.locator("#prompt-fit a")).to_have_attribute("href", "/help/models")
+    expect(page.get_by_role("button", name="Create anyway")).to_be_visible()
     page.context.close()
 
 

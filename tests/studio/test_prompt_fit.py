@@ -61,7 +61,19 @@ def test_create_page_checks_what_the_model_can_draw_and_the_video_keeps_the_reas
         "will_draw": "a red circle moving up on a white background",
         "warning": None,
     }
-    r = alice.post("/create", prompt=prompt, model="shapes-vocab", size="256x256", seconds="4")
+    form = {"prompt": prompt, "model": "shapes-vocab", "size": "256x256", "seconds": "4"}
+    # As the CLI without --anyway: nothing is made until the user knowingly proceeds.
+    first = alice.post("/create", **form)
+    assert first.status_code == 400 and "cannot draw" in first.text
+    assert (
+        ">Create anyway</button>" in first.text
+        and 'name="anyway" id="anyway" value="true"' in first.text
+    )
+    assert '<a href="/help/models">' in first.text and "docs/models.md" not in first.text
+    assert alice.get("/videos").text.count('class="card') == 0
+    help_page = alice.get("/help/models")
+    assert help_page.status_code == 200 and "models.toml" in help_page.text
+    r = alice.post("/create", **form, anyway="true")
     assert r.status_code == 303, r.text
     video = alice.get(r.headers["location"]).text
     assert 'id="prompt-warning"' in video and "cannot draw this prompt" in video

@@ -164,6 +164,19 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             image=await _image(form.get("image"), services.settings),
             characters=[c for c in form.getlist("characters") if isinstance(c, str) and c],
         )
+        if _field(form, "anyway") != "true":
+            fit = await run_in_threadpool(_hopeless, services, user, body.prompt, body.model)
+            if fit is not None:  # as the CLI without --anyway: say so, make nothing yet
+                return v.render(
+                    "create.html",
+                    status=400,
+                    **pages.create_context(services, fields["model"]),
+                    form=fields,
+                    error=None,
+                    fit=fit,
+                    characters=_usable_characters(services, user),
+                    chosen=form.getlist("characters"),
+                )
         record = await run_in_threadpool(videos.create, user, body)
     except MutoscopeError as exc:
         context = pages.create_context(services, fields["model"])
@@ -179,6 +192,20 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             chosen=form.getlist("characters"),
         )
     return v.redirect(f"/v/{record.id}")
+
+
+def _hopeless(
+    services: Any, user: UserRecord, prompt: str, model: str | None
+) -> dict[str, Any] | None:
+    """The fit of a prompt the model cannot draw at all (after the rights check), else None.
+
+    A prompt the rights check blocks raises ``PromptRejected`` first: that is the answer."""
+    name = services.backends.get(model).name
+    fit = pages.prompt_fit(services, prompt, name)
+    if fit is None or fit["drawable"]:
+        return None
+    pages.preview_screening(services, user, prompt, name)
+    return fit
 
 
 ADVANCED = ("seed", "steps", "guidance", "negative_prompt", "lora", "preset", "audio")
@@ -222,6 +249,12 @@ def check(body: CheckBody, v: VisitDep, services: ServicesDep) -> JSONResponse:
 def _fit(fit: dict[str, Any] | None) -> dict[str, Any]:
     """``{"fit": ...}`` for models that know their vocabulary, else nothing."""
     return {"fit": fit} if fit is not None else {}
+
+
+@router.get("/help/models")
+def models_help(v: VisitDep, services: ServicesDep) -> Response:
+    """Which models this server has, and how to add ones that draw more than shapes."""
+    return v.render("help_models.html", **pages.create_context(services))
 
 
 # -- my videos -----------------------------------------------------------------------------

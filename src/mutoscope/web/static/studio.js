@@ -101,6 +101,7 @@
     let timer = null;
     let seq = 0;
     let lastKey = null;
+    const submitted = prompt.value.trim(); // the prompt a server-side answer (banner) is about
     async function check() {
       const text = prompt.value.trim();
       const key = model.value + "\n" + text;
@@ -117,14 +118,31 @@
         const response = await post("/studio/check", { prompt: text, model: model.value });
         const result = await response.json();
         if (mine !== seq) return;
-        showFit(result.fit);
+        // After a rights block, the block is the whole answer: no drawing advice with it.
+        showFit(result.allowed === false ? null : result.fit);
+        const hopeless = result.fit && result.fit.drawable === false;
+        const banner = document.getElementById("form-error");
+        if (banner && text !== submitted) banner.hidden = true; // it was about another prompt
         if (result.allowed === true) {
-          box.className = "rights-check ok";
           const names = (result.attributions || []).map((a) => a.name + (a.attribution ? " (" + a.attribution + ")" : ""));
-          box.textContent = names.length ? "Allowed, with licensed use of: " + names.join(", ") : "Allowed by the rights check.";
+          if (names.length) {
+            box.className = "rights-check ok";
+            box.textContent = "Allowed, with licensed use of: " + names.join(", ");
+          } else if (hopeless) {
+            // No green all-clear beside "cannot draw": the prompt as a whole is not fine.
+            box.className = "rights-check info";
+            box.textContent = "No rights issue found.";
+          } else {
+            box.className = "rights-check ok";
+            box.textContent = "Allowed by the rights check.";
+          }
         } else if (result.allowed === false) {
-          box.className = "rights-check blocked";
-          box.textContent = "Blocked: " + result.message;
+          if (banner && banner.classList.contains("blocked") && !banner.hidden) {
+            box.textContent = ""; box.className = "rights-check"; // the banner says it once
+          } else {
+            box.className = "rights-check blocked";
+            box.textContent = "Blocked: " + result.message;
+          }
         } else {
           box.className = "rights-check info";
           box.textContent = result.message || (result.error && result.error.message) || "";
@@ -136,12 +154,31 @@
       }
     }
     // What the chosen model can draw of the prompt (models that know their vocabulary)
+    // A prompt it cannot draw at all needs a second, knowing click ("Create anyway"), as the
+    // CLI needs --anyway; the server asks again when this script did not run.
     function showFit(fit) {
       const fitBox = document.getElementById("prompt-fit");
       if (!fitBox) return;
+      const hopeless = !!fit && fit.drawable === false;
+      const button = form.querySelector("#create-submit");
+      const anyway = form.querySelector("#anyway");
+      if (button) button.textContent = hopeless ? "Create anyway" : "Create video";
+      if (anyway) anyway.value = hopeless ? "true" : "";
       if (!fit) { fitBox.textContent = ""; fitBox.className = "prompt-fit"; return; }
       fitBox.className = fit.warning ? "prompt-fit warn" : "prompt-fit";
       fitBox.textContent = fit.warning || (fit.will_draw ? "Will draw: " + fit.will_draw : "");
+      linkDocs(fitBox);
+    }
+    // "docs/models.md" is a file in the source; link the page this server serves instead.
+    function linkDocs(node) {
+      const text = node.textContent;
+      const at = text.indexOf("docs/models.md");
+      if (at < 0) return;
+      const link = document.createElement("a");
+      link.href = "/help/models";
+      link.textContent = "installing models";
+      node.textContent = text.slice(0, at);
+      node.append(link, text.slice(at + "docs/models.md".length));
     }
     prompt.addEventListener("input", function () {
       clearTimeout(timer);
