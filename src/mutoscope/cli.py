@@ -347,15 +347,26 @@ def serve_app(settings: Settings, *, keyless: bool) -> Any:
 
 @keys_app.command("create")
 def keys_create(
-    user: Annotated[str, typer.Option(help="Owner (created if new).")],
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Owner (created if new). Default: the single user, who owns the videos "
+            "made by `mutoscope generate`."
+        ),
+    ] = None,
     name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create an API key and print it once."""
-    from mutoscope.users import UserService
+    from mutoscope.studio.accounts import sole_account
+    from mutoscope.users import LOCAL_USER, UserService
 
     services = _services()
     try:
+        if user is None:
+            # The same owner as `generate`: the studio's only account, else the local user.
+            sole = sole_account(services.sessions)
+            user = sole.name if sole is not None else LOCAL_USER
         new = UserService(services.sessions).create_key(user, name)
     finally:
         services.close()
