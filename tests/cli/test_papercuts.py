@@ -165,3 +165,42 @@ def test_keys_create_without_user_keeps_the_first_sign_up_the_admin(env, tmp_pat
             assert s.get(VideoRecord, video).owner_id == ada.id  # type: ignore[union-attr]
     finally:
         services.close()
+
+
+def test_models_list_piped_at_80_columns_keeps_the_id_whole(home, monkeypatch):
+    from mutoscope.cli import app
+
+    monkeypatch.setenv("COLUMNS", "80")
+    result = CliRunner().invoke(app, ["models", "list"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "mutoscope-tiny" in line)
+    assert row.startswith("mutoscope-tiny (default) ") and "…" not in row
+    assert "procedural" in row  # the description stays on the model's line
+    assert not any(line.endswith(" ") for line in result.output.splitlines())
+
+
+def test_the_cannot_draw_message_is_one_unpadded_line_when_piped(env, tmp_path, monkeypatch):
+    from mutoscope.cli import app
+
+    monkeypatch.setenv("COLUMNS", "80")
+    out = tmp_path / "clip.mp4"
+    result = CliRunner().invoke(
+        app, ["generate", "an astronaut on mars", "--model", "mutoscope-tiny", "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    line = next(line for line in lines if "cannot draw this prompt" in line)
+    assert "docs/models.md" in line and len(line) > 80
+    assert not any(line.endswith(" ") for line in lines)
+
+
+def test_help_names_the_prompt_plainly_and_fits_each_command_on_a_line():
+    from mutoscope.cli import app
+
+    usage = CliRunner().invoke(app, ["generate", "--help"], prog_name="mutoscope").output
+    assert "Usage: mutoscope generate [OPTIONS] PROMPT\n" in usage
+    listing = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "80"}).output
+    commands = listing.split("Commands:")[1].splitlines()
+    assert not any(line.rstrip().endswith("...") for line in commands), listing
+    assert all(len(line) <= 80 for line in commands)
+    assert any(line.split()[:1] == ["serve"] for line in commands)
