@@ -199,7 +199,8 @@ def test_a_watching_server_follows_changes_without_reading_the_version_per_reque
     monkeypatch.setattr(live, "current", current)
     stop = server.watch()
     try:
-        _within(2.0, lambda: "watching" if server._watching.is_set() else "", "watching")
+        # Start-up of the watcher thread is not what is measured: wait for it generously.
+        _within(30.0, lambda: "watching" if server._watching.is_set() else "", "watching")
         readers.clear()
         assert server.check_prompt("Exmouse dancing").decision == "allow"
         cli.import_specs(MOUSE)
