@@ -14,6 +14,8 @@ difference of consecutive frames (0-255) for the generated clips next to ground 
     python bench/tiny_adherence.py --prompts bench/data/tiny_paraphrases.jsonl
     python bench/tiny_adherence.py --n 200 --repeats 4  # four seed sets, pooled, with intervals
     python bench/tiny_adherence.py --split test         # the paraphrase set's committed test half
+    python bench/tiny_adherence.py --size 256x256       # at another size (objects drawn sharp)
+    python bench/tiny_adherence.py --before             # the rendering before the object layers
 
 ``--prompts`` takes JSONL lines ``{"prompt": ..., "objects": [{"color", "shape", "motion"}],
 "background": ...}``. A ``null`` background means the prompt names none: any backdrop that is
@@ -76,6 +78,13 @@ def ceiling(backend: TinyBackend, item: dict, kind: str, frames: int) -> np.ndar
         with torch.no_grad():
             keyframes = pipe.decode(pipe.encode_clip(keyframes), caption)
     return interpolate(keyframes, frames)
+
+
+def centre_square(frames: np.ndarray) -> np.ndarray:
+    """The middle square of wide or tall frames, where the 64-px keyframe was drawn."""
+    h, w = frames.shape[1:3]
+    s = min(h, w)
+    return frames[:, (h - s) // 2 : (h + s) // 2, (w - s) // 2 : (w + s) // 2]
 
 
 def flicker(frames: np.ndarray) -> float:
@@ -141,6 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
+        "--size",
+        default="64x64",
+        help="generate at this size (a wider or taller frame is judged on its centre square)",
+    )
+    p.add_argument(
+        "--before",
+        action="store_true",
+        help="render as before the object layers (the decoded 64-px frames, resized)",
+    )
+    p.add_argument(
         "--raw-prompts",
         action="store_true",
         help="condition on the prompts as written (no vocabulary reading and canonical caption)",
@@ -176,12 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             req = GenerationRequest(
                 prompt=item["prompt"],
-                size="64x64",
+                size=args.size,
                 seconds=str(seconds),
                 seed=seed,
-                options={"canonical": not args.raw_prompts},
+                options={"canonical": not args.raw_prompts, "layers": not args.before},
             )
-            frames = backend.generate(req, lambda _f: None).frames
+            frames = centre_square(backend.generate(req, lambda _f: None).frames)
         if args.strips:
             suffix = f"_{r}" if args.repeats > 1 else ""
             save_strip(args.strips / f"{args.prompts.stem}_{i:02d}{suffix}.png", frames)
@@ -210,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             f"# steps {backend.steps}, guidance {backend.guidance}, "
             f"weights {backend.weights.name if backend.weights else 'packaged'}"
             + (", prompts as written" if args.raw_prompts else ", canonical captions")
+            + f", {args.size}"
+            + (", previous rendering" if args.before else "")
         )
     print(f"{'group':<12} {'n':>4} " + " ".join(f"{a:>10}" for a in ATTRS))
     for group in ("one-object", "two-object", "overall"):

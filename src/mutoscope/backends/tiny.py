@@ -43,9 +43,12 @@ class TinyBackend(VideoBackend):
     alone), ``weights`` overrides the packaged file.
     ``request.options`` may carry ``steps``, ``guidance``, ``preset`` (``fast``: 4 steps),
     ``strength`` (remix), ``canonical`` (default true: re-phrase the prompt in the model's
-    training vocabulary) and ``audio`` (default true: a procedural soundtrack that follows the
-    shapes it drew, see ``models.tiny.soundtrack``). It has no negative prompt (its guidance
-    contrasts the prompt with the empty caption) and no LoRAs, and refuses both.
+    training vocabulary), ``layers`` (default true: keep only the objects the prompt names and
+    draw them at the output size from their coverage, see ``models.tiny.layers``; false: the
+    decoded 64-px frames resized, as before) and ``audio`` (default true: a procedural
+    soundtrack that follows the shapes it drew, see ``models.tiny.soundtrack``). It has no
+    negative prompt (its guidance contrasts the prompt with the empty caption) and no LoRAs,
+    and refuses both.
     """
 
     name = "mutoscope-tiny"
@@ -104,6 +107,7 @@ class TinyBackend(VideoBackend):
         context = request.source_video if request.mode == "extend" else None
         strength = float(opts.get("strength", REMIX_STRENGTH))  # type: ignore[arg-type]
         canonical = bool(opts.get("canonical", True))
+        layers = bool(opts.get("layers", True))
         prompt = with_characters(request)
         with self._lock:
             pipeline = self._load()
@@ -123,6 +127,7 @@ class TinyBackend(VideoBackend):
                     strength=strength,
                     canonical=canonical,
                     context=context,
+                    layers=layers,
                     on_step=lambda i, n: on_progress(i / n),
                 )
             finally:

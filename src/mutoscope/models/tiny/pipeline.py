@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from mutoscope.models.tiny import world
+from mutoscope.models.tiny.layers import interpolate, keep_named, render
 from mutoscope.models.tiny.modeling import (
     LATENT_CHANNELS,
     CaptionDecoder,
@@ -151,13 +152,20 @@ class TinyPipeline:
         on_step: Callable[[int, int], None] | None = None,
         canonical: bool = True,
         context: np.ndarray | None = None,
+        layers: bool = True,
     ) -> TinyOutput:
         """``num_frames`` frames for ``prompt``; with ``source``, a remix of that clip noised to
         ``strength``; with ``context`` (the last frames of a clip, at the output's frame rate),
-        the ``num_frames`` frames that follow it."""
+        the ``num_frames`` frames that follow it.
+
+        With ``layers`` (the default) and a prompt the vocabulary reads, the keyframes keep only
+        the objects it names and the frames are drawn at the output size from the objects'
+        coverage (``models.tiny.layers``); otherwise the decoded keyframes are interpolated and
+        resized as they are (the rendering before those layers)."""
         # 0. Read the prompt into the world (synonyms, word order, a contrasting backdrop) and
         #    re-phrase it as a training caption; a prompt it cannot read goes in as written
-        text = (read_prompt(prompt).caption if canonical else None) or prompt
+        reading = read_prompt(prompt)
+        text = (reading.caption if canonical else None) or prompt
 
         # 1. Encode prompt (and the empty caption for classifier-free guidance)
         caption = self.text.encode([text])
@@ -208,18 +216,29 @@ class TinyPipeline:
             if on_step is not None:
                 on_step(i + 1, len(timesteps))
 
-        # 4. Decode keyframes, then 5. interpolate in time and fit the requested size
+        # 4. Decode keyframes (the continued clip's tail as it was, not as decoded); keep only
+        #    the objects the prompt names, each in one colour
         keyframes = self.decode(latents, caption)
-        positions = None
         if context is not None:
-            # The tail as it was (not as decoded), and only the frames after its last one
             keyframes[:CONTEXT_KEYFRAMES] = tail
-            frames = interpolate(keyframes[CONTEXT_KEYFRAMES - 1 :], num_frames + 1)[1:]
+        named = reading.scene.objects if layers and reading.scene is not None else ()
+        if named:
+            keyframes = keep_named(keyframes, [world.COLORS[o.color] for o in named])
+
+        # 5. Interpolate in time and draw at the requested size (after a continued clip's tail:
+        #    only the frames after its last one)
+        first, count, positions = 0, num_frames, None
+        if context is not None:
+            first, count = CONTEXT_KEYFRAMES - 1, num_frames + 1
             span = len(keyframes) - CONTEXT_KEYFRAMES
             positions = CONTEXT_KEYFRAMES - 1 + np.linspace(0, span, num_frames + 1)[1:]
+        if named:
+            frames = render(keyframes[first:], count, width, height)
         else:
-            frames = interpolate(keyframes, num_frames)
-        return TinyOutput(fit_size(frames, width, height), keyframes, text, positions)
+            frames = fit_size(interpolate(keyframes[first:], count), width, height)
+        if context is not None:
+            frames = frames[1:]
+        return TinyOutput(frames, keyframes, text, positions)
 
 
 def context_keyframes(context: np.ndarray, num_frames: int) -> np.ndarray:
@@ -243,130 +262,6 @@ def _center_square(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(
         frame[y : y + s, x : x + s], (world.RES, world.RES), interpolation=cv2.INTER_AREA
     )
-
-
-def interpolate(keyframes: np.ndarray, n: int) -> np.ndarray:
-    """``n`` frames spanning the keyframes; objects move between keyframes, they do not fade.
-
-    Each keyframe is split into its backdrop (constant along rows: solid or vertical gradient)
-    and its objects (connected regions far from the backdrop, with soft edges). An object found
-    in both neighbouring keyframes (matched by colour, then distance) is moved along the line
-    between its two positions and blended with itself; so an object that moves far between
-    keyframes, as a bounce does near the floor, shows once, where optical flow (used before)
-    lost it and showed it twice. Anything unmatched (a faint blob in one keyframe) cross-fades.
-    """
-    pos = np.linspace(0, len(keyframes) - 1, n)
-    lo = np.floor(pos).astype(int)
-    hi = np.minimum(lo + 1, len(keyframes) - 1)
-    alpha = (pos - lo).astype(np.float32)
-    layers = [_layers(k) for k in keyframes]
-    pairs: dict[int, list[tuple[_Blob | None, _Blob | None]]] = {}
-    out = np.empty((n, *keyframes.shape[1:]), np.uint8)
-    for i in range(n):
-        a, k0, k1 = float(alpha[i]), int(lo[i]), int(hi[i])
-        if a < 1e-3 or k0 == k1:
-            out[i] = keyframes[k0]
-            continue
-        if k0 not in pairs:
-            pairs[k0] = _match(layers[k0][1], layers[k1][1])
-        frame = (1 - a) * layers[k0][0] + a * layers[k1][0]
-        for b0, b1 in pairs[k0]:
-            # one layer per object: its two keyframe views moved to this time and blended
-            shift = (b1.centre - b0.centre) if b0 is not None and b1 is not None else np.zeros(2)
-            cover = np.zeros(frame.shape[:2], np.float32)
-            paint = np.zeros(frame.shape, np.float32)
-            for blob, weight, offset in ((b0, 1 - a, a * shift), (b1, a, (a - 1) * shift)):
-                if blob is not None:
-                    c = _shifted(blob.cover, offset) * weight
-                    cover += c
-                    paint += _shifted(blob.colour, offset) * c[..., None]
-            frame = frame * (1 - np.minimum(cover, 1.0)[..., None]) + paint
-        out[i] = np.clip(frame + 0.5, 0, 255).astype(np.uint8)
-    return out
-
-
-@dataclass(eq=False)  # compared by identity (it holds arrays)
-class _Blob:
-    cover: np.ndarray
-    """(H, W) float32 0-1: how much of each pixel the object covers."""
-    colour: np.ndarray
-    """(H, W, 3) float32: the object's colour where it covers (backdrop removed at edges)."""
-    centre: np.ndarray
-    """(x, y) of the coverage's centroid."""
-    mean: np.ndarray
-    """Mean colour (RGB), for matching."""
-
-
-def _layers(frame: np.ndarray) -> tuple[np.ndarray, list[_Blob]]:
-    """``frame`` as its backdrop (float32, objects removed) and its objects."""
-    img = frame.astype(np.float32)
-    rows = np.repeat(np.median(img, axis=1, keepdims=True), img.shape[1], axis=1)
-    diff = np.abs(img - rows).sum(-1)
-    core = (diff > 60).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
-    blobs = []
-    backdrop = img.copy()
-    near = np.ones((3, 3), np.uint8)
-    for j in range(1, count):
-        if stats[j, cv2.CC_STAT_AREA] < 3:
-            continue
-        inside = labels == j
-        mean = img[inside].mean(0)
-        span = mean - rows  # per pixel: from the backdrop to the object's colour
-        ratio = ((img - rows) * span).sum(-1) / np.maximum((span**2).sum(-1), 1.0)
-        region = cv2.dilate(inside.astype(np.uint8), near) > 0  # with its soft edge
-        cover = np.where(region, np.clip(ratio, 0.0, 1.0), 0.0).astype(np.float32)
-        if cover.sum() < 1.0:
-            continue
-        solid = (cover > 0.95)[..., None]
-        colour = np.where(region[..., None], np.where(solid, img, mean), 0.0).astype(np.float32)
-        ys, xs = np.nonzero(cover)
-        w = cover[ys, xs]
-        centre = np.array([(xs * w).sum() / w.sum(), (ys * w).sum() / w.sum()], np.float32)
-        blobs.append(_Blob(cover, colour, centre, mean))
-        backdrop[region] = rows[region]  # the backdrop behind the object, from its row
-    return backdrop, blobs
-
-
-def _match(before: list[_Blob], after: list[_Blob]) -> list[tuple[_Blob | None, _Blob | None]]:
-    """Pairs of the same object in two keyframes (similar colour, nearest first)."""
-    pairs: list[tuple[_Blob | None, _Blob | None]] = []
-    free = list(after)
-    for b0 in sorted(before, key=lambda b: -float(b.cover.sum())):
-        scored = [
-            (float(np.abs(b0.mean - b1.mean).sum()), float(np.abs(b0.centre - b1.centre).sum()), b1)
-            for b1 in free
-        ]
-        scored = [s for s in scored if s[0] < 90]
-        if not scored:
-            pairs.append((b0, None))
-            continue
-        _, _, best = min(scored, key=lambda s: (s[0] > 45, s[1]))
-        free.remove(best)
-        pairs.append((b0, best))
-    pairs.extend((None, b1) for b1 in free)
-    return pairs
-
-
-def _shifted(image: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """``image`` moved by ``offset`` (x, y) pixels, sub-pixel (bilinear), zeros coming in."""
-    if not offset.any():
-        return image
-    m = np.array([[1, 0, offset[0]], [0, 1, offset[1]]], np.float32)
-    h, w = image.shape[:2]
-    return np.asarray(cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR))
-
-
-def _warp(image: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """``image`` sampled at the (H, W, 2) pixel positions ``where`` (bilinear, edges repeat)."""
-    mx, my = where[..., 0].astype(np.float32), where[..., 1].astype(np.float32)
-    return np.asarray(cv2.remap(image, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
-
-
-def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Dense flow from ``a`` to ``b`` (pixels), as (H, W, 2) float32."""
-    start = np.zeros((*a.shape[:2], 2), np.float32)  # ignored: no OPTFLOW_USE_INITIAL_FLOW
-    return np.asarray(cv2.calcOpticalFlowFarneback(a, b, start, 0.5, 2, 9, 3, 5, 1.1, 0))
 
 
 def fit_size(frames: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mutoscope.media.audio import AAC_RATE, AudioTrack
-from mutoscope.models.tiny.pipeline import _Blob, _layers, _match
+from mutoscope.models.tiny.layers import _Blob, _layers, _match
 
 #: Base notes of the first, second, ... object (A3, E4, A4, C#5): at most four objects hum.
 BASE_NOTES = (220.0, 330.0, 440.0, 554.37)
