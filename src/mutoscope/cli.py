@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
 
-from mutoscope.clilazy import LazyConsole, LazyGroup
+from mutoscope.clilazy import LazyConsole, LazyGroup, PlainUsageCommand
 
 if TYPE_CHECKING:
     from mutoscope.config import Settings
@@ -32,7 +32,7 @@ class _MainGroup(LazyGroup):
         "verify": (
             "mutoscope.provenance.cli",
             "verify",
-            "Check a video's Content Credentials, Mutoscope watermark and our records.",
+            "Check a video's Content Credentials and watermark.",
         ),
         "worker": (
             "mutoscope.worker.cli",
@@ -94,9 +94,9 @@ def _services(settings: Settings | None = None) -> Any:
     return build_services(settings or Settings())
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def generate(
-    prompt: Annotated[str, typer.Argument(help="What the video shows.")],
+    prompt: Annotated[str, typer.Argument(help="What the video shows.", metavar="PROMPT")],
     model: Annotated[str | None, typer.Option(help="Model or alias (default: settings).")] = None,
     seconds: Annotated[str | None, typer.Option(help='Duration: "4", "8" or "12".')] = None,
     size: Annotated[str | None, typer.Option(help="WIDTHxHEIGHT, e.g. 1280x720.")] = None,
@@ -215,18 +215,23 @@ def _prompt_fits(
     fit = backend.fit_prompt(prompt)
     if fit is None:
         return True
+    # Piped (a log, a CI job): whole lines, not hard-wrapped at 80 columns with padding.
+    piped = not console.is_terminal
     if not fit.drawable:
         from mutoscope.studio.pages import preview_screening
 
         preview_screening(services, user, prompt, backend.name)
-        console.print(f"[yellow]{escape(fit.warning or '')}[/]")
+        console.print(f"[yellow]{escape(fit.warning or '')}[/]", soft_wrap=piped)
         if not anyway:
-            console.print("Nothing generated. Rephrase the prompt, or pass --anyway to try it.")
+            console.print(
+                "Nothing generated. Rephrase the prompt, or pass --anyway to try it.",
+                soft_wrap=piped,
+            )
             return False
     elif fit.warning:
-        console.print(f"[yellow]note:[/] {escape(fit.warning)}")
+        console.print(f"[yellow]note:[/] {escape(fit.warning)}", soft_wrap=piped)
     elif not quiet and fit.will_draw and fit.will_draw != prompt.strip():
-        console.print(f"[dim]drawing: {escape(fit.will_draw)}[/]")
+        console.print(f"[dim]drawing: {escape(fit.will_draw)}[/]", soft_wrap=piped)
     return True
 
 
@@ -278,7 +283,7 @@ def _fail(message: str) -> int:
     return 1
 
 
-@app.command()
+@app.command(short_help="Run the OpenAI-compatible API, the studio and a worker.")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
@@ -291,7 +296,10 @@ def serve(
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
-    """Run the OpenAI-compatible API, the studio and the in-process worker."""
+    """Run the OpenAI-compatible API, the studio and the in-process worker.
+
+    Binds 127.0.0.1:8000 by default (keyless there until the first API key exists).
+    """
     calm_openmp()
     import uvicorn
 
@@ -347,15 +355,26 @@ def serve_app(settings: Settings, *, keyless: bool) -> Any:
 
 @keys_app.command("create")
 def keys_create(
-    user: Annotated[str, typer.Option(help="Owner (created if new).")],
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Owner (created if new). Default: the single user, who owns the videos "
+            "made by `mutoscope generate`."
+        ),
+    ] = None,
     name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create an API key and print it once."""
-    from mutoscope.users import UserService
+    from mutoscope.studio.accounts import sole_account
+    from mutoscope.users import LOCAL_USER, UserService
 
     services = _services()
     try:
+        if user is None:
+            # The same owner as `generate`: the studio's only account, else the local user.
+            sole = sole_account(services.sessions)
+            user = sole.name if sole is not None else LOCAL_USER
         new = UserService(services.sessions).create_key(user, name)
     finally:
         services.close()
@@ -410,8 +429,10 @@ def keys_list(
     Console().print(table)
 
 
-@keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id or prefix.")]) -> None:
+@keys_app.command("revoke", cls=PlainUsageCommand)
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id or prefix.", metavar="KEY_ID")],
+) -> None:
     """Revoke an API key; requests with it fail from now on."""
     from mutoscope.errors import MutoscopeError
     from mutoscope.users import UserService
@@ -426,9 +447,9 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id or prefix.")]
     console.print(f"revoked {record.id}")
 
 
-@users_app.command("create")
+@users_app.command("create", cls=PlainUsageCommand)
 def users_create(
-    name: Annotated[str, typer.Argument(help="Login name.")],
+    name: Annotated[str, typer.Argument(help="Login name.", metavar="NAME")],
     admin: Annotated[bool, typer.Option("--admin", help="Make the user an administrator.")] = False,
     password: Annotated[
         str | None, typer.Option(help="Studio password (prompted if omitted).")

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -94,3 +94,17 @@ class LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.rich, name)
+
+
+class PlainUsageCommand(TyperCommand):
+    """A command whose usage line names required arguments plainly (``PROMPT``), as click
+    does, rather than in the braces typer adds (``{PROMPT}``), which read like a choice."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [_unbraced(piece) for piece in super().collect_usage_pieces(ctx)]
+
+
+def _unbraced(piece: str) -> str:
+    if piece.startswith("{") and piece.rstrip(".").endswith("}"):
+        return piece.replace("{", "", 1).replace("}", "", 1)
+    return piece

@@ -110,3 +110,97 @@ def test_the_first_account_owns_the_videos_made_before_and_after_it(env, tmp_pat
             assert s.get(VideoRecord, later).owner_id != ada.id  # type: ignore[union-attr]
     finally:
         services.close()
+
+
+def test_a_placeholder_key_is_the_local_user_until_a_real_key_exists(env):
+    from fastapi.testclient import TestClient
+
+    from mutoscope.api.app import create_app
+    from mutoscope.config import Settings
+    from mutoscope.services import build_services
+    from mutoscope.users import UserService
+
+    placeholder = {"Authorization": "Bearer mts_..."}
+    services = build_services(Settings())
+    try:
+        keyless = create_app(services.settings, services=services, keyless=True, run_worker=False)
+        keyed = create_app(services.settings, services=services, run_worker=False)
+        with TestClient(keyless) as client, TestClient(keyed) as other:
+            me = client.get("/v1/users/me", headers=placeholder)
+            assert me.status_code == 200, me.text
+            assert me.json()["role"] == "creator"
+            # A server that is not keyless never reads a token as no key.
+            assert other.get("/v1/users/me", headers=placeholder).status_code == 401
+            new = UserService(services.sessions).create_key("ada", "laptop")
+            assert client.get("/v1/users/me", headers=placeholder).status_code == 401
+            real = client.get("/v1/users/me", headers={"Authorization": f"Bearer {new.key}"})
+            assert real.status_code == 200
+    finally:
+        services.close()
+
+
+def test_keys_create_without_user_keeps_the_first_sign_up_the_admin(env, tmp_path):
+    from mutoscope.cli import app
+    from mutoscope.config import Settings
+    from mutoscope.services import build_services
+    from mutoscope.storage.records import VideoRecord
+    from mutoscope.studio.accounts import create_account, would_be_first_admin
+    from mutoscope.users import LOCAL_USER
+
+    _, made = _generate(tmp_path, "one.mp4", "--json")
+    video = json.loads(made.stdout.strip().splitlines()[-1])["id"]
+    created = CliRunner().invoke(app, ["keys", "create", "--json"])
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["user"] == LOCAL_USER
+    services = build_services(Settings())
+    try:
+        # Only a keyless loopback server lets the local user's own keys leave it fresh.
+        assert not would_be_first_admin(services.sessions)
+        assert would_be_first_admin(services.sessions, local_keys_ok=True)
+        ada = create_account(
+            services.sessions, "ada", "correct horse", first_admin=True, local_keys_ok=True
+        )
+        assert ada.is_admin
+        with services.sessions() as s:
+            assert s.get(VideoRecord, video).owner_id == ada.id  # type: ignore[union-attr]
+    finally:
+        services.close()
+
+
+def test_models_list_piped_at_80_columns_keeps_the_id_whole(home, monkeypatch):
+    from mutoscope.cli import app
+
+    monkeypatch.setenv("COLUMNS", "80")
+    result = CliRunner().invoke(app, ["models", "list"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "mutoscope-tiny" in line)
+    assert row.startswith("mutoscope-tiny (default) ") and "…" not in row
+    assert "procedural" in row  # the description stays on the model's line
+    assert not any(line.endswith(" ") for line in result.output.splitlines())
+
+
+def test_the_cannot_draw_message_is_one_unpadded_line_when_piped(env, tmp_path, monkeypatch):
+    from mutoscope.cli import app
+
+    monkeypatch.setenv("COLUMNS", "80")
+    out = tmp_path / "clip.mp4"
+    result = CliRunner().invoke(
+        app, ["generate", "an astronaut on mars", "--model", "mutoscope-tiny", "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    line = next(line for line in lines if "cannot draw this prompt" in line)
+    assert "docs/models.md" in line and len(line) > 80
+    assert not any(line.endswith(" ") for line in lines)
+
+
+def test_help_names_the_prompt_plainly_and_fits_each_command_on_a_line():
+    from mutoscope.cli import app
+
+    usage = CliRunner().invoke(app, ["generate", "--help"], prog_name="mutoscope").output
+    assert "Usage: mutoscope generate [OPTIONS] PROMPT\n" in usage
+    listing = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "80"}).output
+    commands = listing.split("Commands:")[1].splitlines()
+    assert not any(line.rstrip().endswith("...") for line in commands), listing
+    assert all(len(line) <= 80 for line in commands)
+    assert any(line.split()[:1] == ["serve"] for line in commands)

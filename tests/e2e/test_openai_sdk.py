@@ -132,7 +132,8 @@ def test_unknown_id_raises_not_found(client):
         client.videos.retrieve("video_does_not_exist")
 
 
-def test_wrong_key_raises_authentication_error(server):
+def test_wrong_key_raises_authentication_error(server, keys):
+    # Once keys exist (before, keyless loopback reads any token as no key).
     bad = openai.OpenAI(base_url=f"{server.url}/v1", api_key="mts_wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad.videos.list()
@@ -151,3 +152,18 @@ def test_other_users_cannot_see_or_delete(server, keys, finished):
 def test_models_lists_backends_and_aliases(client):
     ids = {m.id for m in client.models.list()}
     assert {"mutoscope-test", "sora-2"} <= ids
+
+
+def test_the_readme_placeholder_key_works_on_a_fresh_loopback_server(tmp_path):
+    from tests.e2e.conftest import make_server
+
+    srv = make_server(tmp_path)
+    srv.start()
+    try:
+        readme = openai.OpenAI(base_url=f"{srv.url}/v1", api_key="mts_...", max_retries=0)
+        assert readme.videos.list().data == []
+        srv.cli("keys", "create")
+        with pytest.raises(openai.AuthenticationError):
+            readme.videos.list()
+    finally:
+        srv.stop()

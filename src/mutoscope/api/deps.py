@@ -36,17 +36,20 @@ async def current_user(request: Request, users: UsersDep) -> UserRecord:
     Keyless mode applies only while the server allows it (loopback ``serve``) and no API key
     exists yet; once any key exists every request must carry a valid one.
     """
+    keyless = request.app.state.keyless and not users.any_key()
     auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
+    # While no key exists no token can be valid, so a keyless loopback server reads a
+    # placeholder token (the SDK insists on one: ``api_key="mts_..."``) as no key at all.
+    if auth[:7].lower() == "bearer " and not keyless:
         return users.authenticate(auth[7:].strip())
     session_user = getattr(request.state, "session_user", None)
     if session_user is not None:
         return session_user
-    if request.app.state.keyless and not users.any_key():
+    if keyless:
         return request.app.state.local_user
     raise Unauthorized(
         "You didn't provide an API key. Send 'Authorization: Bearer <key>'; create a key with "
-        "`mutoscope keys create --user NAME --name KEY`."
+        "`mutoscope keys create`."
     )
 
 

@@ -46,12 +46,16 @@ def list_models(models_file: FileOption = None) -> None:
     if not path.is_file():
         console.print(
             f"No models file at {path}: add open-weight models (Wan, LTX-Video, LTX-2, "
-            "HunyuanVideo 1.5, CogVideoX) there as docs/models.md shows."
+            "HunyuanVideo 1.5, CogVideoX) there as docs/models.md shows.",
+            soft_wrap=True,
         )
         return
     path, declared = _read(path)
     table = Table(title=str(path))
-    for column in ("id", "family", "source", "installed", "modes", "sizes", "seconds", "aliases"):
+    table.add_column(
+        "id", no_wrap=True, min_width=max((len(m.id) for m in declared.models), default=2)
+    )
+    for column in ("family", "source", "installed", "modes", "sizes", "seconds", "aliases"):
         table.add_column(column)
     for spec in declared.models:
         try:
@@ -80,28 +84,48 @@ def list_models(models_file: FileOption = None) -> None:
     console.print(table)
 
 
+def _print_plain(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell, the last one left whole (no trailing spaces)."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    typer.echo(title)
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
 def _list_builtin(settings: Settings, models_path: Path) -> None:
     """The models installed without models.toml (the embedded model, plugins), with aliases."""
     from mutoscope.backends.registry import load_backends
 
     registry = load_backends(settings.model_copy(update={"models_file": models_path}))
     aliases = registry.aliases()
-    table = Table(title="built-in and plugin models")
-    for column in ("id", "modes", "sizes", "seconds", "aliases", "description"):
-        table.add_column(column)
+    rows: list[tuple[str, ...]] = []
     for backend in registry:
         if isinstance(backend, DiffusersBackend):
             continue  # listed with models.toml below
         modes = ["text"] + ["image"] * backend.accepts_image + ["video"] * backend.accepts_video
         default = " (default)" if backend.name == settings.default_model else ""
-        table.add_row(
-            backend.name + default,
-            ", ".join(modes),
-            ", ".join(backend.sizes),
-            ", ".join(backend.seconds),
-            ", ".join(sorted(a for a, name in aliases.items() if name == backend.name)),
-            backend.description,
+        rows.append(
+            (
+                backend.name + default,
+                ", ".join(modes),
+                ", ".join(backend.sizes),
+                ", ".join(backend.seconds),
+                ", ".join(sorted(a for a, name in aliases.items() if name == backend.name)),
+                backend.description,
+            )
         )
+    header = ("id", "modes", "sizes", "seconds", "aliases", "description")
+    if not console.is_terminal:  # piped: one plain line per model, nothing wrapped or cut
+        _print_plain("built-in and plugin models", header, rows)
+        return
+    table = Table(title="built-in and plugin models")
+    # The id is what users copy: never wrapped or cut; the other columns wrap instead.
+    table.add_column("id", no_wrap=True, min_width=max((len(r[0]) for r in rows), default=2))
+    for column in header[1:]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 

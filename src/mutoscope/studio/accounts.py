@@ -60,6 +60,7 @@ def create_account(
     is_admin: bool = False,
     claim_existing: bool = True,
     first_admin: bool = False,
+    local_keys_ok: bool = False,
 ) -> UserRecord:
     """Create a user who can sign in to the studio.
 
@@ -70,15 +71,19 @@ def create_account(
     ``first_admin`` (the sign-up page) makes the account an admin only on a fresh install
     (no admin, no API key and no account yet), decided in the same transaction that creates
     it by claiming the install's single ``first_admin`` row: of any number of concurrent
-    first sign-ups exactly one becomes the admin.
+    first sign-ups exactly one becomes the admin. ``local_keys_ok`` (a keyless loopback
+    server, where whoever reaches the port is the local user) lets keys of the local user
+    (`mutoscope keys create` without ``--user``) leave the install fresh.
     """
     name, password_hash = check_name(name), hash_password(check_password(password))
     try:
-        return _create(sessions, name, password_hash, is_admin, claim_existing, first_admin)
+        return _create(
+            sessions, name, password_hash, is_admin, claim_existing, first_admin, local_keys_ok
+        )
     except IntegrityError:
         pass  # another sign-up won the admin row or took the name at the same moment
     try:
-        return _create(sessions, name, password_hash, is_admin, claim_existing, False)
+        return _create(sessions, name, password_hash, is_admin, claim_existing, False, False)
     except IntegrityError as exc:
         raise Conflict(
             f"the name '{name}' is taken; choose another one", param="name", code="name_taken"
@@ -92,6 +97,7 @@ def _create(
     is_admin: bool,
     claim_existing: bool,
     first_admin: bool,
+    local_keys_ok: bool,
 ) -> UserRecord:
     with sessions.begin() as s:
         user = s.scalar(select(UserRecord).where(UserRecord.name == name))
@@ -99,7 +105,7 @@ def _create(
             raise Conflict(
                 f"the name '{name}' is taken; choose another one", param="name", code="name_taken"
             )
-        fresh = first_admin and _fresh_install(s)
+        fresh = first_admin and _fresh_install(s, local_keys_ok)
         if user is None:
             user = UserRecord(id=new_id("user"), name=name, is_admin=False, created_at=now())
             s.add(user)
@@ -137,7 +143,7 @@ def sole_account(sessions: sessionmaker) -> UserRecord | None:
     return rows[0] if len(rows) == 1 else None
 
 
-def _fresh_install(s: Session) -> bool:
+def _fresh_install(s: Session, local_keys_ok: bool = False) -> bool:
     """Nobody administers or uses this server yet (then the first sign-up is the admin).
 
     A server used through API keys is not fresh: its first web visitor must not become
@@ -147,6 +153,9 @@ def _fresh_install(s: Session) -> bool:
     admins = select(func.count()).select_from(UserRecord).where(UserRecord.is_admin.is_(True))
     accounts = select(func.count()).select_from(UserRecord)
     keys = select(func.count()).select_from(ApiKeyRecord)
+    if local_keys_ok:
+        local = select(UserRecord.id).where(UserRecord.name == LOCAL_USER)
+        keys = keys.where(ApiKeyRecord.user_id.not_in(local.scalar_subquery()))
     return not (
         s.scalar(admins)
         or s.scalar(accounts.where(UserRecord.password_hash.is_not(None)))
@@ -154,10 +163,10 @@ def _fresh_install(s: Session) -> bool:
     )
 
 
-def would_be_first_admin(sessions: sessionmaker) -> bool:
+def would_be_first_admin(sessions: sessionmaker, *, local_keys_ok: bool = False) -> bool:
     """Whether a sign-up now would make the install's admin (for the sign-up page)."""
     with sessions() as s:
-        return _fresh_install(s)
+        return _fresh_install(s, local_keys_ok)
 
 
 def authenticate(sessions: sessionmaker, name: str, password: str) -> UserRecord:
