@@ -157,6 +157,8 @@ def test_an_organisation_reviews_its_matches_and_exports_them(chromium, server: 
     expect(phone.locator("#insights svg.chart")).to_be_visible()
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width} px)"
+    chart = phone.locator("#insights svg.chart").bounding_box()
+    assert chart is not None and chart["x"] + chart["width"] <= 390, f"chart cut off: {chart}"
     shot(phone, "rights-holder-mobile")
     for p in (owner, phone):
         p.context.close()
