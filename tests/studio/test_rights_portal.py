@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -76,6 +77,11 @@ def test_previews_are_not_written_to_the_audit_log_but_submissions_are(
     admin.post("/create", prompt="Captain Comet again", model="mutoscope-test")
     lines = admin.get("/rights/audit").text.splitlines()
     assert len(lines) == 1 and '"decision": "block"' in lines[0]
+    # The portal's Decisions table names the account (for an admin) and the prompt's hash.
+    portal = admin.get("/rights").text
+    decisions = portal[portal.index('id="decisions"') :]
+    assert '<td class="mono small">admin</td>' in decisions
+    assert json.loads(lines[0])["prompt_hash"][:12] in decisions
 
 
 def _verified_org(rights_app: FastAPI, admin: Browser, member: Browser, name: str) -> str:

@@ -44,6 +44,16 @@ def context(services: Services, user: UserRecord, org: str | None = None) -> dic
     return {**_registry_context(services, user, rights), **insights(services, user, rights, org)}
 
 
+def _user_names(services: Services, ids: set[str]) -> dict[str, str]:
+    from mutoscope.storage.records import UserRecord
+
+    if not ids:
+        return {}
+    with services.sessions() as s:
+        rows = s.query(UserRecord.id, UserRecord.name).filter(UserRecord.id.in_(ids))
+        return {row.id: row.name for row in rows}
+
+
 def _registry_context(services: Services, user: UserRecord, rights: Any) -> dict[str, Any]:
     from mutoscope.rights.ownership import decision_view
     from mutoscope.trust.orgs import Organizations
@@ -60,6 +70,10 @@ def _registry_context(services: Services, user: UserRecord, rights: Any) -> dict
     rows = [] if ids == [] else list(rights.audit.rows(entity_ids=ids))
     view = decision_view(services.settings, user)
     decisions = [view(r) for r in rows[-RECENT:]][::-1]
+    if user.is_admin:  # admins see who by account name; rights holders keep the anon_ form
+        names = _user_names(services, {d["user_id"] for d in decisions if d["user_id"]})
+        for d in decisions:
+            d["who"] = names.get(d["user_id"], d["user_id"])
     orgs = Organizations(services.sessions)
     proposals = _proposals(services, rights)
     return {
