@@ -30,8 +30,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def postgres() -> Iterator[str]:
-    """A PostgreSQL cluster (Debian's server binaries); yields a SQLAlchemy URL."""
+def postgres(address: str = "127.0.0.1", clients: str = "") -> Iterator[str]:
+    """A PostgreSQL cluster (Debian's server binaries); yields a SQLAlchemy URL.
+
+    It listens on loopback, or on ``address``, and trusts connections from loopback and from
+    the ``clients`` network (e.g. ``10.213.0.0/16``: the network namespaces of a test)."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not bins:
         raise Unavailable("PostgreSQL server binaries are not installed (scripts/setup does)")
@@ -47,19 +50,23 @@ def postgres() -> Iterator[str]:
     port = free_port()
     initdb = [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "mutoscope"]
     subprocess.run([*as_postgres, *initdb, "--no-sync"], check=True, capture_output=True)
-    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+    if clients:
+        with open(data / "pg_hba.conf", "a") as hba:
+            hba.write(f"host all all {clients} trust\n")
+    opts = f"-p {port} -k {data} -c listen_addresses={address} -c fsync=off -c max_connections=300"
     pg_ctl = [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data)]
     log = str(data.parent / "log")
     subprocess.run([*pg_ctl, "-o", opts, "-w", "-l", log, "start"], check=True, capture_output=True)
     try:
-        yield f"postgresql+psycopg://mutoscope@127.0.0.1:{port}/postgres"
+        yield f"postgresql+psycopg://mutoscope@{address}:{port}/postgres"
     finally:
         subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True)
 
 
 @contextmanager
-def s3_server() -> Iterator[str]:
-    """moto's standalone S3-compatible server in its own process; yields its endpoint URL."""
+def s3_server(address: str = "127.0.0.1") -> Iterator[str]:
+    """moto's standalone S3-compatible server in its own process, listening on loopback (or
+    ``address``); yields its endpoint URL."""
     import httpx
 
     try:
@@ -68,11 +75,11 @@ def s3_server() -> Iterator[str]:
         raise Unavailable("moto[server] is not installed") from exc
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "moto.server", "-H", address, "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{address}:{port}"
     deadline = time.time() + 60
     while True:
         try:

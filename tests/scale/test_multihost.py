@@ -1,7 +1,8 @@
 """The multi-machine setup of docs/deploy.md, on one machine: PostgreSQL, an S3-compatible
 store, one ``serve --workers 0`` and two ``mutoscope worker`` processes, each with its own
-``MUTOSCOPE_HOME`` (so they share nothing but the database, the store and the signing
-identity). The official ``openai`` SDK creates 20 videos while workers are ``kill -9``ed ten
+``MUTOSCOPE_HOME`` and, where the machine allows it (root, iproute2), its own network
+namespace (``tests/scale/netns.py``), so they share nothing but the database, the store and the
+signing identity. The official ``openai`` SDK creates 20 videos while workers are ``kill -9``ed ten
 times at random moments (start-up and model load, denoising, encoding, upload) and restarted.
 
 Every video completes exactly once, downloads from the API process, the bucket holds exactly
@@ -25,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import make_server
+from tests.scale.netns import NETWORK, SERVICES, Machine, machines
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,15 +41,16 @@ KILLS = 10
 class WorkerProcess:
     """One ``mutoscope worker`` with its own home, as on its own machine."""
 
-    def __init__(self, home: Path, env: dict[str, str]):
+    def __init__(self, home: Path, env: dict[str, str], machine: Machine | None = None):
         self.home, self.env = home, {**env, "MUTOSCOPE_HOME": str(home)}
+        self.prefix = machine.prefix if machine else []
         self.proc: subprocess.Popen | None = None
         home.mkdir(parents=True, exist_ok=True)
 
     def start(self) -> None:
         log = open(self.home / "worker.log", "a")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mutoscope", "worker", "--log-level", "warning"],
+            [*self.prefix, sys.executable, "-m", "mutoscope", "worker", "--log-level", "warning"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -67,14 +70,42 @@ class WorkerProcess:
                 self.kill9()
 
 
-@pytest.fixture
-def database(postgres_url: str) -> str:
+def _new_database(postgres_url: str) -> str:
     name = f"multihost_{secrets.token_hex(4)}"
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def cluster(request, monkeypatch):
+    """(database URL, bucket, machines): on two network namespaces with PostgreSQL and the
+    store listening on the host's side of their links where the machine allows it, else
+    (machines None) on loopback with the session's servers."""
+    from tests.servers import Unavailable, postgres, s3_server
+
+    with machines(2) as isolated:
+        if isolated is None:
+            bucket = request.getfixturevalue("s3_bucket")
+            yield _new_database(request.getfixturevalue("postgres_url")), bucket, None
+            return
+        try:
+            with postgres(SERVICES, NETWORK) as url, s3_server(SERVICES) as endpoint:
+                import boto3
+
+                for name, value in {
+                    "AWS_ENDPOINT_URL": endpoint,
+                    "AWS_ACCESS_KEY_ID": "testing",
+                    "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                }.items():
+                    monkeypatch.setenv(name, value)
+                boto3.client("s3").create_bucket(Bucket="multihost")
+                yield _new_database(url), "multihost", isolated
+        except Unavailable as exc:
+            pytest.skip(str(exc))
 
 
 def holder_of_a_job(database: str, workers: list[WorkerProcess]) -> WorkerProcess | None:
@@ -117,7 +148,8 @@ def operator_identity(tmp_path: Path) -> dict[str, str]:
     return identity
 
 
-def test_two_workers_killed_ten_times_make_every_video_exactly_once(tmp_path, database, s3_bucket):
+def test_two_workers_killed_ten_times_make_every_video_exactly_once(tmp_path, cluster):
+    database, s3_bucket, isolated = cluster
     shared = {
         "MUTOSCOPE_DATABASE_URL": database,
         "MUTOSCOPE_STORAGE_URL": f"s3://{s3_bucket}/media",
@@ -130,7 +162,12 @@ def test_two_workers_killed_ten_times_make_every_video_exactly_once(tmp_path, da
     }
     api = make_server(tmp_path / "api", MUTOSCOPE_WORKERS="0", **shared)
     api.start()
-    workers = [WorkerProcess(tmp_path / f"gpu{n}", {**api.env, **shared}) for n in range(2)]
+    workers = [
+        WorkerProcess(
+            tmp_path / f"gpu{n}", {**api.env, **shared}, isolated[n] if isolated else None
+        )
+        for n in range(2)
+    ]
     try:
         key = api.cli("keys", "create", "--user", "alice", "--name", "sdk")
         client = openai.OpenAI(base_url=f"{api.url}/v1", api_key=key, max_retries=0)
@@ -140,6 +177,13 @@ def test_two_workers_killed_ten_times_make_every_video_exactly_once(tmp_path, da
         ]
         for worker in workers:
             worker.start()
+        if isolated:  # each worker's machine reaches the database and store, not the API
+            probe = (
+                "import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 2)"
+            )
+            host, port = api.url.rsplit("/", 1)[-1].split(":")
+            reach = [*isolated[0].prefix, sys.executable, "-c", probe, host, port]
+            assert subprocess.run(reach, capture_output=True).returncode != 0
 
         # 1. Ten kill -9s at random moments, each worker restarted at once: most while the
         # victim holds a job (denoising, encoding, signing or uploading), some during start-up
