@@ -12,7 +12,8 @@ from sqlalchemy.orm import sessionmaker
 
 from mutoscope.jobs.sql import SqlJobQueue
 from mutoscope.storage.db import make_engine, session_factory, upgrade
-from mutoscope.storage.records import UserRecord, VideoRecord, new_id
+from mutoscope.storage.records import UserRecord
+from tests.jobs.videos import add_queued_video
 
 
 @pytest.fixture
@@ -40,30 +41,6 @@ def listening(sessions) -> Iterator[SqlJobQueue]:
     queue.close()
 
 
-def add_video(sessions: sessionmaker) -> str:
-    vid = new_id("video")
-    with sessions.begin() as s:
-        s.add(
-            VideoRecord(
-                id=vid,
-                owner_id="user_q",
-                model="m",
-                backend="m",
-                status="queued",
-                progress=0,
-                prompt="p",
-                size="1x1",
-                seconds="4",
-                seed=0,
-                mode="create",
-                created_at=0,
-                attributions=[],
-                provenance={},
-            )
-        )
-    return vid
-
-
 def timed_wait(queue: SqlJobQueue, poll: float) -> float:
     start = time.monotonic()
     queue.wait(poll)
@@ -73,7 +50,7 @@ def timed_wait(queue: SqlJobQueue, poll: float) -> float:
 def test_an_idle_worker_sleeps_past_its_poll_until_another_process_enqueues(sessions, listening):
     assert listening.claim("w") is None
     other = SqlJobQueue(sessions)  # another process's queue: the API's
-    vid = add_video(sessions)
+    vid = add_queued_video(sessions)
     threading.Timer(0.5, lambda: other.enqueue(vid)).start()
     took = timed_wait(listening, poll=0.05)
     assert 0.45 <= took < 3.0  # not 10 polls: one wake-up, by the enqueue's NOTIFY
@@ -81,7 +58,7 @@ def test_an_idle_worker_sleeps_past_its_poll_until_another_process_enqueues(sess
 
 
 def test_an_idle_worker_wakes_when_a_retry_comes_due(sessions, listening):
-    vid = add_video(sessions)
+    vid = add_queued_video(sessions)
     listening.enqueue(vid)
     job = listening.claim("w")
     listening.retry(vid, "w", delay=1.0, error="boom", attempt=job.attempt)
@@ -93,7 +70,7 @@ def test_an_idle_worker_wakes_when_a_retry_comes_due(sessions, listening):
 
 
 def test_an_idle_worker_wakes_when_a_dead_workers_lease_runs_out(sessions, listening):
-    vid = add_video(sessions)
+    vid = add_queued_video(sessions)
     listening.enqueue(vid)
     listening.claim("dead")  # its lease (1 s) runs out unrenewed
     time.sleep(0.2)  # the enqueue's NOTIFY arrives
@@ -110,7 +87,7 @@ def test_a_notification_just_after_a_failed_claim_is_not_slept_through(sessions,
 
 
 def test_notifications_wake_a_worker_whose_claims_fail_once_each(sessions, listening):
-    vid = add_video(sessions)
+    vid = add_queued_video(sessions)
     listening.enqueue(vid)
     job = listening.claim("w")
     listening.retry(vid, "w", delay=0.8, error="boom", attempt=job.attempt)

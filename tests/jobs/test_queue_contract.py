@@ -12,7 +12,8 @@ from mutoscope.jobs.base import JobQueue
 from mutoscope.jobs.memory import MemoryJobQueue
 from mutoscope.jobs.sql import SqlJobQueue
 from mutoscope.storage.db import make_engine, session_factory, upgrade
-from mutoscope.storage.records import UserRecord, VideoRecord, new_id
+from mutoscope.storage.records import UserRecord
+from tests.jobs.videos import add_queued_video
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "memory"])
@@ -48,27 +49,8 @@ def add_video(sessions, backends):
         s.add(UserRecord(id="user_q", name="q", created_at=0))
 
     def add(backend: str = "m") -> str:
-        vid = new_id("video")
+        vid = add_queued_video(sessions, backend)
         backends[vid] = backend
-        with sessions.begin() as s:
-            s.add(
-                VideoRecord(
-                    id=vid,
-                    owner_id="user_q",
-                    model=backend,
-                    backend=backend,
-                    status="queued",
-                    progress=0,
-                    prompt="p",
-                    size="1x1",
-                    seconds="4",
-                    seed=0,
-                    mode="create",
-                    created_at=0,
-                    attributions=[],
-                    provenance={},
-                )
-            )
         return vid
 
     return add
