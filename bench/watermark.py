@@ -168,6 +168,35 @@ def chroma_looks(marked: np.ndarray, clean: np.ndarray, every: int = 8) -> tuple
     return (*out, ratio, (added / max(count, 1)) ** 0.5, dluma / max(count, 1), psnr709)
 
 
+_SRGB_TO_LMS = np.array(
+    [[0.3139, 0.6395, 0.0466], [0.1554, 0.7579, 0.0867], [0.0178, 0.1094, 0.8728]], np.float64
+)
+"""Linear sRGB to L, M, S cone excitation (a common Smith-Pokorny-based matrix)."""
+
+
+def _linear(rgb: np.ndarray) -> np.ndarray:
+    c = rgb.astype(np.float64) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def cone_contrast(marked: np.ndarray, clean: np.ndarray, sigma: float = 4.0) -> tuple[float, float]:
+    """(display luminance contrast, S-cone contrast), 99th percentile over the first frame, in %.
+
+    Both images go to linear light (sRGB), are blurred with ``sigma`` px (what remains is the
+    part of the change below ~5 cycles/degree at 40-100 px/degree, where blue-yellow and
+    luminance vision are most sensitive; the pixel-scale dither is gone), and the change is
+    divided by the unmarked value: Rec. 709 luminance, and S-cone excitation."""
+    lin_m, lin_c = (
+        np.stack([cv2.GaussianBlur(_linear(f[..., k]), (0, 0), sigma) for k in range(3)], -1)
+        for f in (marked[0], clean[0])
+    )
+    y709 = np.array([0.2126, 0.7152, 0.0722])
+    lum = np.abs((lin_m - lin_c) @ y709) / np.maximum(lin_c @ y709, 1e-4)
+    s_m, s_c = lin_m @ _SRGB_TO_LMS[2], lin_c @ _SRGB_TO_LMS[2]
+    s_cone = np.abs(s_m - s_c) / np.maximum(s_c, 1e-4)
+    return float(np.percentile(lum, 99) * 100), float(np.percentile(s_cone, 99) * 100)
+
+
 def tiny_clips(n: int, frames: int, size: str) -> tuple[list[np.ndarray], list[float]] | None:
     """Clips from the embedded model with their generation times, or None without weights."""
     try:
@@ -276,6 +305,7 @@ def run(args: argparse.Namespace) -> None:
                             psnr(seen, clip),
                             *flat_texture(seen, clip),
                             *chroma_looks(seen, clip),
+                            *cone_contrast(seen, clip),
                         )
                     )
                 stored = reencode(marked, tmp, 20)  # how Mutoscope stores it
@@ -318,11 +348,12 @@ def run(args: argparse.Namespace) -> None:
     print(
         "| mark | footage | luma PSNR mean / min | RGB PSNR | flat-area fine texture (luma) "
         "| flat px | Cb PSNR mean / min | Cr PSNR | flat-area fine texture (Cb) "
-        "| Cb RMS added, flat px | mean abs luma change, flat px | Rec. 709 luma PSNR |"
+        "| Cb RMS added, flat px | mean abs luma change, flat px | Rec. 709 luma PSNR "
+        "| luminance / S-cone contrast p99, sigma 4 px, max over clips |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (version, k), rows in sorted(looks.items(), key=lambda r: (-r[0][0], kinds.index(r[0][1]))):
-        lp, rp, ratio, share, cb, cr, cb_ratio, cb_rms, dl, y709 = (
+        lp, rp, ratio, share, cb, cr, cb_ratio, cb_rms, dl, y709, lum_c, s_c = (
             np.array(col) for col in zip(*rows, strict=True)
         )
         print(
@@ -330,7 +361,8 @@ def run(args: argparse.Namespace) -> None:
             f"| {np.nanmean(ratio):.2f}x (max {np.nanmax(ratio):.2f}x) "
             f"| {100 * share.mean():.0f} % | {cb.mean():.2f} / {cb.min():.2f} dB "
             f"| {cr.mean():.2f} dB | {np.nanmean(cb_ratio):.1f}x (max {np.nanmax(cb_ratio):.1f}x) "
-            f"| {cb_rms.mean():.2f} | {dl.mean():.3f} | {y709.mean():.2f} dB |"
+            f"| {cb_rms.mean():.2f} | {dl.mean():.3f} | {y709.mean():.2f} dB "
+            f"| {lum_c.max():.1f} % / {s_c.max():.1f} % |"
         )
     print()
     total = sum(len(c) for c in footage.values())
