@@ -8,14 +8,17 @@ on flat footage, its blue-yellow chroma.
   on a flat area is 1-2 levels. v5 keeps v4's dither modulation on textured chunks and writes
   flat chunks' mark in Cb instead (``_add_cb``): each pixel moves by a whole multiple of the
   RGB step (0, -1, +5), which changes BT.601 luma by -0.017 and Cb by +2.83 (Cr by +0.01), so
-  luma stays within 0.04 of the original (PSNR ~87 dB) and the change is where human contrast
-  sensitivity is lowest (the blue-yellow channel, S-cones). The carrier is v3's tiled
-  spread-spectrum pattern (its own key, ``V5``; blocks of ~40x22 px at 1280x720, ~0.5-1 cycle
-  per degree at a normal viewing distance), which survives 4:2:0 subsampling, 50 % downscale
-  and CRF 28; pixels whose blue or green would clip are left alone. A decode says 5 when it
-  read the chroma mark (textured chunks carry v4's mark, read as 4).
+  luma stays within 0.04 of the original (luma PSNR ~86 dB) and the change lies in the
+  blue-yellow channel, the eye's least sensitive one, though not an invisible one: a step is
+  -0.35 of a level in display (Rec. 709) luminance, and on dark backdrops the blue-yellow
+  blotches show (docs/benchmarks.md). The steps are ordered-dithered (4x4 Bayer), so the mean
+  over 4x4 px follows the smooth carrier. The carrier is v3's tiled spread-spectrum pattern
+  (its own key, ``V5``; blocks of ~40x22 px at 1280x720, 0.5-2 cycles/degree at 40-100
+  px/degree), which survives 4:2:0 subsampling, 50 % downscale and CRF 28; pixels whose blue
+  or green would clip are left alone. A decode says 5 when it read the chroma mark (textured
+  chunks carry v4's mark, read as 4).
 
-* **v4 (written now): dither modulation on textured footage.** A spread-spectrum mark (v3)
+* **v4 (v5 writes it on textured footage): dither modulation.** A spread-spectrum mark (v3)
   must outweigh the host's own texture at the detector, which on textured footage took
   39.5 dB; and x264 carries a static mark on panning footage only by motion-compensated
   copies of its first frame (per-frame survival after CRF 28: ~0.96 in the I-frame, ~0.3
