@@ -43,6 +43,7 @@ from mutoscope.rights.semantic import (
     MiniLMEncoder,
     PromptWords,
     StaticEmbedder,
+    Traits,
     Window,
     rarity,
 )
@@ -90,10 +91,19 @@ MARKS = frozenset(
 TRAITS_MANY = 2.8
 """Attribute mass (rare description words the prompt repeats) from which an entity outside
 the static top candidates is considered..."""
+TRAITS_SPECIFIC = 2.0
+"""... or specific attribute mass (``Traits.specific``) from which it is considered ..."""
+SPECIFIC_ENTITIES = 100
+"""Registry size from which the specific path counts: in a registry of twenty entities most
+words are in one description, which says nothing about how specific they are."""
 TRAITS_MARGIN = 1.5
 """... if no other entity shares more than 1/1.5 of it."""
 TRAITS_MATCH = 0.48
 """Mean of static and full-model score such a many-traits candidate needs."""
+SPECIFIC_RANK = 0.1
+"""Weight of the specific attribute mass (``Traits.specific``) against the static score when
+description candidates are ordered: two rare traits only this entity's description holds
+(≈2) outweigh a 0.1 lead in static score."""
 FULL_MAX = 1.001
 """Above any full-model cosine (unit vectors; float rounding): bounds a candidate's final
 score before the model is asked (``_outranked``)."""
@@ -290,6 +300,8 @@ class Screener:
             (i, alias) for i, t in enumerate(targets) for alias in (t.name, *t.aliases)
         )
         self.descriptions = DescriptionIndex(embedder, [t.description for t in targets])
+        self._specific = len(targets) >= SPECIFIC_ENTITIES
+        """Does how many descriptions share a word say how specific it is?"""
         self._mentioned_by: dict[int, list[int]] = {}
         """Entity -> the entities whose descriptions name it (relations, franchises)."""
         for j, t in enumerate(targets):
@@ -356,7 +368,15 @@ class Screener:
                 )
             hits = _exact_first(hits)
         works: list[int] = []
-        keyed = self.keys.find(prompt)
+        # A key name inside a registered name the prompt spells out ("Harry" in "Harry
+        # Potter") is that entity's name, not one from another entity's description: what
+        # the name points to is for the relation and franchise steps to say.
+        exact = [(h.start, h.end) for h in hits if h.method == "exact"]
+        keyed = [
+            k
+            for k in self.keys.find(prompt)
+            if not any(a <= k.start and k.end <= b and (a, b) != (k.start, k.end) for a, b in exact)
+        ]
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
@@ -448,13 +468,13 @@ class Screener:
                 return False
             return _outranked(found, enough, score)
 
-        candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
-        for entity, score, window in candidates:
+        candidates = self._by_evidence(
+            self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE), prompt_words
+        )
+        for entity, score, window, traits in candidates:
             if entity in found:
                 continue
-            if window.text not in prompt_words:
-                prompt_words[window.text] = self.descriptions.prompt_words(window.text)
-            mass, attrs = self.descriptions.attributes(entity, prompt_words[window.text])
+            mass, attrs = traits.mass, traits.words
             method, final = "description", score
             t = self.targets[entity]
             if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
@@ -506,6 +526,27 @@ class Screener:
                     return [m]
         return ranked
 
+    def _by_evidence(
+        self, candidates: list[tuple[int, float, Window]], prompt_words: dict[str, PromptWords]
+    ) -> list[tuple[int, float, Window, Traits]]:
+        """Description candidates, the best evidence first: the static score plus what the
+        prompt repeats of traits specific to the entity (``SPECIFIC_RANK``).
+
+        Which candidate is tried first is the one a blocking request names: "a flying man
+        in red and gold power armour with a glowing circle in his chest" is closer in the
+        static space to another red-and-gold flying hero, but repeats the armour and the
+        glowing chest of Iron Man alone. The order decides which entity, not whether one
+        matches: each candidate still passes its own thresholds.
+        """
+        out = []
+        for entity, score, window in candidates:
+            if window.text not in prompt_words:
+                prompt_words[window.text] = self.descriptions.prompt_words(window.text)
+            traits = self.descriptions.traits(entity, prompt_words[window.text])
+            out.append((entity, score, window, traits))
+        out.sort(key=lambda c: -(c[1] + SPECIFIC_RANK * c[3].specific))
+        return out
+
     def _rare_traits(
         self,
         prompt: str,
@@ -519,15 +560,18 @@ class Screener:
         model says, a match at this static score would not be the answer (not asked)."""
         pw = self.descriptions.prompt_words(prompt)
         pool = self.descriptions.rare_candidates(pw, k=8)
-        scored = []
-        for entity in pool:
-            mass, attrs = self.descriptions.attributes(entity, pw)
-            scored.append((mass, entity, attrs))
-        scored.sort(key=lambda x: -x[0])
-        if not scored or scored[0][0] < TRAITS_MANY or scored[0][1] in found:
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in pool), key=lambda x: -x[0].mass
+        )
+        if not scored or scored[0][1] in found:
             return None
-        mass, entity, attrs = scored[0]
-        if len(scored) > 1 and scored[1][0] * TRAITS_MARGIN > mass:
+        traits, entity = scored[0]
+        mass, attrs = traits.mass, traits.words
+        if mass < TRAITS_MANY and (traits.specific < TRAITS_SPECIFIC or not self._specific):
+            # Fewer rare traits, but ones few descriptions share ("claws", "sideburns",
+            # "mutant") say as much.
+            return None
+        if len(scored) > 1 and scored[1][0].mass * TRAITS_MARGIN > mass:
             return None
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
@@ -541,6 +585,10 @@ class Screener:
             return None
         method, final = "traits", score
         if score < TRAITS_SURE:
+            if mass < TRAITS_MANY:
+                # Considered for its specific traits alone: only a sure static score
+                # counts (the full model is kept for the prompts repeating more).
+                return None
             if outranked(entity, score):
                 return None
             final = (score + self._full_score(entity, window.text, encoded)) / 2
