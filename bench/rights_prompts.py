@@ -2,7 +2,7 @@
 
     python bench/rights_prompts.py [--prompts bench/data/rights_prompts.jsonl]
         [--registry bench/data/rights_registry.yaml] [--scale 10000] [--passes 1]
-    python bench/rights_prompts.py --split dev|test|dev2|dev3 [--scale 10000] [--no-old]
+    python bench/rights_prompts.py --split dev|test|dev2|dev3|dev3b [--scale 10000] [--no-old]
 
 ``--split`` screens one half of the generalisation set (``rights_starter_{dev,test}.jsonl``)
 against the shipped starter registry and prints recall, false blocks and recall per kind and
@@ -280,9 +280,9 @@ DECISIONS: Path | None = None
 """``--decisions DIR``: every decision of each run, one JSON line per prompt."""
 
 
-SEPARATE_SETS = ("test2", "dev2", "dev3")
-"""Sets written on their own (not halves of the first set split by hash); dev3
-was written independently of the screener's tuning, before anyone tuned on it."""
+SEPARATE_SETS = ("test2", "dev2", "dev3", "dev3b")
+"""Sets written on their own (not halves of the first set split by hash); dev3 and dev3b
+were written independently of the screener's tuning, before anyone tuned on them."""
 
 
 def load_split(split: str) -> list[dict]:
