@@ -112,3 +112,61 @@ def test_a_key_name_inside_a_registered_name_is_that_name(embedder: StaticEmbedd
     matches = screener.find(prompt)
     assert matches[0].entity_id == "quill"
     assert all(m.method != "key-name" for m in matches)
+
+
+ACTORS = [
+    Target(
+        "vessa",
+        "Vessa Quill",
+        "person",
+        "Vessa Quill",
+        ("Vessa Quill", "Vessa"),
+        "The actress with short dark hair who played the spy Korrin Dax in the Dax films.",
+    ),
+    Target(
+        "korrin",
+        "Korrin Dax",
+        "character",
+        "Example Studios",
+        ("Korrin Dax", "Korrin"),
+        "The retired spy in a grey trench coat who avenges her stolen falcon.",
+    ),
+    Target(
+        "brun",
+        "Brun Ollo",
+        "character",
+        "Example Studios",
+        ("Brun Ollo", "Ollo Tales"),
+        "The huge furry blue monster with horns, the top scarer of the scare floor and best "
+        "friend of the one-eyed Pim Zaro.",
+    ),
+    Target(
+        "pim",
+        "Pim Zaro",
+        "character",
+        "Example Studios",
+        ("Pim Zaro",),
+        "The small round green one-eyed monster, Brun Ollo's wisecracking best friend.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def actors(embedder: StaticEmbedder) -> Screener:
+    return Screener(ACTORS, embedder, MiniLMEncoder(threads=1))
+
+
+def test_an_actor_and_a_role_point_to_each_other(actors: Screener) -> None:
+    # The role's actor, found among the entities whose descriptions name the role ...
+    assert actors.find("the actress who played Korrin Dax at a premiere")[0].entity_id == "vessa"
+    # ... and the actor's role, found among the entities the actor's description names.
+    first = actors.find("the retired spy Vessa Quill plays, avenging her falcon")[0]
+    assert (first.entity_id, first.method) == ("korrin", "relation")
+
+
+def test_a_relation_hangs_on_any_place_the_entity_is_named(actors: Screener) -> None:
+    # The name index keeps one hit per entity (here "Ollo Tales", with no relation word);
+    # "Brun Ollo's ... best friend" still points to Pim.
+    prompt = "Brun Ollo's one-eyed best friend on the Ollo Tales scare floor"
+    first = actors.find(prompt)[0]
+    assert (first.entity_id, first.method) == ("pim", "relation")

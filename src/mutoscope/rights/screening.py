@@ -149,6 +149,10 @@ RELATIONS = frozenset(
 )
 """Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
 Amazon")."""
+ACTING = frozenset("""played plays playing portrayed portrays voiced voices""".split())  # noqa: SIM905
+"""Relation words between an actor and a role, either way ("the actress who played Hermione",
+"the hitman Keanu plays")."""
+_ANY_POSSESSIVE = re.compile(r"\w[\'’]s\b")
 _POSSESSIVE = re.compile(r"^[\'’]s?\b")
 _ENDS_POSSESSIVE = re.compile(r"[\'’]s$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -214,6 +218,19 @@ def _relation_of(prompt: str, start: int) -> str | None:
     if k == 0 or any(t not in ("the", "a") for t in texts[k + 1 :]):
         return None
     return texts[k - 1] if texts[k - 1] in RELATIONS else None
+
+
+def _acted(prompt: str, start: int, end: int) -> str | None:
+    """An acting word among the three words before the name ("the actress who played
+    Hermione") or right after it ("the hitman Keanu plays")."""
+    before = [w.text for w in words(prompt[:start])[-3:]]
+    after = [w.text for w in words(prompt[end:])[:1]]
+    return next((w for w in [*before, *after] if w in ACTING), None)
+
+
+def _via(prompt: str, start: int, end: int) -> str | None:
+    """The word that points from the name at ``prompt[start:end]`` to a related entity."""
+    return _relation_of(prompt, start) or _possessive(prompt, end) or _acted(prompt, start, end)
 
 
 def _exact_first(hits: list[NameHit]) -> list[NameHit]:
@@ -304,9 +321,13 @@ class Screener:
         """Does how many descriptions share a word say how specific it is?"""
         self._mentioned_by: dict[int, list[int]] = {}
         """Entity -> the entities whose descriptions name it (relations, franchises)."""
+        self._mentions: dict[int, list[int]] = {}
+        """Entity -> the entities its description names (an actor's roles)."""
         for j, t in enumerate(targets):
             for i in self.names.mentions(t.description) - {j}:
                 self._mentioned_by.setdefault(i, []).append(j)
+                self._mentions.setdefault(j, []).append(i)
+        self._related_pool = set(self._mentioned_by) | set(self._mentions)
         # Owners by the names a prompt would use ("Sega", "Pixar", "Studio Ghibli"):
         # "Disney Pixar" and "Shueisha / Toei Animation" give one key per part.
         self._by_owner: dict[str, list[int]] = {}
@@ -409,7 +430,11 @@ class Screener:
             # 1b. "Luke Skywalker's father", "Mickey's girlfriend", "the founder of Amazon":
             # a relation of the named entity, found among the entities whose descriptions
             # name it.
-            via = _relation_of(prompt, hit.start) or _possessive(prompt, hit.end)
+            via = _via(prompt, hit.start, hit.end)
+            if via is None and hit.entity in self._related_pool:
+                # The same entity named twice ("Sulley's one-eyed best friend on the
+                # Monsters Inc scare floor"): the relation may hang on the other name.
+                hit, via = self._relation_mention(prompt, hit)
             related = self._relation(hit, prompt, via)
             found[hit.entity] = self._name_match(prompt, hit, context)
             if related is not None:
@@ -661,12 +686,22 @@ class Screener:
         word ``via`` repeated by the description is enough ("the founder of Facebook",
         "Amazon's founder": ``RELATION_OF_MASS``)."""
         pool = self._mentioned_by.get(hit.entity, [])
+        if via in ACTING:
+            # "the actress who played Hermione", "the hitman Keanu plays": the role names
+            # the actor or the actor's description names the role.
+            pool = [*pool, *(e for e in self._mentions.get(hit.entity, []) if e not in pool)]
         if not pool:
             return None
         rest = gloss(prompt[: hit.start] + " " + prompt[hit.end :])
         pw = self.descriptions.prompt_words(rest)
-        best = max(((self.descriptions.attributes(e, pw), e) for e in pool), key=lambda x: x[0][0])
-        (mass, attrs), entity = best
+        # The traits few of the related entities' descriptions share decide between them
+        # ("harry potter's red haired best friend": both best friends, one red-haired).
+        best = max(
+            ((self.descriptions.traits(e, pw), e) for e in pool),
+            key=lambda x: (x[0].specific, x[0].mass),
+        )
+        traits, entity = best
+        mass, attrs = traits.mass, traits.words
         if via is None:
             # No relation word: only a prompt that describes the other entity far more than
             # the named one ("the green dinosaur Mario rides") points to it.
@@ -688,6 +723,20 @@ class Screener:
             {"via": self.targets[hit.entity].id, "attributes": attrs},
         )
         return _Related(entity, match)
+
+    def _relation_mention(self, prompt: str, hit: NameHit) -> tuple[NameHit, str | None]:
+        """Another place where the prompt names the hit's entity with a relation word
+        (the name index keeps one hit per entity), or the hit itself."""
+        if not _ANY_POSSESSIVE.search(prompt) and not any(w.text in ACTING for w in words(prompt)):
+            return hit, None
+        blank = prompt[: hit.start] + " " * (hit.end - hit.start) + prompt[hit.end :]
+        for other in self.names.search(blank):
+            if other.entity != hit.entity or other.method != "exact":
+                continue
+            via = _via(prompt, other.start, other.end)
+            if via is not None:
+                return other, via
+        return hit, None
 
     def _member(self, prompt: str, works: list[int]) -> tuple[int, Match] | None:
         """The entity of a named franchise (its description names it) or of a named owner
