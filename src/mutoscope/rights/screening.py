@@ -182,6 +182,12 @@ def _human(text: str) -> bool:
     return any(w.text in HUMANS for w in words(text))
 
 
+def _human_entity(t: Target) -> bool:
+    """Is the entity a person or a human-shaped character? A living person is, whatever
+    their description says ("the Swedish climate activist")."""
+    return t.kind == "person" or _human(t.description)
+
+
 def _coined(alias: str) -> bool:
     """Spelt as no ordinary word is: inner capitals, all capitals, digits or '&'."""
     letters = alias.replace("'", "")
@@ -514,7 +520,7 @@ class Screener:
                     lean = score + LEAN_MASS * mass
                     if lean < LEAN_NO:
                         continue
-                    if lean >= LEAN_YES and (_human(t.description) or not _human(prompt)):
+                    if lean >= LEAN_YES and (_human_entity(t) or not _human(prompt)):
                         method = "description+attributes"
                     elif outranked(entity, score):
                         continue
@@ -569,7 +575,7 @@ class Screener:
                 prompt_words[window.text] = self.descriptions.prompt_words(window.text)
             traits = self.descriptions.traits(entity, prompt_words[window.text])
             out.append((entity, score, window, traits))
-        out.sort(key=lambda c: -(c[1] + SPECIFIC_RANK * c[3].specific))
+        out.sort(key=lambda c: -(c[1] + LEAN_MASS * c[3].mass + SPECIFIC_RANK * c[3].specific))
         return out
 
     def _rare_traits(
@@ -601,7 +607,7 @@ class Screener:
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
             return None
-        if _human(prompt) and not _human(t.description):
+        if _human(prompt) and not _human_entity(t):
             # "a man in a purple top hat riding a unicycle" shares the hat and the unicycle
             # with a mouse mascot, but a man is not a mouse.
             return None
@@ -642,7 +648,7 @@ class Screener:
             t = self.targets[entity]
             if hit.key in self.keys.phrases and (
                 (t.kind == "brand" and not _names_a_mark(prompt))
-                or (_human(prompt) and not _human(t.description))
+                or (_human(prompt) and not _human_entity(t))
             ):
                 # "stacked potato crisps" is the product, not the brand's mark; "a man in a
                 # purple top hat" is not the mouse mascot in one.
