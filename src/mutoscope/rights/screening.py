@@ -473,11 +473,15 @@ class Screener:
             named = {
                 e
                 for e, m in found.items()
-                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
+                if m.method in NAME_METHODS
+                and self.targets[e].kind in ("character", "person")
+                and m.score >= match.score
             }
             if not named or entity in named:
                 # More precise than a brand or a franchise named on the way ("the Amazon
-                # princess from Themyscira"); a character named outright stays first.
+                # princess from Themyscira"); a character named outright stays first, but
+                # not a look-alike spelling weaker than the key name ("master Shifu" is
+                # not a misspelt Master Chief when the rest is Kung Fu Panda's).
                 first.append(entity)
         if enough is not None and not works:
             # What a name found, when no franchise asks for a more precise answer.
