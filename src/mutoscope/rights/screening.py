@@ -93,6 +93,13 @@ TRAITS_MANY = 2.8
 the static top candidates is considered..."""
 TRAITS_SPECIFIC = 2.0
 """... or specific attribute mass (``Traits.specific``) from which it is considered ..."""
+PERSON_SPECIFIC = 1.2
+"""Specific attribute mass of a living person's role a prompt needs (two role words few
+descriptions share: "Serbian" and "tennis") ..."""
+PERSON_MASS = 1.5
+"""... with this rarity-weighted mass ..."""
+PERSON_MARGIN = 2.0
+"""... and this many times the specific mass of any other entity."""
 SPECIFIC_ENTITIES = 100
 """Registry size from which the specific path counts: in a registry of twenty entities most
 words are in one description, which says nothing about how specific they are."""
@@ -538,7 +545,9 @@ class Screener:
             )
             if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        trait = self._rare_traits(dprompt, found, encoded, outranked)
+        trait = self._rare_traits(dprompt, found, encoded, outranked) or self._person_role(
+            dprompt, found
+        )
         if trait is not None:
             entity, match = trait
             found[entity] = match
@@ -633,6 +642,40 @@ class Screener:
         text = prompt[window.start : window.end]
         return entity, self._description_match(
             entity, method, final, score, window, attrs, text, mass=mass
+        )
+
+    def _person_role(self, prompt: str, found: dict[int, Match]) -> tuple[int, Match] | None:
+        """The living person whose role the prompt gives ("the French president at the
+        Élysée Palace", "the Serbian tennis champion at Wimbledon"): the words of it that
+        few descriptions share (``PERSON_SPECIFIC``), at least twice what any other
+        entity's description shares (``PERSON_MARGIN``), and a sure static score.
+
+        A role is a combination only one person holds, where a fictional character's
+        look-alike traits ("a snowman with a carrot nose") are everyday scenes; so this
+        asks for fewer traits than ``_rare_traits``, but only of people.
+        """
+        pw = self.descriptions.prompt_words(prompt)
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in self.descriptions.rare_candidates(pw)),
+            key=lambda x: -x[0].specific,
+        )
+        if not scored or scored[0][1] in found or self.targets[scored[0][1]].kind != "person":
+            return None
+        traits, entity = scored[0]
+        second = scored[1][0].specific if len(scored) > 1 else 0.0
+        if (
+            not self._specific
+            or traits.specific < PERSON_SPECIFIC
+            or traits.mass < PERSON_MASS
+            or traits.specific < PERSON_MARGIN * second
+        ):
+            return None
+        ((score, window),) = self.descriptions.scores_for(prompt, [entity])
+        if score < TRAITS_SURE:
+            return None
+        text = prompt[window.start : window.end]
+        return entity, self._description_match(
+            entity, "description+role", score, score, window, traits.words, text, mass=traits.mass
         )
 
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
