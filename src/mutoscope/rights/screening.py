@@ -34,7 +34,7 @@ import numpy as np
 
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
 from mutoscope.rights.gloss import gloss
-from mutoscope.rights.lexical import NameHit, NameIndex, known_words
+from mutoscope.rights.lexical import NameHit, NameIndex, known_words, someone_else
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
     STOPWORDS,
@@ -43,6 +43,7 @@ from mutoscope.rights.semantic import (
     MiniLMEncoder,
     PromptWords,
     StaticEmbedder,
+    Traits,
     Window,
     rarity,
 )
@@ -90,10 +91,26 @@ MARKS = frozenset(
 TRAITS_MANY = 2.8
 """Attribute mass (rare description words the prompt repeats) from which an entity outside
 the static top candidates is considered..."""
+TRAITS_SPECIFIC = 2.0
+"""... or specific attribute mass (``Traits.specific``) from which it is considered ..."""
+PERSON_SPECIFIC = 1.2
+"""Specific attribute mass of a living person's role a prompt needs (two role words few
+descriptions share: "Serbian" and "tennis") ..."""
+PERSON_MASS = 1.5
+"""... with this rarity-weighted mass ..."""
+PERSON_MARGIN = 2.0
+"""... and this many times the specific mass of any other entity."""
+SPECIFIC_ENTITIES = 100
+"""Registry size from which the specific path counts: in a registry of twenty entities most
+words are in one description, which says nothing about how specific they are."""
 TRAITS_MARGIN = 1.5
 """... if no other entity shares more than 1/1.5 of it."""
 TRAITS_MATCH = 0.48
 """Mean of static and full-model score such a many-traits candidate needs."""
+SPECIFIC_RANK = 0.1
+"""Weight of the specific attribute mass (``Traits.specific``) against the static score when
+description candidates are ordered: two rare traits only this entity's description holds
+(≈2) outweigh a 0.1 lead in static score."""
 FULL_MAX = 1.001
 """Above any full-model cosine (unit vectors; float rounding): bounds a candidate's final
 score before the model is asked (``_outranked``)."""
@@ -107,7 +124,13 @@ animals): in lowercase, the context decides."""
 MEMBER_MASS = 1.5
 """Attribute mass a member of a named franchise or owner needs (about two rare traits)."""
 MEMBER_MARGIN = 1.3
-"""... and how much more than any other member it must repeat."""
+"""... and how much more than any other member it must repeat ..."""
+MEMBER_MAIN = 2
+"""... or, describing several members equally, how many times more of the franchise's
+descriptions must name it than any other of them (the main character)."""
+MEMBER_NAMED_MASS = 0.7
+"""Attribute mass (one rare trait) a member needs when its maker was found by its
+registered name (which blocks already: the member only makes the answer precise)."""
 OWNER_GENERIC = frozenset(
     """the inc llc ltd corporation company group studios studio entertainment pictures
     productions international holdings brands television works foundation estate""".split()  # noqa: SIM905
@@ -139,6 +162,10 @@ RELATIONS = frozenset(
 )
 """Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
 Amazon")."""
+ACTING = frozenset("""played plays playing portrayed portrays voiced voices""".split())  # noqa: SIM905
+"""Relation words between an actor and a role, either way ("the actress who played Hermione",
+"the hitman Keanu plays")."""
+_ANY_POSSESSIVE = re.compile(r"\w[\'’]s\b")
 _POSSESSIVE = re.compile(r"^[\'’]s?\b")
 _ENDS_POSSESSIVE = re.compile(r"[\'’]s$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -166,6 +193,12 @@ HUMANS = frozenset(
 def _human(text: str) -> bool:
     """Does the text speak of a person ("a man in a top hat", "a boy wizard")?"""
     return any(w.text in HUMANS for w in words(text))
+
+
+def _human_entity(t: Target) -> bool:
+    """Is the entity a person or a human-shaped character? A living person is, whatever
+    their description says ("the Swedish climate activist")."""
+    return t.kind == "person" or _human(t.description)
 
 
 def _coined(alias: str) -> bool:
@@ -204,6 +237,19 @@ def _relation_of(prompt: str, start: int) -> str | None:
     if k == 0 or any(t not in ("the", "a") for t in texts[k + 1 :]):
         return None
     return texts[k - 1] if texts[k - 1] in RELATIONS else None
+
+
+def _acted(prompt: str, start: int, end: int) -> str | None:
+    """An acting word among the three words before the name ("the actress who played
+    Hermione") or right after it ("the hitman Keanu plays")."""
+    before = [w.text for w in words(prompt[:start])[-3:]]
+    after = [w.text for w in words(prompt[end:])[:1]]
+    return next((w for w in [*before, *after] if w in ACTING), None)
+
+
+def _via(prompt: str, start: int, end: int) -> str | None:
+    """The word that points from the name at ``prompt[start:end]`` to a related entity."""
+    return _relation_of(prompt, start) or _possessive(prompt, end) or _acted(prompt, start, end)
 
 
 def _exact_first(hits: list[NameHit]) -> list[NameHit]:
@@ -290,11 +336,29 @@ class Screener:
             (i, alias) for i, t in enumerate(targets) for alias in (t.name, *t.aliases)
         )
         self.descriptions = DescriptionIndex(embedder, [t.description for t in targets])
+        self._specific = len(targets) >= SPECIFIC_ENTITIES
+        """Does how many descriptions share a word say how specific it is?"""
         self._mentioned_by: dict[int, list[int]] = {}
         """Entity -> the entities whose descriptions name it (relations, franchises)."""
+        self._mentions: dict[int, list[int]] = {}
+        """Entity -> the entities its description names (an actor's roles)."""
         for j, t in enumerate(targets):
             for i in self.names.mentions(t.description) - {j}:
                 self._mentioned_by.setdefault(i, []).append(j)
+                self._mentions.setdefault(j, []).append(i)
+        self._related_pool = set(self._mentioned_by) | set(self._mentions)
+        self._first_words: dict[str, list[int]] = {}
+        """First word of a several-word name -> its entities ("minnie" -> Minnie Mouse), for
+        relations spoken with a first name ("Minnie's boyfriend")."""
+        for j, t in enumerate(targets):
+            if j not in self._mentioned_by:
+                continue
+            for alias in (t.name, *t.aliases):
+                parts = alias.split()
+                if len(parts) > 1 and parts[0].isalpha() and parts[0].isascii():
+                    first = parts[0].lower()
+                    if len(first) >= 3 and j not in self._first_words.get(first, []):
+                        self._first_words.setdefault(first, []).append(j)
         # Owners by the names a prompt would use ("Sega", "Pixar", "Studio Ghibli"):
         # "Disney Pixar" and "Shueisha / Toei Animation" give one key per part.
         self._by_owner: dict[str, list[int]] = {}
@@ -356,7 +420,15 @@ class Screener:
                 )
             hits = _exact_first(hits)
         works: list[int] = []
-        keyed = self.keys.find(prompt)
+        # A key name inside a registered name the prompt spells out ("Harry" in "Harry
+        # Potter") is that entity's name, not one from another entity's description: what
+        # the name points to is for the relation and franchise steps to say.
+        exact = [(h.start, h.end) for h in hits if h.method == "exact"]
+        keyed = [
+            k
+            for k in self.keys.find(prompt)
+            if not any(a <= k.start and k.end <= b and (a, b) != (k.start, k.end) for a, b in exact)
+        ]
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
@@ -389,7 +461,11 @@ class Screener:
             # 1b. "Luke Skywalker's father", "Mickey's girlfriend", "the founder of Amazon":
             # a relation of the named entity, found among the entities whose descriptions
             # name it.
-            via = _relation_of(prompt, hit.start) or _possessive(prompt, hit.end)
+            via = _via(prompt, hit.start, hit.end)
+            if via is None and hit.entity in self._related_pool:
+                # The same entity named twice ("Sulley's one-eyed best friend on the
+                # Monsters Inc scare floor"): the relation may hang on the other name.
+                hit, via = self._relation_mention(prompt, hit)
             related = self._relation(hit, prompt, via)
             found[hit.entity] = self._name_match(prompt, hit, context)
             if related is not None:
@@ -412,6 +488,15 @@ class Screener:
                 continue
             if enough is not None and enough(found[hit.entity]):
                 return [found[hit.entity]]
+        if not first and _ANY_POSSESSIVE.search(prompt):
+            # 1c. "Minnie's boyfriend", "Luke's father": a relation spoken with a first name.
+            by_first = self._first_name_relation(prompt)
+            if by_first is not None:
+                entity, match = by_first
+                found.setdefault(entity, match)
+                first.append(entity)
+                if enough is not None and not works and enough(match):
+                    return [match]
         # 2. A name from an entity's description (a place, a relative, a ship) and a role
         # described: "the captain of the Black Pearl", "Marlin's missing son".
         dprompt = gloss(prompt)
@@ -422,11 +507,15 @@ class Screener:
             named = {
                 e
                 for e, m in found.items()
-                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
+                if m.method in NAME_METHODS
+                and self.targets[e].kind in ("character", "person")
+                and m.score >= match.score
             }
             if not named or entity in named:
                 # More precise than a brand or a franchise named on the way ("the Amazon
-                # princess from Themyscira"); a character named outright stays first.
+                # princess from Themyscira"); a character named outright stays first, but
+                # not a look-alike spelling weaker than the key name ("master Shifu" is
+                # not a misspelt Master Chief when the rest is Kung Fu Panda's).
                 first.append(entity)
         if enough is not None and not works:
             # What a name found, when no franchise asks for a more precise answer.
@@ -448,13 +537,13 @@ class Screener:
                 return False
             return _outranked(found, enough, score)
 
-        candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
-        for entity, score, window in candidates:
+        candidates = self._by_evidence(
+            self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE), prompt_words
+        )
+        for entity, score, window, traits in candidates:
             if entity in found:
                 continue
-            if window.text not in prompt_words:
-                prompt_words[window.text] = self.descriptions.prompt_words(window.text)
-            mass, attrs = self.descriptions.attributes(entity, prompt_words[window.text])
+            mass, attrs = traits.mass, traits.words
             method, final = "description", score
             t = self.targets[entity]
             if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
@@ -469,7 +558,7 @@ class Screener:
                     lean = score + LEAN_MASS * mass
                     if lean < LEAN_NO:
                         continue
-                    if lean >= LEAN_YES and (_human(t.description) or not _human(prompt)):
+                    if lean >= LEAN_YES and (_human_entity(t) or not _human(prompt)):
                         method = "description+attributes"
                     elif outranked(entity, score):
                         continue
@@ -483,7 +572,9 @@ class Screener:
             )
             if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        trait = self._rare_traits(dprompt, found, encoded, outranked)
+        trait = self._rare_traits(dprompt, found, encoded, outranked) or self._person_role(
+            dprompt, found
+        )
         if trait is not None:
             entity, match = trait
             found[entity] = match
@@ -506,6 +597,27 @@ class Screener:
                     return [m]
         return ranked
 
+    def _by_evidence(
+        self, candidates: list[tuple[int, float, Window]], prompt_words: dict[str, PromptWords]
+    ) -> list[tuple[int, float, Window, Traits]]:
+        """Description candidates, the best evidence first: the static score plus what the
+        prompt repeats of traits specific to the entity (``SPECIFIC_RANK``).
+
+        Which candidate is tried first is the one a blocking request names: "a flying man
+        in red and gold power armour with a glowing circle in his chest" is closer in the
+        static space to another red-and-gold flying hero, but repeats the armour and the
+        glowing chest of Iron Man alone. The order decides which entity, not whether one
+        matches: each candidate still passes its own thresholds.
+        """
+        out = []
+        for entity, score, window in candidates:
+            if window.text not in prompt_words:
+                prompt_words[window.text] = self.descriptions.prompt_words(window.text)
+            traits = self.descriptions.traits(entity, prompt_words[window.text])
+            out.append((entity, score, window, traits))
+        out.sort(key=lambda c: -(c[1] + LEAN_MASS * c[3].mass + SPECIFIC_RANK * c[3].specific))
+        return out
+
     def _rare_traits(
         self,
         prompt: str,
@@ -519,20 +631,23 @@ class Screener:
         model says, a match at this static score would not be the answer (not asked)."""
         pw = self.descriptions.prompt_words(prompt)
         pool = self.descriptions.rare_candidates(pw, k=8)
-        scored = []
-        for entity in pool:
-            mass, attrs = self.descriptions.attributes(entity, pw)
-            scored.append((mass, entity, attrs))
-        scored.sort(key=lambda x: -x[0])
-        if not scored or scored[0][0] < TRAITS_MANY or scored[0][1] in found:
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in pool), key=lambda x: -x[0].mass
+        )
+        if not scored or scored[0][1] in found:
             return None
-        mass, entity, attrs = scored[0]
-        if len(scored) > 1 and scored[1][0] * TRAITS_MARGIN > mass:
+        traits, entity = scored[0]
+        mass, attrs = traits.mass, traits.words
+        if mass < TRAITS_MANY and (traits.specific < TRAITS_SPECIFIC or not self._specific):
+            # Fewer rare traits, but ones few descriptions share ("claws", "sideburns",
+            # "mutant") say as much.
+            return None
+        if len(scored) > 1 and scored[1][0].mass * TRAITS_MARGIN > mass:
             return None
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
             return None
-        if _human(prompt) and not _human(t.description):
+        if _human(prompt) and not _human_entity(t):
             # "a man in a purple top hat riding a unicycle" shares the hat and the unicycle
             # with a mouse mascot, but a man is not a mouse.
             return None
@@ -541,6 +656,10 @@ class Screener:
             return None
         method, final = "traits", score
         if score < TRAITS_SURE:
+            if mass < TRAITS_MANY:
+                # Considered for its specific traits alone: only a sure static score
+                # counts (the full model is kept for the prompts repeating more).
+                return None
             if outranked(entity, score):
                 return None
             final = (score + self._full_score(entity, window.text, encoded)) / 2
@@ -550,6 +669,40 @@ class Screener:
         text = prompt[window.start : window.end]
         return entity, self._description_match(
             entity, method, final, score, window, attrs, text, mass=mass
+        )
+
+    def _person_role(self, prompt: str, found: dict[int, Match]) -> tuple[int, Match] | None:
+        """The living person whose role the prompt gives ("the French president at the
+        Élysée Palace", "the Serbian tennis champion at Wimbledon"): the words of it that
+        few descriptions share (``PERSON_SPECIFIC``), at least twice what any other
+        entity's description shares (``PERSON_MARGIN``), and a sure static score.
+
+        A role is a combination only one person holds, where a fictional character's
+        look-alike traits ("a snowman with a carrot nose") are everyday scenes; so this
+        asks for fewer traits than ``_rare_traits``, but only of people.
+        """
+        pw = self.descriptions.prompt_words(prompt)
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in self.descriptions.rare_candidates(pw)),
+            key=lambda x: -x[0].specific,
+        )
+        if not scored or scored[0][1] in found or self.targets[scored[0][1]].kind != "person":
+            return None
+        traits, entity = scored[0]
+        second = scored[1][0].specific if len(scored) > 1 else 0.0
+        if (
+            not self._specific
+            or traits.specific < PERSON_SPECIFIC
+            or traits.mass < PERSON_MASS
+            or traits.specific < PERSON_MARGIN * second
+        ):
+            return None
+        ((score, window),) = self.descriptions.scores_for(prompt, [entity])
+        if score < TRAITS_SURE:
+            return None
+        text = prompt[window.start : window.end]
+        return entity, self._description_match(
+            entity, "description+role", score, score, window, traits.words, text, mass=traits.mass
         )
 
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
@@ -569,7 +722,7 @@ class Screener:
             t = self.targets[entity]
             if hit.key in self.keys.phrases and (
                 (t.kind == "brand" and not _names_a_mark(prompt))
-                or (_human(prompt) and not _human(t.description))
+                or (_human(prompt) and not _human_entity(t))
             ):
                 # "stacked potato crisps" is the product, not the brand's mark; "a man in a
                 # purple top hat" is not the mouse mascot in one.
@@ -613,12 +766,22 @@ class Screener:
         word ``via`` repeated by the description is enough ("the founder of Facebook",
         "Amazon's founder": ``RELATION_OF_MASS``)."""
         pool = self._mentioned_by.get(hit.entity, [])
+        if via in ACTING:
+            # "the actress who played Hermione", "the hitman Keanu plays": the role names
+            # the actor or the actor's description names the role.
+            pool = [*pool, *(e for e in self._mentions.get(hit.entity, []) if e not in pool)]
         if not pool:
             return None
         rest = gloss(prompt[: hit.start] + " " + prompt[hit.end :])
         pw = self.descriptions.prompt_words(rest)
-        best = max(((self.descriptions.attributes(e, pw), e) for e in pool), key=lambda x: x[0][0])
-        (mass, attrs), entity = best
+        # The traits few of the related entities' descriptions share decide between them
+        # ("harry potter's red haired best friend": both best friends, one red-haired).
+        best = max(
+            ((self.descriptions.traits(e, pw), e) for e in pool),
+            key=lambda x: (x[0].specific, x[0].mass),
+        )
+        traits, entity = best
+        mass, attrs = traits.mass, traits.words
         if via is None:
             # No relation word: only a prompt that describes the other entity far more than
             # the named one ("the green dinosaur Mario rides") points to it.
@@ -640,6 +803,62 @@ class Screener:
             {"via": self.targets[hit.entity].id, "attributes": attrs},
         )
         return _Related(entity, match)
+
+    def _relation_mention(self, prompt: str, hit: NameHit) -> tuple[NameHit, str | None]:
+        """Another place where the prompt names the hit's entity with a relation word
+        (the name index keeps one hit per entity), or the hit itself."""
+        if not _ANY_POSSESSIVE.search(prompt) and not any(w.text in ACTING for w in words(prompt)):
+            return hit, None
+        blank = prompt[: hit.start] + " " * (hit.end - hit.start) + prompt[hit.end :]
+        for other in self.names.search(blank):
+            if other.entity != hit.entity or other.method != "exact":
+                continue
+            via = _via(prompt, other.start, other.end)
+            if via is not None:
+                return other, via
+        return hit, None
+
+    def _first_name_relation(self, prompt: str) -> tuple[int, Match] | None:
+        """A capitalised first name of a registered several-word name, its possessive and a
+        relation word that the description of an entity naming it repeats: "Minnie's
+        boyfriend" is Mickey Mouse ("Minnie Mouse's boyfriend"), "Luke's father" Darth
+        Vader. A first name alone names no one (it is too common to block on), but the
+        relation is said exactly as the registry says it; not where the context makes the
+        name someone else's ("my neighbour Luke's father")."""
+        ws = words(prompt)
+        for i, w in enumerate(ws):
+            named = self._first_words.get(w.text)
+            if not named or not w.capitalized or not _POSSESSIVE.match(prompt[w.end :]):
+                continue
+            via = _possessive(prompt, w.end)
+            if via is None or someone_else(ws, i, prompt):
+                continue
+            rest = gloss(prompt[: w.start] + " " + prompt[w.end :])
+            pw = self.descriptions.prompt_words(rest)
+            pool = {r for e in named for r in self._mentioned_by.get(e, ())}
+            scored = sorted(
+                ((self.descriptions.traits(r, pw), r) for r in pool),
+                key=lambda x: (-x[0].specific, -x[0].mass),
+            )
+            scored = [(t, r) for t, r in scored if via in t.words]
+            if not scored:
+                continue
+            traits, entity = scored[0]
+            if len(scored) > 1 and scored[1][0].specific * RELATION_BARE_MARGIN > traits.specific:
+                continue
+            t = self.targets[entity]
+            return entity, Match(
+                t.id,
+                t.name,
+                t.kind,
+                t.owner,
+                "relation",
+                round(min(1.0, 0.5 + traits.mass / 10), 3),
+                (w.start, len(prompt)),
+                prompt[w.start :],
+                {"first_name": w.text, "via": via, "attributes": traits.words},
+            )
+        return None
 
     def _member(self, prompt: str, works: list[int]) -> tuple[int, Match] | None:
         """The entity of a named franchise (its description names it) or of a named owner
@@ -665,12 +884,30 @@ class Screener:
             key=lambda x: -x[0][0],
         )
         (mass, attrs), entity = scored[0]
+        # A maker found by its registered name already settles the request: which of its
+        # characters is meant only makes the answer precise, so one rare trait is enough
+        # ("Nintendo's plumber"). A franchise's own entry describes its hero ("Harry
+        # Potter waving his wand" is the franchise's entry), and an owner that is no
+        # entry settles nothing: about two traits.
+        makers = any(self.targets[w].kind == "brand" for w in works)
+        if mass < (MEMBER_NAMED_MASS if makers else MEMBER_MASS):
+            return None
         # A franchise's own entry names its characters' traits ("the snowman Olaf"): it
         # does not compete with them.
-        rivals = [m for (m, _), e in scored[1:] if self.targets[e].kind != "work" or e == entity]
-        second = rivals[0] if rivals else 0.0
-        if mass < MEMBER_MASS or mass < MEMBER_MARGIN * second:
-            return None
+        close = [
+            e
+            for (m, _), e in scored
+            if (self.targets[e].kind != "work" or e == entity) and m * MEMBER_MARGIN > mass
+        ]
+        if len(close) > 1:
+            # Only when the prompt repeats the same traits of each: a trait one of them
+            # lacks ("noseless") is for the margin to weigh, not the main character.
+            same = {frozenset(a) for (_, a), e in scored if e in close}
+            main = self._main_character(close, pool) if len(same) == 1 else None
+            if main is None:
+                return None
+            entity = main
+            mass, attrs = next(a for a, e in scored if e == main)
         t = self.targets[entity]
         match = Match(
             t.id,
@@ -684,6 +921,17 @@ class Screener:
             {"named": named, "attributes": attrs, "attribute_mass": round(mass, 2)},
         )
         return entity, match
+
+    def _main_character(self, close: list[int], pool: set[int]) -> int | None:
+        """Of members the prompt describes equally ("the Nintendo plumber": Mario and
+        Luigi), the one most of the franchise's other descriptions name (Luigi's, Peach's,
+        Bowser's name Mario; only Mario's names Luigi), if clearly one."""
+        named_by = sorted(
+            ((len(pool.intersection(self._mentioned_by.get(e, ()))), e) for e in close),
+            reverse=True,
+        )
+        (top, entity), (second, _) = named_by[0], named_by[1]
+        return entity if top >= MEMBER_MAIN * max(second, 1) else None
 
     def _owners_named(self, prompt: str) -> list[str]:
         ws = words(prompt)
