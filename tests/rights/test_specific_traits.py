@@ -170,3 +170,111 @@ def test_a_relation_hangs_on_any_place_the_entity_is_named(actors: Screener) -> 
     prompt = "Brun Ollo's one-eyed best friend on the Ollo Tales scare floor"
     first = actors.find(prompt)[0]
     assert (first.entity_id, first.method) == ("pim", "relation")
+
+
+def _many(extra: list[Target]) -> list[Target]:
+    """A registry large enough for specificity to mean something: invented filler."""
+    filler = [
+        Target(
+            f"filler-{i}",
+            f"Qarvex Filler {i}",
+            "character",
+            "Example Studios",
+            (),
+            f"A small {colour} robot with a lamp from the example cartoon series.",
+        )
+        for i, colour in enumerate(["red", "blue", "green", "grey", "pink"] * 20)
+    ]
+    return [*extra, *filler]
+
+
+PEOPLE = [
+    Target(
+        "zelna",
+        "Zelna Morrow",
+        "person",
+        "Zelna Morrow",
+        ("Zelna Morrow",),
+        "The Icelandic chess grandmaster with silver hair who won the world championship.",
+    ),
+    Target(
+        "dorun",
+        "Dorun Vale",
+        "person",
+        "Dorun Vale",
+        ("Dorun Vale",),
+        "The Canadian figure skater in a sequinned costume with three olympic gold medals.",
+    ),
+]
+
+
+def test_a_living_person_is_found_by_a_role_only_they_hold(embedder: StaticEmbedder) -> None:
+    screener = Screener(_many(PEOPLE), embedder, MiniLMEncoder(threads=1))
+    first = screener.find("the icelandic chess champion walking a dog in the snow")[0]
+    assert (first.entity_id, first.method) == ("zelna", "description+role")
+    # A role word most descriptions share, or none, is no one.
+    assert not screener.find("a chess player thinking over a board in a park")
+    # In a registry too small to tell a specific word from a common one, no role counts.
+    small = Screener(PEOPLE, embedder, MiniLMEncoder(threads=1))
+    assert all(
+        m.method != "description+role"
+        for m in small.find("the icelandic chess champion walking a dog in the snow")
+    )
+
+
+MAKER = [
+    Target(
+        "zentro",
+        "Zentro",
+        "brand",
+        "Zentro",
+        ("Zentro",),
+        "The Zentro games company's red logo on consoles and cartridges.",
+    ),
+    Target(
+        "bilo",
+        "Lucas Brask",
+        "character",
+        "Zentro",
+        ("Lucas Brask",),
+        "Zentro's short plumber hero in a red cap who jumps on turtles, rescues the queen.",
+    ),
+    Target(
+        "vuno",
+        "Vuno Brask",
+        "character",
+        "Zentro",
+        ("Vuno Brask",),
+        "Zentro's tall plumber in a green cap, Lucas Brask's younger brother.",
+    ),
+    Target(
+        "queen-ora",
+        "Queen Ora",
+        "character",
+        "Zentro",
+        ("Queen Ora",),
+        "Zentro's queen in a pink gown whom Lucas Brask rescues from the castle.",
+    ),
+]
+
+
+def test_a_maker_named_and_one_trait_shared_by_two_is_the_main_character(
+    embedder: StaticEmbedder,
+) -> None:
+    screener = Screener(MAKER, embedder, MiniLMEncoder(threads=1))
+    # "plumber" is Lucas's and Vuno's; more of Zentro's descriptions name Lucas.
+    first = screener.find("Zentro's plumber fixing a sink")[0]
+    assert (first.entity_id, first.method) == ("bilo", "franchise")
+    # A trait only one of them has tells them apart as before.
+    assert screener.find("Zentro's tall plumber in a green cap")[0].entity_id == "vuno"
+
+
+def test_a_relation_spoken_with_a_first_name_as_the_registry_says_it(
+    embedder: StaticEmbedder,
+) -> None:
+    screener = Screener(MAKER, embedder, MiniLMEncoder(threads=1))
+    first = screener.find("Lucas's younger brother waving")[0]
+    assert (first.entity_id, first.method) == ("vuno", "relation")
+    # Not a relation the registry names, nor a first name that is plainly someone else's.
+    assert not screener.find("Lucas's uncle waving")
+    assert not screener.find("my neighbour Lucas's brother waving")

@@ -34,7 +34,7 @@ import numpy as np
 
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
 from mutoscope.rights.gloss import gloss
-from mutoscope.rights.lexical import NameHit, NameIndex, known_words
+from mutoscope.rights.lexical import NameHit, NameIndex, known_words, someone_else
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
     STOPWORDS,
@@ -93,6 +93,13 @@ TRAITS_MANY = 2.8
 the static top candidates is considered..."""
 TRAITS_SPECIFIC = 2.0
 """... or specific attribute mass (``Traits.specific``) from which it is considered ..."""
+PERSON_SPECIFIC = 1.2
+"""Specific attribute mass of a living person's role a prompt needs (two role words few
+descriptions share: "Serbian" and "tennis") ..."""
+PERSON_MASS = 1.5
+"""... with this rarity-weighted mass ..."""
+PERSON_MARGIN = 2.0
+"""... and this many times the specific mass of any other entity."""
 SPECIFIC_ENTITIES = 100
 """Registry size from which the specific path counts: in a registry of twenty entities most
 words are in one description, which says nothing about how specific they are."""
@@ -117,7 +124,13 @@ animals): in lowercase, the context decides."""
 MEMBER_MASS = 1.5
 """Attribute mass a member of a named franchise or owner needs (about two rare traits)."""
 MEMBER_MARGIN = 1.3
-"""... and how much more than any other member it must repeat."""
+"""... and how much more than any other member it must repeat ..."""
+MEMBER_MAIN = 2
+"""... or, describing several members equally, how many times more of the franchise's
+descriptions must name it than any other of them (the main character)."""
+MEMBER_NAMED_MASS = 0.7
+"""Attribute mass (one rare trait) a member needs when its maker was found by its
+registered name (which blocks already: the member only makes the answer precise)."""
 OWNER_GENERIC = frozenset(
     """the inc llc ltd corporation company group studios studio entertainment pictures
     productions international holdings brands television works foundation estate""".split()  # noqa: SIM905
@@ -180,6 +193,12 @@ HUMANS = frozenset(
 def _human(text: str) -> bool:
     """Does the text speak of a person ("a man in a top hat", "a boy wizard")?"""
     return any(w.text in HUMANS for w in words(text))
+
+
+def _human_entity(t: Target) -> bool:
+    """Is the entity a person or a human-shaped character? A living person is, whatever
+    their description says ("the Swedish climate activist")."""
+    return t.kind == "person" or _human(t.description)
 
 
 def _coined(alias: str) -> bool:
@@ -328,6 +347,18 @@ class Screener:
                 self._mentioned_by.setdefault(i, []).append(j)
                 self._mentions.setdefault(j, []).append(i)
         self._related_pool = set(self._mentioned_by) | set(self._mentions)
+        self._first_words: dict[str, list[int]] = {}
+        """First word of a several-word name -> its entities ("minnie" -> Minnie Mouse), for
+        relations spoken with a first name ("Minnie's boyfriend")."""
+        for j, t in enumerate(targets):
+            if j not in self._mentioned_by:
+                continue
+            for alias in (t.name, *t.aliases):
+                parts = alias.split()
+                if len(parts) > 1 and parts[0].isalpha() and parts[0].isascii():
+                    first = parts[0].lower()
+                    if len(first) >= 3 and j not in self._first_words.get(first, []):
+                        self._first_words.setdefault(first, []).append(j)
         # Owners by the names a prompt would use ("Sega", "Pixar", "Studio Ghibli"):
         # "Disney Pixar" and "Shueisha / Toei Animation" give one key per part.
         self._by_owner: dict[str, list[int]] = {}
@@ -457,6 +488,15 @@ class Screener:
                 continue
             if enough is not None and enough(found[hit.entity]):
                 return [found[hit.entity]]
+        if not first and _ANY_POSSESSIVE.search(prompt):
+            # 1c. "Minnie's boyfriend", "Luke's father": a relation spoken with a first name.
+            by_first = self._first_name_relation(prompt)
+            if by_first is not None:
+                entity, match = by_first
+                found.setdefault(entity, match)
+                first.append(entity)
+                if enough is not None and not works and enough(match):
+                    return [match]
         # 2. A name from an entity's description (a place, a relative, a ship) and a role
         # described: "the captain of the Black Pearl", "Marlin's missing son".
         dprompt = gloss(prompt)
@@ -467,11 +507,15 @@ class Screener:
             named = {
                 e
                 for e, m in found.items()
-                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
+                if m.method in NAME_METHODS
+                and self.targets[e].kind in ("character", "person")
+                and m.score >= match.score
             }
             if not named or entity in named:
                 # More precise than a brand or a franchise named on the way ("the Amazon
-                # princess from Themyscira"); a character named outright stays first.
+                # princess from Themyscira"); a character named outright stays first, but
+                # not a look-alike spelling weaker than the key name ("master Shifu" is
+                # not a misspelt Master Chief when the rest is Kung Fu Panda's).
                 first.append(entity)
         if enough is not None and not works:
             # What a name found, when no franchise asks for a more precise answer.
@@ -514,7 +558,7 @@ class Screener:
                     lean = score + LEAN_MASS * mass
                     if lean < LEAN_NO:
                         continue
-                    if lean >= LEAN_YES and (_human(t.description) or not _human(prompt)):
+                    if lean >= LEAN_YES and (_human_entity(t) or not _human(prompt)):
                         method = "description+attributes"
                     elif outranked(entity, score):
                         continue
@@ -528,7 +572,9 @@ class Screener:
             )
             if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        trait = self._rare_traits(dprompt, found, encoded, outranked)
+        trait = self._rare_traits(dprompt, found, encoded, outranked) or self._person_role(
+            dprompt, found
+        )
         if trait is not None:
             entity, match = trait
             found[entity] = match
@@ -569,7 +615,7 @@ class Screener:
                 prompt_words[window.text] = self.descriptions.prompt_words(window.text)
             traits = self.descriptions.traits(entity, prompt_words[window.text])
             out.append((entity, score, window, traits))
-        out.sort(key=lambda c: -(c[1] + SPECIFIC_RANK * c[3].specific))
+        out.sort(key=lambda c: -(c[1] + LEAN_MASS * c[3].mass + SPECIFIC_RANK * c[3].specific))
         return out
 
     def _rare_traits(
@@ -601,7 +647,7 @@ class Screener:
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
             return None
-        if _human(prompt) and not _human(t.description):
+        if _human(prompt) and not _human_entity(t):
             # "a man in a purple top hat riding a unicycle" shares the hat and the unicycle
             # with a mouse mascot, but a man is not a mouse.
             return None
@@ -625,6 +671,40 @@ class Screener:
             entity, method, final, score, window, attrs, text, mass=mass
         )
 
+    def _person_role(self, prompt: str, found: dict[int, Match]) -> tuple[int, Match] | None:
+        """The living person whose role the prompt gives ("the French president at the
+        Élysée Palace", "the Serbian tennis champion at Wimbledon"): the words of it that
+        few descriptions share (``PERSON_SPECIFIC``), at least twice what any other
+        entity's description shares (``PERSON_MARGIN``), and a sure static score.
+
+        A role is a combination only one person holds, where a fictional character's
+        look-alike traits ("a snowman with a carrot nose") are everyday scenes; so this
+        asks for fewer traits than ``_rare_traits``, but only of people.
+        """
+        pw = self.descriptions.prompt_words(prompt)
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in self.descriptions.rare_candidates(pw)),
+            key=lambda x: -x[0].specific,
+        )
+        if not scored or scored[0][1] in found or self.targets[scored[0][1]].kind != "person":
+            return None
+        traits, entity = scored[0]
+        second = scored[1][0].specific if len(scored) > 1 else 0.0
+        if (
+            not self._specific
+            or traits.specific < PERSON_SPECIFIC
+            or traits.mass < PERSON_MASS
+            or traits.specific < PERSON_MARGIN * second
+        ):
+            return None
+        ((score, window),) = self.descriptions.scores_for(prompt, [entity])
+        if score < TRAITS_SURE:
+            return None
+        text = prompt[window.start : window.end]
+        return entity, self._description_match(
+            entity, "description+role", score, score, window, traits.words, text, mass=traits.mass
+        )
+
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
         """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
         and whose description the rest of the prompt repeats, clearly more than any other
@@ -642,7 +722,7 @@ class Screener:
             t = self.targets[entity]
             if hit.key in self.keys.phrases and (
                 (t.kind == "brand" and not _names_a_mark(prompt))
-                or (_human(prompt) and not _human(t.description))
+                or (_human(prompt) and not _human_entity(t))
             ):
                 # "stacked potato crisps" is the product, not the brand's mark; "a man in a
                 # purple top hat" is not the mouse mascot in one.
@@ -738,6 +818,48 @@ class Screener:
                 return other, via
         return hit, None
 
+    def _first_name_relation(self, prompt: str) -> tuple[int, Match] | None:
+        """A capitalised first name of a registered several-word name, its possessive and a
+        relation word that the description of an entity naming it repeats: "Minnie's
+        boyfriend" is Mickey Mouse ("Minnie Mouse's boyfriend"), "Luke's father" Darth
+        Vader. A first name alone names no one (it is too common to block on), but the
+        relation is said exactly as the registry says it; not where the context makes the
+        name someone else's ("my neighbour Luke's father")."""
+        ws = words(prompt)
+        for i, w in enumerate(ws):
+            named = self._first_words.get(w.text)
+            if not named or not w.capitalized or not _POSSESSIVE.match(prompt[w.end :]):
+                continue
+            via = _possessive(prompt, w.end)
+            if via is None or someone_else(ws, i, prompt):
+                continue
+            rest = gloss(prompt[: w.start] + " " + prompt[w.end :])
+            pw = self.descriptions.prompt_words(rest)
+            pool = {r for e in named for r in self._mentioned_by.get(e, ())}
+            scored = sorted(
+                ((self.descriptions.traits(r, pw), r) for r in pool),
+                key=lambda x: (-x[0].specific, -x[0].mass),
+            )
+            scored = [(t, r) for t, r in scored if via in t.words]
+            if not scored:
+                continue
+            traits, entity = scored[0]
+            if len(scored) > 1 and scored[1][0].specific * RELATION_BARE_MARGIN > traits.specific:
+                continue
+            t = self.targets[entity]
+            return entity, Match(
+                t.id,
+                t.name,
+                t.kind,
+                t.owner,
+                "relation",
+                round(min(1.0, 0.5 + traits.mass / 10), 3),
+                (w.start, len(prompt)),
+                prompt[w.start :],
+                {"first_name": w.text, "via": via, "attributes": traits.words},
+            )
+        return None
+
     def _member(self, prompt: str, works: list[int]) -> tuple[int, Match] | None:
         """The entity of a named franchise (its description names it) or of a named owner
         whose description the rest of the prompt repeats most, if clearly so."""
@@ -762,12 +884,30 @@ class Screener:
             key=lambda x: -x[0][0],
         )
         (mass, attrs), entity = scored[0]
+        # A maker found by its registered name already settles the request: which of its
+        # characters is meant only makes the answer precise, so one rare trait is enough
+        # ("Nintendo's plumber"). A franchise's own entry describes its hero ("Harry
+        # Potter waving his wand" is the franchise's entry), and an owner that is no
+        # entry settles nothing: about two traits.
+        makers = any(self.targets[w].kind == "brand" for w in works)
+        if mass < (MEMBER_NAMED_MASS if makers else MEMBER_MASS):
+            return None
         # A franchise's own entry names its characters' traits ("the snowman Olaf"): it
         # does not compete with them.
-        rivals = [m for (m, _), e in scored[1:] if self.targets[e].kind != "work" or e == entity]
-        second = rivals[0] if rivals else 0.0
-        if mass < MEMBER_MASS or mass < MEMBER_MARGIN * second:
-            return None
+        close = [
+            e
+            for (m, _), e in scored
+            if (self.targets[e].kind != "work" or e == entity) and m * MEMBER_MARGIN > mass
+        ]
+        if len(close) > 1:
+            # Only when the prompt repeats the same traits of each: a trait one of them
+            # lacks ("noseless") is for the margin to weigh, not the main character.
+            same = {frozenset(a) for (_, a), e in scored if e in close}
+            main = self._main_character(close, pool) if len(same) == 1 else None
+            if main is None:
+                return None
+            entity = main
+            mass, attrs = next(a for a, e in scored if e == main)
         t = self.targets[entity]
         match = Match(
             t.id,
@@ -781,6 +921,17 @@ class Screener:
             {"named": named, "attributes": attrs, "attribute_mass": round(mass, 2)},
         )
         return entity, match
+
+    def _main_character(self, close: list[int], pool: set[int]) -> int | None:
+        """Of members the prompt describes equally ("the Nintendo plumber": Mario and
+        Luigi), the one most of the franchise's other descriptions name (Luigi's, Peach's,
+        Bowser's name Mario; only Mario's names Luigi), if clearly one."""
+        named_by = sorted(
+            ((len(pool.intersection(self._mentioned_by.get(e, ()))), e) for e in close),
+            reverse=True,
+        )
+        (top, entity), (second, _) = named_by[0], named_by[1]
+        return entity if top >= MEMBER_MAIN * max(second, 1) else None
 
     def _owners_named(self, prompt: str) -> list[str]:
         ws = words(prompt)
