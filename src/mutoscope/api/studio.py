@@ -213,7 +213,7 @@ def _hopeless(
     fit = pages.prompt_fit(services, prompt, name)
     if fit is None or fit["drawable"]:
         return None
-    pages.preview_screening(services, user, prompt, name)
+    pages.submission_screening(services, user, prompt, name)
     return fit
 
 
