@@ -12,6 +12,13 @@ the picture is flat). Every 8th frame is measured. v5 writes flat footage's mark
 chroma, which a luma measure does not see, so the same two measures are also printed for
 **Cb** (BT.601, 8-bit levels): Cb PSNR, Cr PSNR, and the flat-area fine-texture ratio of Cb on
 the same flat pixels (the unmarked clip's Cb is smooth there too, so any added Cb edge counts).
+**CIEDE2000 on flat pixels** is the visibility figure for a colour mark: both clips are blurred
+in linear light with sigma 2 px (the eye at phone viewing, 720p at ~40-60 px/degree: the
+dither goes, the ~40-px blocks stay), converted to CIELAB (D65), and the per-pixel ΔE00 is
+summarised as mean and 99th percentile over the flat pixels of every 8th frame; about 1 is a
+just-noticeable difference between adjacent patches. ``--kinds backdrops`` adds four still
+backdrops (grey 20, 60, 240 and a blue, each with a red disc), one clip each, where a chroma
+mark is at its plainest.
 
 Cost: ``--job-runs N`` runs N paired rounds of whole default jobs through the real worker
 (``bench/worker.py``: mutoscope-tiny, 4 s at 1280x720, watermark off and on, same seed, rotating
@@ -197,6 +204,107 @@ def cone_contrast(marked: np.ndarray, clean: np.ndarray, sigma: float = 4.0) -> 
     return float(np.percentile(lum, 99) * 100), float(np.percentile(s_cone, 99) * 100)
 
 
+_SRGB_TO_XYZ = np.array(
+    [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], np.float64
+)
+_WHITE = _SRGB_TO_XYZ.sum(axis=1)
+"""D65 white (X, Y, Z) of the sRGB primaries."""
+EYE_SIGMA = 2.0
+"""Blur (px) standing in for the eye before the colour difference: at 720p on a phone held at
+30-40 cm (~40-60 px/degree) it removes detail above ~5-8 cycles/degree (the dither) and keeps
+the mark's ~40-px blocks."""
+
+
+def _lab(rgb: np.ndarray, sigma: float) -> np.ndarray:
+    """CIELAB (D65) of an (H, W, 3) uint8 sRGB image blurred with ``sigma`` px in linear light."""
+    lin = _linear(rgb)
+    lin = np.stack([cv2.GaussianBlur(lin[..., k], (0, 0), sigma) for k in range(3)], -1)
+    xyz = (lin @ _SRGB_TO_XYZ.T) / _WHITE
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack(
+        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1
+    )
+
+
+def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 colour difference (kL = kC = kH = 1) of (..., 3) CIELAB arrays."""
+    l1, a1, b1 = np.moveaxis(lab1, -1, 0)
+    l2, a2, b2 = np.moveaxis(lab2, -1, 0)
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    dl, dc = l2 - l1, c2p - c1p
+    dh = h2p - h1p
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(c1p * c2p == 0, 0.0, dh)
+    d_hp = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    l_bar, cp_bar = (l1 + l2) / 2, (c1p + c2p) / 2
+    hsum = h1p + h2p
+    h_bar = np.where(
+        c1p * c2p == 0,
+        hsum,
+        np.where(
+            np.abs(h1p - h2p) <= 180, hsum / 2, np.where(hsum < 360, hsum + 360, hsum - 360) / 2
+        ),
+    )
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(h_bar - 30))
+        + 0.24 * np.cos(np.radians(2 * h_bar))
+        + 0.32 * np.cos(np.radians(3 * h_bar + 6))
+        - 0.20 * np.cos(np.radians(4 * h_bar - 63))
+    )
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    s_c = 1 + 0.045 * cp_bar
+    s_h = 1 + 0.015 * cp_bar * t
+    r_c = 2 * np.sqrt(cp_bar**7 / (cp_bar**7 + 25.0**7))
+    r_t = -np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))) * r_c
+    return np.sqrt(
+        (dl / s_l) ** 2 + (dc / s_c) ** 2 + (d_hp / s_h) ** 2 + r_t * (dc / s_c) * (d_hp / s_h)
+    )
+
+
+def delta_e(
+    marked: np.ndarray, clean: np.ndarray, every: int = 8, sigma: float = EYE_SIGMA
+) -> tuple[float, float]:
+    """(mean, 99th percentile) CIEDE2000 between unmarked and marked every ``every``-th frame,
+    both blurred with ``sigma`` px in linear light (the eye at phone viewing), over the pixels
+    flat in the unmarked clip (as in ``flat_texture``). About 1 is a just-noticeable difference
+    between adjacent patches."""
+    values = []
+    for t in range(0, len(clean), every):
+        yc = luma(clean[t])
+        mean = cv2.blur(yc, (9, 9))
+        flat = np.sqrt(np.maximum(cv2.blur(yc * yc, (9, 9)) - mean * mean, 0.0)) < FLAT_STD
+        de = ciede2000(_lab(clean[t], sigma), _lab(marked[t], sigma))
+        values.append(de[flat])
+    flat_de = np.concatenate(values)
+    if not flat_de.size:
+        return float("nan"), float("nan")
+    return float(flat_de.mean()), float(np.percentile(flat_de, 99))
+
+
+BACKDROPS = {
+    "backdrop grey 20": (20, 20, 20),
+    "backdrop grey 60": (60, 60, 60),
+    "backdrop grey 240": (240, 240, 240),
+    "backdrop blue": (30, 60, 160),
+}
+"""Flat backdrops with a still red disc: the embedded model's look at its plainest."""
+
+
+def backdrop_clip(frames: int, height: int, width: int, colour: tuple[int, int, int]) -> np.ndarray:
+    clip = np.empty((frames, height, width, 3), np.uint8)
+    clip[:] = colour
+    cx, cy, r = round(width * 0.23), height // 2, round(height / 9)
+    cv2.circle(clip[0], (cx, cy), r, (200, 30, 30), -1)
+    clip[1:] = clip[0]
+    return clip
+
+
 def tiny_clips(n: int, frames: int, size: str) -> tuple[list[np.ndarray], list[float]] | None:
     """Clips from the embedded model with their generation times, or None without weights."""
     try:
@@ -274,6 +382,9 @@ def run(args: argparse.Namespace) -> None:
         footage["shapes"] = [
             shapes_clip(args.frames, height, width, seed=200 + i) for i in range(args.clips)
         ]
+    if "backdrops" in wanted:
+        for name, colour in BACKDROPS.items():
+            footage[name] = [backdrop_clip(args.frames, height, width, colour)]
     tiny = tiny_clips(args.clips, args.frames, args.size) if "tiny" in wanted else None
     if tiny is None and "tiny" in wanted:
         print(
@@ -306,6 +417,7 @@ def run(args: argparse.Namespace) -> None:
                             *flat_texture(seen, clip),
                             *chroma_looks(seen, clip),
                             *cone_contrast(seen, clip),
+                            *delta_e(seen, clip),
                         )
                     )
                 stored = reencode(marked, tmp, 20)  # how Mutoscope stores it
@@ -349,11 +461,12 @@ def run(args: argparse.Namespace) -> None:
         "| mark | footage | luma PSNR mean / min | RGB PSNR | flat-area fine texture (luma) "
         "| flat px | Cb PSNR mean / min | Cr PSNR | flat-area fine texture (Cb) "
         "| Cb RMS added, flat px | mean abs luma change, flat px | Rec. 709 luma PSNR "
-        "| luminance / S-cone contrast p99, sigma 4 px, max over clips |"
+        "| luminance / S-cone contrast p99, sigma 4 px, max over clips "
+        f"| flat-px CIEDE2000 mean / p99, sigma {EYE_SIGMA:g} px (max p99) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (version, k), rows in sorted(looks.items(), key=lambda r: (-r[0][0], kinds.index(r[0][1]))):
-        lp, rp, ratio, share, cb, cr, cb_ratio, cb_rms, dl, y709, lum_c, s_c = (
+        lp, rp, ratio, share, cb, cr, cb_ratio, cb_rms, dl, y709, lum_c, s_c, de_m, de_p = (
             np.array(col) for col in zip(*rows, strict=True)
         )
         print(
@@ -362,7 +475,8 @@ def run(args: argparse.Namespace) -> None:
             f"| {100 * share.mean():.0f} % | {cb.mean():.2f} / {cb.min():.2f} dB "
             f"| {cr.mean():.2f} dB | {np.nanmean(cb_ratio):.1f}x (max {np.nanmax(cb_ratio):.1f}x) "
             f"| {cb_rms.mean():.2f} | {dl.mean():.3f} | {y709.mean():.2f} dB "
-            f"| {lum_c.max():.1f} % / {s_c.max():.1f} % |"
+            f"| {lum_c.max():.1f} % / {s_c.max():.1f} % "
+            f"| {np.nanmean(de_m):.2f} / {np.nanmean(de_p):.2f} (max {np.nanmax(de_p):.2f}) |"
         )
     print()
     total = sum(len(c) for c in footage.values())
