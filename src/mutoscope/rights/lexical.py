@@ -11,6 +11,7 @@ come from a trigram index (one sparse matrix product per prompt) and are confirm
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -85,10 +86,49 @@ def is_everyday(word: str, known: frozenset[str]) -> bool:
 _INFLECTIONS = ("ings", "ing", "ies", "ie", "ed", "es", "s", "y")
 
 
+FOREIGN_LANGUAGES = ("es", "fr", "de", "it", "pt")
+FOREIGN_MIN_COUNT = 100
+"""Occurrences (in ``pyspellchecker``'s subtitle-corpus counts) from which a word of another
+language is common: below it the lists hold rare spellings and a few names."""
+
+
+@cache
+def foreign_words() -> frozenset[str]:
+    """Common words of Spanish, French, German, Italian and Portuguese (``pyspellchecker``'s
+    frequency lists), normalised as prompt words are ("hérisson" -> "herisson").
+
+    A prompt word of another language is never read as a misspelt name ("nonna" is not a
+    typo of a registered "Nona"). Used on the prompt side only: whether a registered alias
+    is an everyday word stays an English question, so "Mario" and "Luigi", common in
+    Italian text, stay names.
+    """
+    import gzip
+    import json
+    from importlib.resources import files
+
+    out: set[str] = set()
+    for lang in FOREIGN_LANGUAGES:
+        raw = (files("spellchecker") / "resources" / f"{lang}.json.gz").read_bytes()
+        counts: dict[str, int] = json.loads(gzip.decompress(raw))
+        # Words of these languages are Latin letters: without their accents they read as
+        # a prompt's words do ("hérisson" -> "herisson"), at a fraction of ``squash``'s cost.
+        common = (w for w, n in counts.items() if n >= FOREIGN_MIN_COUNT)
+        out.update(w if w.isascii() else _unaccent(w) for w in common)
+    return frozenset(w for w in out if len(w) >= 3)
+
+
+_LIGATURES = str.maketrans({"ß": "ss", "œ": "oe", "æ": "ae", "ø": "o", "ł": "l"})
+
+
+def _unaccent(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.translate(_LIGATURES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def is_common(word: str, known: frozenset[str]) -> bool:
-    """An everyday word, an inflection of one ("inking", "plushie"), or a function word of
-    another language ("einem"): never read as a misspelt name."""
-    if is_everyday(word, known) or word in FUNCTION_WORDS:
+    """An everyday word, an inflection of one ("inking", "plushie"), or a word of another
+    language ("einem", "nonna"): never read as a misspelt name."""
+    if is_everyday(word, known) or word in FUNCTION_WORDS or word in foreign_words():
         return True
     for suffix in _INFLECTIONS:
         stem = word[: -len(suffix)]
@@ -109,6 +149,7 @@ class NameIndex:
 
     def __init__(self, names: Iterable[tuple[int, str]], *, max_words: int = 5):
         known = known_words()
+        foreign_words()  # read now, at build time, rather than on the first prompt
         self.max_words = max_words
         self.keys: list[str] = []
         self.meta: list[tuple[int, str, bool]] = []
@@ -230,6 +271,8 @@ class NameIndex:
         fuzzy_queries: list[tuple[str, int, int, int]] = []
         plain = [len(w.text) <= 2 or is_common(w.text, known) for w in ws]
         for i in range(len(ws)):
+            if ws[i].text == "s" and prompt[ws[i].start - 1 : ws[i].start] in _APOSTROPHES:
+                continue  # a possessive ending starts no name: "new year's eve" holds no "Seve"
             q = ""
             everyday = True
             sounded = True
@@ -244,9 +287,13 @@ class NameIndex:
                 found = self._exact(q, ws, i, j, everyday, prompt)
                 if not found and sounded:
                     # A name written in katakana or hangul, read back ("supaidaman").
+                    # A name keeps its word count when spelt out (or loses spaces:
+                    # "スパイダーマン" is Spider-Man), never gains words: three words of
+                    # Korean grammar are not a one-word name read back.
                     found = [
                         self._hit(n, "transliterated", 0.85, ws, i, j, prompt)
                         for n in self.skeletons.get(skeleton(q), ())
+                        if j - i < len(words(self.meta[n][1]))
                     ]
                 hits.extend(found)
                 # A typo of a name is not an everyday word; a run of several everyday
@@ -399,6 +446,7 @@ WRITTEN_MIN = 2
 SOUNDED_SCRIPTS = frozenset({"kana", "hangul", "greek"})
 """Scripts that spell a foreign name by its sound."""
 _DOUBLED = re.compile(r"(.)\1+")
+_APOSTROPHES = frozenset("'’`")
 
 
 @lru_cache(maxsize=65_536)
@@ -425,10 +473,6 @@ def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
         return False
     if ws[i].capitalized:
         return True
-    if i > 0 and ws[i - 1].text in PREPOSITIONS:
-        # The object of a preposition with no determiner is a mass noun or an idiom
-        # ("landing on tails", "on target", "dressed in vans"), not a name.
-        return False
     for k in range(i - 1, max(-1, i - 1 - reach), -1):
         if ws[k].text in DETERMINERS or ws[k].text == "s":
             # "s" is the possessive: "a freighter's rusting hulk".
@@ -506,9 +550,6 @@ NAMING = frozenset(
 TITLES = frozenset(
     """god goddess saint st king queen prince princess lord lady sir dame mr mrs ms miss dr
     doctor professor captain uncle aunt emperor empress pope president general""".split()  # noqa: SIM905
-)
-PREPOSITIONS = frozenset(
-    """of in on at to with by for from into onto over under like""".split()  # noqa: SIM905
 )
 PHRASE_BREAKS = frozenset(
     """of in on at to with and or by for from as into onto over under like than while who

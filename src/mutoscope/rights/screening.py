@@ -34,7 +34,7 @@ import numpy as np
 
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
 from mutoscope.rights.gloss import gloss
-from mutoscope.rights.lexical import NameHit, NameIndex, known_words
+from mutoscope.rights.lexical import NameHit, NameIndex, foreign_words, known_words
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
     STOPWORDS,
@@ -330,6 +330,7 @@ class Screener:
         """Reconnect an index read from disk to this process's embedder and model."""
         self.encoder = encoder
         self.descriptions.attach(embedder)
+        known_words(), foreign_words()  # the word lists, read before the first prompt
 
     def find(self, prompt: str, *, enough: Callable[[Match], bool] | None = None) -> list[Match]:
         """Every entity the prompt refers to, strongest evidence first.
@@ -455,6 +456,8 @@ class Screener:
             if window.text not in prompt_words:
                 prompt_words[window.text] = self.descriptions.prompt_words(window.text)
             mass, attrs = self.descriptions.attributes(entity, prompt_words[window.text])
+            if not self._grounded(attrs):
+                continue
             method, final = "description", score
             t = self.targets[entity]
             if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
@@ -529,6 +532,8 @@ class Screener:
         mass, entity, attrs = scored[0]
         if len(scored) > 1 and scored[1][0] * TRAITS_MARGIN > mass:
             return None
+        if not self._grounded(attrs):
+            return None
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
             return None
@@ -551,6 +556,15 @@ class Screener:
         return entity, self._description_match(
             entity, method, final, score, window, attrs, text, mass=mass
         )
+
+    def _grounded(self, attrs: list[str]) -> bool:
+        """Does a description match rest on at least one word MiniLM knows? A prompt that
+        shares nothing with a description but out-of-vocabulary tokens (a transliteration,
+        "koshka", "kazoku") or nothing at all only resembles it in sub-word fragments: an
+        invented name's description ("Zohihu, a vuko from the tazel saga") is all such
+        fragments."""
+        vocab = self.descriptions.vocab
+        return any(a in vocab for a in attrs)
 
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
         """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
