@@ -2,7 +2,7 @@
 
     python bench/rights_prompts.py [--prompts bench/data/rights_prompts.jsonl]
         [--registry bench/data/rights_registry.yaml] [--scale 10000] [--passes 1]
-    python bench/rights_prompts.py --split dev|test [--scale 10000] [--no-old]
+    python bench/rights_prompts.py --split dev|test|dev2|dev3|dev3b [--scale 10000] [--no-old]
 
 ``--split`` screens one half of the generalisation set (``rights_starter_{dev,test}.jsonl``)
 against the shipped starter registry and prints recall, false blocks and recall per kind and
@@ -280,11 +280,16 @@ DECISIONS: Path | None = None
 """``--decisions DIR``: every decision of each run, one JSON line per prompt."""
 
 
+SEPARATE_SETS = ("test2", "dev2", "dev3", "dev3b")
+"""Sets written on their own (not halves of the first set split by hash); dev3 and dev3b
+were written independently of the screener's tuning, before anyone tuned on them."""
+
+
 def load_split(split: str) -> list[dict]:
     """One half of the generalisation set, checked against the hash rule that made it."""
     path = HERE / "data" / f"rights_starter_{split}.jsonl"
     rows = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    if split in ("test2", "dev2"):  # separate sets, not hash halves (docs/benchmarks/rights.md)
+    if split in SEPARATE_SETS:  # separate sets, not hash halves (docs/benchmarks/rights.md)
         return rows
     for r in rows:
         even = hashlib.sha256(r["prompt"].encode()).digest()[0] % 2 == 0
@@ -335,7 +340,7 @@ def main() -> None:
     )
     ap.add_argument(
         "--split",
-        choices=["dev", "test", "test2", "dev2"],
+        choices=["dev", "test", "test2", *SEPARATE_SETS[1:]],
         help="screen this half of the generalisation set against the starter registry "
         "(test2: the second held-out set, written after the first test half had been seen)",
     )

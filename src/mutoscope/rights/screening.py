@@ -43,6 +43,7 @@ from mutoscope.rights.semantic import (
     MiniLMEncoder,
     PromptWords,
     StaticEmbedder,
+    Traits,
     Window,
     rarity,
 )
@@ -90,10 +91,19 @@ MARKS = frozenset(
 TRAITS_MANY = 2.8
 """Attribute mass (rare description words the prompt repeats) from which an entity outside
 the static top candidates is considered..."""
+TRAITS_SPECIFIC = 2.0
+"""... or specific attribute mass (``Traits.specific``) from which it is considered ..."""
+SPECIFIC_ENTITIES = 100
+"""Registry size from which the specific path counts: in a registry of twenty entities most
+words are in one description, which says nothing about how specific they are."""
 TRAITS_MARGIN = 1.5
 """... if no other entity shares more than 1/1.5 of it."""
 TRAITS_MATCH = 0.48
 """Mean of static and full-model score such a many-traits candidate needs."""
+SPECIFIC_RANK = 0.1
+"""Weight of the specific attribute mass (``Traits.specific``) against the static score when
+description candidates are ordered: two rare traits only this entity's description holds
+(≈2) outweigh a 0.1 lead in static score."""
 FULL_MAX = 1.001
 """Above any full-model cosine (unit vectors; float rounding): bounds a candidate's final
 score before the model is asked (``_outranked``)."""
@@ -139,6 +149,10 @@ RELATIONS = frozenset(
 )
 """Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
 Amazon")."""
+ACTING = frozenset("""played plays playing portrayed portrays voiced voices""".split())  # noqa: SIM905
+"""Relation words between an actor and a role, either way ("the actress who played Hermione",
+"the hitman Keanu plays")."""
+_ANY_POSSESSIVE = re.compile(r"\w[\'’]s\b")
 _POSSESSIVE = re.compile(r"^[\'’]s?\b")
 _ENDS_POSSESSIVE = re.compile(r"[\'’]s$")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -204,6 +218,19 @@ def _relation_of(prompt: str, start: int) -> str | None:
     if k == 0 or any(t not in ("the", "a") for t in texts[k + 1 :]):
         return None
     return texts[k - 1] if texts[k - 1] in RELATIONS else None
+
+
+def _acted(prompt: str, start: int, end: int) -> str | None:
+    """An acting word among the three words before the name ("the actress who played
+    Hermione") or right after it ("the hitman Keanu plays")."""
+    before = [w.text for w in words(prompt[:start])[-3:]]
+    after = [w.text for w in words(prompt[end:])[:1]]
+    return next((w for w in [*before, *after] if w in ACTING), None)
+
+
+def _via(prompt: str, start: int, end: int) -> str | None:
+    """The word that points from the name at ``prompt[start:end]`` to a related entity."""
+    return _relation_of(prompt, start) or _possessive(prompt, end) or _acted(prompt, start, end)
 
 
 def _exact_first(hits: list[NameHit]) -> list[NameHit]:
@@ -290,11 +317,17 @@ class Screener:
             (i, alias) for i, t in enumerate(targets) for alias in (t.name, *t.aliases)
         )
         self.descriptions = DescriptionIndex(embedder, [t.description for t in targets])
+        self._specific = len(targets) >= SPECIFIC_ENTITIES
+        """Does how many descriptions share a word say how specific it is?"""
         self._mentioned_by: dict[int, list[int]] = {}
         """Entity -> the entities whose descriptions name it (relations, franchises)."""
+        self._mentions: dict[int, list[int]] = {}
+        """Entity -> the entities its description names (an actor's roles)."""
         for j, t in enumerate(targets):
             for i in self.names.mentions(t.description) - {j}:
                 self._mentioned_by.setdefault(i, []).append(j)
+                self._mentions.setdefault(j, []).append(i)
+        self._related_pool = set(self._mentioned_by) | set(self._mentions)
         # Owners by the names a prompt would use ("Sega", "Pixar", "Studio Ghibli"):
         # "Disney Pixar" and "Shueisha / Toei Animation" give one key per part.
         self._by_owner: dict[str, list[int]] = {}
@@ -357,7 +390,15 @@ class Screener:
                 )
             hits = _exact_first(hits)
         works: list[int] = []
-        keyed = self.keys.find(prompt)
+        # A key name inside a registered name the prompt spells out ("Harry" in "Harry
+        # Potter") is that entity's name, not one from another entity's description: what
+        # the name points to is for the relation and franchise steps to say.
+        exact = [(h.start, h.end) for h in hits if h.method == "exact"]
+        keyed = [
+            k
+            for k in self.keys.find(prompt)
+            if not any(a <= k.start and k.end <= b and (a, b) != (k.start, k.end) for a, b in exact)
+        ]
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
@@ -390,7 +431,11 @@ class Screener:
             # 1b. "Luke Skywalker's father", "Mickey's girlfriend", "the founder of Amazon":
             # a relation of the named entity, found among the entities whose descriptions
             # name it.
-            via = _relation_of(prompt, hit.start) or _possessive(prompt, hit.end)
+            via = _via(prompt, hit.start, hit.end)
+            if via is None and hit.entity in self._related_pool:
+                # The same entity named twice ("Sulley's one-eyed best friend on the
+                # Monsters Inc scare floor"): the relation may hang on the other name.
+                hit, via = self._relation_mention(prompt, hit)
             related = self._relation(hit, prompt, via)
             found[hit.entity] = self._name_match(prompt, hit, context)
             if related is not None:
@@ -449,13 +494,13 @@ class Screener:
                 return False
             return _outranked(found, enough, score)
 
-        candidates = self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE)
-        for entity, score, window in candidates:
+        candidates = self._by_evidence(
+            self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE), prompt_words
+        )
+        for entity, score, window, traits in candidates:
             if entity in found:
                 continue
-            if window.text not in prompt_words:
-                prompt_words[window.text] = self.descriptions.prompt_words(window.text)
-            mass, attrs = self.descriptions.attributes(entity, prompt_words[window.text])
+            mass, attrs = traits.mass, traits.words
             if not self._grounded(attrs):
                 continue
             method, final = "description", score
@@ -509,6 +554,27 @@ class Screener:
                     return [m]
         return ranked
 
+    def _by_evidence(
+        self, candidates: list[tuple[int, float, Window]], prompt_words: dict[str, PromptWords]
+    ) -> list[tuple[int, float, Window, Traits]]:
+        """Description candidates, the best evidence first: the static score plus what the
+        prompt repeats of traits specific to the entity (``SPECIFIC_RANK``).
+
+        Which candidate is tried first is the one a blocking request names: "a flying man
+        in red and gold power armour with a glowing circle in his chest" is closer in the
+        static space to another red-and-gold flying hero, but repeats the armour and the
+        glowing chest of Iron Man alone. The order decides which entity, not whether one
+        matches: each candidate still passes its own thresholds.
+        """
+        out = []
+        for entity, score, window in candidates:
+            if window.text not in prompt_words:
+                prompt_words[window.text] = self.descriptions.prompt_words(window.text)
+            traits = self.descriptions.traits(entity, prompt_words[window.text])
+            out.append((entity, score, window, traits))
+        out.sort(key=lambda c: -(c[1] + SPECIFIC_RANK * c[3].specific))
+        return out
+
     def _rare_traits(
         self,
         prompt: str,
@@ -522,15 +588,18 @@ class Screener:
         model says, a match at this static score would not be the answer (not asked)."""
         pw = self.descriptions.prompt_words(prompt)
         pool = self.descriptions.rare_candidates(pw, k=8)
-        scored = []
-        for entity in pool:
-            mass, attrs = self.descriptions.attributes(entity, pw)
-            scored.append((mass, entity, attrs))
-        scored.sort(key=lambda x: -x[0])
-        if not scored or scored[0][0] < TRAITS_MANY or scored[0][1] in found:
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in pool), key=lambda x: -x[0].mass
+        )
+        if not scored or scored[0][1] in found:
             return None
-        mass, entity, attrs = scored[0]
-        if len(scored) > 1 and scored[1][0] * TRAITS_MARGIN > mass:
+        traits, entity = scored[0]
+        mass, attrs = traits.mass, traits.words
+        if mass < TRAITS_MANY and (traits.specific < TRAITS_SPECIFIC or not self._specific):
+            # Fewer rare traits, but ones few descriptions share ("claws", "sideburns",
+            # "mutant") say as much.
+            return None
+        if len(scored) > 1 and scored[1][0].mass * TRAITS_MARGIN > mass:
             return None
         if not self._grounded(attrs):
             return None
@@ -546,6 +615,10 @@ class Screener:
             return None
         method, final = "traits", score
         if score < TRAITS_SURE:
+            if mass < TRAITS_MANY:
+                # Considered for its specific traits alone: only a sure static score
+                # counts (the full model is kept for the prompts repeating more).
+                return None
             if outranked(entity, score):
                 return None
             final = (score + self._full_score(entity, window.text, encoded)) / 2
@@ -627,12 +700,22 @@ class Screener:
         word ``via`` repeated by the description is enough ("the founder of Facebook",
         "Amazon's founder": ``RELATION_OF_MASS``)."""
         pool = self._mentioned_by.get(hit.entity, [])
+        if via in ACTING:
+            # "the actress who played Hermione", "the hitman Keanu plays": the role names
+            # the actor or the actor's description names the role.
+            pool = [*pool, *(e for e in self._mentions.get(hit.entity, []) if e not in pool)]
         if not pool:
             return None
         rest = gloss(prompt[: hit.start] + " " + prompt[hit.end :])
         pw = self.descriptions.prompt_words(rest)
-        best = max(((self.descriptions.attributes(e, pw), e) for e in pool), key=lambda x: x[0][0])
-        (mass, attrs), entity = best
+        # The traits few of the related entities' descriptions share decide between them
+        # ("harry potter's red haired best friend": both best friends, one red-haired).
+        best = max(
+            ((self.descriptions.traits(e, pw), e) for e in pool),
+            key=lambda x: (x[0].specific, x[0].mass),
+        )
+        traits, entity = best
+        mass, attrs = traits.mass, traits.words
         if via is None:
             # No relation word: only a prompt that describes the other entity far more than
             # the named one ("the green dinosaur Mario rides") points to it.
@@ -654,6 +737,20 @@ class Screener:
             {"via": self.targets[hit.entity].id, "attributes": attrs},
         )
         return _Related(entity, match)
+
+    def _relation_mention(self, prompt: str, hit: NameHit) -> tuple[NameHit, str | None]:
+        """Another place where the prompt names the hit's entity with a relation word
+        (the name index keeps one hit per entity), or the hit itself."""
+        if not _ANY_POSSESSIVE.search(prompt) and not any(w.text in ACTING for w in words(prompt)):
+            return hit, None
+        blank = prompt[: hit.start] + " " * (hit.end - hit.start) + prompt[hit.end :]
+        for other in self.names.search(blank):
+            if other.entity != hit.entity or other.method != "exact":
+                continue
+            via = _via(prompt, other.start, other.end)
+            if via is not None:
+                return other, via
+        return hit, None
 
     def _member(self, prompt: str, works: list[int]) -> tuple[int, Match] | None:
         """The entity of a named franchise (its description names it) or of a named owner

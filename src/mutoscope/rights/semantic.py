@@ -72,6 +72,10 @@ ATTRIBUTE_SIM = 0.70
 WORD_CACHE = 50_000
 """Prompt words whose static vectors are remembered (≈25 MB at most)."""
 RECENT_TEXTS = 32
+SHARED = 30.0
+"""Number of entities sharing a description word at which its specificity is about 0.1:
+``log(1 + SHARED / df) / log(1 + SHARED)`` is 1 for a word one description holds
+("noseless", "headmaster"), 0.6 for five, 0.2 for fifty ("blue", "hat")."""
 """Texts whose windows and content words are remembered: one prompt is read by several
 stages (description search, rare traits, franchise members, a name's context)."""
 
@@ -138,6 +142,26 @@ class PromptWords:
     vecs: np.ndarray
     rarity: np.ndarray
     stems: list[str]
+    specificity: np.ndarray
+    """Per word: ``specificity`` of its stem among the descriptions (1.0 if none holds it)."""
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What of one entity's description a prompt repeats."""
+
+    mass: float
+    """Rarity-weighted (rare in language: "hedgehog" > "blue")."""
+    specific: float
+    """The same, each word also weighted by how few descriptions in the registry hold it
+    (``specificity``): "noseless" is Voldemort's alone, "wand" is every wizard's."""
+    words: list[str]
+
+
+def specificity(shared_by: np.ndarray | float) -> np.ndarray:
+    """1 for a description word one entity holds, falling as more entities share it."""
+    df = np.maximum(np.asarray(shared_by, np.float32), 1.0)
+    return np.log1p(SHARED / df) / np.log1p(SHARED)
 
 
 @dataclass(frozen=True)
@@ -428,6 +452,10 @@ class DescriptionIndex:
             for st in stems:
                 by_stem.setdefault(st, []).append(e)
         self.stem_entities = {st: np.asarray(es, np.int64) for st, es in by_stem.items()}
+        # How specific each description word is to the few entities that hold it.
+        self.word_spec = specificity(
+            np.asarray([len(by_stem.get(stem_key(w), ())) for w in row_of], np.float32)
+        )
         self._prompt_words = _Recent()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -447,7 +475,11 @@ class DescriptionIndex:
         ws = content_words(text)
         rare = np.asarray([self.embedder.rarity(w) for w in ws], np.float32)
         vecs = self.embedder.prompt_word_vectors(ws)
-        return PromptWords(ws, vecs, rare, [stem_key(w) for w in ws])
+        stems = [stem_key(w) for w in ws]
+        spec = specificity(
+            np.asarray([len(self.stem_entities.get(st, ())) for st in stems], np.float32)
+        )
+        return PromptWords(ws, vecs, rare, stems, spec)
 
     def attributes(
         self, entity: int, prompt: PromptWords, *, ignore: frozenset[str] = frozenset()
@@ -460,17 +492,31 @@ class DescriptionIndex:
         ≈2.8, "white" and "red" to ≈0.5. ``ignore``: words not to count (the alias itself
         when a name's context is judged).
         """
+        t = self.traits(entity, prompt, ignore=ignore)
+        return t.mass, t.words
+
+    def traits(
+        self, entity: int, prompt: PromptWords, *, ignore: frozenset[str] = frozenset()
+    ) -> Traits:
+        """``attributes`` with their registry specificity (``Traits.specific``)."""
         rows = self.word_rows[entity]
         if not len(rows) or not prompt.words:
-            return 0.0, []
-        best = (prompt.vecs @ self.word_vecs[rows].T).max(1)
+            return Traits(0.0, 0.0, [])
+        sims = prompt.vecs @ self.word_vecs[rows].T
+        best = sims.max(1)
         stems = self.word_stems[entity]
-        best = np.where([st in stems for st in prompt.stems], 1.0, best)
+        same = np.asarray([st in stems for st in prompt.stems], bool)
+        best = np.where(same, 1.0, best)
+        # A word the description holds (up to ending) is as specific as its stem; a
+        # neighbour ("cobalt" for "blue") as the description word it is closest to.
+        spec = np.where(same, prompt.specificity, self.word_spec[rows][sims.argmax(1)])
         hit = [
             i for i, w in enumerate(prompt.words) if best[i] >= ATTRIBUTE_SIM and w not in ignore
         ]
-        mass = float(sum(prompt.rarity[i] * best[i] for i in hit))
-        return mass, [prompt.words[i] for i in hit]
+        weight = prompt.rarity * best
+        mass = float(sum(weight[i] for i in hit))
+        specific = float(sum(weight[i] * spec[i] for i in hit))
+        return Traits(mass, specific, [prompt.words[i] for i in hit])
 
     def rare_candidates(self, prompt: PromptWords, *, k: int = 8, rare: float = 0.45) -> list[int]:
         """Entities whose descriptions share the prompt's rare words, most shared rarity first."""
