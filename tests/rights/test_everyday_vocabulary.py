@@ -144,3 +144,37 @@ def test_a_description_match_needs_a_word_the_model_knows(invented: RightsServic
     assert not screener._grounded(["koshka", "zorimu"])
     assert not screener._grounded([])
     assert screener._grounded(["koshka", "purple"])
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        # Two everyday words in lowercase, used as words.
+        "an iron man race with swimmers entering the cold lake",
+        "a toy store window full of teddy bears at christmas",
+        # A name followed by whose it is, a title and a given name, another numeral.
+        "Kirby my hamster running in his wheel",
+        "Sir Robert Garfield opening a village library",
+        "King Charles I riding to battle in 1642",
+    ],
+)
+def test_everyday_phrases_and_other_people_are_allowed(starter: RightsService, prompt: str) -> None:
+    d = starter.check_prompt(prompt, user_id="u", record=False)
+    assert d.decision == "allow", d.reason
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        ("Iron Man flying over New York in his red and gold armour", "iron-man"),
+        ("iron man flying over new york", "iron-man"),
+        ("Toy Story characters having a picnic", "toy-story"),
+        ("Kirby inhaling a strawberry cake", "kirby"),
+        ("Garfield eating lasagna on a Monday", "garfield"),
+    ],
+)
+def test_names_written_as_names_still_block(
+    starter: RightsService, prompt: str, entity: str
+) -> None:
+    d = starter.check_prompt(prompt, user_id="u", record=False)
+    assert d.decision == "block" and (d.entity or {}).get("id") == entity, d.reason

