@@ -170,3 +170,53 @@ def test_a_relation_hangs_on_any_place_the_entity_is_named(actors: Screener) -> 
     prompt = "Brun Ollo's one-eyed best friend on the Ollo Tales scare floor"
     first = actors.find(prompt)[0]
     assert (first.entity_id, first.method) == ("pim", "relation")
+
+
+def _many(extra: list[Target]) -> list[Target]:
+    """A registry large enough for specificity to mean something: invented filler."""
+    filler = [
+        Target(
+            f"filler-{i}",
+            f"Qarvex Filler {i}",
+            "character",
+            "Example Studios",
+            (),
+            f"A small {colour} robot with a lamp from the example cartoon series.",
+        )
+        for i, colour in enumerate(["red", "blue", "green", "grey", "pink"] * 20)
+    ]
+    return [*extra, *filler]
+
+
+PEOPLE = [
+    Target(
+        "zelna",
+        "Zelna Morrow",
+        "person",
+        "Zelna Morrow",
+        ("Zelna Morrow",),
+        "The Icelandic chess grandmaster with silver hair who won the world championship.",
+    ),
+    Target(
+        "dorun",
+        "Dorun Vale",
+        "person",
+        "Dorun Vale",
+        ("Dorun Vale",),
+        "The Canadian figure skater in a sequinned costume with three olympic gold medals.",
+    ),
+]
+
+
+def test_a_living_person_is_found_by_a_role_only_they_hold(embedder: StaticEmbedder) -> None:
+    screener = Screener(_many(PEOPLE), embedder, MiniLMEncoder(threads=1))
+    first = screener.find("the icelandic chess champion walking a dog in the snow")[0]
+    assert (first.entity_id, first.method) == ("zelna", "description+role")
+    # A role word most descriptions share, or none, is no one.
+    assert not screener.find("a chess player thinking over a board in a park")
+    # In a registry too small to tell a specific word from a common one, no role counts.
+    small = Screener(PEOPLE, embedder, MiniLMEncoder(threads=1))
+    assert all(
+        m.method != "description+role"
+        for m in small.find("the icelandic chess champion walking a dog in the snow")
+    )

@@ -99,6 +99,13 @@ TRAITS_MANY = 2.8
 the static top candidates is considered..."""
 TRAITS_SPECIFIC = 2.0
 """... or specific attribute mass (``Traits.specific``) from which it is considered ..."""
+PERSON_SPECIFIC = 1.2
+"""Specific attribute mass of a living person's role a prompt needs (two role words few
+descriptions share: "Serbian" and "tennis") ..."""
+PERSON_MASS = 1.5
+"""... with this rarity-weighted mass ..."""
+PERSON_MARGIN = 2.0
+"""... and this many times the specific mass of any other entity."""
 SPECIFIC_ENTITIES = 100
 """Registry size from which the specific path counts: in a registry of twenty entities most
 words are in one description, which says nothing about how specific they are."""
@@ -186,6 +193,12 @@ HUMANS = frozenset(
 def _human(text: str) -> bool:
     """Does the text speak of a person ("a man in a top hat", "a boy wizard")?"""
     return any(w.text in HUMANS for w in words(text))
+
+
+def _human_entity(t: Target) -> bool:
+    """Is the entity a person or a human-shaped character? A living person is, whatever
+    their description says ("the Swedish climate activist")."""
+    return t.kind == "person" or _human(t.description)
 
 
 def _coined(alias: str) -> bool:
@@ -502,11 +515,15 @@ class Screener:
             named = {
                 e
                 for e, m in found.items()
-                if m.method in NAME_METHODS and self.targets[e].kind in ("character", "person")
+                if m.method in NAME_METHODS
+                and self.targets[e].kind in ("character", "person")
+                and m.score >= match.score
             }
             if not named or entity in named:
                 # More precise than a brand or a franchise named on the way ("the Amazon
-                # princess from Themyscira"); a character named outright stays first.
+                # princess from Themyscira"); a character named outright stays first, but
+                # not a look-alike spelling weaker than the key name ("master Shifu" is
+                # not a misspelt Master Chief when the rest is Kung Fu Panda's).
                 first.append(entity)
         if enough is not None and not works:
             # What a name found, when no franchise asks for a more precise answer.
@@ -551,7 +568,7 @@ class Screener:
                     lean = score + LEAN_MASS * mass
                     if lean < LEAN_NO:
                         continue
-                    if lean >= LEAN_YES and (_human(t.description) or not _human(prompt)):
+                    if lean >= LEAN_YES and (_human_entity(t) or not _human(prompt)):
                         method = "description+attributes"
                     elif outranked(entity, score):
                         continue
@@ -565,7 +582,9 @@ class Screener:
             )
             if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        trait = self._rare_traits(dprompt, found, encoded, outranked)
+        trait = self._rare_traits(dprompt, found, encoded, outranked) or self._person_role(
+            dprompt, found
+        )
         if trait is not None:
             entity, match = trait
             found[entity] = match
@@ -606,7 +625,7 @@ class Screener:
                 prompt_words[window.text] = self.descriptions.prompt_words(window.text)
             traits = self.descriptions.traits(entity, prompt_words[window.text])
             out.append((entity, score, window, traits))
-        out.sort(key=lambda c: -(c[1] + SPECIFIC_RANK * c[3].specific))
+        out.sort(key=lambda c: -(c[1] + LEAN_MASS * c[3].mass + SPECIFIC_RANK * c[3].specific))
         return out
 
     def _rare_traits(
@@ -640,7 +659,7 @@ class Screener:
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
             return None
-        if _human(prompt) and not _human(t.description):
+        if _human(prompt) and not _human_entity(t):
             # "a man in a purple top hat riding a unicycle" shares the hat and the unicycle
             # with a mouse mascot, but a man is not a mouse.
             return None
@@ -673,6 +692,40 @@ class Screener:
         vocab = self.descriptions.vocab
         return any(a in vocab for a in attrs)
 
+    def _person_role(self, prompt: str, found: dict[int, Match]) -> tuple[int, Match] | None:
+        """The living person whose role the prompt gives ("the French president at the
+        Élysée Palace", "the Serbian tennis champion at Wimbledon"): the words of it that
+        few descriptions share (``PERSON_SPECIFIC``), at least twice what any other
+        entity's description shares (``PERSON_MARGIN``), and a sure static score.
+
+        A role is a combination only one person holds, where a fictional character's
+        look-alike traits ("a snowman with a carrot nose") are everyday scenes; so this
+        asks for fewer traits than ``_rare_traits``, but only of people.
+        """
+        pw = self.descriptions.prompt_words(prompt)
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in self.descriptions.rare_candidates(pw)),
+            key=lambda x: -x[0].specific,
+        )
+        if not scored or scored[0][1] in found or self.targets[scored[0][1]].kind != "person":
+            return None
+        traits, entity = scored[0]
+        second = scored[1][0].specific if len(scored) > 1 else 0.0
+        if (
+            not self._specific
+            or traits.specific < PERSON_SPECIFIC
+            or traits.mass < PERSON_MASS
+            or traits.specific < PERSON_MARGIN * second
+        ):
+            return None
+        ((score, window),) = self.descriptions.scores_for(prompt, [entity])
+        if score < TRAITS_SURE:
+            return None
+        text = prompt[window.start : window.end]
+        return entity, self._description_match(
+            entity, "description+role", score, score, window, traits.words, text, mass=traits.mass
+        )
+
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
         """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
         and whose description the rest of the prompt repeats, clearly more than any other
@@ -690,7 +743,7 @@ class Screener:
             t = self.targets[entity]
             if hit.key in self.keys.phrases and (
                 (t.kind == "brand" and not _names_a_mark(prompt))
-                or (_human(prompt) and not _human(t.description))
+                or (_human(prompt) and not _human_entity(t))
             ):
                 # "stacked potato crisps" is the product, not the brand's mark; "a man in a
                 # purple top hat" is not the mouse mascot in one.
