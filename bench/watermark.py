@@ -3,12 +3,15 @@
     nice python bench/watermark.py                      # 6 clips per footage kind, 96 frames
     nice python bench/watermark.py --clips 2 --frames 48 --job-runs 0  # quick look
 
-Invisibility, per footage kind, for the mark written now (v4) and v3 before it (``--compare``),
+Invisibility, per footage kind, for the mark written now (v5) and v4 before it (``--compare``),
 against the same clip unmarked: **luma PSNR** (BT.601 luma of the RGB frames) and the **flat-area
 fine-texture ratio**: the energy of the luma's fine texture (luma minus its Gaussian blur,
 sigma 2 px) summed over the pixels that are flat in the unmarked clip (standard deviation of
 the unmarked luma over 9x9 px below 1 level), marked over unmarked (1.0 = nothing added where
-the picture is flat). Every 8th frame is measured.
+the picture is flat). Every 8th frame is measured. v5 writes flat footage's mark in blue-yellow
+chroma, which a luma measure does not see, so the same two measures are also printed for
+**Cb** (BT.601, 8-bit levels): Cb PSNR, Cr PSNR, and the flat-area fine-texture ratio of Cb on
+the same flat pixels (the unmarked clip's Cb is smooth there too, so any added Cb edge counts).
 
 Cost: ``--job-runs N`` runs N paired rounds of whole default jobs through the real worker
 (``bench/worker.py``: mutoscope-tiny, 4 s at 1280x720, watermark off and on, same seed, rotating
@@ -126,6 +129,74 @@ def flat_texture(marked: np.ndarray, clean: np.ndarray, every: int = 8) -> tuple
     return (num / den if den else float("nan")), flat_px / total
 
 
+_CB = np.array([-0.168736, -0.331264, 0.5], np.float32)
+_CR = np.array([0.5, -0.418688, -0.081312], np.float32)
+
+
+_Y709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
+"""Rec. 709 / sRGB luminance weights: what a display's primaries make of an RGB change (BT.601
+luma, the targets' measure, weighs blue and red more; v5's chroma step is neutral in BT.601 luma
+but not quite in these)."""
+
+
+def chroma_looks(marked: np.ndarray, clean: np.ndarray, every: int = 8) -> tuple[float, ...]:
+    """(Cb PSNR, Cr PSNR, Cb flat-area fine-texture ratio, added Cb RMS on flat pixels, mean
+    |luma change| on flat pixels, Rec. 709-weighted luma PSNR) of every ``every``-th frame;
+    flat as in ``flat_texture``."""
+    m, c = marked[::every].astype(np.float32), clean[::every].astype(np.float32)
+    out = []
+    for axis in (_CB, _CR):
+        mse = float(np.mean(((m - c) @ axis) ** 2))
+        out.append(10 * np.log10(255**2 / mse) if mse else float("inf"))
+    num = den = added = dluma = 0.0
+    count = 0
+    for fm, fc in zip(m, c, strict=True):
+        yc = fc @ _LUMA
+        mean = cv2.blur(yc, (9, 9))
+        flat = np.sqrt(np.maximum(cv2.blur(yc * yc, (9, 9)) - mean * mean, 0.0)) < FLAT_STD
+        bc, bm = fc @ _CB, fm @ _CB
+        fine_c = bc - cv2.GaussianBlur(bc, (0, 0), FINE_SIGMA)
+        fine_m = bm - cv2.GaussianBlur(bm, (0, 0), FINE_SIGMA)
+        num += float((fine_m[flat] ** 2).sum())
+        den += float((fine_c[flat] ** 2).sum())
+        added += float(((bm - bc)[flat] ** 2).sum())
+        dluma += float(np.abs(fm @ _LUMA - yc)[flat].sum())
+        count += int(flat.sum())
+    ratio = num / den if den else float("nan")
+    mse709 = float(np.mean(((m - c) @ _Y709) ** 2))
+    psnr709 = 10 * np.log10(255**2 / mse709) if mse709 else float("inf")
+    return (*out, ratio, (added / max(count, 1)) ** 0.5, dluma / max(count, 1), psnr709)
+
+
+_SRGB_TO_LMS = np.array(
+    [[0.3139, 0.6395, 0.0466], [0.1554, 0.7579, 0.0867], [0.0178, 0.1094, 0.8728]], np.float64
+)
+"""Linear sRGB to L, M, S cone excitation (a common Smith-Pokorny-based matrix)."""
+
+
+def _linear(rgb: np.ndarray) -> np.ndarray:
+    c = rgb.astype(np.float64) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def cone_contrast(marked: np.ndarray, clean: np.ndarray, sigma: float = 4.0) -> tuple[float, float]:
+    """(display luminance contrast, S-cone contrast), 99th percentile over the first frame, in %.
+
+    Both images go to linear light (sRGB), are blurred with ``sigma`` px (what remains is the
+    part of the change below ~5 cycles/degree at 40-100 px/degree, where blue-yellow and
+    luminance vision are most sensitive; the pixel-scale dither is gone), and the change is
+    divided by the unmarked value: Rec. 709 luminance, and S-cone excitation."""
+    lin_m, lin_c = (
+        np.stack([cv2.GaussianBlur(_linear(f[..., k]), (0, 0), sigma) for k in range(3)], -1)
+        for f in (marked[0], clean[0])
+    )
+    y709 = np.array([0.2126, 0.7152, 0.0722])
+    lum = np.abs((lin_m - lin_c) @ y709) / np.maximum(lin_c @ y709, 1e-4)
+    s_m, s_c = lin_m @ _SRGB_TO_LMS[2], lin_c @ _SRGB_TO_LMS[2]
+    s_cone = np.abs(s_m - s_c) / np.maximum(s_c, 1e-4)
+    return float(np.percentile(lum, 99) * 100), float(np.percentile(s_cone, 99) * 100)
+
+
 def tiny_clips(n: int, frames: int, size: str) -> tuple[list[np.ndarray], list[float]] | None:
     """Clips from the embedded model with their generation times, or None without weights."""
     try:
@@ -212,7 +283,7 @@ def run(args: argparse.Namespace) -> None:
     elif tiny is not None:
         footage["tiny model"] = tiny[0]
     table: dict[str, dict[str, list[tuple[float, bool]]]] = {}
-    looks: dict[tuple[int, str], list[tuple[float, float, float, float]]] = {}
+    looks: dict[tuple[int, str], list[tuple[float, ...]]] = {}
     old = {v: Watermarker(version=v) for v in args.compare}
     embed_s: list[float] = []
     detect_s: list[float] = []
@@ -229,7 +300,13 @@ def run(args: argparse.Namespace) -> None:
                 for version, other in [(marker.version, marker), *old.items()]:
                     seen = marked if other is marker else other.embed(clip, payload)
                     looks.setdefault((version, kind), []).append(
-                        (luma_psnr(seen, clip), psnr(seen, clip), *flat_texture(seen, clip))
+                        (
+                            luma_psnr(seen, clip),
+                            psnr(seen, clip),
+                            *flat_texture(seen, clip),
+                            *chroma_looks(seen, clip),
+                            *cone_contrast(seen, clip),
+                        )
                     )
                 stored = reencode(marked, tmp, 20)  # how Mutoscope stores it
                 clean_found = marker.detect(reencode(clip, tmp, 23)).found
@@ -268,14 +345,24 @@ def run(args: argparse.Namespace) -> None:
         "\nInvisibility against the same clip unmarked (mean over clips; min / max where a "
         "target applies)\n"
     )
-    print("| mark | footage | luma PSNR mean / min | RGB PSNR | flat-area fine texture | flat px |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| mark | footage | luma PSNR mean / min | RGB PSNR | flat-area fine texture (luma) "
+        "| flat px | Cb PSNR mean / min | Cr PSNR | flat-area fine texture (Cb) "
+        "| Cb RMS added, flat px | mean abs luma change, flat px | Rec. 709 luma PSNR "
+        "| luminance / S-cone contrast p99, sigma 4 px, max over clips |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (version, k), rows in sorted(looks.items(), key=lambda r: (-r[0][0], kinds.index(r[0][1]))):
-        lp, rp, ratio, share = (np.array(col) for col in zip(*rows, strict=True))
+        lp, rp, ratio, share, cb, cr, cb_ratio, cb_rms, dl, y709, lum_c, s_c = (
+            np.array(col) for col in zip(*rows, strict=True)
+        )
         print(
             f"| v{version} | {k} | {lp.mean():.2f} / {lp.min():.2f} dB | {rp.mean():.2f} dB "
             f"| {np.nanmean(ratio):.2f}x (max {np.nanmax(ratio):.2f}x) "
-            f"| {100 * share.mean():.0f} % |"
+            f"| {100 * share.mean():.0f} % | {cb.mean():.2f} / {cb.min():.2f} dB "
+            f"| {cr.mean():.2f} dB | {np.nanmean(cb_ratio):.1f}x (max {np.nanmax(cb_ratio):.1f}x) "
+            f"| {cb_rms.mean():.2f} | {dl.mean():.3f} | {y709.mean():.2f} dB "
+            f"| {lum_c.max():.1f} % / {s_c.max():.1f} % |"
         )
     print()
     total = sum(len(c) for c in footage.values())
@@ -318,8 +405,8 @@ def main() -> None:
     parser.add_argument(
         "--compare",
         type=lambda v: [int(x) for x in v.split(",") if x],
-        default=[3],
-        help="older mark versions to measure invisibility for, beside v4 ('' = none)",
+        default=[4],
+        help="older mark versions to measure invisibility for, beside v5 ('' = none)",
     )
     parser.add_argument(
         "--attacks", default="", help="run only attacks whose name contains one of these (a,b)"

@@ -217,10 +217,12 @@ def _prompt_fits(
         return True
     # Piped (a log, a CI job): whole lines, not hard-wrapped at 80 columns with padding.
     piped = not console.is_terminal
-    if not fit.drawable:
-        from mutoscope.studio.pages import preview_screening
+    if not fit.drawable or fit.warning:
+        from mutoscope.studio.pages import submission_screening
 
-        preview_screening(services, user, prompt, backend.name)
+        # Rights first: a blocked prompt gets the block (recorded once), not a drawing note.
+        submission_screening(services, user, prompt, backend.name)
+    if not fit.drawable:
         console.print(f"[yellow]{escape(fit.warning or '')}[/]", soft_wrap=piped)
         if not anyway:
             console.print(

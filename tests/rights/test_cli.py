@@ -49,8 +49,8 @@ def test_check_json_and_file_give_one_json_line_per_prompt(cli_home: Path) -> No
 
 
 def test_audit_verify_detects_tampering_and_export_lists_decisions(cli_home: Path) -> None:
-    runner.invoke(app, ["check", "Exmouse"])
-    runner.invoke(app, ["check", "a dog"])
+    runner.invoke(app, ["check", "Exmouse", "--record"])
+    runner.invoke(app, ["check", "a dog", "--record"])
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
     rows = [json.loads(x) for x in runner.invoke(app, ["audit", "export"]).output.splitlines()]
     assert [r["decision"] for r in rows] == ["block", "allow"]

@@ -220,3 +220,61 @@ def test_a_living_person_is_found_by_a_role_only_they_hold(embedder: StaticEmbed
         m.method != "description+role"
         for m in small.find("the icelandic chess champion walking a dog in the snow")
     )
+
+
+MAKER = [
+    Target(
+        "zentro",
+        "Zentro",
+        "brand",
+        "Zentro",
+        ("Zentro",),
+        "The Zentro games company's red logo on consoles and cartridges.",
+    ),
+    Target(
+        "bilo",
+        "Lucas Brask",
+        "character",
+        "Zentro",
+        ("Lucas Brask",),
+        "Zentro's short plumber hero in a red cap who jumps on turtles, rescues the queen.",
+    ),
+    Target(
+        "vuno",
+        "Vuno Brask",
+        "character",
+        "Zentro",
+        ("Vuno Brask",),
+        "Zentro's tall plumber in a green cap, Lucas Brask's younger brother.",
+    ),
+    Target(
+        "queen-ora",
+        "Queen Ora",
+        "character",
+        "Zentro",
+        ("Queen Ora",),
+        "Zentro's queen in a pink gown whom Lucas Brask rescues from the castle.",
+    ),
+]
+
+
+def test_a_maker_named_and_one_trait_shared_by_two_is_the_main_character(
+    embedder: StaticEmbedder,
+) -> None:
+    screener = Screener(MAKER, embedder, MiniLMEncoder(threads=1))
+    # "plumber" is Lucas's and Vuno's; more of Zentro's descriptions name Lucas.
+    first = screener.find("Zentro's plumber fixing a sink")[0]
+    assert (first.entity_id, first.method) == ("bilo", "franchise")
+    # A trait only one of them has tells them apart as before.
+    assert screener.find("Zentro's tall plumber in a green cap")[0].entity_id == "vuno"
+
+
+def test_a_relation_spoken_with_a_first_name_as_the_registry_says_it(
+    embedder: StaticEmbedder,
+) -> None:
+    screener = Screener(MAKER, embedder, MiniLMEncoder(threads=1))
+    first = screener.find("Lucas's younger brother waving")[0]
+    assert (first.entity_id, first.method) == ("vuno", "relation")
+    # Not a relation the registry names, nor a first name that is plainly someone else's.
+    assert not screener.find("Lucas's uncle waving")
+    assert not screener.find("my neighbour Lucas's brother waving")

@@ -123,7 +123,7 @@ def test_cli_audit_verify_reports_rewrite_and_truncation(
     runner = CliRunner()
     monkeypatch.setenv("MUTOSCOPE_HOME", str(tmp_path / "home"))
     for prompt in PROMPTS[:4]:
-        runner.invoke(app, ["check", prompt])
+        runner.invoke(app, ["check", prompt, "--record"])
     ok = runner.invoke(app, ["audit", "verify"])
     assert ok.exit_code == 0 and "4 rows chained (4 with keyed MACs)" in ok.output, ok.output
     db = tmp_path / "home" / "mutoscope.db"

@@ -148,7 +148,9 @@ def revoke_consent(
 
 @router.post("/check")
 def check(body: CheckBody, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
-    decision = _rights(services).check_prompt(body.prompt, user_id=user.id)
+    """A preview: the decision a video with this prompt would get. Not recorded in the audit
+    log (nothing was made or refused), so rights holders' matches count submissions only."""
+    decision = _rights(services).check_prompt(body.prompt, user_id=user.id, record=False)
     return {"object": "rights.decision", **decision.to_dict()}
 
 

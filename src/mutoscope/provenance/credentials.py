@@ -16,7 +16,7 @@ from mutoscope.provenance.keys import SigningMaterial
 from mutoscope.worker.hooks import ProvenanceInfo
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-WATERMARK_ALG = "io.mutoscope.watermark.v4"
+WATERMARK_ALG = "io.mutoscope.watermark.v5"
 GENERATION_LABEL = "io.mutoscope.generation"
 ATTRIBUTION_LABEL = "io.mutoscope.attributions"
 CHARACTERS_LABEL = "io.mutoscope.characters"

@@ -1,6 +1,24 @@
-"""Invisible video watermark: a 48-bit payload, Reed-Solomon coded, in every frame's luma.
+"""Invisible video watermark: a 48-bit payload, Reed-Solomon coded, in every frame's luma or,
+on flat footage, its blue-yellow chroma.
 
-* **v4 (written now): dither modulation on textured footage.** A spread-spectrum mark (v3)
+* **v5 (written now): blue-yellow chroma on flat footage.** On the embedded model's footage
+  (constant backdrops, 99 % of pixels flat) no luma mark was both invisible and robust: the
+  clean picture has ~0.005 levels^2 of fine texture per flat pixel, a smooth luma carrier
+  rounded to whole RGB levels adds 0.035-0.064 (its contour steps), and what survives CRF 28
+  on a flat area is 1-2 levels. v5 keeps v4's dither modulation on textured chunks and writes
+  flat chunks' mark in Cb instead (``_add_cb``): each pixel moves by a whole multiple of the
+  RGB step (0, -1, +5), which changes BT.601 luma by -0.017 and Cb by +2.83 (Cr by +0.01), so
+  luma stays within 0.04 of the original (luma PSNR ~86 dB) and the change lies in the
+  blue-yellow channel, the eye's least sensitive one, though not an invisible one: a step is
+  -0.35 of a level in display (Rec. 709) luminance, and on dark backdrops the blue-yellow
+  blotches show (docs/benchmarks.md). The steps are ordered-dithered (4x4 Bayer), so the mean
+  over 4x4 px follows the smooth carrier. The carrier is v3's tiled spread-spectrum pattern
+  (its own key, ``V5``; blocks of ~40x22 px at 1280x720, 0.5-2 cycles/degree at 40-100
+  px/degree), which survives 4:2:0 subsampling, 50 % downscale and CRF 28; pixels whose blue
+  or green would clip are left alone. A decode says 5 when it read the chroma mark (textured
+  chunks carry v4's mark, read as 4).
+
+* **v4 (v5 writes it on textured footage): dither modulation.** A spread-spectrum mark (v3)
   must outweigh the host's own texture at the detector, which on textured footage took
   39.5 dB; and x264 carries a static mark on panning footage only by motion-compensated
   copies of its first frame (per-frame survival after CRF 28: ~0.96 in the I-frame, ~0.3
@@ -55,7 +73,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import cv2
 import numpy as np
@@ -88,6 +106,17 @@ KEY_V3 = 0x6D757433
 """v3: its own map and signs, so a decode says which version it read."""
 KEY_V4 = 0x6D757434
 """v4: its own block-to-bit map (its textured-footage mark has no signs)."""
+KEY_V5 = 0x6D757435
+"""v5: the chroma mark's own map and signs."""
+CB_VECTOR = (0, -1, 5)
+"""v5: the RGB change of one chroma step: BT.601 luma -0.017, Cb +2.83, Cr +0.01 (the integer
+vector of smallest luma change along Cb; (-1, 0, 3) moves Cb by 1.67 but luma by +0.043)."""
+CB_MAX_STEPS = 2
+"""v5: at most this many chroma steps per pixel (5.7 Cb levels)."""
+CHROMA_STRENGTH = 2.0
+"""v5: the chroma mark's margin (Cb levels of the high-passed, window-weighted projection).
+Measured on the embedded model's footage after 50 % downscale + CRF 28: 1.0 -> 87-100 % bits
+and 2 of 4 payloads, 1.5 -> 94.5-100 %, 3 of 4, 2.0 -> 100 %."""
 QIM_STEP = 4.5
 """v4: quantiser step (luma levels of a block's high-passed, window-weighted mean) of the
 dither modulation on textured footage. Measured: 47 dB luma PSNR on the 1/f footage, all bits
@@ -145,7 +174,8 @@ class Detection:
     bits: np.ndarray | None = None
     """Hard bits (N_BITS,) read at the best alignment, coded (before RS)."""
     version: int | None = None
-    """Which mark decoded (3; 2 also stands for v1), None when nothing did."""
+    """Which mark decoded (5: v5's chroma mark; 4: dither modulation, written by v4 and v5 on
+    textured footage; 3; 2 also stands for v1), None when nothing did."""
 
     @property
     def payload_hex(self) -> str | None:
@@ -169,6 +199,8 @@ V3 = Scheme(version=3, key=KEY_V3, highpass=9)
 low-frequency content is the main noise (measured: +12-18 % soft-bit SNR after CRF 28 + 50 %)."""
 V4 = Scheme(version=4, key=KEY_V4, highpass=9)
 """v4: dither modulation (QIM) on busy chunks, v3's mark on the others."""
+V5 = Scheme(version=5, key=KEY_V5, highpass=9)
+"""v5: v4's dither modulation on busy chunks, a spread-spectrum mark in Cb on the others."""
 READ_ORDER = (V3, V2)
 """Spread-spectrum marks, read after v4's dither modulation."""
 
@@ -570,13 +602,13 @@ def _probe_frames(n: int) -> np.ndarray:
 
 
 class Watermarker:
-    """Embed (v4, or v3/v2 on request) and detect (v4, then v3, then v2/v1) the Mutoscope
-    watermark."""
+    """Embed (v5, or v4/v3/v2 on request) and detect (dither modulation, then v5's chroma mark,
+    then v3, then v2/v1) the Mutoscope watermark."""
 
     def __init__(
         self,
         *,
-        version: int = 4,
+        version: int = 5,
         strength: float | None = None,
         cancel: float = 1.0,
         floor: float = 0.5,
@@ -585,9 +617,11 @@ class Watermarker:
         flat_weight: float = FLAT_WEIGHT,
         texture_relax: float = TEXTURE_RELAX,
         busy_strength: float = BUSY_STRENGTH,
+        chroma_strength: float = CHROMA_STRENGTH,
+        chroma_dither: bool = True,
     ) -> None:
-        if version not in (2, 3, 4):
-            raise ValueError(f"watermark version must be 2, 3 or 4 (got {version})")
+        if version not in (2, 3, 4, 5):
+            raise ValueError(f"watermark version must be 2, 3, 4 or 5 (got {version})")
         self.version = version
         self.strength = strength if strength is not None else (2.0 if version >= 3 else 5.0)
         self.min_psnr = min_psnr if min_psnr is not None else (MIN_PSNR if version >= 3 else 38.3)
@@ -595,7 +629,8 @@ class Watermarker:
         self.cancel, self.floor, self.cap = cancel, floor, cap
         self.flat_weight = flat_weight
         self.texture_relax, self.busy_strength = texture_relax, busy_strength
-        self._patterns = {s.version: _Pattern(s) for s in READ_ORDER}
+        self.chroma_strength, self.chroma_dither = chroma_strength, chroma_dither
+        self._patterns = {s.version: _Pattern(s) for s in (*READ_ORDER, V5)}
         self._qim = _Qim(V4, QIM_STEP)
 
     # ---- embed -----------------------------------------------------------------------------
@@ -622,7 +657,8 @@ class Watermarker:
         pattern = self._patterns[3]
         bits, signs = pattern.plane_blocks
         # 1. Four sample frames on the working plane (the residual is constant per chunk)
-        sample = _plane_luma(chunk[:: max(1, len(chunk) // 4)])
+        small = _plane_rgb(chunk[:: max(1, len(chunk) // 4)])
+        sample = _luma(small)
         # 2. Perceptual weight: full where the picture has contrast or motion to hide the
         #    mark, ``flat_weight`` where it is flat
         weight = _activity_weight(sample, self.flat_weight)
@@ -640,10 +676,15 @@ class Watermarker:
         margin *= float(np.clip(np.sqrt(_HD_PIXELS / (chunk.shape[1] * chunk.shape[2])), 1, 3))
         # (the busy share bounds the textured share: flat chunks skip measuring it)
         textured = busy >= QIM_TEXTURED and _textured_share(chunk) >= QIM_TEXTURED
-        if self.version == 4 and textured:
+        if self.version >= 4 and textured:
             # v4: textured footage takes dither modulation, which the host's texture does not
             # disturb (a spread-spectrum mark must outweigh it, which took 39.5 dB)
             self._qim.embed(chunk, signs_b, out, self.min_psnr)
+            return
+        if self.version >= 5:
+            # v5: flat footage takes a chroma mark (blue-yellow), luma all but unchanged
+            size = float(np.clip(np.sqrt(_HD_PIXELS / (chunk.shape[1] * chunk.shape[2])), 1, 3))
+            self._embed_chunk_v5(chunk, _cb(small), signs_b, out, self.chroma_strength * size)
             return
         floor_db = self.min_psnr - self.texture_relax * excess
         # 5. Informed embedding: add only what each bit needs to reach the margin
@@ -654,6 +695,26 @@ class Watermarker:
         residual *= _budget_scale(residual, 255.0 / 10 ** (floor_db / 20))
         # 7. Equal change to R, G and B: luma only, no chroma speckle for x264 to code
         _add_gray(chunk, residual, out)
+
+    def _embed_chunk_v5(
+        self,
+        chunk: np.ndarray,
+        sample: np.ndarray,
+        signs_b: np.ndarray,
+        out: np.ndarray,
+        margin: float,
+    ) -> None:
+        """v5's chroma mark on a flat chunk; ``sample``: (k, PLANE, PLANE) Cb of sample frames."""
+        pattern = self._patterns[5]
+        bits, signs = pattern.plane_blocks
+        # 1. The host's own Cb projection on each bit, as the detector sees it (high-passed,
+        #    averaged over the sample frames)
+        proj = pattern.project(_highpass(sample, V5.highpass).mean(axis=0))
+        # 2. Informed embedding: add only what each bit needs to reach the margin
+        need = (margin - self.cancel * signs_b * proj) / pattern.gain
+        amp = signs_b * np.clip(need, self.floor * margin, self.cap * margin)
+        # 3. Drawn on the plane, upsampled, rounded to whole chroma steps (luma-neutral)
+        _add_cb(chunk, _expand(amp[bits] * signs), out, dither=self.chroma_dither)
 
     def _embed_chunk_v2(self, chunk: np.ndarray, signs_b: np.ndarray, out: np.ndarray) -> None:
         pattern = self._patterns[2]
@@ -685,7 +746,8 @@ class Watermarker:
     ) -> Detection:
         """Read the payload from (T, H, W, 3) uint8 frames (any size, cropped, re-encoded).
 
-        Tries the v4 mark, then v3, then v2 (which also reads v1). ``search`` also tries crops (the
+        Tries dither modulation (v4, and v5 on textured footage), v5's chroma mark, then v3,
+        then v2 (which also reads v1). ``search`` also tries crops (the
         input covering 78-100 % of the original per axis); an uncropped input is read first
         and the search only runs when that fails. ``known`` (payload -> registered?) lets a
         registry confirm decodes that needed up to CONFIRMED_FIXES corrections instead of
@@ -698,6 +760,11 @@ class Watermarker:
             tried.append(self._qim.read(lumas, 1.0, 1.0, known=known, step=step))
             if tried[-1].found:
                 return tried[-1]
+        chroma = self._patterns[5]
+        cbs = _frame_cbs(frames, 2 * PLANE)
+        tried.append(chroma.read(cbs, 1.0, 1.0, known=known))
+        if tried[-1].found:
+            return tried[-1]
         for scheme in READ_ORDER:
             tried.append(self._patterns[scheme.version].read(lumas, 1.0, 1.0, known=known))
             if tried[-1].found:
@@ -706,14 +773,18 @@ class Watermarker:
             tried += self._qim.search(lumas, known, (frames.shape[2], frames.shape[1]))
             if tried[-1].found:
                 return tried[-1]
+            tried += chroma.search(cbs, known)
+            if tried[-1].found:
+                return tried[-1]
             for scheme in READ_ORDER:
                 tried += self._patterns[scheme.version].search(lumas, known)
                 if tried[-1].found:
                     return tried[-1]
-        # nothing decoded: report the v3 reading (uncropped) for its bits, with the strongest
-        # synchronisation score seen
-        v3 = tried[len(self._qim.steps)]
-        return replace(v3, score=max(d.score for d in tried))
+        # nothing decoded: report the uncropped reading of the spread-spectrum mark this
+        # marker writes on flat footage (v5's chroma, else v3) for its bits, with the
+        # strongest synchronisation score seen
+        flat = tried[len(self._qim.steps) + (0 if self.version >= 5 else 1)]
+        return replace(flat, score=max(d.score for d in tried))
 
 
 def _combine(per_frame: np.ndarray, rounds: int = 3) -> np.ndarray:
@@ -811,6 +882,23 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
     return 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
 
 
+def _cb(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 Cb (without its +128 offset) of uint8 RGB, float32."""
+    return np.asarray(rgb.astype(np.float32) @ _CB, dtype=np.float32)
+
+
+def _frame_cbs(frames: np.ndarray, side: int) -> np.ndarray:
+    """(T, side, side) float32 Cb per frame, resized to a square working size."""
+    return np.stack(
+        [_cb(cv2.resize(f, (side, side), interpolation=cv2.INTER_AREA)) for f in frames]
+    )
+
+
+def _plane_rgb(frames: np.ndarray) -> np.ndarray:
+    """(T, PLANE, PLANE, 3) uint8 frames on the working plane."""
+    return np.stack([cv2.resize(f, (PLANE, PLANE), interpolation=cv2.INTER_AREA) for f in frames])
+
+
 def _plane_luma(frames: np.ndarray) -> np.ndarray:
     """(T, PLANE, PLANE) float32 luma of each frame on the working plane."""
     return np.stack(
@@ -853,6 +941,9 @@ def _robust_z(values: np.ndarray) -> float:
 _WINDOW_2D = np.outer(WINDOW, WINDOW)
 _WSUM = float((_WINDOW_2D**2).sum())
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+_CB = np.array([-0.168736, -0.331264, 0.5], np.float32)
+_CB_UNIT = float(np.array(CB_VECTOR, np.float32) @ _CB)
+"""Cb change of one CB_VECTOR step (2.83 levels)."""
 _RGB_STEP = _LUMA / float((_LUMA**2).sum())
 """The smallest RGB change (least squares) that moves luma by 1: most of it in green."""
 _LUMA_GAIN = float(np.sqrt(3 * (_LUMA**2).sum()))
@@ -967,3 +1058,53 @@ def _add_gray_guarded(frames: np.ndarray, residual: np.ndarray, out: np.ndarray)
         minus = cv2.cvtColor(cv2.subtract(mid, shifted), cv2.COLOR_GRAY2RGB)
         cv2.add(frame, plus, dst=dst)
         cv2.subtract(dst, minus, dst=dst)
+
+
+_BAYER = (
+    np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], np.float32) + 0.5
+) / 16
+"""4x4 ordered-dither thresholds in (0, 1)."""
+
+
+def _add_cb(
+    frames: np.ndarray, residual: np.ndarray, out: np.ndarray, *, dither: bool = True
+) -> None:
+    """Upsample the (PLANE, PLANE) Cb residual to the frame size, turn it into whole CB_VECTOR
+    steps (at most CB_MAX_STEPS) and add them: Cb moves, luma by at most 0.017 a step.
+
+    With ``dither`` the steps are ordered-dithered (4x4 Bayer), so the mean over every 4x4 px
+    follows the smooth residual to 1/16 of a step: the pixel-scale pattern this adds is far
+    above blue-yellow acuity (~11 cycles/degree) and 4:2:0 subsampling averages it, while the
+    smooth part carries the mark. Without, each pixel takes the nearest whole step (islands of
+    2.83 Cb levels with sharp edges). Pixels where CB_MAX_STEPS steps would clip (blue or green
+    too near 0 or 255) in the chunk's first frame or any 4th frame after it are left unchanged,
+    since a clipped step is no longer luma-neutral; ``out`` may be ``frames``."""
+    h, w = frames.shape[1:3]
+    up = cv2.resize(residual, (w, h), interpolation=cv2.INTER_LINEAR)
+    offset = _dither_offset(h, w) if dither else np.zeros((h, w), np.float32)
+    # steps (float) = up / unit + dither offset in (-0.5, 0.5); its positive and negative parts
+    # rounded to whole steps, at most CB_MAX_STEPS (OpenCV: numpy took ~10x longer)
+    steps = cv2.scaleAdd(up, 1.0 / _CB_UNIT, offset)
+    k = CB_MAX_STEPS
+    pos = np.minimum(cv2.convertScaleAbs(np.maximum(steps, 0.0)), k)
+    neg = np.minimum(cv2.convertScaleAbs(np.minimum(steps, 0.0)), k)
+    # pixels of the chunk where a whole CB_MAX_STEPS step would clip (sampled every 4th frame:
+    # the chunk's backdrop is what matters) take no step
+    _, dg, db = CB_VECTOR  # (0, -1, +5): green down and blue up for a positive step
+    low, high = (0, -dg * k, db * k), (255, 255 + dg * k, 255 - db * k)
+    safe = cv2.inRange(frames[0], low, high)
+    for frame in frames[4::4]:
+        cv2.bitwise_and(safe, cv2.inRange(frame, low, high), dst=safe)
+    pos, neg = cv2.bitwise_and(pos, safe), cv2.bitwise_and(neg, safe)
+    zero = np.zeros((h, w), np.uint8)
+    plus = cv2.merge([zero, neg * np.uint8(-dg), pos * np.uint8(db)])
+    minus = cv2.merge([zero, pos * np.uint8(-dg), neg * np.uint8(db)])
+    for frame, dst in zip(frames, out, strict=True):
+        cv2.add(frame, plus, dst=dst)
+        cv2.subtract(dst, minus, dst=dst)
+
+
+@lru_cache(maxsize=4)
+def _dither_offset(h: int, w: int) -> np.ndarray:
+    """(h, w) float32 ordered-dither offsets in (-0.5, 0.5): the 4x4 Bayer thresholds tiled."""
+    return np.ascontiguousarray(np.tile(_BAYER - 0.5, (-(-h // 4), -(-w // 4)))[:h, :w])

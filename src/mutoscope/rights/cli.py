@@ -110,8 +110,17 @@ def check(
     file: Annotated[
         Path | None, typer.Option("--file", help="One prompt per line; JSON lines out")
     ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record", help="Write each decision to the audit log (a preview is not recorded)"
+        ),
+    ] = False,
 ) -> None:
-    """Screen a prompt (or every line of --file). Exits 1 if any prompt is blocked."""
+    """Screen a prompt (or every line of --file). Exits 1 if any prompt is blocked.
+
+    A preview: unless --record, nothing is written to the audit log, so rights holders'
+    matches count only prompts that were submitted."""
     if (prompt is None) == (file is None):
         typer.echo("error: give either a PROMPT or --file PROMPTS.txt", err=True)
         raise typer.Exit(2)
@@ -122,7 +131,7 @@ def check(
     service = _service()
     blocked = False
     for p in prompts:
-        d = service.check_prompt(p, user_id=user)
+        d = service.check_prompt(p, user_id=user, record=record)
         blocked |= d.decision == "block"
         if as_json or file is not None:
             typer.echo(json.dumps(d.to_dict(), ensure_ascii=False))

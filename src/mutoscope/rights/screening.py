@@ -41,6 +41,7 @@ from mutoscope.rights.lexical import (
     foreign_words,
     frequent_words,
     known_words,
+    someone_else,
 )
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
@@ -131,7 +132,13 @@ animals): in lowercase, the context decides."""
 MEMBER_MASS = 1.5
 """Attribute mass a member of a named franchise or owner needs (about two rare traits)."""
 MEMBER_MARGIN = 1.3
-"""... and how much more than any other member it must repeat."""
+"""... and how much more than any other member it must repeat ..."""
+MEMBER_MAIN = 2
+"""... or, describing several members equally, how many times more of the franchise's
+descriptions must name it than any other of them (the main character)."""
+MEMBER_NAMED_MASS = 0.7
+"""Attribute mass (one rare trait) a member needs when its maker was found by its
+registered name (which blocks already: the member only makes the answer precise)."""
 OWNER_GENERIC = frozenset(
     """the inc llc ltd corporation company group studios studio entertainment pictures
     productions international holdings brands television works foundation estate""".split()  # noqa: SIM905
@@ -369,6 +376,18 @@ class Screener:
                 self._mentioned_by.setdefault(i, []).append(j)
                 self._mentions.setdefault(j, []).append(i)
         self._related_pool = set(self._mentioned_by) | set(self._mentions)
+        self._first_words: dict[str, list[int]] = {}
+        """First word of a several-word name -> its entities ("minnie" -> Minnie Mouse), for
+        relations spoken with a first name ("Minnie's boyfriend")."""
+        for j, t in enumerate(targets):
+            if j not in self._mentioned_by:
+                continue
+            for alias in (t.name, *t.aliases):
+                parts = alias.split()
+                if len(parts) > 1 and parts[0].isalpha() and parts[0].isascii():
+                    first = parts[0].lower()
+                    if len(first) >= 3 and j not in self._first_words.get(first, []):
+                        self._first_words.setdefault(first, []).append(j)
         # Owners by the names a prompt would use ("Sega", "Pixar", "Studio Ghibli"):
         # "Disney Pixar" and "Shueisha / Toei Animation" give one key per part.
         self._by_owner: dict[str, list[int]] = {}
@@ -506,6 +525,15 @@ class Screener:
                 continue
             if enough is not None and enough(found[hit.entity]):
                 return [found[hit.entity]]
+        if not first and _ANY_POSSESSIVE.search(prompt):
+            # 1c. "Minnie's boyfriend", "Luke's father": a relation spoken with a first name.
+            by_first = self._first_name_relation(prompt)
+            if by_first is not None:
+                entity, match = by_first
+                found.setdefault(entity, match)
+                first.append(entity)
+                if enough is not None and not works and enough(match):
+                    return [match]
         # 2. A name from an entity's description (a place, a relative, a ship) and a role
         # described: "the captain of the Black Pearl", "Marlin's missing son".
         dprompt = gloss(prompt)
@@ -840,6 +868,48 @@ class Screener:
                 return other, via
         return hit, None
 
+    def _first_name_relation(self, prompt: str) -> tuple[int, Match] | None:
+        """A capitalised first name of a registered several-word name, its possessive and a
+        relation word that the description of an entity naming it repeats: "Minnie's
+        boyfriend" is Mickey Mouse ("Minnie Mouse's boyfriend"), "Luke's father" Darth
+        Vader. A first name alone names no one (it is too common to block on), but the
+        relation is said exactly as the registry says it; not where the context makes the
+        name someone else's ("my neighbour Luke's father")."""
+        ws = words(prompt)
+        for i, w in enumerate(ws):
+            named = self._first_words.get(w.text)
+            if not named or not w.capitalized or not _POSSESSIVE.match(prompt[w.end :]):
+                continue
+            via = _possessive(prompt, w.end)
+            if via is None or someone_else(ws, i, prompt):
+                continue
+            rest = gloss(prompt[: w.start] + " " + prompt[w.end :])
+            pw = self.descriptions.prompt_words(rest)
+            pool = {r for e in named for r in self._mentioned_by.get(e, ())}
+            scored = sorted(
+                ((self.descriptions.traits(r, pw), r) for r in pool),
+                key=lambda x: (-x[0].specific, -x[0].mass),
+            )
+            scored = [(t, r) for t, r in scored if via in t.words]
+            if not scored:
+                continue
+            traits, entity = scored[0]
+            if len(scored) > 1 and scored[1][0].specific * RELATION_BARE_MARGIN > traits.specific:
+                continue
+            t = self.targets[entity]
+            return entity, Match(
+                t.id,
+                t.name,
+                t.kind,
+                t.owner,
+                "relation",
+                round(min(1.0, 0.5 + traits.mass / 10), 3),
+                (w.start, len(prompt)),
+                prompt[w.start :],
+                {"first_name": w.text, "via": via, "attributes": traits.words},
+            )
+        return None
+
     def _member(self, prompt: str, works: list[int]) -> tuple[int, Match] | None:
         """The entity of a named franchise (its description names it) or of a named owner
         whose description the rest of the prompt repeats most, if clearly so."""
@@ -864,12 +934,30 @@ class Screener:
             key=lambda x: -x[0][0],
         )
         (mass, attrs), entity = scored[0]
+        # A maker found by its registered name already settles the request: which of its
+        # characters is meant only makes the answer precise, so one rare trait is enough
+        # ("Nintendo's plumber"). A franchise's own entry describes its hero ("Harry
+        # Potter waving his wand" is the franchise's entry), and an owner that is no
+        # entry settles nothing: about two traits.
+        makers = any(self.targets[w].kind == "brand" for w in works)
+        if mass < (MEMBER_NAMED_MASS if makers else MEMBER_MASS):
+            return None
         # A franchise's own entry names its characters' traits ("the snowman Olaf"): it
         # does not compete with them.
-        rivals = [m for (m, _), e in scored[1:] if self.targets[e].kind != "work" or e == entity]
-        second = rivals[0] if rivals else 0.0
-        if mass < MEMBER_MASS or mass < MEMBER_MARGIN * second:
-            return None
+        close = [
+            e
+            for (m, _), e in scored
+            if (self.targets[e].kind != "work" or e == entity) and m * MEMBER_MARGIN > mass
+        ]
+        if len(close) > 1:
+            # Only when the prompt repeats the same traits of each: a trait one of them
+            # lacks ("noseless") is for the margin to weigh, not the main character.
+            same = {frozenset(a) for (_, a), e in scored if e in close}
+            main = self._main_character(close, pool) if len(same) == 1 else None
+            if main is None:
+                return None
+            entity = main
+            mass, attrs = next(a for a, e in scored if e == main)
         t = self.targets[entity]
         match = Match(
             t.id,
@@ -883,6 +971,17 @@ class Screener:
             {"named": named, "attributes": attrs, "attribute_mass": round(mass, 2)},
         )
         return entity, match
+
+    def _main_character(self, close: list[int], pool: set[int]) -> int | None:
+        """Of members the prompt describes equally ("the Nintendo plumber": Mario and
+        Luigi), the one most of the franchise's other descriptions name (Luigi's, Peach's,
+        Bowser's name Mario; only Mario's names Luigi), if clearly one."""
+        named_by = sorted(
+            ((len(pool.intersection(self._mentioned_by.get(e, ()))), e) for e in close),
+            reverse=True,
+        )
+        (top, entity), (second, _) = named_by[0], named_by[1]
+        return entity if top >= MEMBER_MAIN * max(second, 1) else None
 
     def _owners_named(self, prompt: str) -> list[str]:
         ws = words(prompt)

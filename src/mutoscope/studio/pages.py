@@ -74,6 +74,27 @@ def preview_screening(
     return list(decision.attributions)
 
 
+def submission_screening(
+    services: Services, user: UserRecord, prompt: str, model: str
+) -> list[dict[str, str]]:
+    """The rights decision for a prompt being submitted, checked before the model's fit is
+    judged (the studio's create form, ``mutoscope generate``).
+
+    A block is recorded in the audit log: it is this submission's decision and no video will
+    screen the prompt again. An allow is not: creating the video screens and records it, so
+    each submitted decision is recorded exactly once."""
+    try:
+        return preview_screening(services, user, prompt, model)
+    except PromptRejected:
+        check = getattr(services.rights, "check_prompt", None)
+        if check is None:
+            raise  # the gate seam's screen_request has recorded it
+        decision = check(prompt, user_id=user.id, record=True)
+        if decision.decision == "block":
+            raise PromptRejected(decision.reason, param="prompt", decision=decision) from None
+        raise
+
+
 def video_states(
     sessions: sessionmaker, user: UserRecord, ids: list[str]
 ) -> dict[str, VideoRecord]:

@@ -1,0 +1,82 @@
+"""Watermark v5: on flat footage the mark goes into blue-yellow chroma (luma all but unchanged)
+and survives a real H.264 store, 50 % downscale and CRF 28; v4 marks on flat footage still read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mutoscope.media.video import decode_mp4, encode_mp4
+from mutoscope.provenance.footage import shapes_clip
+from mutoscope.provenance.watermark import Watermarker, encode_bits
+
+PAYLOAD = bytes.fromhex("5eed00c0ffee")
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+CB = np.array([-0.168736, -0.331264, 0.5], np.float32)
+
+
+@pytest.fixture(scope="module")
+def flat() -> tuple[np.ndarray, np.ndarray]:
+    """One second of flat backdrop with soft moving shapes (the embedded model's look)."""
+    clean = shapes_clip(24, 720, 1280, seed=31)
+    return clean, Watermarker().embed(clean, PAYLOAD)
+
+
+def test_v5_moves_chroma_not_luma_on_flat_footage(flat: tuple[np.ndarray, np.ndarray]) -> None:
+    clean, marked = flat
+    delta = marked.astype(np.float32) - clean
+    # every change is a whole number of (0, -1, +5) steps: luma -0.017 and Cb +2.83 a step
+    changed = np.abs(delta).sum(axis=-1) > 0
+    assert changed.mean() > 0.2
+    d = delta[changed]
+    steps = -d[:, 1]
+    assert np.array_equal(d[:, 0], np.zeros_like(steps)) and np.array_equal(d[:, 2], 5 * steps)
+    assert np.abs(delta @ LUMA).max() <= 2 * 0.0171
+    assert np.sqrt(np.mean((delta @ CB) ** 2)) > 0.5
+
+
+def test_v5_survives_store_half_downscale_and_crf28(
+    flat: tuple[np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    _, marked = flat
+    encode_mp4(marked, tmp_path / "stored.mp4")  # how Mutoscope stores it (CRF 20)
+    stored = decode_mp4(tmp_path / "stored.mp4")
+    small = np.stack([cv2.resize(f, (640, 360), interpolation=cv2.INTER_AREA) for f in stored])
+    encode_mp4(small, tmp_path / "copy.mp4", crf=28, preset="medium")
+
+    found = Watermarker().detect(decode_mp4(tmp_path / "copy.mp4"))
+
+    assert found.found and found.payload == PAYLOAD and found.version == 5
+    assert found.bits is not None and np.mean(found.bits == encode_bits(PAYLOAD)) >= 0.95
+
+
+def test_v5_leaves_pixels_that_would_clip_alone() -> None:
+    # A saturated blue backdrop: a +5 blue step would clip there and stop being luma-neutral.
+    frames = np.zeros((4, 360, 640, 3), np.uint8)
+    frames[..., 2] = 252
+    frames[:, :, 320:] = (40, 60, 120)
+
+    marked = Watermarker().embed(frames, PAYLOAD)
+
+    assert np.array_equal(marked[:, :, :320], frames[:, :, :320])
+    assert not np.array_equal(marked[:, :, 320:], frames[:, :, 320:])
+
+
+def test_v4_marks_on_flat_footage_still_read(tmp_path: Path) -> None:
+    clean = shapes_clip(24, 360, 640, seed=32)
+    encode_mp4(Watermarker(version=4).embed(clean, PAYLOAD), tmp_path / "v4.mp4", crf=23)
+
+    found = Watermarker().detect(decode_mp4(tmp_path / "v4.mp4"))
+
+    assert found.found and found.payload == PAYLOAD and found.version == 3  # v4's flat mark
+
+
+def test_unmarked_flat_footage_reads_no_payload(tmp_path: Path) -> None:
+    encode_mp4(shapes_clip(12, 360, 640, seed=33), tmp_path / "clean.mp4", crf=23)
+
+    found = Watermarker().detect(decode_mp4(tmp_path / "clean.mp4"))
+
+    assert not found.found and found.payload is None and found.version is None
