@@ -144,14 +144,14 @@ def generate(
     from mutoscope.backends.request_options import lora_arg, parse_options
     from mutoscope.errors import MutoscopeError
     from mutoscope.storage.records import FAILED
-    from mutoscope.studio.accounts import sole_account
+    from mutoscope.studio.accounts import single_user_owner
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
 
     services = _services()
     try:
         # Single-user mode: once the studio has exactly one account, videos made here are its.
-        user = sole_account(services.sessions) or UserService(services.sessions).get_or_create(
+        user = single_user_owner(services.sessions) or UserService(services.sessions).get_or_create(
             LOCAL_USER
         )
         options = parse_options(

@@ -278,3 +278,22 @@ def test_a_relation_spoken_with_a_first_name_as_the_registry_says_it(
     # Not a relation the registry names, nor a first name that is plainly someone else's.
     assert not screener.find("Lucas's uncle waving")
     assert not screener.find("my neighbour Lucas's brother waving")
+
+
+def test_a_brand_mark_described_as_the_registry_does_needs_no_mark_word(
+    embedder: StaticEmbedder,
+) -> None:
+    brand = Target(
+        "quintor",
+        "Quintor Games",
+        "brand",
+        "Quintor",
+        ("Quintor",),
+        "The Quintor symbol of three interlocking triangles, orange, teal and violet, on a "
+        "black background.",
+    )
+    screener = Screener([brand], embedder, MiniLMEncoder(threads=1))
+    prompt = "three interlocking triangles in orange, teal and violet on a black flag"
+    assert [m.entity_id for m in screener.find(prompt)] == ["quintor"]
+    # A loose resemblance (no sure static score) still needs a logo or mascot word.
+    assert not screener.find("a black flag with orange stripes waving at a stadium")

@@ -588,10 +588,17 @@ class Screener:
                 continue
             method, final = "description", score
             t = self.targets[entity]
-            if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
+            if (
+                t.kind == "brand"
+                and mass < BRAND_ATTR
+                and score < DESC_SURE
+                and not _names_a_mark(prompt)
+            ):
                 # A brand's product described generically ("a jar of hazelnut spread", "a
                 # pint of dark stout") is not the brand: without a logo, mascot or maker in
-                # the prompt only overwhelming detail is.
+                # the prompt only overwhelming detail is, or the mark itself described as
+                # the registry describes it (a sure static score: "five interlocking
+                # rings in blue, yellow, black, green and red on a white flag").
                 continue
             if score < DESC_SURE:
                 if mass < ATTR_FEW and score < DESC_CLOSE:
