@@ -35,6 +35,7 @@ import numpy as np
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
 from mutoscope.rights.gloss import gloss
 from mutoscope.rights.lexical import (
+    NAMING,
     NameHit,
     NameIndex,
     everyday_phrase,
@@ -42,6 +43,7 @@ from mutoscope.rights.lexical import (
     frequent_words,
     known_words,
     someone_else,
+    starts_sentence,
 )
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
@@ -474,7 +476,8 @@ class Screener:
             common = squash(written) in COMMON_WORD_BRANDS or (
                 hit.ambiguous and " " in written.strip()
             )
-            brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
+            lowercase = not written[:1].isupper() or starts_sentence(prompt, hit.start, hit.end)
+            brand_word = brand and lowercase and common and hit.method == "exact"
             if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
             if not brand and not hit.ambiguous and _lowercase_phrase(written, hit):
@@ -1045,6 +1048,11 @@ class Screener:
         pw = self.descriptions.prompt_words(prompt)
         mass, attrs = self.descriptions.attributes(hit.entity, pw, ignore=alias_words)
         if mass < CONTEXT_FEW:
+            return None
+        before = words(prompt[: hit.start])[-1:]
+        if before and before[0].text in NAMING and mass < ATTR_MANY:
+            # "a plumber named Mario fixing my sink": the prompt says the name is someone's;
+            # one shared trait is that person's job, only a full description is the entity.
             return None
         evidence: dict[str, Any] = {"context_attributes": attrs}
         if mass < min(ATTR_MANY, CONTEXT_SURE):
