@@ -178,3 +178,38 @@ def test_names_written_as_names_still_block(
 ) -> None:
     d = starter.check_prompt(prompt, user_id="u", record=False)
     assert d.decision == "block" and (d.entity or {}).get("id") == entity, d.reason
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        # The capital of a sentence's first word is the sentence's, not a name's.
+        "Apple blossom in a spring orchard",
+        "Shell washed up on a pebble beach",
+        "Puma on a rocky ledge at dusk",
+        # A common noun with its complement.
+        "minions of the evil sorcerer carrying torches",
+        # The prompt says whose name it is; one shared trait (a job) is that person's.
+        "a plumber named Mario unblocking a kitchen drain",
+    ],
+)
+def test_sentence_capitals_complements_and_named_people_are_allowed(
+    starter: RightsService, prompt: str
+) -> None:
+    d = starter.check_prompt(prompt, user_id="u", record=False)
+    assert d.decision == "allow", d.reason
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        ("Coke fizzing over ice in a tall glass", "coca-cola"),
+        ("Batman gliding over Gotham at night", "batman"),
+        ("a plumber named Mario in a red cap and blue overalls stomping on goombas", "mario"),
+    ],
+)
+def test_a_first_word_that_acts_is_still_a_name(
+    starter: RightsService, prompt: str, entity: str
+) -> None:
+    d = starter.check_prompt(prompt, user_id="u", record=False)
+    assert d.decision == "block" and (d.entity or {}).get("id") == entity, d.reason

@@ -483,7 +483,7 @@ class NameIndex:
         entity, alias, ambiguous = self.meta[n]
         # Only a plainly written everyday word is ambiguous: "Nikke", "B47m4n" are deliberate.
         ambiguous = ambiguous and method == "exact" and not any(w.disguised for w in ws[i : j + 1])
-        as_name = used_as_name(ws, i)
+        as_name = used_as_name(ws, i, text)
         if len(words(alias)) == 1 and someone_else(ws, i, text):
             # "my neighbour Mario", "Yoshi, a sushi chef", "Captain Nemo", "Garfield Avenue":
             # a one-word name on someone or something else; the context decides.
@@ -506,7 +506,18 @@ def squeeze(key: str) -> str:
     return _DOUBLED.sub(r"\1", key)
 
 
-def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
+def starts_sentence(text: str, start: int, end: int) -> bool:
+    """Is the word at ``text[start:end]`` capitalised only because it opens the prompt or a
+    sentence ("Frozen lake at dawn", "Shell on the beach")? Not when an action follows: the
+    capital then names who does it ("Coke playing chess", "Batman eating noodles")."""
+    before = text[:start].rstrip()
+    if before and before[-1] not in ".!?:;\n":
+        return False
+    nxt = words(text[end:])[:1]
+    return not (nxt and nxt[0].text.endswith("ing"))
+
+
+def used_as_name(ws: list[Word], i: int, text: str = "", *, reach: int = 3) -> bool:
     """Is the word at ``i`` used as a name rather than as an ordinary noun or adjective?
 
     Not a name right after "named"/"called" ("a girl named Elsa" is someone else), nor
@@ -522,8 +533,12 @@ def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
     before = ws[i - 1].text if i > 0 else ""
     if before in NAMING or (ws[i].capitalized and before in TITLES):
         return False
-    if ws[i].capitalized:
+    capital = ws[i].capitalized and not (text and starts_sentence(text, ws[i].start, ws[i].end))
+    if capital:
         return True
+    if i + 1 < len(ws) and ws[i + 1].text == "of" and not ws[i + 1].capitalized:
+        # "minions of the dark lord", "a shell of a house": a common noun and its complement.
+        return False
     for k in range(i - 1, max(-1, i - 1 - reach), -1):
         if ws[k].text in DETERMINERS or ws[k].text == "s":
             # "s" is the possessive: "a freighter's rusting hulk".

@@ -35,6 +35,7 @@ import numpy as np
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
 from mutoscope.rights.gloss import gloss
 from mutoscope.rights.lexical import (
+    NAMING,
     NameHit,
     NameIndex,
     everyday_phrase,
@@ -42,6 +43,7 @@ from mutoscope.rights.lexical import (
     frequent_words,
     known_words,
     someone_else,
+    starts_sentence,
 )
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
@@ -166,13 +168,16 @@ RELATIONS = frozenset(
     boyfriend friend friends sidekick rival enemy enemies nemesis pet dog cat partner uncle
     aunt nephew nephews niece master owner boss butler pilot guardian teacher student mentor
     buddy cousin creator henchmen henchman companion co-pilot copilot apprentice founder
-    cofounder ceo chairman inventor""".split()  # noqa: SIM905
+    cofounder ceo chairman inventor company companies firm brand startup label""".split()  # noqa: SIM905
 )
 """Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
 Amazon")."""
 ACTING = frozenset("""played plays playing portrayed portrays voiced voices""".split())  # noqa: SIM905
 """Relation words between an actor and a role, either way ("the actress who played Hermione",
 "the hitman Keanu plays")."""
+OWNED = frozenset("""company companies firm brand startup label""".split())  # noqa: SIM905
+"""Words for what a person or maker owns ("bill gates's software company", "elon's car
+company"): the entity the owner's description names."""
 _ANY_POSSESSIVE = re.compile(r"\w[\'’]s\b")
 _POSSESSIVE = re.compile(r"^[\'’]s?\b")
 _ENDS_POSSESSIVE = re.compile(r"[\'’]s$")
@@ -471,7 +476,8 @@ class Screener:
             common = squash(written) in COMMON_WORD_BRANDS or (
                 hit.ambiguous and " " in written.strip()
             )
-            brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
+            lowercase = not written[:1].isupper() or starts_sentence(prompt, hit.start, hit.end)
+            brand_word = brand and lowercase and common and hit.method == "exact"
             if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
             if not brand and not hit.ambiguous and _lowercase_phrase(written, hit):
@@ -823,7 +829,7 @@ class Screener:
         word ``via`` repeated by the description is enough ("the founder of Facebook",
         "Amazon's founder": ``RELATION_OF_MASS``)."""
         pool = self._mentioned_by.get(hit.entity, [])
-        if via in ACTING:
+        if via in ACTING or via in OWNED:
             # "the actress who played Hermione", "the hitman Keanu plays": the role names
             # the actor or the actor's description names the role.
             pool = [*pool, *(e for e in self._mentions.get(hit.entity, []) if e not in pool)]
@@ -1042,6 +1048,11 @@ class Screener:
         pw = self.descriptions.prompt_words(prompt)
         mass, attrs = self.descriptions.attributes(hit.entity, pw, ignore=alias_words)
         if mass < CONTEXT_FEW:
+            return None
+        before = words(prompt[: hit.start])[-1:]
+        if before and before[0].text in NAMING and mass < ATTR_MANY:
+            # "a plumber named Mario fixing my sink": the prompt says the name is someone's;
+            # one shared trait is that person's job, only a full description is the entity.
             return None
         evidence: dict[str, Any] = {"context_attributes": attrs}
         if mass < min(ATTR_MANY, CONTEXT_SURE):
