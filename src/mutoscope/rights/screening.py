@@ -168,13 +168,16 @@ RELATIONS = frozenset(
     boyfriend friend friends sidekick rival enemy enemies nemesis pet dog cat partner uncle
     aunt nephew nephews niece master owner boss butler pilot guardian teacher student mentor
     buddy cousin creator henchmen henchman companion co-pilot copilot apprentice founder
-    cofounder ceo chairman inventor""".split()  # noqa: SIM905
+    cofounder ceo chairman inventor company companies firm brand startup label""".split()  # noqa: SIM905
 )
 """Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
 Amazon")."""
 ACTING = frozenset("""played plays playing portrayed portrays voiced voices""".split())  # noqa: SIM905
 """Relation words between an actor and a role, either way ("the actress who played Hermione",
 "the hitman Keanu plays")."""
+OWNED = frozenset("""company companies firm brand startup label""".split())  # noqa: SIM905
+"""Words for what a person or maker owns ("bill gates's software company", "elon's car
+company"): the entity the owner's description names."""
 _ANY_POSSESSIVE = re.compile(r"\w[\'’]s\b")
 _POSSESSIVE = re.compile(r"^[\'’]s?\b")
 _ENDS_POSSESSIVE = re.compile(r"[\'’]s$")
@@ -828,7 +831,7 @@ class Screener:
         word ``via`` repeated by the description is enough ("the founder of Facebook",
         "Amazon's founder": ``RELATION_OF_MASS``)."""
         pool = self._mentioned_by.get(hit.entity, [])
-        if via in ACTING:
+        if via in ACTING or via in OWNED:
             # "the actress who played Hermione", "the hitman Keanu plays": the role names
             # the actor or the actor's description names the role.
             pool = [*pool, *(e for e in self._mentions.get(hit.entity, []) if e not in pool)]
