@@ -144,14 +144,14 @@ def generate(
     from mutoscope.backends.request_options import lora_arg, parse_options
     from mutoscope.errors import MutoscopeError
     from mutoscope.storage.records import FAILED
-    from mutoscope.studio.accounts import sole_account
+    from mutoscope.studio.accounts import single_user_owner
     from mutoscope.users import LOCAL_USER, UserService
     from mutoscope.videos import VideoCreate, VideoService
 
     services = _services()
     try:
         # Single-user mode: once the studio has exactly one account, videos made here are its.
-        user = sole_account(services.sessions) or UserService(services.sessions).get_or_create(
+        user = single_user_owner(services.sessions) or UserService(services.sessions).get_or_create(
             LOCAL_USER
         )
         options = parse_options(
@@ -281,7 +281,10 @@ def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: boo
 
 
 def _fail(message: str) -> int:
-    console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    from rich.markup import escape
+
+    # Escaped: a message's own brackets ("[starter registry]") are text, not markup.
+    console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     return 1
 
 

@@ -25,6 +25,7 @@ from mutoscope.sources import SourceClip, format_seconds, nearest_size
 from mutoscope.storage.records import (
     COMPLETED,
     FAILED,
+    IN_PROGRESS,
     QUEUED,
     JobRecord,
     UserRecord,
@@ -446,6 +447,23 @@ class VideoService:
             s.query(VideoRecord).filter(VideoRecord.id == record.id).delete()
         self.services.files.delete(record.id)
         self.services.backends.forget(record.backend, (record.provenance or {}).get("engine"))
+
+    def cancel(self, user: UserRecord, video_id: str) -> bool:
+        """Cancel a queued or running video and remove it; True when it was cancelled.
+
+        A video that is already completed or failed is left as it is (False): cancelling
+        never deletes a finished video (``delete`` does that, asked for as such)."""
+        record = self.get(user, video_id)
+        if record.status not in (QUEUED, IN_PROGRESS):
+            return False
+        self.services.queue.cancel(record.id)
+        with self.sessions() as s:
+            row = s.get(VideoRecord, record.id)
+            finished = row is not None and row.status not in (QUEUED, IN_PROGRESS)
+        if finished:  # it finished while being cancelled
+            return False
+        self.delete(user, video_id)
+        return True
 
     def set_published(self, user: UserRecord, video_id: str, published: bool) -> VideoRecord:
         record = self.get(user, video_id)

@@ -204,3 +204,41 @@ def test_help_names_the_prompt_plainly_and_fits_each_command_on_a_line():
     assert not any(line.rstrip().endswith("...") for line in commands), listing
     assert all(len(line) <= 80 for line in commands)
     assert any(line.split()[:1] == ["serve"] for line in commands)
+
+
+def test_keyless_sdk_videos_belong_to_the_only_account_as_cli_videos_do(env, tmp_path):
+    import openai
+    from fastapi.testclient import TestClient
+
+    from mutoscope.api.app import create_app
+    from mutoscope.config import Settings
+    from mutoscope.services import build_services
+    from mutoscope.storage.records import VideoRecord
+    from mutoscope.users import LOCAL_USER, UserService
+    from tests.studio.conftest import Browser
+
+    _, made = _generate(tmp_path, "one.mp4", "--json")
+    cli_video = json.loads(made.stdout.strip().splitlines()[-1])["id"]
+    services = build_services(Settings())
+    try:
+        app = create_app(services.settings, services=services, keyless=True, run_worker=False)
+        with TestClient(app) as http:
+            ada = Browser(app, "ada")  # the first sign-up: single-user mode
+            # A video the local user made after the sign-up (installs from before this rule).
+            local = UserService(services.sessions).get_or_create(LOCAL_USER)
+            with services.sessions.begin() as s:
+                stray = s.get(VideoRecord, cli_video)
+                assert stray is not None
+                stray.owner_id = local.id
+            sdk = openai.OpenAI(
+                base_url="http://testserver/v1", api_key="mts_...", http_client=http
+            )
+            video = sdk.videos.create(prompt="a red circle moving left", model="mutoscope-test")
+            listed = {v.id for v in sdk.videos.list()}
+            assert listed == {cli_video, video.id}
+            me = http.get("/v1/users/me").json()
+            assert me["name"] == "ada" and me["role"] == "creator"  # never the admin
+            studio = ada.get("/videos").text
+            assert video.id in studio and cli_video in studio
+    finally:
+        services.close()

@@ -278,3 +278,48 @@ def test_a_relation_spoken_with_a_first_name_as_the_registry_says_it(
     # Not a relation the registry names, nor a first name that is plainly someone else's.
     assert not screener.find("Lucas's uncle waving")
     assert not screener.find("my neighbour Lucas's brother waving")
+
+
+def test_a_brand_mark_described_as_the_registry_does_needs_no_mark_word(
+    embedder: StaticEmbedder,
+) -> None:
+    brand = Target(
+        "quintor",
+        "Quintor Games",
+        "brand",
+        "Quintor",
+        ("Quintor",),
+        "The Quintor symbol of three interlocking triangles, orange, teal and violet, on a "
+        "black background.",
+    )
+    screener = Screener([brand], embedder, MiniLMEncoder(threads=1))
+    prompt = "three interlocking triangles in orange, teal and violet on a black flag"
+    assert [m.entity_id for m in screener.find(prompt)] == ["quintor"]
+    # A loose resemblance (no sure static score) still needs a logo or mascot word.
+    assert not screener.find("a black flag with orange stripes waving at a stadium")
+
+
+def test_an_owners_company_is_the_brand_the_owner_description_names(
+    embedder: StaticEmbedder,
+) -> None:
+    targets = [
+        Target(
+            "orin-tal",
+            "Orin Tal",
+            "person",
+            "Orin Tal",
+            ("Orin Tal",),
+            "The billionaire founder of Kelvara with round glasses and a grey sweater.",
+        ),
+        Target(
+            "kelvara",
+            "Kelvara",
+            "brand",
+            "Kelvara",
+            ("Kelvara",),
+            "Kelvara's software brand with the four coloured squares logo.",
+        ),
+    ]
+    screener = Screener(targets, embedder, MiniLMEncoder(threads=1))
+    first = screener.find("Orin Tal's software company's coloured squares logo on a screen")[0]
+    assert (first.entity_id, first.method) == ("kelvara", "relation")

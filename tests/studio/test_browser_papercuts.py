@@ -87,3 +87,35 @@ def test_create_page_offers_a_reference_image_only_to_models_that_take_one(chrom
     page.get_by_label("Model").select_option("mutoscope-test")  # takes one
     expect(image).to_be_visible()
     expect(image).to_be_enabled()
+
+
+def test_a_video_finishing_on_my_videos_swaps_cancel_for_delete_and_cancel_keeps_it(
+    chromium,  # noqa: F811
+    server,
+):
+    page = new_page(chromium, server)
+    sign_up(page, "canceller")
+    page.goto("/create")
+    page.get_by_label("Prompt", exact=True).fill("a blue square moving up")
+    page.get_by_label("Model").select_option("mutoscope-test")
+    page.get_by_label("Seconds").select_option("4")
+    page.evaluate("document.querySelector('#steps').value = '12'")  # 12 × 0.3 s: still running
+    page.get_by_role("button", name="Create video").click()
+    expect(page).to_have_url(re.compile(r"/v/video_\w+$"))
+    video_id = page.url.rsplit("/", 1)[1]
+    page.goto("/videos")
+    row = page.locator(f"#item-{video_id}")
+    expect(row.get_by_role("button", name="Cancel")).to_be_visible()
+    # Finishing while the page is open: the row becomes the completed row.
+    expect(row.get_by_role("button", name="Delete")).to_be_visible(timeout=60_000)
+    expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
+    expect(row.locator("img.thumb")).to_be_visible()
+    expect(row.locator("form[action$='/delete']")).to_have_attribute(
+        "data-confirm", "Delete this video for good?"
+    )
+    # A stale Cancel (another tab, a slow page) posted after the video finished keeps it.
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    r = page.request.post(f"{server.url}/v/{video_id}/cancel", form={"csrf": csrf or ""})
+    assert r.ok and r.url.endswith(f"/videos?kept={video_id}")
+    assert "finished before it could be cancelled" in r.text()
+    assert page.request.get(f"{server.url}/v/{video_id}").status == 200

@@ -46,10 +46,30 @@ async def current_user(request: Request, users: UsersDep) -> UserRecord:
     if session_user is not None:
         return session_user
     if keyless:
-        return request.app.state.local_user
+        return keyless_user(request)
     raise Unauthorized(
         "You didn't provide an API key. Send 'Authorization: Bearer <key>'; create a key with "
         "`mutoscope keys create`."
+    )
+
+
+def keyless_user(request: Request) -> UserRecord:
+    """The keyless loopback caller: the install's only account once one exists (single-user
+    mode: the SDK's videos show in that account's studio), else the local user. Either way
+    as a creator, never an admin: whoever reaches the port is trusted to make videos only."""
+    from mutoscope.studio.accounts import single_user_owner
+
+    state = request.app.state
+    sole = single_user_owner(state.services.sessions)
+    if sole is None:
+        return state.local_user
+    return UserRecord(
+        id=sole.id,
+        name=sole.name,
+        display_name=sole.display_name,
+        password_hash=None,
+        is_admin=False,
+        created_at=sole.created_at,
     )
 
 

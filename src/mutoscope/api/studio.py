@@ -270,11 +270,13 @@ def models_help(v: VisitDep, services: ServicesDep) -> Response:
 
 
 @router.get("/videos")
-def my_videos(v: VisitDep, videos: VideosDep, after: str | None = None) -> Response:
+def my_videos(
+    v: VisitDep, videos: VideosDep, after: str | None = None, kept: str | None = None
+) -> Response:
     user = v.require_user()
     page = videos.list(user, after=after, limit=30)
     active = [r.id for r in page.data if r.status not in TERMINAL]
-    return v.render("videos.html", page=page, active=active)
+    return v.render("videos.html", page=page, active=active, kept=bool(kept))
 
 
 @router.get("/studio/progress")
@@ -359,6 +361,17 @@ async def delete(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
     await v.form()
     await run_in_threadpool(videos.delete, user, video_id)
     return v.redirect("/videos")
+
+
+@router.post("/v/{video_id}/cancel")
+async def cancel(v: VisitDep, videos: VideosDep, video_id: str) -> Response:
+    """Cancel a queued or running video (it is removed). A video that finished meanwhile is
+    kept: cancelling is not deleting, and the page that offered it was out of date."""
+    user = v.require_user()
+    form = await v.form()
+    if not await run_in_threadpool(videos.cancel, user, video_id):
+        return v.redirect(f"/videos?kept={video_id}")
+    return v.redirect(safe_next(_field(form, "next"), "/videos"))
 
 
 @router.post("/v/{video_id}/like")

@@ -86,11 +86,21 @@ def read_look(frames: np.ndarray) -> dict[str, str]:
     """The main subject's colour and shape and the backdrop, in the tiny model's words."""
     from mutoscope.models.tiny import detector
 
-    found = detector.detect(frames, max_objects=1)
+    # The embedded model draws on a centred square canvas and extends the backdrop to the
+    # clip's aspect; squeezing a 720x1280 frame into the detector's 64x64 would stretch a
+    # circle into a diamond. Its centre square keeps every shape's proportions.
+    found = detector.detect(_centre_square(frames), max_objects=1)
     if not found.objects:
         return {"background": found.background}
     obj = found.objects[0]
     return {"color": obj.color, "shape": obj.shape, "background": found.background}
+
+
+def _centre_square(frames: np.ndarray) -> np.ndarray:
+    height, width = frames.shape[1:3]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return frames[:, top : top + side, left : left + side]
 
 
 def look_of(references: tuple[Image.Image, ...] | list[Image.Image]) -> dict[str, str]:

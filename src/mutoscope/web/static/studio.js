@@ -45,9 +45,26 @@
       if (TERMINAL.includes(state.status)) {
         const pending = document.querySelector('[data-reload-on-complete="' + state.id + '"]');
         if (pending) setTimeout(() => window.location.reload(), 400);
+        swapRow(state.id);
       }
     };
     source.addEventListener("done", () => source.close());
+  }
+
+  // A finished video's row on "My videos" becomes the server's row for that state (its
+  // thumbnail, and Delete in place of Cancel): a stale Cancel would act on a finished video.
+  function swapRow(id) {
+    const row = document.getElementById("item-" + id);
+    if (!row) return;
+    row.querySelectorAll(".queue-actions button").forEach((b) => (b.disabled = true));
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+      .then(function (html) {
+        const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("item-" + id);
+        if (fresh) row.replaceWith(document.importNode(fresh, true));
+        else row.remove(); // deleted meanwhile
+      })
+      .catch(() => window.location.reload());
   }
 
   // -- create page: per-model choices and the inline rights check ----------------------------
