@@ -281,7 +281,10 @@ def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: boo
 
 
 def _fail(message: str) -> int:
-    console.print(f"[red]error:[/] {message}", soft_wrap=True)
+    from rich.markup import escape
+
+    # Escaped: a message's own brackets ("[starter registry]") are text, not markup.
+    console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     return 1
 
 

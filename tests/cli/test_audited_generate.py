@@ -34,11 +34,12 @@ def test_blocked_generate_is_audited_once_and_rights_check_is_a_preview(
     for args in (
         ["Mickey Mouse dancing"],
         ["Mickey Mouse dancing", "--anyway"],
-        ["a mickey mouse circle moving left on a black background"],
+        ["a Mickey Mouse circle moving left on a black background"],
     ):
         result = runner.invoke(app, ["generate", *args, "-o", str(out)])
         text = " ".join(result.output.split())
         assert result.exit_code == 1 and "Mickey Mouse" in text, text
+        assert text.endswith("[starter registry]"), text  # where the decision came from
         assert "cannot draw" not in text and "drawing:" not in text, text
     assert _decisions() == ["block", "block", "block"]
     preview = runner.invoke(app, ["rights", "check", "Mickey Mouse dancing"])

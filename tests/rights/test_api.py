@@ -101,8 +101,9 @@ def test_members_of_a_verified_organisation_manage_its_entities_and_others_may_n
     created = client.post("/v1/rights/entities", headers=sega, json=entity)
     assert created.status_code == 200, created.text
     assert created.json()["owner"] == "Zorb Co"
-    check = client.post("/v1/rights/check", headers=stranger, json={"prompt": "Zorblax"})
-    assert check.json()["decision"] == "block"
+    # A submitted prompt is recorded (a rights check preview is not).
+    check = client.post("/v1/videos", headers=stranger, json={"prompt": "Zorblax"})
+    assert check.status_code == 400 and check.json()["error"]["code"] == "moderation_blocked"
     decisions = client.get("/v1/rights/decisions", headers=sega).json()["data"]
     assert [d["entity_id"] for d in decisions] == ["mine"]
     stranger_id = client.get("/v1/users/me", headers=stranger).json()["id"]

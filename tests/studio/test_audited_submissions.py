@@ -41,16 +41,19 @@ def test_blocked_studio_submissions_are_recorded_once_and_previews_not_at_all(
     for extra in ({}, {"anyway": "true"}):
         r = alice.post("/create", **form, **extra)
         assert r.status_code == 400 and "Mickey Mouse" in r.text
+        assert "[starter registry]" in r.text
     assert [decision for decision, _ in _prompt_rows(app)] == ["block", "block"]
     # 2. Previews: the create page's live check and the API's rights check record nothing.
     headers = {"x-csrf-token": alice.csrf}
     live = alice.client.post("/studio/check", json={"prompt": BLOCKED}, headers=headers).json()
-    assert live["allowed"] is False
+    assert live["allowed"] is False and live["message"].endswith("[starter registry]")
     api = alice.client.post("/v1/rights/check", json={"prompt": BLOCKED}).json()
     assert api["decision"] == "block"
     assert len(_prompt_rows(app)) == 2
     # 3. The API's create is a submission: recorded once.
-    assert alice.client.post("/v1/videos", json={"prompt": BLOCKED}).status_code == 400
+    refused = alice.client.post("/v1/videos", json={"prompt": BLOCKED})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"].endswith("[starter registry]")
     assert len(_prompt_rows(app)) == 3
     # 4. An allowed prompt the model can draw: one row, for its video.
     drawable = "a red circle moving left on a green background"

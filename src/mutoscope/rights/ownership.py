@@ -38,11 +38,7 @@ class Ownership:
 
     def require_manage(self, user: UserRecord, entity: EntityRecord) -> None:
         if not self.may_manage(user, entity):
-            raise Forbidden(
-                f"'{entity.id}' is managed by {entity.owner or 'the admins'}; only its "
-                "organisation's members and admins may change it (propose a change instead)",
-                param="entity_id",
-            )
+            raise Forbidden(_not_yours(entity), param="entity_id")
 
     def prepare(
         self, user: UserRecord, spec: EntitySpec, existing: EntityRecord | None
@@ -151,3 +147,17 @@ def decision_view(settings: Any, user: UserRecord) -> Callable[[Any], dict[str, 
         return body
 
     return view
+
+
+def _not_yours(entity: EntityRecord) -> str:
+    """Who may change ``entity``, naming an organisation only when one is verified for it."""
+    if entity.org_id:
+        return (
+            f"'{entity.id}' can be changed only by members of its verified organisation "
+            f"({entity.owner or entity.org_id}) and admins; propose a change instead"
+        )
+    holder = f" (the registry lists {entity.owner} as its rights holder)" if entity.owner else ""
+    return (
+        f"'{entity.id}' can be changed only by admins: no organisation has claimed it here "
+        f"yet{holder}; propose a change instead"
+    )

@@ -574,7 +574,9 @@ class RightsService:
             audit_into=pending,
         )
         if decision.decision == "block":
-            raise PromptRejected(decision.reason, param="prompt", decision=decision)
+            from mutoscope.rights.messages import blocked_message
+
+            raise PromptRejected(blocked_message(decision), param="prompt", decision=decision)
         attributions = list(decision.attributions)
         if request.image is not None:
             ref = self._check_media(

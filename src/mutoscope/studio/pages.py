@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from mutoscope.characters.service import used_by
 from mutoscope.errors import PromptRejected
+from mutoscope.rights.messages import blocked_message
 from mutoscope.services import Services
 from mutoscope.storage.records import COMPLETED, UserRecord, VideoRecord
 from mutoscope.studio import social
@@ -70,7 +71,7 @@ def preview_screening(
         return list(services.rights.screen_request(request).attributions)
     decision = check(prompt, user_id=user.id, record=False)
     if decision.decision == "block":
-        raise PromptRejected(decision.reason, param="prompt", decision=decision)
+        raise PromptRejected(blocked_message(decision), param="prompt", decision=decision)
     return list(decision.attributions)
 
 
@@ -91,7 +92,9 @@ def submission_screening(
             raise  # the gate seam's screen_request has recorded it
         decision = check(prompt, user_id=user.id, record=True)
         if decision.decision == "block":
-            raise PromptRejected(decision.reason, param="prompt", decision=decision) from None
+            raise PromptRejected(
+                blocked_message(decision), param="prompt", decision=decision
+            ) from None
         raise
 
 
