@@ -152,6 +152,7 @@ def test_a_description_match_needs_a_word_the_model_knows(invented: RightsServic
         # Two everyday words in lowercase, used as words.
         "an iron man race with swimmers entering the cold lake",
         "a toy store window full of teddy bears at christmas",
+        "the matrix of pixels on an old lcd screen",
         # A name followed by whose it is, a title and a given name, another numeral.
         "Kirby my hamster running in his wheel",
         "Sir Robert Garfield opening a village library",

@@ -491,7 +491,9 @@ class Screener:
                 # "an iron man triathlete", "the matrix of a circuit board", "a bad bunny
                 # chewing a cable": everyday words written plainly; as a name ("iron man
                 # flying over the city") or with the context of the entity they still count.
-                hit = replace(hit, ambiguous=True)
+                # Its own "the" is the determiner of a common noun phrase ("the matrix of
+                # a circuit board").
+                hit = replace(hit, ambiguous=True, as_name=hit.as_name and written[:4] != "the ")
             if self.targets[hit.entity].kind == "person" and _other_numeral(prompt, hit):
                 continue  # "King Charles II" is not King Charles III
             if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
