@@ -126,6 +126,10 @@ def test_a_missing_backdrop_contrasts_with_the_objects() -> None:
     assert any("backdrop" in a for a in reading.assumed)
     assert default_backdrop(["yellow"]) == "black"
     assert default_backdrop(["white", "black"]) not in ("white", "black")
+    # Yellow is nearly invisible on white whatever the other objects are: black goes behind.
+    assert default_backdrop(["green", "yellow"]) == "black"
+    two = read_prompt("green and yellow squares")
+    assert two.scene is not None and two.scene.background == "black"
 
 
 def test_the_world_limits_are_reported_not_ignored() -> None:
@@ -155,3 +159,14 @@ def test_a_prompt_already_worded_as_training_captions_conditions_as_written() ->
     assert paraphrase.caption == "a yellow triangle bouncing on a blue background"
     no_backdrop = read_prompt("a red circle moving left")
     assert no_backdrop.caption == "a red circle moving left on a white background"
+
+
+def test_messages_quote_whole_foreign_words_and_say_an_orange() -> None:
+    from mutoscope.backends.tiny import prompt_fit
+
+    spanish = prompt_fit("un círculo rojo moviéndose a la izquierda")
+    assert not spanish.drawable and "círculo" in spanish.unknown and "moviéndose" in spanish.unknown
+    assert "rculo" not in spanish.unknown and "English words only" in (spanish.warning or "")
+    orange = prompt_fit("a blue circle moving left on an orange background")
+    assert orange.will_draw == "a blue circle moving left on an orange background"
+    assert "English" not in (prompt_fit("a red circle and a cat").warning or "")

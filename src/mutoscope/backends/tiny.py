@@ -181,25 +181,38 @@ def prompt_fit(prompt: str) -> PromptFit:
 
     reading = read_prompt(prompt)
     unknown = _unique(reading.unknown)
+    english = ENGLISH_ONLY if any(not w.isascii() for w in unknown) else ""
     if reading.scene is None:
         names = f" (not {_quote_list(unknown)})" if unknown else ""
         refusal = (
             f"mutoscope-tiny cannot draw this prompt: it names no shape the model knows{names}. "
-            f"{vocabulary_summary()} {REAL_MODELS_HINT}"
+            f"{english}{vocabulary_summary()} {REAL_MODELS_HINT}"
         )
         return PromptFit(False, None, unknown, (), refusal)
-    problems = list(reading.notes)
+    # The caption keeps the training captions' wording ("on a orange background") since it
+    # conditions the model; messages say it in English.
+    shown = _articles(reading.caption or "")
+    problems = [_articles(n) for n in reading.notes]
     if unknown:
         problems.append(f"it cannot draw {_quote_list(unknown)}")
     warning: str | None = None
     if problems:
         warning = (
-            f'mutoscope-tiny will draw "{reading.caption}"; '
+            f'mutoscope-tiny will draw "{shown}"; '
             + "; ".join(problems)
             + ". "
+            + english
             + REAL_MODELS_HINT
         )
-    return PromptFit(True, reading.caption, unknown, reading.assumed, warning)
+    return PromptFit(True, shown, unknown, reading.assumed, warning)
+
+
+def _articles(text: str) -> str:
+    """``a orange`` → ``an orange`` (the palette's only vowel-initial colour)."""
+    return re.sub(r"\b([Aa]) (?=[aeiou])", r"\1n ", text)
+
+
+ENGLISH_ONLY = "The embedded model understands English words only. "
 
 
 def _unique(words: tuple[str, ...]) -> tuple[str, ...]:

@@ -173,9 +173,12 @@ RELATIONS = frozenset(
 )
 """Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
 Amazon")."""
-ACTING = frozenset("""played plays playing portrayed portrays voiced voices""".split())  # noqa: SIM905
+ACTING = frozenset(
+    """played plays playing portrayed portrays voiced voices actor actress""".split()  # noqa: SIM905
+)
 """Relation words between an actor and a role, either way ("the actress who played Hermione",
 "the hitman Keanu plays")."""
+ACTORS = frozenset({"actor", "actress", "actors", "actresses"})
 OWNED = frozenset("""company companies firm brand startup label""".split())  # noqa: SIM905
 """Words for what a person or maker owns ("bill gates's software company", "elon's car
 company"): the entity the owner's description names."""
@@ -207,6 +210,10 @@ HUMANS = frozenset(
 def _human(text: str) -> bool:
     """Does the text speak of a person ("a man in a top hat", "a boy wizard")?"""
     return any(w.text in HUMANS for w in words(text))
+
+
+def _is_person(screener: Screener, entity: int) -> bool:
+    return screener.targets[entity].kind == "person"
 
 
 def _human_entity(t: Target) -> bool:
@@ -897,7 +904,12 @@ class Screener:
             if mass < RELATION_BARE_MASS or mass <= RELATION_BARE_MARGIN * own:
                 return None
         elif mass < RELATION_MASS and not (via in attrs and mass >= RELATION_OF_MASS):
-            return None
+            actors = [e for e in self._mentioned_by.get(hit.entity, []) if _is_person(self, e)]
+            if not (via in ACTING and actors == [entity] and ACTORS & set(pw.words)):
+                return None
+            # "the actor who plays Deadpool": the one person whose description names the
+            # role is the actor, whatever else the prompt says ("a kid who plays
+            # Deadpool" is a kid).
         t = self.targets[entity]
         match = Match(
             t.id,

@@ -211,7 +211,8 @@ class _Object:
 
 def _tokenize(prompt: str) -> list[_Token]:
     text = prompt.lower().replace("'s", "").replace("’s", "")
-    words = re.findall(r"[a-z0-9]+", text.replace("-", " ").replace("_", " "))
+    # Whole Unicode words: "círculo" is one word the model does not know, not "c" + "rculo".
+    words = re.findall(r"[^\W_]+", text.replace("-", " ").replace("_", " "))
     out: list[_Token] = []
     i = 0
     while i < len(words):
@@ -510,8 +511,20 @@ def default_backdrop(object_colors: list[str]) -> str:
     without a named backdrop).
     """
     neutral = [c for c in ("white", "black") if c not in object_colors]
-    pool = neutral or [c for c in world.COLORS if c not in object_colors]
+    if neutral:
+        # Between white and black, lightness decides what stands out (yellow is nearly
+        # invisible on white): the one whose luma differs most from the nearest object's.
+        return max(
+            neutral,
+            key=lambda c: min((abs(_luma(c) - _luma(o)) for o in object_colors), default=0.0),
+        )
+    pool = [c for c in world.COLORS if c not in object_colors]
     return max(pool, key=lambda c: min((_distance(c, o) for o in object_colors), default=0.0))
+
+
+def _luma(color: str) -> float:
+    r, g, b = world.COLORS[color]
+    return 0.299 * r + 0.587 * g + 0.114 * b
 
 
 def _pick_color(exclude: list[str]) -> str:
