@@ -24,6 +24,7 @@ applies each entity's policy (block / license / consent) to the matches.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable
@@ -325,6 +326,37 @@ def _other_numeral(prompt: str, hit: NameHit) -> bool:
     return m is not None and m.group(1) not in hit.alias.split()
 
 
+ORIGINAL_WORDS = frozenset(
+    """original generic unbranded homemade fictional invented plain""".split()  # noqa: SIM905
+)
+ORIGINAL_PAIRS = frozenset(
+    [
+        ("my", "own"),
+        ("our", "own"),
+        ("store", "brand"),
+        ("own", "brand"),
+        ("no", "logo"),
+        ("no", "logos"),
+        ("no", "label"),
+        ("no", "labels"),
+        ("no", "text"),
+        ("no", "branding"),
+        ("label", "blurred"),
+        ("label", "turned"),
+        ("label", "removed"),
+    ]
+)
+
+
+def declares_original(prompt: str) -> bool:
+    """Does the prompt say its subject is its own design or a generic, unbranded one
+    ("original character", "my own logo idea", "store brand soda", "no label")?"""
+    ts = [w.text for w in words(prompt)]
+    return any(t in ORIGINAL_WORDS for t in ts) or any(
+        pair in ORIGINAL_PAIRS for pair in itertools.pairwise(ts)
+    )
+
+
 def _names_a_mark(prompt: str) -> bool:
     """Does the prompt name a logo, mascot, maker...? Not when it denies one ("no label",
     "without any logo", "a generic brand")."""
@@ -592,11 +624,19 @@ class Screener:
         candidates = self._by_evidence(
             self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE), prompt_words
         )
+        original = declares_original(prompt)
         for entity, score, window, traits in candidates:
             if entity in found:
                 continue
             mass, attrs = traits.mass, traits.words
             if not self._grounded(attrs):
+                continue
+            if original and score < DESC_SURE and (score < DESC_LIKELY or mass < ATTR_MANY):
+                # "a cyborg assassin with a glowing eye, original sci-fi", "store brand
+                # orange soda from a plain can": a look-alike the prompt says is not the
+                # entity. Only a description the static signals settle on their own still
+                # is ("a fat orange tabby eating lasagna, original cartoon"); the uncertain
+                # band (traits combined, the full model) is not asked.
                 continue
             method, final = "description", score
             t = self.targets[entity]
@@ -633,8 +673,11 @@ class Screener:
             )
             if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        trait = self._rare_traits(dprompt, found, encoded, outranked) or self._person_role(
-            dprompt, found
+        trait = (
+            None
+            if original
+            else self._rare_traits(dprompt, found, encoded, outranked)
+            or self._person_role(dprompt, found)
         )
         if trait is not None:
             entity, match = trait
