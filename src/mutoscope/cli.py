@@ -280,6 +280,12 @@ def _watch(services: Any, video_id: str, thread: threading.Thread, *, quiet: boo
         bar.update(task, completed=100, description="done")
 
 
+def escape_markup(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def _fail(message: str) -> int:
     from rich.markup import escape
 
@@ -387,7 +393,11 @@ def keys_create(
         typer.echo(json.dumps({"id": new.record.id, "key": new.key, "user": user, "name": name}))
     else:
         typer.echo(new.key)
-        console.print(f"Key '{name}' for {user} ({new.record.id}). It is shown only once.")
+        console.print(  # soft_wrap: one whole line when piped (a log, a script)
+            f"Key '{escape_markup(name)}' for {escape_markup(user)} ({new.record.id}). "
+            "It is shown only once.",
+            soft_wrap=not console.is_terminal,
+        )
 
 
 @keys_app.command("list")
@@ -418,12 +428,8 @@ def keys_list(
     if as_json:
         typer.echo(json.dumps(items))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("id", "user", "name", "prefix", "created", "revoked")
-    for i in items:
-        table.add_row(
+    rows_out = [
+        (
             i["id"],
             i["user"],
             i["name"],
@@ -431,6 +437,21 @@ def keys_list(
             time.strftime("%Y-%m-%d %H:%M", time.localtime(i["created_at"])),
             "yes" if i["revoked"] else "",
         )
+        for i in items
+    ]
+    header = ("id", "user", "name", "prefix", "created", "revoked")
+    if not sys.stdout.isatty():
+        # Piped: tab-separated whole values (a table would truncate ids to the width).
+        typer.echo("\t".join(header))
+        for row in rows_out:
+            typer.echo("\t".join(row))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*header)
+    for row in rows_out:
+        table.add_row(*row)
     Console().print(table)
 
 

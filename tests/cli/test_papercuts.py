@@ -242,3 +242,19 @@ def test_keyless_sdk_videos_belong_to_the_only_account_as_cli_videos_do(env, tmp
             assert video.id in studio and cli_video in studio
     finally:
         services.close()
+
+
+def test_keys_create_and_list_print_whole_lines_when_piped(env):
+    from mutoscope.cli import app
+
+    name = "a-rather-long-label-for-the-laptop-in-the-back-office-" * 2
+    created = CliRunner().invoke(app, ["keys", "create", "--user", "ada", "--name", name])
+    assert created.exit_code == 0, created.output
+    line = created.output.splitlines()[-1]
+    assert line.startswith(f"Key '{name}' for ada (") and line.endswith("shown only once.")
+    listed = CliRunner().invoke(app, ["keys", "list"])
+    assert listed.exit_code == 0, listed.output
+    header, row = listed.stdout.splitlines()
+    assert header.split("\t")[0] == "id"
+    key_id, user, label = row.split("\t")[:3]
+    assert (user, label) == ("ada", name) and key_id in created.output and "…" not in key_id

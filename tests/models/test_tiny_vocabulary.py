@@ -170,3 +170,21 @@ def test_messages_quote_whole_foreign_words_and_say_an_orange() -> None:
     orange = prompt_fit("a blue circle moving left on an orange background")
     assert orange.will_draw == "a blue circle moving left on an orange background"
     assert "English" not in (prompt_fit("a red circle and a cat").warning or "")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a circle of friends dancing around a campfire",
+        "a love triangle drama in Paris",
+        "a diamond ring sparkling",
+        "a town square full of pigeons",
+    ],
+)
+def test_a_shape_word_used_as_an_idiom_is_not_a_shape(prompt: str) -> None:
+    assert read_prompt(prompt).scene is None
+
+
+def test_shape_words_followed_by_their_own_words_stay_shapes() -> None:
+    reading = read_prompt("squares of red and blue moving up")
+    assert reading.scene is not None and len(reading.scene.objects) == 2

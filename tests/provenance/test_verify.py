@@ -175,6 +175,7 @@ def test_verify_route_reports_signed_upload_without_auth(
     assert "Ada" not in res.text
     # The video id stays only where the file itself carries it (its C2PA manifest).
     assert "video_a" not in json.dumps({k: v for k, v in body.items() if k != "c2pa"})
+    assert "to a video made here with Mutoscope" in body["verdict"], body["verdict"]
 
 
 def test_verify_shows_the_whole_record_to_the_owner_and_admins_only(

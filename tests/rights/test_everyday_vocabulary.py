@@ -214,3 +214,32 @@ def test_a_first_word_that_acts_is_still_a_name(
 ) -> None:
     d = starter.check_prompt(prompt, user_id="u", record=False)
     assert d.decision == "block" and (d.entity or {}).get("id") == entity, d.reason
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a cyborg hitman with one glowing red eye, original sci-fi short",
+        "a red tin of fizzy cola with a white wave logo, store brand",
+        "a bronze robot hero with a glowing visor, my own game concept",
+    ],
+)
+def test_a_look_alike_the_prompt_calls_original_is_allowed(
+    starter: RightsService, prompt: str
+) -> None:
+    d = starter.check_prompt(prompt, user_id="u", record=False)
+    assert d.decision == "allow", d.reason
+
+
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        ("Pikachu in an original pose, my own fan art", "pikachu"),
+        ("a fat orange tabby cat eating lasagna, original cartoon", "garfield"),
+    ],
+)
+def test_calling_it_original_does_not_clear_a_name_or_a_full_description(
+    starter: RightsService, prompt: str, entity: str
+) -> None:
+    d = starter.check_prompt(prompt, user_id="u", record=False)
+    assert d.decision == "block" and (d.entity or {}).get("id") == entity, d.reason

@@ -162,6 +162,11 @@ def test_an_actor_and_a_role_point_to_each_other(actors: Screener) -> None:
     # ... and the actor's role, found among the entities the actor's description names.
     first = actors.find("the retired spy Vessa Quill plays, avenging her falcon")[0]
     assert (first.entity_id, first.method) == ("korrin", "relation")
+    # The one person whose description names the role is "the actor who plays" it, with
+    # nothing else of theirs in the prompt; someone who plays it at a party is not.
+    first = actors.find("the actress who plays Korrin Dax selling perfume")[0]
+    assert (first.entity_id, first.method) == ("vessa", "relation")
+    assert actors.find("a kid who plays Korrin Dax at a party")[0].entity_id == "korrin"
 
 
 def test_a_relation_hangs_on_any_place_the_entity_is_named(actors: Screener) -> None:

@@ -45,6 +45,8 @@ def test_api_docs_render_with_no_network_beyond_the_server(chromium, server):  #
     expect(page.locator(".opblock-summary-path").first).to_be_visible()
     page.wait_for_load_state("networkidle")
     assert outside == []
+    page.get_by_role("link", name="Back to the Mutoscope studio").click()
+    expect(page).not_to_have_url(re.compile(r"/docs$"))
 
 
 def test_rights_portal_fits_a_390px_phone(chromium, server):  # noqa: F811
@@ -59,6 +61,22 @@ def test_rights_portal_fits_a_390px_phone(chromium, server):  # noqa: F811
                  + ' ' + Math.round(el.getBoundingClientRect().right))"""
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    # The menu is one row (it scrolls sideways), not three lines above every page.
+    menu = page.locator(".top nav ul").bounding_box()
+    assert menu is not None and menu["height"] < 40, menu
+    # Chart labels are readable, and a table wider than the screen shows it scrolls.
+    sizes = page.evaluate(  # font size in screen pixels: the SVG is scaled to fit
+        """() => [...document.querySelectorAll('.chart .axis')].map((t) => {
+            const svg = t.ownerSVGElement;
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return parseFloat(getComputedStyle(t).fontSize) * scale;
+        })"""
+    )
+    assert sizes and min(sizes) >= 10, sizes
+    cue = page.evaluate(
+        "() => getComputedStyle(document.querySelector('table.keys')).backgroundImage"
+    )
+    assert "gradient" in cue
 
 
 def test_status_labels_agree_while_a_video_is_made(chromium, server):  # noqa: F811

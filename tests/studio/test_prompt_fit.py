@@ -76,3 +76,5 @@ def test_create_page_checks_what_the_model_can_draw_and_the_video_keeps_the_reas
     assert r.status_code == 303, r.text
     video = alice.get(r.headers["location"]).text
     assert 'id="prompt-warning"' in video and "cannot draw this prompt" in video
+    assert '<a href="/help/models">installing models</a>' in video  # a link, as on /create
+    assert "docs/models.md" not in video

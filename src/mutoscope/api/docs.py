@@ -16,6 +16,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = "/docs-assets"
+BACK_LINK = (
+    '<p class="swagger-ui" id="back-to-studio"><a class="link" href="/">'
+    "← Back to the Mutoscope studio</a></p>"
+)
 
 
 def install(app: FastAPI) -> None:
@@ -29,10 +33,13 @@ def install(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=openapi_url,
             title=f"{app.title} API",
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon.png",
         )
+        # A way back: the studio links here from every page.
+        html = bytes(page.body).decode().replace("<body>", f"<body>\n{BACK_LINK}", 1)
+        return HTMLResponse(html)

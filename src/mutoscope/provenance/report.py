@@ -126,7 +126,9 @@ class VerifyReport:
 
     def _without_ids(self, text: str) -> str:
         if self.record is not None:
-            text = text.replace(f"video {self.record.video_id}", "a video made here")
+            video = self.record.video_id
+            text = text.replace(f"Mutoscope video {video}", "a video made here with Mutoscope")
+            text = text.replace(f"video {video}", "a video made here")
             text = text.replace(self.record.video_id, "a video made here")
         return _VIDEO_ID.sub("a video made here", text)
 

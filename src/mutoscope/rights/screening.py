@@ -24,6 +24,7 @@ applies each entity's policy (block / license / consent) to the matches.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable
@@ -172,9 +173,12 @@ RELATIONS = frozenset(
 )
 """Words that point from a named entity to another ("Mickey's girlfriend", "the founder of
 Amazon")."""
-ACTING = frozenset("""played plays playing portrayed portrays voiced voices""".split())  # noqa: SIM905
+ACTING = frozenset(
+    """played plays playing portrayed portrays voiced voices actor actress""".split()  # noqa: SIM905
+)
 """Relation words between an actor and a role, either way ("the actress who played Hermione",
 "the hitman Keanu plays")."""
+ACTORS = frozenset({"actor", "actress", "actors", "actresses"})
 OWNED = frozenset("""company companies firm brand startup label""".split())  # noqa: SIM905
 """Words for what a person or maker owns ("bill gates's software company", "elon's car
 company"): the entity the owner's description names."""
@@ -206,6 +210,10 @@ HUMANS = frozenset(
 def _human(text: str) -> bool:
     """Does the text speak of a person ("a man in a top hat", "a boy wizard")?"""
     return any(w.text in HUMANS for w in words(text))
+
+
+def _is_person(screener: Screener, entity: int) -> bool:
+    return screener.targets[entity].kind == "person"
 
 
 def _human_entity(t: Target) -> bool:
@@ -316,6 +324,37 @@ def _other_numeral(prompt: str, hit: NameHit) -> bool:
     """A regnal or generation numeral after the name that the alias does not carry."""
     m = _NUMERAL.match(prompt[hit.end :])
     return m is not None and m.group(1) not in hit.alias.split()
+
+
+ORIGINAL_WORDS = frozenset(
+    """original generic unbranded homemade fictional invented plain""".split()  # noqa: SIM905
+)
+ORIGINAL_PAIRS = frozenset(
+    [
+        ("my", "own"),
+        ("our", "own"),
+        ("store", "brand"),
+        ("own", "brand"),
+        ("no", "logo"),
+        ("no", "logos"),
+        ("no", "label"),
+        ("no", "labels"),
+        ("no", "text"),
+        ("no", "branding"),
+        ("label", "blurred"),
+        ("label", "turned"),
+        ("label", "removed"),
+    ]
+)
+
+
+def declares_original(prompt: str) -> bool:
+    """Does the prompt say its subject is its own design or a generic, unbranded one
+    ("original character", "my own logo idea", "store brand soda", "no label")?"""
+    ts = [w.text for w in words(prompt)]
+    return any(t in ORIGINAL_WORDS for t in ts) or any(
+        pair in ORIGINAL_PAIRS for pair in itertools.pairwise(ts)
+    )
 
 
 def _names_a_mark(prompt: str) -> bool:
@@ -585,11 +624,19 @@ class Screener:
         candidates = self._by_evidence(
             self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE), prompt_words
         )
+        original = declares_original(prompt)
         for entity, score, window, traits in candidates:
             if entity in found:
                 continue
             mass, attrs = traits.mass, traits.words
             if not self._grounded(attrs):
+                continue
+            if original and score < DESC_SURE and (score < DESC_LIKELY or mass < ATTR_MANY):
+                # "a cyborg assassin with a glowing eye, original sci-fi", "store brand
+                # orange soda from a plain can": a look-alike the prompt says is not the
+                # entity. Only a description the static signals settle on their own still
+                # is ("a fat orange tabby eating lasagna, original cartoon"); the uncertain
+                # band (traits combined, the full model) is not asked.
                 continue
             method, final = "description", score
             t = self.targets[entity]
@@ -626,8 +673,11 @@ class Screener:
             )
             if enough is not None and enough(found[entity]) and not works:
                 return [found[entity]]
-        trait = self._rare_traits(dprompt, found, encoded, outranked) or self._person_role(
-            dprompt, found
+        trait = (
+            None
+            if original
+            else self._rare_traits(dprompt, found, encoded, outranked)
+            or self._person_role(dprompt, found)
         )
         if trait is not None:
             entity, match = trait
@@ -854,7 +904,12 @@ class Screener:
             if mass < RELATION_BARE_MASS or mass <= RELATION_BARE_MARGIN * own:
                 return None
         elif mass < RELATION_MASS and not (via in attrs and mass >= RELATION_OF_MASS):
-            return None
+            actors = [e for e in self._mentioned_by.get(hit.entity, []) if _is_person(self, e)]
+            if not (via in ACTING and actors == [entity] and ACTORS & set(pw.words)):
+                return None
+            # "the actor who plays Deadpool": the one person whose description names the
+            # role is the actor, whatever else the prompt says ("a kid who plays
+            # Deadpool" is a kid).
         t = self.targets[entity]
         match = Match(
             t.id,

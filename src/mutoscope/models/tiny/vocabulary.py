@@ -253,6 +253,37 @@ _ADJECTIVES = _words(
 )
 
 
+_IDIOM_AFTER = frozenset(
+    {"of", "ring", "rings", "necklace", "earring", "earrings", "mine", "jewel", "jewellery"}
+    | {"jewelry", "drama", "deal", "meal", "root", "roots", "table"}
+)
+"""Words after a shape word that make it an idiom ("a circle of friends", "a diamond ring")."""
+_IDIOM_BEFORE = frozenset(
+    {"love", "town", "village", "city", "market", "public", "times", "bermuda", "vicious"}
+    | {"inner", "family", "social", "polar", "arctic", "antarctic", "trade", "tiananmen"}
+)
+"""Words before a shape word that make it an idiom ("a love triangle", "a town square")."""
+
+
+def _without_idioms(tokens: list[_Token]) -> list[_Token]:
+    """Shape words used idiomatically become unknown words: "a circle of friends dancing
+    around a campfire" names no shape the model can draw (it would otherwise draw a circle
+    and call it done)."""
+    out = list(tokens)
+    for i, t in enumerate(tokens):
+        if t.kind not in ("shape", "shapes"):
+            continue
+        after = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        before = tokens[i - 1].text if i > 0 else ""
+        # "of" makes an idiom when a word the model does not know follows ("a circle of
+        # friends"), not before its own words ("squares of red", "a ring of circles").
+        beyond = tokens[i + 2] if i + 2 < len(tokens) else None
+        of_idiom = after == "of" and beyond is not None and beyond.kind == "unknown"
+        if of_idiom or (after in _IDIOM_AFTER - {"of"}) or before in _IDIOM_BEFORE:
+            out[i] = _Token(t.text, "unknown")
+    return out
+
+
 def _qualifies_shape(tokens: list[_Token], i: int) -> bool:
     """Whether the colour at ``i`` is an object's: a shape follows, past adjectives only."""
     for t in tokens[i + 1 :]:
@@ -300,7 +331,7 @@ def _find_backdrop(tokens: list[_Token]) -> tuple[int | None, bool]:
 
 def read_prompt(prompt: str) -> PromptReading:
     """Parse ``prompt`` into the shapes world; see :class:`PromptReading`."""
-    tokens = _tokenize(prompt)
+    tokens = _without_idioms(_tokenize(prompt))
     understood: list[str] = []
     assumed: list[str] = []
     notes: list[str] = []
