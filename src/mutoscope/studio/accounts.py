@@ -152,10 +152,17 @@ def single_user_owner(sessions: sessionmaker) -> UserRecord | None:
     those; older installs made more after it) move to the account here, in one UPDATE that
     finds nothing once done. With several accounts keyless work stays the local user's."""
     sole = sole_account(sessions)
-    if sole is not None:
+    if sole is not None and _local_has_videos(sessions):  # a read first: writes are rare
         with sessions.begin() as s:
             _adopt_local_videos(s, sole)
     return sole
+
+
+def _local_has_videos(sessions: sessionmaker) -> bool:
+    with sessions() as s:
+        local = select(UserRecord.id).where(UserRecord.name == LOCAL_USER).scalar_subquery()
+        found = s.scalar(select(VideoRecord.id).where(VideoRecord.owner_id == local).limit(1))
+    return found is not None
 
 
 def _fresh_install(s: Session, local_keys_ok: bool = False) -> bool:
