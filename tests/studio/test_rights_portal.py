@@ -164,3 +164,23 @@ def test_others_cannot_take_over_an_entity_id(rights_app: FastAPI) -> None:
 def test_portal_says_when_the_rights_layer_is_missing(app: FastAPI) -> None:
     page = Browser(app, "alice").get("/rights").text
     assert "rights layer is not installed" in page
+
+
+def test_single_user_decisions_name_the_account_for_keyless_work(rights_app: FastAPI) -> None:
+    from mutoscope.users import LOCAL_USER, UserService
+
+    services = rights_app.state.services
+    admin = Browser(rights_app, "solo")
+    _import(admin)
+    # An entry logged as the local user (keyless work from before the account existed).
+    local = UserService(services.sessions).get_or_create(LOCAL_USER)
+    services.rights.check_prompt("Captain Comet at dawn", user_id=local.id)
+    # Keyless API work now: the only account's, as the studio's own.
+    with TestClient(rights_app) as keyless:
+        refused = keyless.post("/v1/videos", json={"prompt": "Cap Comet at night"})
+    assert refused.status_code == 400
+    portal = admin.get("/rights").text
+    decisions = portal[portal.index('id="decisions"') :]
+    assert '<td class="mono small">solo</td>' in decisions
+    assert "solo (keyless, logged as local)" in decisions
+    assert '<td class="mono small">local</td>' not in decisions

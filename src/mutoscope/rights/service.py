@@ -485,7 +485,7 @@ class RightsService:
             if problem is not None:
                 return Decision(
                     "block",
-                    _reason(m, entity, problem),
+                    _reason(m, entity, problem, prompt),
                     _entity_dict(entity),
                     _evidence(m),
                     [_evidence(x) for x in matches],
@@ -883,13 +883,16 @@ def _evidence(m: Match) -> dict[str, Any]:
     }
 
 
-def _reason(m: Match, e: EntityRecord, problem: str) -> str:
+def _reason(m: Match, e: EntityRecord, problem: str, prompt: str = "") -> str:
+    from mutoscope.rights.messages import original_words
+
     who = f"{e.name} ({e.kind}, {e.owner})"
+    said = original_words(prompt, m.text) if prompt else m.text  # the user's own words
     if m.method.startswith("description"):
-        return f"'{m.text}' describes {who}, {problem}. Describe an original subject instead."
+        return f"'{said}' describes {who}, {problem}. Describe an original subject instead."
     if m.method == "exact" and _plain(m.text) == _plain(m.details.get("alias") or ""):
-        return f"'{m.text}' names {who}, {problem}."
-    return f"'{m.text}' looks like {who}, {problem}."
+        return f"'{said}' names {who}, {problem}."
+    return f"'{said}' looks like {who}, {problem}."
 
 
 def _plain(text: str) -> str:

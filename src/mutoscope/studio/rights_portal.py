@@ -49,9 +49,20 @@ def _user_names(services: Services, ids: set[str]) -> dict[str, str]:
 
     if not ids:
         return {}
+    from mutoscope.studio.accounts import sole_account
+    from mutoscope.users import LOCAL_USER
+
     with services.sessions() as s:
         rows = s.query(UserRecord.id, UserRecord.name).filter(UserRecord.id.in_(ids))
-        return {row.id: row.name for row in rows}
+        names = {row.id: row.name for row in rows}
+    # Single-user mode: keyless work recorded as the local user (before the account existed,
+    # or by an older version) was the only account's; the log itself is never rewritten.
+    sole = sole_account(services.sessions)
+    if sole is not None:
+        for user_id, name in names.items():
+            if name == LOCAL_USER:
+                names[user_id] = f"{sole.name} (keyless, logged as {LOCAL_USER})"
+    return names
 
 
 def _registry_context(services: Services, user: UserRecord, rights: Any) -> dict[str, Any]:
