@@ -394,7 +394,9 @@ def run(args: argparse.Namespace) -> None:
     elif tiny is not None:
         footage["tiny model"] = tiny[0]
     table: dict[str, dict[str, list[tuple[float, bool]]]] = {}
-    looks: dict[tuple[int, str], list[tuple[float, ...]]] = {}
+    looks: dict[tuple[int, str, str], list[tuple[float, ...]]] = {}
+    # the mark under test is labelled apart from a --compare of its own version (defaults)
+    tried = " (--marker)" if json.loads(args.marker) else ""
     old = {v: Watermarker(version=v) for v in args.compare}
     embed_s: list[float] = []
     detect_s: list[float] = []
@@ -410,7 +412,8 @@ def run(args: argparse.Namespace) -> None:
                 embed_s.append(time.perf_counter() - start)
                 for version, other in [(marker.version, marker), *old.items()]:
                     seen = marked if other is marker else other.embed(clip, payload)
-                    looks.setdefault((version, kind), []).append(
+                    label = tried if other is marker else ""
+                    looks.setdefault((version, label, kind), []).append(
                         (
                             luma_psnr(seen, clip),
                             psnr(seen, clip),
@@ -465,12 +468,13 @@ def run(args: argparse.Namespace) -> None:
         f"| flat-px CIEDE2000 mean / p99, sigma {EYE_SIGMA:g} px (max p99) |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for (version, k), rows in sorted(looks.items(), key=lambda r: (-r[0][0], kinds.index(r[0][1]))):
+    order = sorted(looks.items(), key=lambda r: (-r[0][0], r[0][1] == "", kinds.index(r[0][2])))
+    for (version, label, k), rows in order:
         lp, rp, ratio, share, cb, cr, cb_ratio, cb_rms, dl, y709, lum_c, s_c, de_m, de_p = (
             np.array(col) for col in zip(*rows, strict=True)
         )
         print(
-            f"| v{version} | {k} | {lp.mean():.2f} / {lp.min():.2f} dB | {rp.mean():.2f} dB "
+            f"| v{version}{label} | {k} | {lp.mean():.2f} / {lp.min():.2f} dB | {rp.mean():.2f} dB "
             f"| {np.nanmean(ratio):.2f}x (max {np.nanmax(ratio):.2f}x) "
             f"| {100 * share.mean():.0f} % | {cb.mean():.2f} / {cb.min():.2f} dB "
             f"| {cr.mean():.2f} dB | {np.nanmean(cb_ratio):.1f}x (max {np.nanmax(cb_ratio):.1f}x) "

@@ -11,7 +11,13 @@ import pytest
 
 from mutoscope.media.video import decode_mp4, encode_mp4
 from mutoscope.provenance.footage import shapes_clip
-from mutoscope.provenance.watermark import Watermarker, encode_bits
+from mutoscope.provenance.watermark import (
+    CB_FALLBACKS,
+    CB_MAX_STEPS,
+    CB_VECTOR,
+    Watermarker,
+    encode_bits,
+)
 
 PAYLOAD = bytes.fromhex("5eed00c0ffee")
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -28,14 +34,33 @@ def flat() -> tuple[np.ndarray, np.ndarray]:
 def test_v5_moves_chroma_not_luma_on_flat_footage(flat: tuple[np.ndarray, np.ndarray]) -> None:
     clean, marked = flat
     delta = marked.astype(np.float32) - clean
-    # every change is a whole number of (0, -1, +5) steps: luma -0.017 and Cb +2.83 a step
     changed = np.abs(delta).sum(axis=-1) > 0
     assert changed.mean() > 0.2
+    # every change is a whole number of steps along CB_VECTOR or, where it would clip, a fallback
     d = delta[changed]
-    steps = -d[:, 1]
-    assert np.array_equal(d[:, 0], np.zeros_like(steps)) and np.array_equal(d[:, 2], 5 * steps)
-    assert np.abs(delta @ LUMA).max() <= 2 * 0.0171
+    along = np.zeros(len(d), bool)
+    for vec in (CB_VECTOR, *CB_FALLBACKS):
+        v = np.array(vec, np.float32)
+        steps = d[:, 2] / v[2]
+        this = (steps == np.round(steps)) & np.all(d == steps[:, None] * v, axis=1)
+        assert np.abs(steps[this]).max(initial=0) <= CB_MAX_STEPS
+        along |= this
+    assert along.all()
+    worst = max(abs(float(np.array(v, np.float32) @ LUMA)) for v in (CB_VECTOR, *CB_FALLBACKS))
+    assert np.abs(delta @ LUMA).max() <= CB_MAX_STEPS * worst + 1e-4
     assert np.sqrt(np.mean((delta @ CB) ** 2)) > 0.5
+
+
+def test_first_v5_vector_marks_still_read(tmp_path: Path) -> None:
+    # v5 as first landed stepped along (0, -1, +5); the reader sees only Cb, so those read too
+    clean = shapes_clip(24, 360, 640, seed=34)
+    marked = Watermarker(chroma_vector=(0, -1, 5)).embed(clean, PAYLOAD)
+    assert np.array_equal((marked.astype(np.int16) - clean)[..., 0], np.zeros(clean.shape[:3]))
+    encode_mp4(marked, tmp_path / "first.mp4", crf=23)
+
+    found = Watermarker().detect(decode_mp4(tmp_path / "first.mp4"))
+
+    assert found.found and found.payload == PAYLOAD and found.version == 5
 
 
 def test_v5_survives_store_half_downscale_and_crf28(
@@ -54,7 +79,7 @@ def test_v5_survives_store_half_downscale_and_crf28(
 
 
 def test_v5_leaves_pixels_that_would_clip_alone() -> None:
-    # A saturated blue backdrop: a +5 blue step would clip there and stop being luma-neutral.
+    # A saturated blue backdrop: a blue step would clip there and stop being luma-neutral.
     frames = np.zeros((4, 360, 640, 3), np.uint8)
     frames[..., 2] = 252
     frames[:, :, 320:] = (40, 60, 120)

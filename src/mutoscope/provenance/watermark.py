@@ -4,19 +4,21 @@ on flat footage, its blue-yellow chroma.
 * **v5 (written now): blue-yellow chroma on flat footage.** On the embedded model's footage
   (constant backdrops, 99 % of pixels flat) no luma mark was both invisible and robust: the
   clean picture has ~0.005 levels^2 of fine texture per flat pixel, a smooth luma carrier
-  rounded to whole RGB levels adds 0.035-0.064 (its contour steps), and what survives CRF 28
-  on a flat area is 1-2 levels. v5 keeps v4's dither modulation on textured chunks and writes
-  flat chunks' mark in Cb instead (``_add_cb``): each pixel moves by a whole multiple of the
-  RGB step (0, -1, +5), which changes BT.601 luma by -0.017 and Cb by +2.83 (Cr by +0.01), so
-  luma stays within 0.04 of the original (luma PSNR ~86 dB) and the change lies in the
-  blue-yellow channel, the eye's least sensitive one, though not an invisible one: a step is
-  -0.35 of a level in display (Rec. 709) luminance, and on dark backdrops the blue-yellow
-  blotches show (docs/benchmarks.md). The steps are ordered-dithered (4x4 Bayer), so the mean
-  over 4x4 px follows the smooth carrier. The carrier is v3's tiled spread-spectrum pattern
-  (its own key, ``V5``; blocks of ~40x22 px at 1280x720, 0.5-2 cycles/degree at 40-100
-  px/degree), which survives 4:2:0 subsampling, 50 % downscale and CRF 28; pixels whose blue
-  or green would clip are left alone. A decode says 5 when it read the chroma mark (textured
-  chunks carry v4's mark, read as 4).
+  rounded to whole RGB levels adds 0.035-0.064 (its contour steps), and what survives CRF 28 on
+  a flat area is 1-2 levels. v5 keeps v4's dither modulation on textured chunks and writes flat
+  chunks' mark in Cb instead (``_add_cb``): each pixel moves by a whole multiple of the RGB step
+  (-3, 0, +8), which changes BT.601 luma by +0.015 and Cb by +4.51 (Cr by -2.15), so luma stays
+  within 0.04 of the original (luma PSNR ~86 dB) and the change lies mostly in the blue-yellow
+  channel, the eye's least sensitive one, though not an invisible one: on grey backdrops the
+  blue-yellow blotches measure ~1.7 ΔE00 mean, ~4 at the 99th percentile (docs/benchmarks.md).
+  The step first used, (0, -1, +5) (Cb +2.83), measured 20-25 % more ΔE00 for the same Cb and
+  -0.35 of a level in display luminance; it stays the fallback where the new one would clip
+  (near-white), and marks along it read the same. The steps are ordered-dithered (4x4 Bayer), so
+  the mean over 4x4 px follows the smooth carrier. The carrier is v3's tiled spread-spectrum
+  pattern (its own key, ``V5``; blocks of ~40x22 px at 1280x720, 0.5-2 cycles/degree at 40-100
+  px/degree), which survives 4:2:0 subsampling, 50 % downscale and CRF 28; pixels whose blue or
+  green would clip are left alone. A decode says 5 when it read the chroma mark (textured chunks
+  carry v4's mark, read as 4).
 
 * **v4 (v5 writes it on textured footage): dither modulation.** A spread-spectrum mark (v3)
   must outweigh the host's own texture at the detector, which on textured footage took
@@ -108,9 +110,15 @@ KEY_V4 = 0x6D757434
 """v4: its own block-to-bit map (its textured-footage mark has no signs)."""
 KEY_V5 = 0x6D757435
 """v5: the chroma mark's own map and signs."""
-CB_VECTOR = (0, -1, 5)
-"""v5: the RGB change of one chroma step: BT.601 luma -0.017, Cb +2.83, Cr +0.01 (the integer
-vector of smallest luma change along Cb; (-1, 0, 3) moves Cb by 1.67 but luma by +0.043)."""
+CB_VECTOR = (-3, 0, 8)
+"""v5: the RGB change of one chroma step: Cb +4.51, BT.601 luma +0.015, Cr -2.15 (Rec. 709
+luminance -0.06). Among integer vectors with |luma| < 0.06 it is near the least CIEDE2000 per Cb
+level: 1.06 on a grey-20 backdrop, 0.86 on grey 240, 0.26 on blue, against 1.43, 1.14 and 0.32
+for (0, -1, 5), which v5 first stepped along (about 25 % less visible for the same mark; the
+reader sees only Cb, so marks along either vector read the same)."""
+CB_FALLBACKS: tuple[tuple[int, int, int], ...] = ((0, -1, 5),)
+"""v5: where CB_VECTOR would clip (near-white backdrops: blue above 239), each pixel takes the
+first of these that does not: (0, -1, +5), Cb +2.83, luma -0.017 (blue up to 245)."""
 CB_MAX_STEPS = 2
 """v5: at most this many chroma steps per pixel (5.7 Cb levels)."""
 CHROMA_STRENGTH = 2.0
@@ -619,6 +627,9 @@ class Watermarker:
         busy_strength: float = BUSY_STRENGTH,
         chroma_strength: float = CHROMA_STRENGTH,
         chroma_dither: bool = True,
+        chroma_vector: tuple[int, int, int] = CB_VECTOR,
+        chroma_steps: int = CB_MAX_STEPS,
+        chroma_fallbacks: tuple[tuple[int, int, int], ...] = CB_FALLBACKS,
     ) -> None:
         if version not in (2, 3, 4, 5):
             raise ValueError(f"watermark version must be 2, 3, 4 or 5 (got {version})")
@@ -630,6 +641,9 @@ class Watermarker:
         self.flat_weight = flat_weight
         self.texture_relax, self.busy_strength = texture_relax, busy_strength
         self.chroma_strength, self.chroma_dither = chroma_strength, chroma_dither
+        r, g, b = (int(v) for v in chroma_vector)  # (a list from JSON settings too)
+        self.chroma_vector, self.chroma_steps = (r, g, b), chroma_steps
+        self.chroma_fallbacks = tuple((int(r), int(g), int(b)) for r, g, b in chroma_fallbacks)
         self._patterns = {s.version: _Pattern(s) for s in (*READ_ORDER, V5)}
         self._qim = _Qim(V4, QIM_STEP)
 
@@ -714,7 +728,16 @@ class Watermarker:
         need = (margin - self.cancel * signs_b * proj) / pattern.gain
         amp = signs_b * np.clip(need, self.floor * margin, self.cap * margin)
         # 3. Drawn on the plane, upsampled, rounded to whole chroma steps (luma-neutral)
-        _add_cb(chunk, _expand(amp[bits] * signs), out, dither=self.chroma_dither)
+        residual = _expand(amp[bits] * signs)
+        _add_cb(
+            chunk,
+            residual,
+            out,
+            dither=self.chroma_dither,
+            vector=self.chroma_vector,
+            fallbacks=tuple(v for v in self.chroma_fallbacks if v != self.chroma_vector),
+            max_steps=self.chroma_steps,
+        )
 
     def _embed_chunk_v2(self, chunk: np.ndarray, signs_b: np.ndarray, out: np.ndarray) -> None:
         pattern = self._patterns[2]
@@ -942,8 +965,6 @@ _WINDOW_2D = np.outer(WINDOW, WINDOW)
 _WSUM = float((_WINDOW_2D**2).sum())
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 _CB = np.array([-0.168736, -0.331264, 0.5], np.float32)
-_CB_UNIT = float(np.array(CB_VECTOR, np.float32) @ _CB)
-"""Cb change of one CB_VECTOR step (2.83 levels)."""
 _RGB_STEP = _LUMA / float((_LUMA**2).sum())
 """The smallest RGB change (least squares) that moves luma by 1: most of it in green."""
 _LUMA_GAIN = float(np.sqrt(3 * (_LUMA**2).sum()))
@@ -1067,38 +1088,67 @@ _BAYER = (
 
 
 def _add_cb(
-    frames: np.ndarray, residual: np.ndarray, out: np.ndarray, *, dither: bool = True
+    frames: np.ndarray,
+    residual: np.ndarray,
+    out: np.ndarray,
+    *,
+    dither: bool = True,
+    vector: tuple[int, int, int] = CB_VECTOR,
+    fallbacks: tuple[tuple[int, int, int], ...] = (),
+    max_steps: int = CB_MAX_STEPS,
 ) -> None:
-    """Upsample the (PLANE, PLANE) Cb residual to the frame size, turn it into whole CB_VECTOR
-    steps (at most CB_MAX_STEPS) and add them: Cb moves, luma by at most 0.017 a step.
+    """Upsample the (PLANE, PLANE) Cb residual to the frame size, turn it into whole steps along
+    ``vector`` (at most ``max_steps``; pixels where it would clip take the first of
+    ``fallbacks`` that does not) and add them: Cb moves, luma by at most 0.017 a step.
 
     With ``dither`` the steps are ordered-dithered (4x4 Bayer), so the mean over every 4x4 px
     follows the smooth residual to 1/16 of a step: the pixel-scale pattern this adds is far
     above blue-yellow acuity (~11 cycles/degree) and 4:2:0 subsampling averages it, while the
     smooth part carries the mark. Without, each pixel takes the nearest whole step (islands of
-    2.83 Cb levels with sharp edges). Pixels where CB_MAX_STEPS steps would clip (blue or green
-    too near 0 or 255) in the chunk's first frame or any 4th frame after it are left unchanged,
-    since a clipped step is no longer luma-neutral; ``out`` may be ``frames``."""
+    a whole step of Cb with sharp edges). Pixels where ``max_steps`` steps along every vector
+    would clip (a channel too near 0 or 255) in the chunk's first frame or any 4th frame after
+    it are left unchanged, since a clipped step is no longer luma-neutral; ``out`` may be
+    ``frames``."""
     h, w = frames.shape[1:3]
     up = cv2.resize(residual, (w, h), interpolation=cv2.INTER_LINEAR)
     offset = _dither_offset(h, w) if dither else np.zeros((h, w), np.float32)
-    # steps (float) = up / unit + dither offset in (-0.5, 0.5); its positive and negative parts
-    # rounded to whole steps, at most CB_MAX_STEPS (OpenCV: numpy took ~10x longer)
-    steps = cv2.scaleAdd(up, 1.0 / _CB_UNIT, offset)
-    k = CB_MAX_STEPS
-    pos = np.minimum(cv2.convertScaleAbs(np.maximum(steps, 0.0)), k)
-    neg = np.minimum(cv2.convertScaleAbs(np.minimum(steps, 0.0)), k)
-    # pixels of the chunk where a whole CB_MAX_STEPS step would clip (sampled every 4th frame:
-    # the chunk's backdrop is what matters) take no step
-    _, dg, db = CB_VECTOR  # (0, -1, +5): green down and blue up for a positive step
-    low, high = (0, -dg * k, db * k), (255, 255 + dg * k, 255 - db * k)
-    safe = cv2.inRange(frames[0], low, high)
-    for frame in frames[4::4]:
-        cv2.bitwise_and(safe, cv2.inRange(frame, low, high), dst=safe)
-    pos, neg = cv2.bitwise_and(pos, safe), cv2.bitwise_and(neg, safe)
+    k = max_steps
+    free = np.full((h, w), 255, np.uint8)  # pixels no vector has taken yet
+    plus = np.zeros((h, w, 3), np.uint8)
+    minus = np.zeros((h, w, 3), np.uint8)
     zero = np.zeros((h, w), np.uint8)
-    plus = cv2.merge([zero, neg * np.uint8(-dg), pos * np.uint8(db)])
-    minus = cv2.merge([zero, pos * np.uint8(-dg), neg * np.uint8(db)])
+    for i, vec in enumerate((vector, *fallbacks)):
+        # pixels of the chunk where a whole ``max_steps`` step either way along ``vec`` would
+        # clip (sampled every 4th frame: the chunk's backdrop is what matters)
+        reach = tuple(abs(v) * k for v in vec)
+        low, high = reach, tuple(255 - r for r in reach)
+        safe = cv2.inRange(frames[0], low, high)
+        for frame in frames[4::4]:
+            cv2.bitwise_and(safe, cv2.inRange(frame, low, high), dst=safe)
+        use = cv2.bitwise_and(safe, free)
+        if i and not cv2.countNonZero(use):
+            continue
+        cv2.bitwise_and(free, cv2.bitwise_not(safe), dst=free)
+        # steps (float) = up / unit + dither offset in (-0.5, 0.5); its positive and negative
+        # parts rounded to whole steps, at most ``max_steps`` (OpenCV: numpy took ~10x longer)
+        steps = cv2.scaleAdd(up, 1.0 / float(np.array(vec, np.float32) @ _CB), offset)
+        pos = cv2.bitwise_and(np.minimum(cv2.convertScaleAbs(np.maximum(steps, 0.0)), k), use)
+        neg = cv2.bitwise_and(np.minimum(cv2.convertScaleAbs(np.minimum(steps, 0.0)), k), use)
+        # a positive step adds the vector's positive parts and subtracts its negative parts
+        cv2.add(
+            plus,
+            cv2.merge(
+                [pos * np.uint8(v) if v > 0 else neg * np.uint8(-v) if v else zero for v in vec]
+            ),
+            dst=plus,
+        )
+        cv2.add(
+            minus,
+            cv2.merge(
+                [pos * np.uint8(-v) if v < 0 else neg * np.uint8(v) if v else zero for v in vec]
+            ),
+            dst=minus,
+        )
     for frame, dst in zip(frames, out, strict=True):
         cv2.add(frame, plus, dst=dst)
         cv2.subtract(dst, minus, dst=dst)
