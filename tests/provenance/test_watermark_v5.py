@@ -105,3 +105,17 @@ def test_unmarked_flat_footage_reads_no_payload(tmp_path: Path) -> None:
     found = Watermarker().detect(decode_mp4(tmp_path / "clean.mp4"))
 
     assert not found.found and found.payload is None and found.version is None
+
+
+@pytest.mark.parametrize("level", [0, 255])
+def test_pure_black_or_white_flat_footage_takes_the_luma_mark(tmp_path: Path, level: int) -> None:
+    # no luma-neutral chroma step fits at 0 or 255: such a chunk (a title card) keeps v3's mark,
+    # which saturates one way, instead of going unmarked
+    clean = np.full((24, 360, 640, 3), level, np.uint8)
+    for t in range(24):
+        cv2.circle(clean[t], (120 + 8 * t, 180), 40, (220, 30, 30), -1)
+    marked = Watermarker().embed(clean, PAYLOAD)
+    assert (marked != clean).any(axis=-1).mean() > 0.1
+    encode_mp4(marked, tmp_path / "card.mp4", crf=20)
+    found = Watermarker().detect(decode_mp4(tmp_path / "card.mp4"))
+    assert found.payload == PAYLOAD

@@ -119,6 +119,9 @@ reader sees only Cb, so marks along either vector read the same)."""
 CB_FALLBACKS: tuple[tuple[int, int, int], ...] = ((0, -1, 5),)
 """v5: where CB_VECTOR would clip (near-white backdrops: blue above 239), each pixel takes the
 first of these that does not: (0, -1, +5), Cb +2.83, luma -0.017 (blue up to 245)."""
+CHROMA_ROOM = 0.5
+"""v5: share of a flat chunk's pixels that must have room for a luma-neutral chroma step (not
+too near 0 or 255) for it to take the chroma mark; the others take v3's luma mark."""
 CB_MAX_STEPS = 2
 """v5: at most this many chroma steps per pixel (5.7 Cb levels)."""
 CHROMA_STRENGTH = 2.0
@@ -695,8 +698,10 @@ class Watermarker:
             # disturb (a spread-spectrum mark must outweigh it, which took 39.5 dB)
             self._qim.embed(chunk, signs_b, out, self.min_psnr)
             return
-        if self.version >= 5:
-            # v5: flat footage takes a chroma mark (blue-yellow), luma all but unchanged
+        if self.version >= 5 and self._chroma_room(small) >= CHROMA_ROOM:
+            # v5: flat footage takes a chroma mark (blue-yellow), luma all but unchanged; a
+            # chunk whose pixels are mostly too near 0 or 255 for a luma-neutral step (pure
+            # white or black title cards) keeps v3's luma mark, which saturates one way
             size = float(np.clip(np.sqrt(_HD_PIXELS / (chunk.shape[1] * chunk.shape[2])), 1, 3))
             self._embed_chunk_v5(chunk, _cb(small), signs_b, out, self.chroma_strength * size)
             return
@@ -709,6 +714,15 @@ class Watermarker:
         residual *= _budget_scale(residual, 255.0 / 10 ** (floor_db / 20))
         # 7. Equal change to R, G and B: luma only, no chroma speckle for x264 to code
         _add_gray(chunk, residual, out)
+
+    def _chroma_room(self, small: np.ndarray) -> float:
+        """Share of the sample's plane pixels (k, PLANE, PLANE, 3) where a whole chroma step
+        either way fits along the chroma vector or one of its fallbacks."""
+        room = np.zeros(small.shape[:3], bool)
+        for vec in (self.chroma_vector, *self.chroma_fallbacks):
+            reach = np.abs(np.array(vec)) * self.chroma_steps
+            room |= ((small >= reach) & (small <= 255 - reach)).all(axis=-1)
+        return float(room.mean())
 
     def _embed_chunk_v5(
         self,
