@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from mutoscope.config import Settings
+from mutoscope.rights import lexical
 from mutoscope.rights import service as service_module
 from mutoscope.rights.records import EntityRecord
 from mutoscope.rights.service import RightsService
@@ -47,6 +48,23 @@ def test_next_process_screens_with_the_stored_index_and_decides_alike(
     again = _second_process(settings)
     assert _decisions(again) == first
     assert again.snapshot().build_s == pytest.approx(service.snapshot().build_s)
+
+
+def test_next_process_takes_the_word_lists_from_the_stored_index(
+    service: RightsService, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _decisions(service)
+    # a new process has read no word list yet; reading them again (about 1 s) must not happen
+    monkeypatch.setattr(lexical, "_LISTS", {})
+
+    def no_read() -> frozenset[str]:
+        raise AssertionError("a word list was read again instead of taken from the index")
+
+    monkeypatch.setattr(lexical, "_read_foreign", no_read)
+    monkeypatch.setattr(lexical, "_read_dictionary", no_read)
+    lexical.known_words.cache_clear()
+    assert _decisions(_second_process(settings)) == first
+    assert set(lexical._LISTS) == {"web2", "foreign"}
 
 
 def test_a_registry_change_builds_a_new_index(service: RightsService, settings: Settings) -> None:

@@ -14,6 +14,7 @@ write there can already change the registry itself. A file that cannot be read i
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import os
 import pickle
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mutoscope.rights.lexical import seed_word_lists, word_lists
 from mutoscope.rights.records import EntityRecord
 from mutoscope.rights.screening import Screener
 from mutoscope.rights.semantic import MiniLMEncoder, StaticEmbedder
@@ -42,6 +44,7 @@ _SOURCES = (
     "snapshot",
     "index_cache",
 )
+_WORD_LISTS = ("english-words", "pyspellchecker")
 _code_tag: str | None = None
 
 
@@ -52,6 +55,11 @@ def _code() -> str:
         here = Path(__file__).parent
         for name in _SOURCES:
             h.update((here / f"{name}.py").read_bytes())
+        for dist in _WORD_LISTS:  # the word lists stored with the index come from these
+            try:
+                h.update(f"{dist} {importlib.metadata.version(dist)}".encode())
+            except importlib.metadata.PackageNotFoundError:
+                h.update(dist.encode())
         _code_tag = h.hexdigest()
     return _code_tag
 
@@ -78,7 +86,9 @@ def cached_screener(
     path = folder / f"screener-{cache_key(rows, embedder)}.pickle"
     try:
         with path.open("rb") as f:
-            build_s, screener = pickle.load(f)
+            build_s, screener, *rest = pickle.load(f)
+        if rest and isinstance(rest[0], dict):
+            seed_word_lists(rest[0])  # ~1 s of reading JSON word lists saved
         if isinstance(screener, Screener):
             screener.attach(embedder, encoder)
             return screener, float(build_s)
@@ -95,7 +105,8 @@ def cached_screener(
             old.unlink(missing_ok=True)  # one registry per home: keep only the newest
         tmp = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}"
         with tmp.open("wb") as f:
-            pickle.dump((build_s, screener), f, protocol=pickle.HIGHEST_PROTOCOL)
+            lists = word_lists()
+            pickle.dump((build_s, screener, lists), f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
     except OSError:
         log.warning("could not store the screening index in %s", folder, exc_info=True)

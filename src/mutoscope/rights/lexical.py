@@ -81,9 +81,32 @@ def frequent_words() -> frozenset[str]:
     return frozenset(w for w in vocab if len(w) >= 2 and w.isalpha())
 
 
-@cache
+_LISTS: dict[str, frozenset[str]] = {}
+"""The read word lists by name ("web2", "foreign"): reading them costs about 1 s (the foreign
+lists are JSON), so ``index_cache`` stores them with the screening index and a short-lived
+process takes them from there (``seed_word_lists``)."""
+
+
+def word_lists() -> dict[str, frozenset[str]]:
+    """The word lists screening reads, by name (read now if not yet)."""
+    return {"web2": _dictionary(), "foreign": foreign_words()}
+
+
+def seed_word_lists(lists: dict[str, frozenset[str]]) -> None:
+    """Take word lists read by an earlier process (stored with the screening index)."""
+    for name, words_ in lists.items():
+        if name in ("web2", "foreign") and isinstance(words_, frozenset):
+            _LISTS.setdefault(name, words_)
+
+
 def _dictionary() -> frozenset[str]:
     """The lowercase (common-word) entries of Webster's web2 list."""
+    if "web2" not in _LISTS:
+        _LISTS["web2"] = _read_dictionary()
+    return _LISTS["web2"]
+
+
+def _read_dictionary() -> frozenset[str]:
     from english_words import get_english_words_set
 
     web2 = get_english_words_set(["web2"], lower=False, alpha=True)
@@ -116,7 +139,6 @@ FOREIGN_MIN_COUNT = 100
 language is common: below it the lists hold rare spellings and a few names."""
 
 
-@cache
 def foreign_words() -> frozenset[str]:
     """Common words of Spanish, French, German, Italian and Portuguese (``pyspellchecker``'s
     frequency lists), normalised as prompt words are ("hérisson" -> "herisson").
@@ -126,6 +148,12 @@ def foreign_words() -> frozenset[str]:
     is an everyday word stays an English question, so "Mario" and "Luigi", common in
     Italian text, stay names.
     """
+    if "foreign" not in _LISTS:
+        _LISTS["foreign"] = _read_foreign()
+    return _LISTS["foreign"]
+
+
+def _read_foreign() -> frozenset[str]:
     import gzip
     import json
     from importlib.resources import files
