@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+import mutoscope.rights
 from mutoscope.config import Settings
 from mutoscope.rights.service import RightsService
 from mutoscope.storage.db import make_engine, session_factory, upgrade
@@ -98,3 +99,25 @@ def service(settings: Settings, registry_dir: Path) -> RightsService:
     svc.import_file(registry_dir / "registry.yaml")
     yield svc
     engine.dispose()
+
+
+STARTER = Path(mutoscope.rights.__file__).parent / "data" / "starter.yaml"
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory: pytest.TempPathFactory) -> RightsService:
+    """A service holding the shipped starter registry (one per test module)."""
+    settings = Settings(home=tmp_path_factory.mktemp("starter") / "home")
+    settings.ensure_dirs()
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    svc = RightsService(settings, session_factory(engine))
+    svc.import_file(STARTER)
+    yield svc
+    engine.dispose()
+
+
+def blocked_as(svc: RightsService, prompt: str) -> str | None:
+    """The entity a prompt is blocked as, or ``None`` when it is allowed."""
+    d = svc.check_prompt(prompt, user_id="someone", record=False)
+    return (d.entity or {}).get("id") if d.decision == "block" else None

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-import mutoscope.rights
-from mutoscope.config import Settings
 from mutoscope.rights.lexical import foreign_words, is_everyday, known_words
 from mutoscope.rights.registry import EntitySpec
 from mutoscope.rights.service import RightsService
-from mutoscope.storage.db import make_engine, session_factory, upgrade
-
-STARTER = Path(mutoscope.rights.__file__).parent / "data" / "starter.yaml"
+from tests.rights.conftest import blocked_as
 
 
 @pytest.mark.parametrize("word", ["dory", "kayak", "tails", "dinghy", "whopper", "creeper"])
@@ -26,18 +20,6 @@ def test_proper_names_are_not_everyday(word: str) -> None:
     # The dictionary writes names capitalised ("Mickey"): only its lowercase entries count,
     # so a coined character name stays a name that blocks however it is written.
     assert not is_everyday(word, known_words())
-
-
-@pytest.fixture(scope="module")
-def starter(tmp_path_factory: pytest.TempPathFactory) -> RightsService:
-    settings = Settings(home=tmp_path_factory.mktemp("vocab") / "home")
-    settings.ensure_dirs()
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    svc = RightsService(settings, session_factory(engine))
-    svc.import_file(STARTER)
-    yield svc
-    engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -160,8 +142,7 @@ def test_a_description_match_needs_a_word_the_model_knows(invented: RightsServic
     ],
 )
 def test_everyday_phrases_and_other_people_are_allowed(starter: RightsService, prompt: str) -> None:
-    d = starter.check_prompt(prompt, user_id="u", record=False)
-    assert d.decision == "allow", d.reason
+    assert blocked_as(starter, prompt) is None
 
 
 @pytest.mark.parametrize(
@@ -177,8 +158,7 @@ def test_everyday_phrases_and_other_people_are_allowed(starter: RightsService, p
 def test_names_written_as_names_still_block(
     starter: RightsService, prompt: str, entity: str
 ) -> None:
-    d = starter.check_prompt(prompt, user_id="u", record=False)
-    assert d.decision == "block" and (d.entity or {}).get("id") == entity, d.reason
+    assert blocked_as(starter, prompt) == entity
 
 
 @pytest.mark.parametrize(
@@ -197,8 +177,7 @@ def test_names_written_as_names_still_block(
 def test_sentence_capitals_complements_and_named_people_are_allowed(
     starter: RightsService, prompt: str
 ) -> None:
-    d = starter.check_prompt(prompt, user_id="u", record=False)
-    assert d.decision == "allow", d.reason
+    assert blocked_as(starter, prompt) is None
 
 
 @pytest.mark.parametrize(
@@ -212,8 +191,7 @@ def test_sentence_capitals_complements_and_named_people_are_allowed(
 def test_a_first_word_that_acts_is_still_a_name(
     starter: RightsService, prompt: str, entity: str
 ) -> None:
-    d = starter.check_prompt(prompt, user_id="u", record=False)
-    assert d.decision == "block" and (d.entity or {}).get("id") == entity, d.reason
+    assert blocked_as(starter, prompt) == entity
 
 
 @pytest.mark.parametrize(
@@ -227,8 +205,7 @@ def test_a_first_word_that_acts_is_still_a_name(
 def test_a_look_alike_the_prompt_calls_original_is_allowed(
     starter: RightsService, prompt: str
 ) -> None:
-    d = starter.check_prompt(prompt, user_id="u", record=False)
-    assert d.decision == "allow", d.reason
+    assert blocked_as(starter, prompt) is None
 
 
 @pytest.mark.parametrize(
@@ -241,5 +218,4 @@ def test_a_look_alike_the_prompt_calls_original_is_allowed(
 def test_calling_it_original_does_not_clear_a_name_or_a_full_description(
     starter: RightsService, prompt: str, entity: str
 ) -> None:
-    d = starter.check_prompt(prompt, user_id="u", record=False)
-    assert d.decision == "block" and (d.entity or {}).get("id") == entity, d.reason
+    assert blocked_as(starter, prompt) == entity

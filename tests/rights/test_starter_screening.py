@@ -3,38 +3,15 @@ phrasing the generalisation set measures (none of these prompts is in that set).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
-import mutoscope.rights
-from mutoscope.config import Settings
 from mutoscope.rights.gloss import gloss, is_foreign
 from mutoscope.rights.lexical import someone_else
 from mutoscope.rights.normalize import skeleton, squash, words
 from mutoscope.rights.registry import load_registry
 from mutoscope.rights.service import RightsService
-from mutoscope.storage.db import make_engine, session_factory, upgrade
-
-STARTER = Path(mutoscope.rights.__file__).parent / "data" / "starter.yaml"
-
-
-@pytest.fixture(scope="module")
-def starter(tmp_path_factory: pytest.TempPathFactory) -> RightsService:
-    settings = Settings(home=tmp_path_factory.mktemp("starter") / "home")
-    settings.ensure_dirs()
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    svc = RightsService(settings, session_factory(engine))
-    svc.import_file(STARTER)
-    yield svc
-    engine.dispose()
-
-
-def _blocked_as(svc: RightsService, prompt: str) -> str | None:
-    d = svc.check_prompt(prompt, user_id="someone", record=False)
-    return (d.entity or {}).get("id") if d.decision == "block" else None
+from tests.rights.conftest import STARTER, blocked_as
 
 
 def test_starter_registry_is_a_valid_versioned_import_file() -> None:
@@ -62,7 +39,7 @@ def test_starter_registry_is_a_valid_versioned_import_file() -> None:
 def test_indirect_references_by_relation_franchise_or_owner(
     starter: RightsService, prompt: str, entity: str
 ) -> None:
-    assert _blocked_as(starter, prompt) == entity
+    assert blocked_as(starter, prompt) == entity
 
 
 @pytest.mark.parametrize(
@@ -75,7 +52,7 @@ def test_indirect_references_by_relation_franchise_or_owner(
     ],
 )
 def test_other_languages(starter: RightsService, prompt: str, entity: str) -> None:
-    assert _blocked_as(starter, prompt) == entity
+    assert blocked_as(starter, prompt) == entity
 
 
 @pytest.mark.parametrize(
@@ -89,7 +66,7 @@ def test_other_languages(starter: RightsService, prompt: str, entity: str) -> No
 def test_lowercase_trademarks_in_brand_clear_context(
     starter: RightsService, prompt: str, entity: str
 ) -> None:
-    assert _blocked_as(starter, prompt) == entity
+    assert blocked_as(starter, prompt) == entity
 
 
 @pytest.mark.parametrize(
@@ -106,7 +83,7 @@ def test_lowercase_trademarks_in_brand_clear_context(
     ],
 )
 def test_paraphrased_descriptions(starter: RightsService, prompt: str, entity: str) -> None:
-    assert _blocked_as(starter, prompt) == entity
+    assert blocked_as(starter, prompt) == entity
 
 
 @pytest.mark.parametrize(
@@ -122,7 +99,7 @@ def test_paraphrased_descriptions(starter: RightsService, prompt: str, entity: s
     ],
 )
 def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None:
-    assert _blocked_as(starter, prompt) == entity
+    assert blocked_as(starter, prompt) == entity
 
 
 @pytest.mark.parametrize(
@@ -146,7 +123,7 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:
-    assert _blocked_as(starter, prompt) is None
+    assert blocked_as(starter, prompt) is None
 
 
 def test_east_asian_text_is_split_into_names_and_particles() -> None:
@@ -201,7 +178,7 @@ def test_someone_else_reads_the_context_around_a_first_name() -> None:
 def test_key_names_relations_and_brand_use(
     starter: RightsService, prompt: str, entity: str
 ) -> None:
-    assert _blocked_as(starter, prompt) == entity
+    assert blocked_as(starter, prompt) == entity
 
 
 @pytest.mark.parametrize(
@@ -221,4 +198,4 @@ def test_key_names_relations_and_brand_use(
 def test_key_names_and_brand_words_alone_are_not_enough(
     starter: RightsService, prompt: str
 ) -> None:
-    assert _blocked_as(starter, prompt) is None
+    assert blocked_as(starter, prompt) is None
