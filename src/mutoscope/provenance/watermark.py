@@ -718,11 +718,17 @@ class Watermarker:
     def _chroma_room(self, small: np.ndarray) -> float:
         """Share of the sample's plane pixels (k, PLANE, PLANE, 3) where a whole chroma step
         either way fits along the chroma vector or one of its fallbacks."""
-        room = np.zeros(small.shape[:3], bool)
+        ranges = []
         for vec in (self.chroma_vector, *self.chroma_fallbacks):
-            reach = np.abs(np.array(vec)) * self.chroma_steps
-            room |= ((small >= reach) & (small <= 255 - reach)).all(axis=-1)
-        return float(room.mean())
+            reach = tuple(abs(v) * self.chroma_steps for v in vec)
+            ranges.append((reach, tuple(255 - r for r in reach)))
+        fits = 0
+        for frame in small:  # OpenCV: numpy's comparisons took ~15 ms a chunk
+            room = np.zeros(frame.shape[:2], np.uint8)
+            for low, high in ranges:
+                cv2.bitwise_or(room, cv2.inRange(frame, low, high), dst=room)
+            fits += cv2.countNonZero(room)
+        return fits / (len(small) * small.shape[1] * small.shape[2])
 
     def _embed_chunk_v5(
         self,
