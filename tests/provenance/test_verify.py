@@ -41,10 +41,18 @@ def reencode_with_pyav(src: Path, dst: Path) -> None:
         out.mux(stream.encode(None))
 
 
+# Payloads whose copies lost the mark when the detector combined frames only from equal
+# weights: the panning clip keeps the mark only in its first frame after the second encode
+@pytest.mark.parametrize("fixed", ["bca51ed7800b", "0e7fdb163a4b"])
 def test_reencoded_copy_has_no_c2pa_but_watermark_finds_record(
-    service: ProvenanceService, sessions: sessionmaker, clip: np.ndarray, tmp_path: Path
+    service: ProvenanceService,
+    sessions: sessionmaker,
+    clip: np.ndarray,
+    tmp_path: Path,
+    fixed: str,
 ) -> None:
     add_video(sessions, "video_a")
+    fix_payload(sessions, "video_a", fixed)
     signed = tmp_path / "a.mp4"
     payload = make_signed(service, clip, signed, "video_a")
     copy = tmp_path / "copy.mp4"

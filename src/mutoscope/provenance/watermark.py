@@ -508,8 +508,12 @@ class _Qim:
             shifts = sorted(agree, key=agree.__getitem__)[::-1][:peaks]
         values = self.values(hp, oy, ox)
         first: Detection | None = None
-        for by, bx in shifts:
-            soft = _combine(self.soft(values, step, by, bx))
+        for (by, bx), seed in itertools.product(shifts, (None, 0)):
+            # frames combined from equal weights, then (when that fails) from the first
+            # frame's own bits: on panning footage only the first frame, an I-frame, may still
+            # carry the mark after a second encode, and 20-odd near-random frames can outvote
+            # it in the equal start
+            soft = _combine(self.soft(values, step, by, bx), seed=seed)
             soft = soft / (float(np.median(np.abs(soft))) or 1.0)
             payload, fixes = _decode(soft, CONFIRMED_FIXES if known else MAX_SYMBOL_FIXES)
             if payload is not None and fixes > MAX_SYMBOL_FIXES and not (known and known(payload)):
@@ -830,10 +834,14 @@ class Watermarker:
         return replace(flat, score=max(d.score for d in tried))
 
 
-def _combine(per_frame: np.ndarray, rounds: int = 3) -> np.ndarray:
+def _combine(per_frame: np.ndarray, rounds: int = 3, *, seed: int | None = None) -> np.ndarray:
     """Maximal-ratio combining of (T, N_BITS) soft bits: each frame is weighted by its
-    agreement with the tentative decision over its spread (signal / noise**2)."""
+    agreement with the tentative decision over its spread (signal / noise**2). The first
+    tentative decision weighs all frames equally, or only frame ``seed``."""
     weights = np.ones(len(per_frame))
+    if seed is not None:
+        weights = np.zeros(len(per_frame))
+        weights[seed] = 1.0
     for _ in range(rounds):
         tentative = np.sign(weights @ per_frame)
         aligned = per_frame * tentative
