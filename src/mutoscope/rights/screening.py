@@ -48,6 +48,7 @@ from mutoscope.rights.lexical import (
 )
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
+    FACET_WEIGHT,
     STOPWORDS,
     WINDOW,
     DescriptionIndex,
@@ -56,6 +57,7 @@ from mutoscope.rights.semantic import (
     StaticEmbedder,
     Traits,
     Window,
+    facets,
     rarity,
 )
 
@@ -664,7 +666,8 @@ class Screener:
                     elif outranked(entity, score):
                         continue
                     else:
-                        final = (score + self._full_score(entity, window.text, encoded)) / 2
+                        full = self._full_score(entity, window.text, encoded, parts=True)
+                        final = (score + full) / 2
                         if final < DESC_MATCH:
                             continue
                         method = "description+minilm"
@@ -1132,18 +1135,33 @@ class Screener:
             if time.perf_counter() > deadline:
                 break
             if t.description.strip():
-                self.encoder.encode_cached(t.id, t.description)
+                self._facet_vectors(t)
                 done += 1
         return done
 
-    def _full_score(self, entity: int, text: str, encoded: dict[str, np.ndarray]) -> float:
-        """Full-model cosine of ``text`` (encoded once per prompt) and the description."""
+    def _facet_vectors(self, t: Target) -> list[np.ndarray]:
+        """Full-model vectors of a description's facets (``semantic.facets``), each
+        encoded once."""
+        return [
+            self.encoder.encode_cached(t.id if n == 0 else f"{t.id}#{n}", text)
+            for n, text in enumerate(facets(t.description))
+        ]
+
+    def _full_score(
+        self, entity: int, text: str, encoded: dict[str, np.ndarray], *, parts: bool = False
+    ) -> float:
+        """Full-model cosine of ``text`` (encoded once per prompt) and the description, or
+        with ``parts`` its closest facet (a part weighted by ``FACET_WEIGHT``, as the
+        description search weighs it)."""
         t = self.targets[entity]
-        desc = self.encoder.encode_cached(t.id, t.description)
         if text not in encoded:
             encoded[text] = self.encoder.encode(text)
             self.full_calls += 1
-        return float(np.dot(encoded[text], desc))
+        vecs = self._facet_vectors(t) if parts else self._facet_vectors(t)[:1]
+        return max(
+            float(np.dot(encoded[text], v)) * (1.0 if n == 0 else FACET_WEIGHT)
+            for n, v in enumerate(vecs)
+        )
 
     def _name_match(self, prompt: str, hit: NameHit, context: dict[str, Any] | None) -> Match:
         t = self.targets[hit.entity]
