@@ -124,6 +124,21 @@ SPECIFIC_RANK = 0.1
 """Weight of the specific attribute mass (``Traits.specific``) against the static score when
 description candidates are ordered: two rare traits only this entity's description holds
 (≈2) outweigh a 0.1 lead in static score."""
+DEFINITE = frozenset("the el la los las le les il lo gli der die das".split())  # noqa: SIM905
+"""Definite articles a prompt's subject may open with (English, es, fr, it, de)."""
+_MEDIUM = re.compile(
+    r"^(?:an?\s+)?(?:photo|picture|video|clip|film|painting|drawing|portrait|shot|scene|"
+    r"sketch|close-?up|cartoon|illustration|animation)\s+of\s+",
+    re.IGNORECASE,
+)
+DEF_SPECIFIC = 1.0
+"""Specific attribute mass (``Traits.specific``) a definite description needs ..."""
+DEF_MASS = 1.5
+"""... rarity-weighted mass (about two rare traits) ..."""
+DEF_MARGIN = 1.3
+"""... this many times the specific mass of the next entity ..."""
+DEF_SCORE = 0.35
+"""... and at least this static score against the description's closest facet."""
 FULL_MAX = 1.001
 """Above any full-model cosine (unit vectors; float rounding): bounds a candidate's final
 score before the model is asked (``_outranked``)."""
@@ -207,6 +222,26 @@ HUMANS = frozenset(
     rapper dancer trainer butler hunter assassin mercenary spy hitman cowboy sheriff
     vigilante rebel""".split()  # noqa: SIM905
 )
+
+
+def _definite_subject(prompt: str) -> bool:
+    """Does the prompt open with a definite article ("the bread-headed hero who ...", "a
+    video of the ...", Spanish "el ...", German "der ...")?"""
+    ws = words(_MEDIUM.sub("", prompt.strip(), count=1))
+    return bool(ws) and ws[0].text in DEFINITE
+
+
+_SUBJECT_END = re.compile(
+    r"\s(?:in|on|with|who|that|which|at|from|of|for|by|under|over|near|showing|holding)\s",
+    re.IGNORECASE,
+)
+
+
+def _subject(prompt: str) -> str:
+    """The opening noun phrase of a prompt, up to its first preposition or relative word
+    ("the chocolate factory owner" of "the chocolate factory owner in a purple coat showing
+    children ...")."""
+    return _SUBJECT_END.split(prompt, maxsplit=1)[0]
 
 
 def _human(text: str) -> bool:
@@ -681,6 +716,7 @@ class Screener:
             if original
             else self._rare_traits(dprompt, found, encoded, outranked)
             or self._person_role(dprompt, found)
+            or self._definite(prompt, dprompt, found)
         )
         if trait is not None:
             entity, match = trait
@@ -821,6 +857,47 @@ class Screener:
         text = prompt[window.start : window.end]
         return entity, self._description_match(
             entity, "description+role", score, score, window, traits.words, text, mass=traits.mass
+        )
+
+    def _definite(
+        self, prompt: str, dprompt: str, found: dict[int, Match]
+    ) -> tuple[int, Match] | None:
+        """The one entity a definite description points to ("the chocolate factory owner in
+        a purple coat", "the sorcerer supreme from Marvel", "the springfield nuclear plant
+        safety inspector").
+
+        "The" before a description says the speaker means an individual the listener
+        knows; "a snowman with a carrot nose" is any snowman. So a prompt opening with a
+        definite article (``DEFINITE``) needs fewer of an entity's specific traits than
+        ``_rare_traits`` asks (``DEF_SPECIFIC``, ``DEF_MASS``), as long as no other entity
+        comes close (``DEF_MARGIN``) and the static score is not far (``DEF_SCORE``)."""
+        if not _definite_subject(prompt) or not self._specific:
+            return None
+        pw = self.descriptions.prompt_words(dprompt)
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in self.descriptions.rare_candidates(pw)),
+            key=lambda x: -x[0].specific,
+        )
+        if not scored or scored[0][1] in found:
+            return None
+        traits, entity = scored[0]
+        second = scored[1][0].specific if len(scored) > 1 else 0.0
+        if (
+            traits.specific < DEF_SPECIFIC
+            or traits.mass < DEF_MASS
+            or traits.specific < DEF_MARGIN * second
+            or not self._grounded(traits.words)
+        ):
+            return None
+        if _human(_subject(prompt)) and not _human_entity(self.targets[entity]):
+            # "the man in a purple top hat ..." is a man, whatever mascot wears the hat.
+            return None
+        ((score, window),) = self.descriptions.scores_for(dprompt, [entity], parts=True)
+        if score < DEF_SCORE:
+            return None
+        text = dprompt[window.start : window.end]
+        return entity, self._description_match(
+            entity, "definite+traits", score, score, window, traits.words, text, mass=traits.mass
         )
 
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:

@@ -551,12 +551,22 @@ class DescriptionIndex:
         top = nonzero[np.argsort(-total[nonzero], kind="stable")[:k]]
         return [int(e) for e in top]
 
-    def scores_for(self, prompt: str, entities: list[int]) -> list[tuple[float, Window]]:
-        """Static score against the whole description and best window of given entities."""
+    def scores_for(
+        self, prompt: str, entities: list[int], *, parts: bool = False
+    ) -> list[tuple[float, Window]]:
+        """Static score and best window of given entities: against the whole description
+        (the rare-traits and role stages are calibrated on it), or with ``parts`` against
+        its best facet, as ``search`` scores it."""
         vecs, wins = self.embedder.embed_windows(prompt)
         if not wins or not entities:
             return [(0.0, Window(prompt, 0, len(prompt))) for _ in entities]
-        # The whole description only: the rare-traits and role stages are calibrated on it.
+        if parts:
+            out = []
+            for e in entities:
+                scores = vecs @ self._matrix_t[:, self.facet_rows(e)]
+                w = int(scores.max(1).argmax())
+                out.append((float(scores[w].max()), wins[w]))
+            return out
         scores = vecs @ self._matrix_t[:, self._facet_start[entities]]
         best = scores.argmax(0)
         return [(float(scores[int(w), n]), wins[int(w)]) for n, w in enumerate(best.tolist())]
