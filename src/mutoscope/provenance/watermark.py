@@ -10,7 +10,8 @@ on flat footage, its blue-yellow chroma.
   (-3, 0, +8), which changes BT.601 luma by +0.015 and Cb by +4.51 (Cr by -2.15), so luma stays
   within 0.04 of the original (luma PSNR ~86 dB) and the change lies mostly in the blue-yellow
   channel, the eye's least sensitive one, though not an invisible one: on grey backdrops the
-  blue-yellow blotches measure ~1.7 ΔE00 mean, ~4 at the 99th percentile (docs/benchmarks.md).
+  blue-yellow blotches measured ~1.7 ΔE00 mean, ~4 at the 99th percentile before the
+  limit below (docs/benchmarks.md).
   The step first used, (0, -1, +5) (Cb +2.83), measured 20-25 % more ΔE00 for the same Cb and
   -0.35 of a level in display luminance; it stays the fallback where the new one would clip
   (near-white), and marks along it read the same. The steps are ordered-dithered (4x4 Bayer), so
