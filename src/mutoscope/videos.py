@@ -155,6 +155,7 @@ class VideoService:
                 image=body.image,
                 source_video_id=parent.id if parent else None,
                 defer_audit=True,
+                character_names=tuple(u.character.name for u in uses),
             )
         )
         # 3. Store the reference; then the record, the job and the screening's audit rows in
