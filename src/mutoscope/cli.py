@@ -312,6 +312,9 @@ def serve(
     Binds 127.0.0.1:8000 by default (keyless there until the first API key exists).
     """
     calm_openmp()
+    from mutoscope import oneshot
+
+    oneshot.long_running()
     import uvicorn
 
     from mutoscope.config import Settings
@@ -497,4 +500,11 @@ def users_create(
 
 
 def main() -> None:
-    app()
+    from mutoscope import oneshot
+
+    oneshot.defer_full_collections()
+    try:
+        app()
+    except SystemExit as exc:
+        oneshot.exit_now(exc.code)  # returns only where the usual teardown is wanted
+        raise
