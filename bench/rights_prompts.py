@@ -2,7 +2,7 @@
 
     python bench/rights_prompts.py [--prompts bench/data/rights_prompts.jsonl]
         [--registry bench/data/rights_registry.yaml] [--scale 10000] [--passes 1]
-    python bench/rights_prompts.py --split dev|test|dev2|dev3|dev3b [--scale 10000] [--no-old]
+    python bench/rights_prompts.py --split dev|test|dev2|dev3|dev3b|dev4 [--scale 10000] [--no-old]
 
 ``--split`` screens one half of the generalisation set (``rights_starter_{dev,test}.jsonl``)
 against the shipped starter registry and prints recall, false blocks and recall per kind and
@@ -280,14 +280,30 @@ DECISIONS: Path | None = None
 """``--decisions DIR``: every decision of each run, one JSON line per prompt."""
 
 
-SEPARATE_SETS = ("test2", "dev2", "dev3", "dev3b")
+SEPARATE_SETS = ("test2", "dev2", "dev3", "dev3b", "dev4", "test4")
 """Sets written on their own (not halves of the first set split by hash); dev3 and dev3b
-were written independently of the screener's tuning, before anyone tuned on them."""
+were written independently of the screener's tuning, before anyone tuned on them; dev4 and
+test4 are the two halves of a fourth set, split by entity (docs/benchmarks/rights.md)."""
+
+HELD_OUT = ("test2", "test4")
+"""Held-out sets: reported, never read for misses (the benchmark does not list them)."""
+
+SHA256 = {
+    "dev4": "e312b38f032184210ba123129305454214125628b2419d2f8759d96dea0a3639",
+    "test4": "6b4056ece03da9cd913c6397da9dd78533fcef42d1c00de7a4fb5cecbb1eb347",
+}
+"""SHA-256 of the files as committed before anyone ran the screener on them: an edited set
+would no longer measure what its recorded figures say."""
 
 
 def load_split(split: str) -> list[dict]:
     """One half of the generalisation set, checked against the hash rule that made it."""
     path = HERE / "data" / f"rights_starter_{split}.jsonl"
+    if split in SHA256 and hashlib.sha256(path.read_bytes()).hexdigest() != SHA256[split]:
+        raise SystemExit(
+            f"{path.name} differs from the committed set (SHA-256 {SHA256[split]}); "
+            "restore it with `git checkout` or write a new set instead of editing this one"
+        )
     rows = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     if split in SEPARATE_SETS:  # separate sets, not hash halves (docs/benchmarks/rights.md)
         return rows
@@ -342,7 +358,7 @@ def main() -> None:
         "--split",
         choices=["dev", "test", "test2", *SEPARATE_SETS[1:]],
         help="screen this half of the generalisation set against the starter registry "
-        "(test2: the second held-out set, written after the first test half had been seen)",
+        "(test2, test4: held-out sets, reported without their misses)",
     )
     ap.add_argument(
         "--no-old", action="store_true", help="with --split: skip the original labelled set"
@@ -357,7 +373,7 @@ def main() -> None:
     DECISIONS = args.decisions
     if args.split:
         global HIDE_MISSES
-        HIDE_MISSES = args.split == "test2"
+        HIDE_MISSES = args.split in HELD_OUT
         rows = load_split(args.split)
         specs = load_registry(STARTER)
         with tempfile.TemporaryDirectory() as tmp:

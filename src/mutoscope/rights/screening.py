@@ -48,6 +48,7 @@ from mutoscope.rights.lexical import (
 )
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
+    FACET_WEIGHT,
     STOPWORDS,
     WINDOW,
     DescriptionIndex,
@@ -56,6 +57,7 @@ from mutoscope.rights.semantic import (
     StaticEmbedder,
     Traits,
     Window,
+    facets,
     rarity,
 )
 
@@ -122,6 +124,21 @@ SPECIFIC_RANK = 0.1
 """Weight of the specific attribute mass (``Traits.specific``) against the static score when
 description candidates are ordered: two rare traits only this entity's description holds
 (≈2) outweigh a 0.1 lead in static score."""
+DEFINITE = frozenset("the el la los las le les il lo gli der die das".split())  # noqa: SIM905
+"""Definite articles a prompt's subject may open with (English, es, fr, it, de)."""
+_MEDIUM = re.compile(
+    r"^(?:an?\s+)?(?:photo|picture|video|clip|film|painting|drawing|portrait|shot|scene|"
+    r"sketch|close-?up|cartoon|illustration|animation)\s+of\s+",
+    re.IGNORECASE,
+)
+DEF_SPECIFIC = 1.0
+"""Specific attribute mass (``Traits.specific``) a definite description needs ..."""
+DEF_MASS = 1.5
+"""... rarity-weighted mass (about two rare traits) ..."""
+DEF_MARGIN = 1.3
+"""... this many times the specific mass of the next entity ..."""
+DEF_SCORE = 0.35
+"""... and at least this static score against the description's closest facet."""
 FULL_MAX = 1.001
 """Above any full-model cosine (unit vectors; float rounding): bounds a candidate's final
 score before the model is asked (``_outranked``)."""
@@ -205,6 +222,26 @@ HUMANS = frozenset(
     rapper dancer trainer butler hunter assassin mercenary spy hitman cowboy sheriff
     vigilante rebel""".split()  # noqa: SIM905
 )
+
+
+def _definite_subject(prompt: str) -> bool:
+    """Does the prompt open with a definite article ("the bread-headed hero who ...", "a
+    video of the ...", Spanish "el ...", German "der ...")?"""
+    ws = words(_MEDIUM.sub("", prompt.strip(), count=1))
+    return bool(ws) and ws[0].text in DEFINITE
+
+
+_SUBJECT_END = re.compile(
+    r"\s(?:in|on|with|who|that|which|at|from|of|for|by|under|over|near|showing|holding)\s",
+    re.IGNORECASE,
+)
+
+
+def _subject(prompt: str) -> str:
+    """The opening noun phrase of a prompt, up to its first preposition or relative word
+    ("the chocolate factory owner" of "the chocolate factory owner in a purple coat showing
+    children ...")."""
+    return _SUBJECT_END.split(prompt, maxsplit=1)[0]
 
 
 def _human(text: str) -> bool:
@@ -664,7 +701,8 @@ class Screener:
                     elif outranked(entity, score):
                         continue
                     else:
-                        final = (score + self._full_score(entity, window.text, encoded)) / 2
+                        full = self._full_score(entity, window.text, encoded, parts=True)
+                        final = (score + full) / 2
                         if final < DESC_MATCH:
                             continue
                         method = "description+minilm"
@@ -678,6 +716,7 @@ class Screener:
             if original
             else self._rare_traits(dprompt, found, encoded, outranked)
             or self._person_role(dprompt, found)
+            or self._definite(prompt, dprompt, found)
         )
         if trait is not None:
             entity, match = trait
@@ -818,6 +857,47 @@ class Screener:
         text = prompt[window.start : window.end]
         return entity, self._description_match(
             entity, "description+role", score, score, window, traits.words, text, mass=traits.mass
+        )
+
+    def _definite(
+        self, prompt: str, dprompt: str, found: dict[int, Match]
+    ) -> tuple[int, Match] | None:
+        """The one entity a definite description points to ("the chocolate factory owner in
+        a purple coat", "the sorcerer supreme from Marvel", "the springfield nuclear plant
+        safety inspector").
+
+        "The" before a description says the speaker means an individual the listener
+        knows; "a snowman with a carrot nose" is any snowman. So a prompt opening with a
+        definite article (``DEFINITE``) needs fewer of an entity's specific traits than
+        ``_rare_traits`` asks (``DEF_SPECIFIC``, ``DEF_MASS``), as long as no other entity
+        comes close (``DEF_MARGIN``) and the static score is not far (``DEF_SCORE``)."""
+        if not _definite_subject(prompt) or not self._specific:
+            return None
+        pw = self.descriptions.prompt_words(dprompt)
+        scored = sorted(
+            ((self.descriptions.traits(e, pw), e) for e in self.descriptions.rare_candidates(pw)),
+            key=lambda x: -x[0].specific,
+        )
+        if not scored or scored[0][1] in found:
+            return None
+        traits, entity = scored[0]
+        second = scored[1][0].specific if len(scored) > 1 else 0.0
+        if (
+            traits.specific < DEF_SPECIFIC
+            or traits.mass < DEF_MASS
+            or traits.specific < DEF_MARGIN * second
+            or not self._grounded(traits.words)
+        ):
+            return None
+        if _human(_subject(prompt)) and not _human_entity(self.targets[entity]):
+            # "the man in a purple top hat ..." is a man, whatever mascot wears the hat.
+            return None
+        ((score, window),) = self.descriptions.scores_for(dprompt, [entity], parts=True)
+        if score < DEF_SCORE:
+            return None
+        text = dprompt[window.start : window.end]
+        return entity, self._description_match(
+            entity, "definite+traits", score, score, window, traits.words, text, mass=traits.mass
         )
 
     def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
@@ -1132,18 +1212,33 @@ class Screener:
             if time.perf_counter() > deadline:
                 break
             if t.description.strip():
-                self.encoder.encode_cached(t.id, t.description)
+                self._facet_vectors(t)
                 done += 1
         return done
 
-    def _full_score(self, entity: int, text: str, encoded: dict[str, np.ndarray]) -> float:
-        """Full-model cosine of ``text`` (encoded once per prompt) and the description."""
+    def _facet_vectors(self, t: Target) -> list[np.ndarray]:
+        """Full-model vectors of a description's facets (``semantic.facets``), each
+        encoded once."""
+        return [
+            self.encoder.encode_cached(t.id if n == 0 else f"{t.id}#{n}", text)
+            for n, text in enumerate(facets(t.description))
+        ]
+
+    def _full_score(
+        self, entity: int, text: str, encoded: dict[str, np.ndarray], *, parts: bool = False
+    ) -> float:
+        """Full-model cosine of ``text`` (encoded once per prompt) and the description, or
+        with ``parts`` its closest facet (a part weighted by ``FACET_WEIGHT``, as the
+        description search weighs it)."""
         t = self.targets[entity]
-        desc = self.encoder.encode_cached(t.id, t.description)
         if text not in encoded:
             encoded[text] = self.encoder.encode(text)
             self.full_calls += 1
-        return float(np.dot(encoded[text], desc))
+        vecs = self._facet_vectors(t) if parts else self._facet_vectors(t)[:1]
+        return max(
+            float(np.dot(encoded[text], v)) * (1.0 if n == 0 else FACET_WEIGHT)
+            for n, v in enumerate(vecs)
+        )
 
     def _name_match(self, prompt: str, hit: NameHit, context: dict[str, Any] | None) -> Match:
         t = self.targets[hit.entity]
