@@ -237,6 +237,11 @@ class VideoService:
             return []
         return self._character_service().resolve(user, refs, check_prompt(body.prompt))
 
+    def check(self, body: VideoCreate) -> None:
+        """Raise ``InvalidRequest`` for what ``create`` would refuse in ``body`` itself
+        (prompt, seed, model, size, seconds, options), before anything else is done."""
+        self._checked(body, "create")
+
     def _checked(
         self,
         body: VideoCreate,
@@ -244,6 +249,7 @@ class VideoService:
         uses: list[Use] | None = None,
     ) -> tuple[VideoBackend, GenerationRequest]:
         prompt = check_prompt(body.prompt)
+        check_seed(body.seed)
         backend = self.services.backends.get(body.model)
         seconds = str(body.seconds) if body.seconds is not None else backend.seconds[0]
         request = GenerationRequest(
@@ -506,6 +512,21 @@ class VideoService:
             )
         self.services.queue.notify()
         return row
+
+
+MAX_SEED = 2**31 - 1
+"""Seeds are stored as 32-bit integers (PostgreSQL ``integer``); larger ones are refused."""
+
+
+def check_seed(seed: int | None, given: object = None) -> int | None:
+    """``seed`` if it is None or 0..MAX_SEED; ``given`` is what the caller typed, for the
+    message (a form's text, which may not be a number at all)."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        shown = str(seed if given is None else given)[:40]
+        raise InvalidRequest(
+            f"seed must be a whole number from 0 to {MAX_SEED} (got '{shown}')", param="seed"
+        )
+    return seed
 
 
 def check_prompt(prompt: str | None) -> str:

@@ -213,7 +213,7 @@ class ProvenanceService:
                 video_id=video.id,
                 matched_by=matched_by,
                 created_at=video.created_at,
-                model=video.model,
+                model=video.backend or video.model,  # the model that made it, not the alias
                 owner=(owner.display_name or owner.name) if owner is not None else None,
                 remixed_from_video_id=video.remixed_from_video_id,
                 mode=video.mode,
@@ -246,7 +246,8 @@ def decode_streams(
         container: Any = av.open(stream, mode="r")
     except (av.FFmpegError, ValueError) as exc:
         raise UnsupportedMediaType(
-            f"The file is not a readable video ({exc}). {what}", param="file"
+            f"The file is not a readable video ({getattr(exc, 'strerror', None) or exc}). {what}",
+            param="file",
         ) from exc
     with container:
         if container.format.name in _IMAGE_FORMATS or not container.streams.video:
