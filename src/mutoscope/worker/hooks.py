@@ -33,6 +33,9 @@ class ScreenRequest:
     defer_audit: bool = False
     """Leave the allow decisions' audit rows to ``Screening.record`` (the caller's
     transaction) instead of committing them now; blocks are always recorded at once."""
+    character_names: tuple[str, ...] = ()
+    """Names of the characters attached to the request (their use already allowed): in its
+    prompt each stands for that character, not for a namesake of someone else."""
 
 
 @dataclass

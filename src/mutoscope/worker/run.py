@@ -19,7 +19,12 @@ import numpy as np
 from PIL import Image
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
-from mutoscope.characters.service import CharacterService, check_video_characters, used_by
+from mutoscope.characters.service import (
+    CharacterService,
+    check_video_characters,
+    notify_uses,
+    used_by,
+)
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
 from mutoscope.jobs.retry import RetryPolicy
@@ -258,6 +263,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         row.expires_at = row.completed_at + ttl if ttl else None
         engine = {"engine": result.provenance} if result.provenance else {}
         row.provenance = {**(row.provenance or {}), "watermark_payload": payload, **engine}
+        notify_uses(s, row)  # owners hear of a use only once the video exists
 
     if source_path is not None and source_path != parent_path:
         shutil.rmtree(source_path.parent, ignore_errors=True)
