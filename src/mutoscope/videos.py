@@ -415,6 +415,15 @@ class VideoService:
             raise VideoNotFound(video_id)
         return row
 
+    def peek_visible(self, user: UserRecord, video_id: str) -> Row:
+        """``peek`` for the user's own video or anyone's published one (what the feed shows
+        may be read through the API too; unpublished videos stay their owner's)."""
+        with self.services.engine.connect() as conn:
+            row = conn.execute(_PEEK, {"id": video_id}).first()
+        if row is None or (row.owner_id != user.id and row.published_at is None):
+            raise VideoNotFound(video_id)
+        return row
+
     def get_visible(self, user: UserRecord | None, video_id: str) -> VideoRecord:
         """The user's own video, or anyone's published video."""
         with self.sessions() as s:

@@ -439,7 +439,8 @@ class CharacterService:
         return getattr(self.services.rights, "encoder", None)
 
     def attach(self, s: Session, video_id: str, uses: list[Use], creator: UserRecord) -> None:
-        """Record the uses in the video's transaction; tell owners who used their character."""
+        """Record the uses in the video's transaction (owners hear of a use when the video
+        is made: ``notify_uses``)."""
         for use in uses:
             c = use.character
             s.add(
@@ -450,16 +451,6 @@ class CharacterService:
                     mention=use.mention[:120],
                 )
             )
-            if c.owner_id != creator.id:
-                social.notify(
-                    s,
-                    c.owner_id,
-                    "character_used",
-                    character_id=c.id,
-                    character_name=c.name,
-                    video_id=video_id,
-                    actor_id=creator.id,
-                )
 
     def references(self, video_id: str) -> tuple[tuple[Image.Image, ...], tuple[str, ...]]:
         """Reference frames for a video's characters (first frame of each first, then the
@@ -645,6 +636,28 @@ def check_video_characters(s: Session, video: VideoRecord) -> None:
                 f"character '{c.name}' ({c.id}) can no longer be used: its owner {why}, so "
                 "this video was not made",
                 param="characters",
+            )
+
+
+def notify_uses(s: Session, video: VideoRecord) -> None:
+    """Tell each character's owner that someone else made a video with it. The worker calls
+    this in the transaction that completes the video: a job that failed (a character
+    revoked meanwhile, a blocked output) used nobody's likeness, so nobody is told."""
+    rows = s.execute(
+        select(CharacterRecord.id, CharacterRecord.name, CharacterRecord.owner_id)
+        .join(VideoCharacterRecord, VideoCharacterRecord.character_id == CharacterRecord.id)
+        .where(VideoCharacterRecord.video_id == video.id)
+    ).all()
+    for character_id, name, owner_id in rows:
+        if owner_id != video.owner_id:
+            social.notify(
+                s,
+                owner_id,
+                "character_used",
+                character_id=character_id,
+                character_name=name,
+                video_id=video.id,
+                actor_id=video.owner_id,
             )
 
 
