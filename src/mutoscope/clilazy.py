@@ -8,6 +8,7 @@ table and imports a module only when its command runs or its own help is asked f
 from __future__ import annotations
 
 import importlib
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
@@ -71,7 +72,7 @@ class LazyGroup(TyperGroup):
             group.name = name
             return group
         return get_command_from_info(
-            CommandInfo(name=name, callback=obj),
+            CommandInfo(name=name, callback=obj, cls=PlainUsageCommand),
             pretty_exceptions_short=True,
             rich_markup_mode=self.rich_markup_mode,
         )
@@ -104,7 +105,16 @@ class PlainUsageCommand(TyperCommand):
         return [_unbraced(piece) for piece in super().collect_usage_pieces(ctx)]
 
 
+class PlainTyper(typer.Typer):
+    """A ``typer.Typer`` whose commands are :class:`PlainUsageCommand` unless they say."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", PlainUsageCommand)
+        return super().command(*args, **kwargs)
+
+
 def _unbraced(piece: str) -> str:
+    """``{file}`` -> ``FILE``, ``[prompt]`` -> ``[PROMPT]``: an argument's name in capitals."""
     if piece.startswith("{") and piece.rstrip(".").endswith("}"):
-        return piece.replace("{", "", 1).replace("}", "", 1)
-    return piece
+        piece = piece.replace("{", "", 1).replace("}", "", 1)
+    return re.sub(r"(?<![A-Za-z-])([a-z][a-z0-9_]*)", lambda m: m.group(1).upper(), piece)

@@ -155,6 +155,7 @@ class VideoService:
                 image=body.image,
                 source_video_id=parent.id if parent else None,
                 defer_audit=True,
+                character_names=tuple(u.character.name for u in uses),
             )
         )
         # 3. Store the reference; then the record, the job and the screening's audit rows in
@@ -237,6 +238,11 @@ class VideoService:
             return []
         return self._character_service().resolve(user, refs, check_prompt(body.prompt))
 
+    def check(self, body: VideoCreate) -> None:
+        """Raise ``InvalidRequest`` for what ``create`` would refuse in ``body`` itself
+        (prompt, seed, model, size, seconds, options), before anything else is done."""
+        self._checked(body, "create")
+
     def _checked(
         self,
         body: VideoCreate,
@@ -244,6 +250,7 @@ class VideoService:
         uses: list[Use] | None = None,
     ) -> tuple[VideoBackend, GenerationRequest]:
         prompt = check_prompt(body.prompt)
+        check_seed(body.seed)
         backend = self.services.backends.get(body.model)
         seconds = str(body.seconds) if body.seconds is not None else backend.seconds[0]
         request = GenerationRequest(
@@ -408,6 +415,15 @@ class VideoService:
             raise VideoNotFound(video_id)
         return row
 
+    def peek_visible(self, user: UserRecord, video_id: str) -> Row:
+        """``peek`` for the user's own video or anyone's published one (what the feed shows
+        may be read through the API too; unpublished videos stay their owner's)."""
+        with self.services.engine.connect() as conn:
+            row = conn.execute(_PEEK, {"id": video_id}).first()
+        if row is None or (row.owner_id != user.id and row.published_at is None):
+            raise VideoNotFound(video_id)
+        return row
+
     def get_visible(self, user: UserRecord | None, video_id: str) -> VideoRecord:
         """The user's own video, or anyone's published video."""
         with self.sessions() as s:
@@ -506,6 +522,21 @@ class VideoService:
             )
         self.services.queue.notify()
         return row
+
+
+MAX_SEED = 2**31 - 1
+"""Seeds are stored as 32-bit integers (PostgreSQL ``integer``); larger ones are refused."""
+
+
+def check_seed(seed: int | None, given: object = None) -> int | None:
+    """``seed`` if it is None or 0..MAX_SEED; ``given`` is what the caller typed, for the
+    message (a form's text, which may not be a number at all)."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        shown = str(seed if given is None else given)[:40]
+        raise InvalidRequest(
+            f"seed must be a whole number from 0 to {MAX_SEED} (got '{shown}')", param="seed"
+        )
+    return seed
 
 
 def check_prompt(prompt: str | None) -> str:

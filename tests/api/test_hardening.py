@@ -56,6 +56,13 @@ def test_seed_outside_the_stored_range_is_a_400(client: TestClient):
         assert "0 to 2147483647" in err["message"]
 
 
+@pytest.mark.parametrize("value", [123, 4.5])
+def test_a_number_as_the_prompt_is_a_400_not_its_digits(client: TestClient, value):
+    r = client.post("/v1/videos", json={"prompt": value})
+    err = assert_openai_error(r, 400, param="prompt")
+    assert "prompt must be a string" in err["message"]
+
+
 def test_lone_surrogate_in_json_is_a_400(client: TestClient):
     body = b'{"prompt": "a red \\ud800 circle"}'
     for path in ("/v1/videos", "/v1/rights/check"):

@@ -75,10 +75,10 @@ def test_serve_banner_says_keys_are_needed_once_one_exists(env, monkeypatch):
     from mutoscope.cli import app
 
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: None)
-    before = CliRunner().invoke(app, ["serve"])
+    before = CliRunner().invoke(app, ["serve", "--port", "0"])
     assert "Keyless on loopback until the first API key is created" in before.output
     assert CliRunner().invoke(app, ["keys", "create", "--user", "ada"]).exit_code == 0
-    after = CliRunner().invoke(app, ["serve"])
+    after = CliRunner().invoke(app, ["serve", "--port", "0"])
     assert "Keyless" not in after.output and "API requests need one" in after.output
 
 

@@ -65,7 +65,7 @@ def test_reencoded_copy_has_no_c2pa_but_watermark_finds_record(
     assert report.watermark.known
     assert report.record is not None
     assert (report.record.video_id, report.record.matched_by) == ("video_a", "watermark")
-    assert report.record.model == "sora-2" and report.record.owner == "Ada"
+    assert report.record.model == "mutoscope-tiny" and report.record.owner == "Ada"
     assert not report.record.published
     assert "traced by its watermark" in report.verdict
 
@@ -144,6 +144,9 @@ def test_non_video_upload_gets_4xx_openai_error(client: TestClient) -> None:
     assert set(body["error"]) == {"message", "type", "param", "code"}
     assert body["error"]["code"] == "unsupported_media_type"
     assert body["error"]["param"] == "file"
+    # the decoder's reason in words, without its error number or internals
+    assert "(Invalid data found when processing input)" in body["error"]["message"]
+    assert "Errno" not in body["error"]["message"]
 
 
 def test_png_upload_is_not_treated_as_video(client: TestClient, clip: np.ndarray) -> None:
@@ -179,7 +182,8 @@ def test_verify_route_reports_signed_upload_without_auth(
     # Anonymous callers learn what a detector must say, not who made it or its state.
     assert body["detail"] == "public"
     assert set(body["record"]) == {"matched_by", "exists", "created_at", "model", "system"}
-    assert body["record"]["model"] == "sora-2" and body["record"]["created_at"] == 1_700_000_000
+    assert body["record"]["model"] == "mutoscope-tiny"  # the model, not the alias asked for
+    assert body["record"]["created_at"] == 1_700_000_000
     assert "Ada" not in res.text
     # The video id stays only where the file itself carries it (its C2PA manifest).
     assert "video_a" not in json.dumps({k: v for k, v in body.items() if k != "c2pa"})

@@ -37,7 +37,7 @@ from mutoscope.studio import accounts, pages, rights_portal, social
 from mutoscope.studio.gallery import SORTS
 from mutoscope.studio.web import STATIC, StudioRoute, Visit, safe_next, visit
 from mutoscope.trust.ratelimit import RateLimits, client_address
-from mutoscope.videos import VideoCreate, check_prompt
+from mutoscope.videos import VideoCreate, check_prompt, check_seed
 
 router = APIRouter(route_class=StudioRoute, include_in_schema=False)
 VisitDep = Annotated[Visit, Depends(visit)]
@@ -224,12 +224,7 @@ ADVANCED = ("seed", "steps", "guidance", "negative_prompt", "lora", "preset", "a
 def _form_seed(value: str) -> int | None:
     if not value.strip():
         return None
-    if not value.strip().isdigit() or int(value) > 2**31 - 1:
-        raise InvalidRequest(
-            f"seed must be a whole number from 0 to {2**31 - 1} (got '{value[:40]}')",
-            param="seed",
-        )
-    return int(value)
+    return check_seed(int(value) if value.strip().isdigit() else -1, value)
 
 
 class CheckBody(BaseModel):

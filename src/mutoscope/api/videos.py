@@ -29,12 +29,10 @@ from mutoscope.net.fetch import FetchPolicy, fetch_url
 from mutoscope.retention import check_not_expired
 from mutoscope.sources import SourceClip, probe_clip
 from mutoscope.storage.records import COMPLETED, UserRecord
-from mutoscope.videos import VideoCreate
+from mutoscope.videos import VideoCreate, check_seed
 
 router = APIRouter(prefix="/v1/videos", tags=["videos"])
-MAX_SEED = 2**31 - 1
 _CHARACTER_ID = re.compile(r"characters\[\d*\]\[id\]")
-"""Seeds are stored as 32-bit integers (PostgreSQL ``integer``); larger ones are refused."""
 
 
 class CharacterRef(BaseModel):
@@ -54,7 +52,7 @@ class RemixBody(BaseModel):
 async def create_video(request: Request, user: CurrentUser, videos: VideosDep) -> JSONResponse:
     fields = await _read_body(request)
     body = VideoCreate(
-        prompt=_str(fields, "prompt") or "",
+        prompt=_text(fields, "prompt") or "",
         model=_str(fields, "model"),
         seconds=_str(fields, "seconds"),
         size=_str(fields, "size"),
@@ -86,7 +84,7 @@ async def list_videos(
 
 @router.get("/{video_id}")
 async def retrieve_video(video_id: str, user: CurrentUser, videos: VideosDep) -> JSONResponse:
-    return JSONResponse(video_dict(videos.peek(user, video_id)))
+    return JSONResponse(video_dict(videos.peek_visible(user, video_id)))
 
 
 @router.delete("/{video_id}")
@@ -103,7 +101,7 @@ async def download_content(
     services: ServicesDep,
     variant: Literal["video", "thumbnail", "spritesheet"] = "video",
 ) -> Response:
-    record = videos.get(user, video_id)
+    record = videos.get_visible(user, video_id)  # one's own, or a published one
     if record.status != COMPLETED:
         raise InvalidRequest(
             f"video '{video_id}' is {record.status}; its content can be downloaded once its "
@@ -142,7 +140,7 @@ async def extend_video(request: Request, user: CurrentUser, videos: VideosDep) -
         lambda: videos.extend(
             user,
             source,
-            _str(fields, "prompt") or "",
+            _text(fields, "prompt") or "",
             _str(fields, "seconds") or "4",
             model=_str(fields, "model"),
             size=_str(fields, "size"),
@@ -166,7 +164,7 @@ async def edit_video(request: Request, user: CurrentUser, videos: VideosDep) -> 
         lambda: videos.edit(
             user,
             source,
-            _str(fields, "prompt") or "",
+            _text(fields, "prompt") or "",
             model=_str(fields, "model"),
             size=_str(fields, "size"),
             strength=strength,
@@ -298,6 +296,16 @@ def _str(fields: dict[str, Any], name: str) -> str | None:
     return str(value)
 
 
+def _text(fields: dict[str, Any], name: str) -> str | None:
+    """A field that must be text (a prompt): a JSON number is refused, not read as digits."""
+    value = fields.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise InvalidRequest(
+            f"{name} must be a string (got the number {str(value)[:40]})", param=name
+        )
+    return _str(fields, name)
+
+
 async def _characters(request: Request, fields: dict[str, Any]) -> list[str]:
     """``characters``: ``[{"id": "char_…"}]`` in JSON (``extra_body``), or the SDK's
     multipart spelling ``characters[][id]=…`` (one field per character)."""
@@ -332,12 +340,7 @@ def _seed(fields: dict[str, Any]) -> int | None:
         seed = int(value)
     except ValueError:
         seed = -1
-    if not 0 <= seed <= MAX_SEED:
-        raise InvalidRequest(
-            f"seed must be a whole number from 0 to {MAX_SEED} (got '{value[:40]}')",
-            param="seed",
-        )
-    return seed
+    return check_seed(seed, value)
 
 
 class FileId(str):

@@ -26,9 +26,10 @@ from mutoscope.backends.diffusers_models import (
     read_models_file,
     resolve_checkpoint,
 )
+from mutoscope.clilazy import PlainTyper
 from mutoscope.config import Settings
 
-app = typer.Typer(help="Open-weight models declared in models.toml.", no_args_is_help=True)
+app = PlainTyper(help="Open-weight models declared in models.toml.", no_args_is_help=True)
 console = Console()
 
 FileOption = Annotated[

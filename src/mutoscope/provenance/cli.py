@@ -13,10 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
+from mutoscope.clilazy import PlainTyper
 from mutoscope.config import Settings
 from mutoscope.errors import MutoscopeError
 
-app = typer.Typer(help="Provenance: verify files, manage C2PA signing keys.", no_args_is_help=True)
+app = PlainTyper(help="Provenance: verify files, manage C2PA signing keys.", no_args_is_help=True)
 
 
 @app.command("verify")

@@ -60,17 +60,27 @@ class ProvenanceService:
 
     # ---- stamping (worker) -----------------------------------------------------------------
 
-    def watermark(self, frames: np.ndarray, *, video_id: str) -> tuple[np.ndarray, str | None]:
+    def watermark(
+        self,
+        frames: np.ndarray,
+        *,
+        video_id: str,
+        on_marked: Callable[[np.ndarray], None] | None = None,
+    ) -> tuple[np.ndarray, str | None]:
         """Embed this video's payload in every frame; the same video always gets the same one.
 
         Writable frames are marked in place (no second full-size buffer); the caller uses the
-        returned array either way.
+        returned array either way. ``on_marked`` gets each run of final frames, in order.
         """
         if not self.settings.watermark:
+            if on_marked is not None:
+                on_marked(frames)
             return frames, None
         payload = self.payload_for(video_id)
         inplace = bool(frames.flags.writeable and frames.flags.c_contiguous)
-        marked = self.watermarker.embed(frames, bytes.fromhex(payload), inplace=inplace)
+        marked = self.watermarker.embed(
+            frames, bytes.fromhex(payload), inplace=inplace, on_marked=on_marked
+        )
         return marked, payload
 
     def sign(self, mp4_path: Path, info: ProvenanceInfo) -> None:
@@ -203,7 +213,7 @@ class ProvenanceService:
                 video_id=video.id,
                 matched_by=matched_by,
                 created_at=video.created_at,
-                model=video.model,
+                model=video.backend or video.model,  # the model that made it, not the alias
                 owner=(owner.display_name or owner.name) if owner is not None else None,
                 remixed_from_video_id=video.remixed_from_video_id,
                 mode=video.mode,
@@ -236,7 +246,8 @@ def decode_streams(
         container: Any = av.open(stream, mode="r")
     except (av.FFmpegError, ValueError) as exc:
         raise UnsupportedMediaType(
-            f"The file is not a readable video ({exc}). {what}", param="file"
+            f"The file is not a readable video ({getattr(exc, 'strerror', None) or exc}). {what}",
+            param="file",
         ) from exc
     with container:
         if container.format.name in _IMAGE_FORMATS or not container.streams.video:

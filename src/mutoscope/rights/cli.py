@@ -9,22 +9,23 @@ from typing import Annotated
 
 import typer
 
+from mutoscope.clilazy import PlainTyper
 from mutoscope.config import Settings
 from mutoscope.errors import MutoscopeError
 from mutoscope.rights.audit import as_dict
 from mutoscope.rights.service import RightsService
 from mutoscope.trust.cli import orgs_app, proposals_app
 
-app = typer.Typer(help="Rights registry, prompt screening and the audit log.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained decision log.", no_args_is_help=True)
+app = PlainTyper(help="Rights registry, prompt screening and the audit log.", no_args_is_help=True)
+audit_app = PlainTyper(help="The hash-chained decision log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(proposals_app, name="proposals")
-starter_app = typer.Typer(
+starter_app = PlainTyper(
     help="The starter registry packaged with Mutoscope (on by default).", no_args_is_help=True
 )
 app.add_typer(starter_app, name="starter")
-consent_app = typer.Typer(help="Consents of real people (policy: consent).", no_args_is_help=True)
+consent_app = PlainTyper(help="Consents of real people (policy: consent).", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
 
 

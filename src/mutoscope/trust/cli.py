@@ -8,11 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
+from mutoscope.clilazy import PlainTyper
 from mutoscope.errors import MutoscopeError
 from mutoscope.storage.records import UserRecord
 
-orgs_app = typer.Typer(help="Organisations and their claims.", no_args_is_help=True)
-proposals_app = typer.Typer(help="Proposed entities waiting for review.", no_args_is_help=True)
+orgs_app = PlainTyper(help="Organisations and their claims.", no_args_is_help=True)
+proposals_app = PlainTyper(help="Proposed entities waiting for review.", no_args_is_help=True)
 
 OPERATOR = UserRecord(id="operator", name="operator", is_admin=True)
 """Who the shell acts as (recorded as ``decided_by``)."""

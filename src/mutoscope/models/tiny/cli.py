@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Train the embedded models.", no_args_is_help=True)
+from mutoscope.clilazy import PlainTyper
+
+app = PlainTyper(help="Train the embedded models.", no_args_is_help=True)
 
 
 @app.callback()
