@@ -155,6 +155,7 @@ class VideoService:
                 image=body.image,
                 source_video_id=parent.id if parent else None,
                 defer_audit=True,
+                character_names=tuple(u.character.name for u in uses),
             )
         )
         # 3. Store the reference; then the record, the job and the screening's audit rows in
@@ -411,6 +412,15 @@ class VideoService:
         with self.services.engine.connect() as conn:
             row = conn.execute(_PEEK, {"id": video_id}).first()
         if row is None or row.owner_id != user.id:
+            raise VideoNotFound(video_id)
+        return row
+
+    def peek_visible(self, user: UserRecord, video_id: str) -> Row:
+        """``peek`` for the user's own video or anyone's published one (what the feed shows
+        may be read through the API too; unpublished videos stay their owner's)."""
+        with self.services.engine.connect() as conn:
+            row = conn.execute(_PEEK, {"id": video_id}).first()
+        if row is None or (row.owner_id != user.id and row.published_at is None):
             raise VideoNotFound(video_id)
         return row
 

@@ -132,3 +132,21 @@ def test_rules_are_topics_to_keep_away_from() -> None:
     assert rules.topic("No political content.") == "political content"
     assert rules.check("Rex at an election rally for a political party", ["no politics"])
     assert rules.check("Rex at a birthday party", ["no political content"]) is None
+
+
+def test_owners_hear_of_a_use_only_when_the_video_is_made(world) -> None:  # type: ignore[no-untyped-def]
+    from mutoscope.studio import social
+    from mutoscope.worker.pool import Worker
+
+    services, chars, u, pet = world
+    chars.update(u["ann"], pet.id, tier="everyone")
+    made, refused = _video(services, u["ben"], pet.id), _video(services, u["ben"], pet.id)
+    worker = Worker(services)
+    first = services.queue.claim(worker.worker_id)
+    worker.run_one(first)  # completes
+    chars.revoke(u["ann"], pet.id)
+    worker.run_one(services.queue.claim(worker.worker_id))  # fails: character_revoked
+    with services.sessions() as s:
+        assert s.get(VideoRecord, refused.id).error_code == "character_revoked"
+        notes, _ = social.notifications(s, u["ann"].id)
+    assert [(n.kind, n.video_id) for n in notes] == [("character_used", made.id)]

@@ -20,15 +20,13 @@ HEAVY = (
     "mutoscope.provenance.service",
 )
 
+# ``main()`` leaves through ``os._exit`` after the atexit handlers: the probe is one of them.
 PROBE = """
-import json, sys
+import atexit, json, sys
 from mutoscope.cli import main
 sys.argv = ["mutoscope", *json.loads(sys.argv[1])]
-try:
-    main()
-except SystemExit:
-    pass
-sys.stderr.write("\\nLOADED " + json.dumps(sorted(sys.modules)) + "\\n")
+atexit.register(lambda: sys.stderr.write("\\nLOADED " + json.dumps(sorted(sys.modules)) + "\\n"))
+main()
 """
 
 

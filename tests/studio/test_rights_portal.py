@@ -184,3 +184,20 @@ def test_single_user_decisions_name_the_account_for_keyless_work(rights_app: Fas
     assert '<td class="mono small">solo</td>' in decisions
     assert "solo (keyless, logged as local)" in decisions
     assert '<td class="mono small">local</td>' not in decisions
+
+
+def test_decisions_from_before_the_first_sign_up_stay_the_local_users(
+    rights_app: FastAPI,
+) -> None:
+    import time
+
+    # Keyless work on a fresh install: nobody has signed up, so the local user acted.
+    with TestClient(rights_app) as keyless:
+        made = keyless.post("/v1/videos", json={"prompt": "a paper boat", "size": "256x256"})
+    assert made.status_code == 200, made.text
+    time.sleep(1.1)  # account times are whole seconds
+    admin = Browser(rights_app, "solo")
+    portal = admin.get("/rights").text
+    decisions = portal[portal.index('id="decisions"') :]
+    assert "local (keyless, before solo signed up)" in decisions
+    assert "solo (keyless, logged as local)" not in decisions

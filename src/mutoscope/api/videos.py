@@ -84,7 +84,7 @@ async def list_videos(
 
 @router.get("/{video_id}")
 async def retrieve_video(video_id: str, user: CurrentUser, videos: VideosDep) -> JSONResponse:
-    return JSONResponse(video_dict(videos.peek(user, video_id)))
+    return JSONResponse(video_dict(videos.peek_visible(user, video_id)))
 
 
 @router.delete("/{video_id}")
@@ -101,7 +101,7 @@ async def download_content(
     services: ServicesDep,
     variant: Literal["video", "thumbnail", "spritesheet"] = "video",
 ) -> Response:
-    record = videos.get(user, video_id)
+    record = videos.get_visible(user, video_id)  # one's own, or a published one
     if record.status != COMPLETED:
         raise InvalidRequest(
             f"video '{video_id}' is {record.status}; its content can be downloaded once its "

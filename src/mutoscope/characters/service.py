@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mutoscope.characters import look, rules, social
@@ -105,6 +105,7 @@ class CharacterService:
         kind, tier = check_kind(kind), check_tier(tier)
         description = check_description(description)
         rule_list = check_rules(rules_text)
+        self._refuse_protected_name(user, name)
         # 2. Decode the clip, keep reference frames, read its look
         clip = look.read_character_video(video)
         character_id = new_id("char")
@@ -207,12 +208,14 @@ class CharacterService:
         description: str | None = None,
         rules_text: str | list[str] | None = None,
     ) -> CharacterRecord:
-        self.owned(user, character_id)
+        before = self.owned(user, character_id)
         with self.sessions.begin() as s:
             row = s.get(CharacterRecord, character_id)
             assert row is not None
             if name is not None:
                 row.name = check_name(name)
+                if _plain_name(row.name) != _plain_name(before.name):
+                    self._refuse_protected_name(user, row.name)
             if kind is not None:
                 row.kind = check_kind(kind)
             if tier is not None:
@@ -436,7 +439,8 @@ class CharacterService:
         return getattr(self.services.rights, "encoder", None)
 
     def attach(self, s: Session, video_id: str, uses: list[Use], creator: UserRecord) -> None:
-        """Record the uses in the video's transaction; tell owners who used their character."""
+        """Record the uses in the video's transaction (owners hear of a use when the video
+        is made: ``notify_uses``)."""
         for use in uses:
             c = use.character
             s.add(
@@ -447,16 +451,6 @@ class CharacterService:
                     mention=use.mention[:120],
                 )
             )
-            if c.owner_id != creator.id:
-                social.notify(
-                    s,
-                    c.owner_id,
-                    "character_used",
-                    character_id=c.id,
-                    character_name=c.name,
-                    video_id=video_id,
-                    actor_id=creator.id,
-                )
 
     def references(self, video_id: str) -> tuple[tuple[Image.Image, ...], tuple[str, ...]]:
         """Reference frames for a video's characters (first frame of each first, then the
@@ -559,12 +553,38 @@ class CharacterService:
             id=character.id,
             name=character.name,
             kind="person",
-            owner=owner.display_name or owner.name,
+            owner=self._owner_label(owner),
             subject_user_id=owner.id,
             description=character.description,
             policy="consent",
         )
         importer([spec], owner_user_id=owner.id)
+
+    def _owner_label(self, owner: UserRecord) -> str:
+        with self.sessions() as s:
+            return owner_label(s, owner)
+
+    def _refuse_protected_name(self, user: UserRecord, name: str) -> None:
+        """A character named after a protected entity (``Mickey Mouse``, a real person in the
+        registry) could never be used: every prompt naming it would be refused. Refuse it
+        now, unless ``user`` holds that entity's licence or consent. Other people's
+        characters of the same name do not count (names are told apart by owner)."""
+        check = getattr(self.services.rights, "check_prompt", None)
+        if check is None:
+            return
+        decision = check(name, user_id=user.id, record=False, character_names=(name,))
+        if decision.decision != "block":
+            return
+        evidence = decision.evidence or {}
+        if str(evidence.get("method", "")).startswith("description"):
+            return  # a name that merely evokes a description is not that entity's name
+        raise InvalidRequest(
+            f"name '{name}' cannot be a character's name: {decision.reason} Every video "
+            "that used it would be refused. Choose an original name (or, if you hold the "
+            "licence or the person's consent, ask the operator to record it)",
+            param="name",
+            code="protected_name",
+        )
 
     def _drop_entity(self, character_id: str) -> None:
         remove = getattr(self.services.rights, "remove_entity", None)
@@ -619,6 +639,28 @@ def check_video_characters(s: Session, video: VideoRecord) -> None:
             )
 
 
+def notify_uses(s: Session, video: VideoRecord) -> None:
+    """Tell each character's owner that someone else made a video with it. The worker calls
+    this in the transaction that completes the video: a job that failed (a character
+    revoked meanwhile, a blocked output) used nobody's likeness, so nobody is told."""
+    rows = s.execute(
+        select(CharacterRecord.id, CharacterRecord.name, CharacterRecord.owner_id)
+        .join(VideoCharacterRecord, VideoCharacterRecord.character_id == CharacterRecord.id)
+        .where(VideoCharacterRecord.video_id == video.id)
+    ).all()
+    for character_id, name, owner_id in rows:
+        if owner_id != video.owner_id:
+            social.notify(
+                s,
+                owner_id,
+                "character_used",
+                character_id=character_id,
+                character_name=name,
+                video_id=video.id,
+                actor_id=video.owner_id,
+            )
+
+
 def used_by(sessions: Any, video_id: str) -> list[dict[str, str]]:
     with sessions() as s:
         rows = s.execute(
@@ -647,6 +689,82 @@ def offered_by(sessions: Any, owner_id: str) -> list[CharacterRecord]:
                 .order_by(CharacterRecord.id.desc())
             )
         )
+
+
+def adopt_characters(s: Session, from_user_id: str, to_user: UserRecord) -> int:
+    """Move ``from_user_id``'s characters to ``to_user``, in the caller's transaction: the
+    characters (their frames are keyed by character, so they stay where they are), the
+    co-ownership of the videos that use them, the access requests either made, and each
+    person character's rights entity and consents, so the new owner can revoke, delete
+    and use them and the registry names them. Returns how many characters moved."""
+    moved = list(
+        s.scalars(select(CharacterRecord.id).where(CharacterRecord.owner_id == from_user_id))
+    )
+    # Requests the adopting user made of the other's characters would become requests of
+    # their own: drop those before the move (the unique (character, user) pair).
+    s.execute(
+        delete(CharacterAccessRecord).where(
+            CharacterAccessRecord.character_id.in_(moved),
+            CharacterAccessRecord.user_id == to_user.id,
+        )
+    )
+    s.execute(
+        update(CharacterRecord)
+        .where(CharacterRecord.owner_id == from_user_id)
+        .values(owner_id=to_user.id)
+    )
+    s.execute(
+        update(VideoCharacterRecord)
+        .where(VideoCharacterRecord.character_owner_id == from_user_id)
+        .values(character_owner_id=to_user.id)
+    )
+    mine = select(CharacterAccessRecord.character_id).where(
+        CharacterAccessRecord.user_id == to_user.id
+    )
+    s.execute(
+        update(CharacterAccessRecord)
+        .where(
+            CharacterAccessRecord.user_id == from_user_id,
+            CharacterAccessRecord.character_id.not_in(mine),
+        )
+        .values(user_id=to_user.id)
+    )
+    _adopt_entities(s, from_user_id, to_user)
+    return len(moved)
+
+
+def _adopt_entities(s: Session, from_user_id: str, to_user: UserRecord) -> None:
+    try:
+        from mutoscope.rights import live
+        from mutoscope.rights.records import ConsentRecord, EntityRecord
+    except ImportError:
+        return  # a build without the rights layer has no entities to move
+    label = owner_label(s, to_user)
+    entities = EntityRecord.__table__.c
+    changed: Any = s.execute(
+        update(EntityRecord)
+        .where(entities.subject_user_id == from_user_id, entities.id.like("char\\_%", "\\"))
+        .values(subject_user_id=to_user.id, owner_user_id=to_user.id, owner=label)
+    )
+    consents = ConsentRecord.__table__.c
+    mine = select(consents.entity_id).where(consents.grantee_user_id == to_user.id)
+    granted: Any = s.execute(
+        update(ConsentRecord)
+        .where(consents.grantee_user_id == from_user_id, consents.entity_id.not_in(mine))
+        .values(grantee_user_id=to_user.id)
+    )
+    if changed.rowcount or granted.rowcount:
+        live.bump(s)  # every process re-reads the registry: the names and consents moved
+
+
+def owner_label(s: Session, owner: UserRecord) -> str:
+    """How the registry names a character's owner: with their ``@handle``, which tells
+    apart people's characters that share a name (``Zorp (person, @bob)``)."""
+    display = owner.display_name or owner.name
+    handle = social.handle_of(s, owner.id)
+    if not handle:
+        return display
+    return f"@{handle}" if handle.lower() == display.lower() else f"{display} @{handle}"
 
 
 def removed_from_feed(s: Session, video_id: str) -> bool:
@@ -766,6 +884,10 @@ def _unpublish_users_of(s: Session, character_id: str) -> None:
         .where(VideoRecord.id.in_(used), VideoRecord.published_at.is_not(None))
         .values(published_at=None)
     )
+
+
+def _plain_name(name: str) -> str:
+    return re.sub(r"\W", "", name.lower())
 
 
 def _png(img: Image.Image) -> bytes:

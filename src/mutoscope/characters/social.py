@@ -43,6 +43,17 @@ def user_by_handle(s: Session, handle: str) -> UserRecord | None:
     return s.scalar(select(UserRecord).where(func.lower(UserRecord.name) == key))
 
 
+def handle_of(s: Session, user_id: str) -> str | None:
+    """The ``@handle`` (without ``@``) ``user_id`` is shown with, without writing anything;
+    ``None`` for an unknown user."""
+    social = _social()
+    if social is not None and hasattr(social, "handles"):
+        found: dict[str, str] = social.handles(s, [user_id])
+        return found.get(user_id)
+    user = s.get(UserRecord, user_id)
+    return user.name if user is not None else None
+
+
 def notify(s: Session, user_id: str, kind: str, **data: Any) -> None:
     """Tell ``user_id`` about ``kind`` (a notification never stops the action it reports)."""
     social = _social()

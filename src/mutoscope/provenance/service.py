@@ -60,17 +60,27 @@ class ProvenanceService:
 
     # ---- stamping (worker) -----------------------------------------------------------------
 
-    def watermark(self, frames: np.ndarray, *, video_id: str) -> tuple[np.ndarray, str | None]:
+    def watermark(
+        self,
+        frames: np.ndarray,
+        *,
+        video_id: str,
+        on_marked: Callable[[np.ndarray], None] | None = None,
+    ) -> tuple[np.ndarray, str | None]:
         """Embed this video's payload in every frame; the same video always gets the same one.
 
         Writable frames are marked in place (no second full-size buffer); the caller uses the
-        returned array either way.
+        returned array either way. ``on_marked`` gets each run of final frames, in order.
         """
         if not self.settings.watermark:
+            if on_marked is not None:
+                on_marked(frames)
             return frames, None
         payload = self.payload_for(video_id)
         inplace = bool(frames.flags.writeable and frames.flags.c_contiguous)
-        marked = self.watermarker.embed(frames, bytes.fromhex(payload), inplace=inplace)
+        marked = self.watermarker.embed(
+            frames, bytes.fromhex(payload), inplace=inplace, on_marked=on_marked
+        )
         return marked, payload
 
     def sign(self, mp4_path: Path, info: ProvenanceInfo) -> None:

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -445,25 +445,43 @@ class RightsService:
         subject_id: str | None = None,
         record: bool = True,
         audit_into: list[dict[str, Any]] | None = None,
+        character_names: Collection[str] = (),
     ) -> Decision:
         """Screen one prompt and apply each matched entity's policy for this user.
+
+        ``character_names``: names of the characters attached to the request (their use
+        already allowed): in this prompt such a name stands for that character, not for
+        someone else's person character of the same name (which still blocks when the
+        prompt *describes* them).
 
         With ``audit_into``, an allow decision's audit row is added to that list for the
         caller to write in its own transaction (``AuditLog.append(session, ...)``)."""
         snap = self.snapshot()
         entities = snap.entities
         user = self._user(user_id)
+        attached = {_plain(n) for n in character_names}
+        named_away: set[str] = set()
 
         problems: dict[str, str | None] = {}
 
         def problem(entity_id: str) -> str | None:
             # Once per entity and prompt: a consent check is a database query.
             if entity_id not in problems:
-                problems[entity_id] = self._policy_problem(entities[entity_id], user, prompt)
+                entity = entities[entity_id]
+                if _is_character(entity) and _plain(entity.name) in attached:
+                    named_away.add(entity_id)
+                    problems[entity_id] = None
+                else:
+                    problems[entity_id] = self._policy_problem(entity, user, prompt)
             return problems[entity_id]
 
         matches = snap.find(prompt, enough=lambda m: problem(m.entity_id) is not None)
+        for m in matches:
+            if m.entity_id in named_away and m.method.startswith("description"):
+                problems[m.entity_id] = self._policy_problem(entities[m.entity_id], user, prompt)
         decision = self._decide(prompt, matches, problem, entities)
+        if decision.decision == "block":
+            self._name_namesakes(decision, entities, problem, prompt)
         decision.registry_version, decision.screened_entities = snap.version, len(entities)
         if not entities:
             decision.note = EMPTY_NOTE
@@ -511,6 +529,43 @@ class RightsService:
             attributions,
             prompt,
             registry=entities[matches[0].entity_id].source if matches else None,
+        )
+
+    def _name_namesakes(
+        self,
+        decision: Decision,
+        entities: dict[str, EntityRecord],
+        problem_of: Callable[[str], str | None],
+        prompt: str,
+    ) -> None:
+        """A block on a character's name that other people's characters share asks which
+        one the prompt means, naming them all (never only the one the index found first)."""
+        blocked = entities.get((decision.entity or {}).get("id", ""))
+        evidence = decision.evidence or {}
+        if blocked is None or not _is_character(blocked):
+            return
+        if str(evidence.get("method", "")).startswith("description"):
+            return
+        key = _plain(blocked.name)
+        namesakes = [e for e in entities.values() if _is_character(e) and _plain(e.name) == key]
+        if len(namesakes) < 2:
+            return
+        from mutoscope.rights.messages import original_words
+
+        said = original_words(prompt, str(evidence.get("text") or blocked.name))
+        parts = []
+        for e in namesakes:
+            why = problem_of(e.id)
+            parts.append(
+                f"{e.name} ({e.kind}, {e.owner}, {e.id}): "
+                + ("you may use this one" if why is None else why)
+            )
+        decision.reason = (
+            f"'{said}' names {len(namesakes)} characters of different people: "
+            + "; ".join(parts)
+            + ". Say which one you mean by attaching it to the video "
+            '(characters: [{"id": "char_..."}]); one you may not use needs its owner\'s '
+            "permission first."
         )
 
     def _policy_problem(
@@ -572,6 +627,7 @@ class RightsService:
             user_id=request.user_id,
             subject_id=request.video_id,
             audit_into=pending,
+            character_names=request.character_names,
         )
         if decision.decision == "block":
             from mutoscope.rights.messages import blocked_message
@@ -893,6 +949,11 @@ def _reason(m: Match, e: EntityRecord, problem: str, prompt: str = "") -> str:
     if m.method == "exact" and _plain(m.text) == _plain(m.details.get("alias") or ""):
         return f"'{said}' names {who}, {problem}."
     return f"'{said}' looks like {who}, {problem}."
+
+
+def _is_character(entity: EntityRecord) -> bool:
+    """A person character registered by its owner (``characters`` keeps these entities)."""
+    return entity.id.startswith("char_")
 
 
 def _plain(text: str) -> str:

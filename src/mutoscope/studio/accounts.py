@@ -121,17 +121,28 @@ def _create(
 
 
 def _adopt_local_videos(s: Session, user: UserRecord) -> None:
-    """The install's first account takes the videos made before it existed.
+    """The install's first account takes the work made before it existed.
 
-    Until then videos belong to the local user (``mutoscope generate``, the quickstart, keyless
-    calls on loopback): the same person, who would otherwise find the studio empty after
-    signing up. Only videos move; the local user keeps no privileges and gains none.
-    """
+    Until then videos and characters belong to the local user (``mutoscope generate``, the
+    quickstart, keyless calls on loopback): the same person, who would otherwise find the
+    studio empty after signing up, and their characters stranded (nobody could use, revoke
+    or delete them). Videos move, and characters with everything that hangs on them (the
+    rights entity of a person character, consents, access requests, cameo co-ownership);
+    the local user keeps no privileges and gains none."""
     local = s.scalar(select(UserRecord).where(UserRecord.name == LOCAL_USER))
     if local is not None and local.id != user.id:
         s.execute(
             update(VideoRecord).where(VideoRecord.owner_id == local.id).values(owner_id=user.id)
         )
+        _adopt_characters(s, local.id, user)
+
+
+def _adopt_characters(s: Session, from_user_id: str, user: UserRecord) -> None:
+    try:
+        from mutoscope.characters.service import adopt_characters
+    except ImportError:
+        return  # a build without characters
+    adopt_characters(s, from_user_id, user)
 
 
 def sole_account(sessions: sessionmaker) -> UserRecord | None:
@@ -149,8 +160,9 @@ def single_user_owner(sessions: sessionmaker) -> UserRecord | None:
     ``mutoscope generate``, the quickstart and keyless API calls on loopback are the same
     person as that account, so their videos are its videos (the studio, ``videos.list()``
     and the rights log agree). Videos the local user made before (the first sign-up adopts
-    those; older installs made more after it) move to the account here, in one UPDATE that
-    finds nothing once done. With several accounts keyless work stays the local user's."""
+    those; older installs made more after it) move to the account here (characters too), in
+    UPDATEs that find nothing once done. With several accounts keyless work stays the local
+    user's."""
     sole = sole_account(sessions)
     if sole is not None and _local_has_videos(sessions):  # a read first: writes are rare
         with sessions.begin() as s:
@@ -159,9 +171,15 @@ def single_user_owner(sessions: sessionmaker) -> UserRecord | None:
 
 
 def _local_has_videos(sessions: sessionmaker) -> bool:
+    """Whether the local user still owns videos or characters (something to adopt)."""
     with sessions() as s:
         local = select(UserRecord.id).where(UserRecord.name == LOCAL_USER).scalar_subquery()
         found = s.scalar(select(VideoRecord.id).where(VideoRecord.owner_id == local).limit(1))
+        if found is None:
+            from mutoscope.characters.records import CharacterRecord
+
+            owned = select(CharacterRecord.id).where(CharacterRecord.owner_id == local)
+            found = s.scalar(owned.limit(1))
     return found is not None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,25 +45,33 @@ def context(services: Services, user: UserRecord, org: str | None = None) -> dic
     return {**_registry_context(services, user, rights), **insights(services, user, rights, org)}
 
 
-def _user_names(services: Services, ids: set[str]) -> dict[str, str]:
+def _user_names(services: Services, ids: set[str]) -> Callable[[str, float], str]:
+    """``who(user_id, at)``: the account name that acted (the id for unknown users)."""
     from mutoscope.storage.records import UserRecord
 
     if not ids:
-        return {}
+        return lambda user_id, at: user_id
     from mutoscope.studio.accounts import sole_account
     from mutoscope.users import LOCAL_USER
 
     with services.sessions() as s:
         rows = s.query(UserRecord.id, UserRecord.name).filter(UserRecord.id.in_(ids))
         names = {row.id: row.name for row in rows}
-    # Single-user mode: keyless work recorded as the local user (before the account existed,
-    # or by an older version) was the only account's; the log itself is never rewritten.
     sole = sole_account(services.sessions)
-    if sole is not None:
-        for user_id, name in names.items():
-            if name == LOCAL_USER:
-                names[user_id] = f"{sole.name} (keyless, logged as {LOCAL_USER})"
-    return names
+
+    def who(user_id: str, at: float) -> str:
+        name = names.get(user_id, user_id)
+        if sole is None or name != LOCAL_USER:
+            return name
+        # Single-user mode: keyless work logged as the local user since the account existed
+        # (an older version) was the only account's. Before it existed nobody had signed up:
+        # that was the keyless local user, whoever adopted its videos later. The log itself
+        # is never rewritten; only its reading names the actor of the time.
+        if at < (sole.created_at or 0):
+            return f"{LOCAL_USER} (keyless, before {sole.name} signed up)"
+        return f"{sole.name} (keyless, logged as {LOCAL_USER})"
+
+    return who
 
 
 def _registry_context(services: Services, user: UserRecord, rights: Any) -> dict[str, Any]:
@@ -82,9 +91,9 @@ def _registry_context(services: Services, user: UserRecord, rights: Any) -> dict
     view = decision_view(services.settings, user)
     decisions = [view(r) for r in rows[-RECENT:]][::-1]
     if user.is_admin:  # admins see who by account name; rights holders keep the anon_ form
-        names = _user_names(services, {d["user_id"] for d in decisions if d["user_id"]})
+        who = _user_names(services, {d["user_id"] for d in decisions if d["user_id"]})
         for d in decisions:
-            d["who"] = names.get(d["user_id"], d["user_id"])
+            d["who"] = who(d["user_id"], float(d["created_at"] or 0)) if d["user_id"] else ""
     orgs = Organizations(services.sessions)
     proposals = _proposals(services, rights)
     return {

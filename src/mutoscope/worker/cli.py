@@ -38,9 +38,11 @@ def worker(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Claim and run video jobs from the shared queue (no API; see `serve --workers 0`)."""
+    from mutoscope import oneshot
     from mutoscope.cli import calm_openmp
 
     calm_openmp()
+    oneshot.long_running()
     share_cores(concurrency)
     from mutoscope.config import Settings
     from mutoscope.errors import MutoscopeError

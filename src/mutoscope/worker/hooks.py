@@ -33,6 +33,9 @@ class ScreenRequest:
     defer_audit: bool = False
     """Leave the allow decisions' audit rows to ``Screening.record`` (the caller's
     transaction) instead of committing them now; blocks are always recorded at once."""
+    character_names: tuple[str, ...] = ()
+    """Names of the characters attached to the request (their use already allowed): in its
+    prompt each stands for that character, not for a namesake of someone else."""
 
 
 @dataclass
@@ -81,8 +84,18 @@ class ProvenanceInfo:
 
 
 class ProvenanceStamper(Protocol):
-    def watermark(self, frames: np.ndarray, *, video_id: str) -> tuple[np.ndarray, str | None]:
-        """Embed the invisible watermark; return frames and the payload (hex) embedded."""
+    def watermark(
+        self,
+        frames: np.ndarray,
+        *,
+        video_id: str,
+        on_marked: Callable[[np.ndarray], None] | None = None,
+    ) -> tuple[np.ndarray, str | None]:
+        """Embed the invisible watermark; return frames and the payload (hex) embedded.
+
+        ``on_marked`` is called with each run of final frames (views of the returned array),
+        in order, covering them all, as soon as each is done: the worker encodes them
+        meanwhile."""
         ...
 
     def sign(self, mp4_path: Path, info: ProvenanceInfo) -> None:
@@ -106,7 +119,15 @@ class NullRights:
 class NullProvenance:
     """Leaves frames and files untouched. For unit tests of the core alone."""
 
-    def watermark(self, frames: np.ndarray, *, video_id: str) -> tuple[np.ndarray, str | None]:
+    def watermark(
+        self,
+        frames: np.ndarray,
+        *,
+        video_id: str,
+        on_marked: Callable[[np.ndarray], None] | None = None,
+    ) -> tuple[np.ndarray, str | None]:
+        if on_marked is not None:
+            on_marked(frames)
         return frames, None
 
     def sign(self, mp4_path: Path, info: ProvenanceInfo) -> None:

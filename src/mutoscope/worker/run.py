@@ -19,7 +19,12 @@ import numpy as np
 from PIL import Image
 
 from mutoscope.backends.base import GenerationRequest, VideoBackend
-from mutoscope.characters.service import CharacterService, check_video_characters, used_by
+from mutoscope.characters.service import (
+    CharacterService,
+    check_video_characters,
+    notify_uses,
+    used_by,
+)
 from mutoscope.errors import JobCancelled
 from mutoscope.jobs.base import ClaimedJob
 from mutoscope.jobs.retry import RetryPolicy
@@ -40,6 +45,7 @@ from mutoscope.media import (
 from mutoscope.media.audio import audio_requested, join
 from mutoscope.sources import format_seconds, normalize_clip
 from mutoscope.storage.records import COMPLETED, IN_PROGRESS, UserRecord, VideoRecord, now
+from mutoscope.worker.encoding import MarkedEncoder
 from mutoscope.worker.hooks import ProvenanceInfo
 from mutoscope.worker.lease import JobLease
 
@@ -157,21 +163,41 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
     services.rights.check_output(video_id=record.id, user_id=record.owner_id, frames=frames)
     progress.set(after[0])
 
-    # 4. Embed the invisible watermark
-    frames, payload = services.provenance.watermark(frames, video_id=record.id)
+    # 4. Embed the invisible watermark; the MP4 encoder (5.) codes each run of frames in its
+    #    own thread as soon as it is marked (not for an extension, which encodes the parent
+    #    first)
+    early: list[tuple[MarkedEncoder, dict[str, Path]]] = []
+    if stitch is None:
+        first = _staged(services, record.id)
+        early.append((MarkedEncoder(first["video"], fps=result.fps, audio=audio), first))
+    try:
+        frames, payload = services.provenance.watermark(
+            frames, video_id=record.id, on_marked=early[0][0].write if early else None
+        )
+    except BaseException:
+        for encoder, _ in early:
+            encoder.abandon()
+        raise
     progress.set(after[1])
 
     # 5. Encode the MP4, thumbnail and spritesheet into a private staging folder
     # 6. Sign the MP4 with C2PA Content Credentials (both again from the frames after a fault)
     def encode_and_sign() -> dict[str, Path]:
-        staging = services.files.staging(record.id)
-        staged = {
-            "video": staging / "video.mp4",
-            "thumbnail": staging / "thumbnail.jpg",
-            "spritesheet": staging / "spritesheet.jpg",
-        }
+        # the first attempt finishes the encode begun in step 4; a retry starts afresh
+        encoder, staged = early.pop() if early else (None, _staged(services, record.id))
         nonlocal total_frames
-        if stitch is not None:
+        if encoder is not None and encoder.count != len(frames):
+            encoder.abandon()  # a stamper that did not hand every frame over: encode here
+            encoder = None
+        if encoder is not None:
+            try:
+                thumbnail(frames, staged["thumbnail"])
+                spritesheet(frames, staged["spritesheet"])
+                encoder.finish()
+            except BaseException:
+                encoder.abandon()
+                raise
+        elif stitch is not None:
             total_frames = _stitch(
                 services,
                 record.id,
@@ -237,6 +263,7 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         row.expires_at = row.completed_at + ttl if ttl else None
         engine = {"engine": result.provenance} if result.provenance else {}
         row.provenance = {**(row.provenance or {}), "watermark_payload": payload, **engine}
+        notify_uses(s, row)  # owners hear of a use only once the video exists
 
     if source_path is not None and source_path != parent_path:
         shutil.rmtree(source_path.parent, ignore_errors=True)
@@ -248,6 +275,16 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         services.rights.index_output(video_id=record.id, frames=frames)
     except Exception:
         log.exception("video %s completed, but indexing its output failed", record.id)
+
+
+def _staged(services: Services, video_id: str) -> dict[str, Path]:
+    """The files of one attempt, in a fresh private staging folder."""
+    staging = services.files.staging(video_id)
+    return {
+        "video": staging / "video.mp4",
+        "thumbnail": staging / "thumbnail.jpg",
+        "spritesheet": staging / "spritesheet.jpg",
+    }
 
 
 #: Parent frames handed to a backend for an extension (its conditioning tail; the LTX backend

@@ -109,11 +109,16 @@ class BertEncoder(nn.Module):
     def from_dir(cls, path: Path) -> BertEncoder:
         from safetensors.torch import load_file
 
-        model = cls(json.loads((path / "config.json").read_text()))
+        from mutoscope.models.tiny.loading import uninitialised
+
+        with uninitialised():  # every weight is loaded below (strict)
+            model = cls(json.loads((path / "config.json").read_text()))
         weights = load_file(str(path / "model.safetensors"))
         state = {k: v for k, v in weights.items() if k.startswith(("embeddings.", "encoder."))}
         state.pop("embeddings.position_ids", None)
-        model.load_state_dict(state)
+        # assign: the module keeps the file's (copy-on-write, memory-mapped) tensors instead of
+        # copying 90 MB into its own; a prompt reads a few rows of the 47 MB word table.
+        model.load_state_dict(state, assign=True)
         return model.eval().requires_grad_(False)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -96,19 +96,24 @@ class TinyPipeline:
         stored.setdefault("raw_tokens", False)
         cfg = DenoiserConfig(**stored)
         cfg.block_out_channels = tuple(cfg.block_out_channels)
+        from mutoscope.models.tiny.loading import uninitialised
+
         tensors = load_file(str(path))
-        ae, denoiser = FrameAutoencoder(), TinyDenoiser(cfg)
+        cdec = None
+        with uninitialised():  # every weight is loaded below (strict)
+            ae, denoiser = FrameAutoencoder(), TinyDenoiser(cfg)
+            if "cdec.inp.weight" in tensors:  # files from before the caption decoder have none
+                cdec = CaptionDecoder(ch=tensors["cdec.inp.weight"].shape[0])
 
         def part(prefix: str) -> dict[str, torch.Tensor]:
             n = len(prefix)
             return {k[n:]: v.float() for k, v in tensors.items() if k.startswith(prefix)}
 
-        ae.load_state_dict(part("ae."))
-        denoiser.load_state_dict(part("denoiser."))
-        cdec = None
-        if "cdec.inp.weight" in tensors:  # files from before the caption decoder have none
-            cdec = CaptionDecoder(ch=tensors["cdec.inp.weight"].shape[0])
-            cdec.load_state_dict(part("cdec."))
+        # assign: the modules take the float tensors made here rather than copying them again.
+        ae.load_state_dict(part("ae."), assign=True)
+        denoiser.load_state_dict(part("denoiser."), assign=True)
+        if cdec is not None:
+            cdec.load_state_dict(part("cdec."), assign=True)
         return cls(ae, denoiser, text or MiniLMTextEncoder(), cdec)
 
     def _encode_prompt(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

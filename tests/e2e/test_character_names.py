@@ -1,0 +1,127 @@
+"""Character names through the ``openai`` SDK against a real ``mutoscope serve`` with the
+starter registry on: two people's characters may share a name without blocking each other,
+a protected entity's name is refused at creation, and characters made keyless before the
+first sign-up belong to that account afterwards."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import httpx
+import openai
+import pytest
+
+from tests.characters.clips import character_clip
+
+from .conftest import Server, make_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")]
+CLIP = ("zorp.mp4", character_clip("red", "circle"), "video/mp4")
+
+
+@pytest.fixture(scope="module")
+def names_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = make_server(tmp_path_factory.mktemp("names"), MUTOSCOPE_RIGHTS_STARTER="true")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def _create(client: openai.OpenAI, prompt: str, *characters: str) -> openai.types.Video:
+    return client.videos.create(
+        prompt=prompt,
+        model="sora-2",
+        size="256x256",
+        extra_body={"characters": [{"id": c} for c in characters]} if characters else None,
+    )
+
+
+def _wait(client: openai.OpenAI, video_id: str, timeout: float = 60) -> openai.types.Video:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        video = client.videos.retrieve(video_id)
+        if video.status in ("completed", "failed"):
+            return video
+        time.sleep(0.1)
+    raise AssertionError(f"{video_id} did not finish")
+
+
+def test_people_may_share_a_character_name_without_blocking_each_other(
+    names_server: Server,
+) -> None:
+    ada, bob, cat = (names_server.sdk(n) for n in ("ada", "bob", "cat"))
+    ada_zorp = ada.videos.create_character(name="Zorp", video=CLIP).id
+    bob_zorp = bob.videos.create_character(name="Zorp", video=CLIP).id
+    # Each one's attached Zorp is theirs: the other's namesake does not block it.
+    mine = _create(ada, "Zorp moving up on a blue background", ada_zorp)
+    theirs = _create(bob, "Zorp moving left on a blue background", bob_zorp)
+    assert _wait(ada, mine.id).status == "completed"
+    assert _wait(bob, theirs.id).status == "completed"
+    # A prompt that names Zorp without attaching one is ambiguous: the message names both
+    # owners and says which one the caller may use.
+    with pytest.raises(openai.BadRequestError) as which:
+        _create(ada, "Zorp moving up on a blue background")
+    msg = which.value.message
+    assert which.value.body["code"] == "moderation_blocked"  # type: ignore[index]
+    assert "@ada" in msg and "@bob" in msg and ada_zorp in msg and bob_zorp in msg
+    assert "you may use this one" in msg and "consent" in msg and "attaching" in msg
+    # Likeness protection still holds: someone with neither Zorp's consent is refused, and
+    # nobody may attach bob's Zorp without his permission.
+    with pytest.raises(openai.BadRequestError) as neither:
+        _create(cat, "Zorp waving on a green background")
+    assert "you may use this one" not in neither.value.message
+    assert "@ada" in neither.value.message and "@bob" in neither.value.message
+    with pytest.raises(openai.NotFoundError):
+        _create(ada, "Zorp moving up", bob_zorp)
+    with httpx.Client(
+        base_url=f"{names_server.url}/v1", headers={"Authorization": f"Bearer {bob.api_key}"}
+    ) as b:
+        assert b.post(f"/videos/characters/{bob_zorp}", json={"permission": "approved"})
+    with pytest.raises(openai.PermissionDeniedError):
+        _create(ada, "Zorp moving up", bob_zorp)
+
+
+def test_a_protected_entitys_name_is_refused_at_creation(names_server: Server) -> None:
+    ada = names_server.sdk("ada2")
+    for name in ("Mickey Mouse", "taylor swift"):
+        with pytest.raises(openai.BadRequestError) as refused:
+            ada.videos.create_character(name=name, video=CLIP)
+        body = refused.value.body
+        assert body["param"] == "name" and body["code"] == "protected_name"  # type: ignore[index]
+        assert "Choose an original name" in refused.value.message
+    assert ada.videos.create_character(name="Blobby McSquare", video=CLIP).name == (
+        "Blobby McSquare"
+    )
+
+
+def test_characters_made_before_the_first_sign_up_move_to_that_account(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    srv = make_server(tmp_path_factory.mktemp("adopt"))
+    srv.start()
+    try:
+        # Keyless on loopback: the SDK's placeholder key stands for the local user.
+        keyless = openai.OpenAI(base_url=f"{srv.url}/v1", api_key="mts_...", max_retries=0)
+        blobby = keyless.videos.create_character(name="Blobby", video=CLIP).id
+        with httpx.Client(base_url=srv.url, follow_redirects=False) as web:
+            page = web.get("/signup").text
+            csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)
+            assert csrf is not None
+            password = "ada password 9"
+            form = {"csrf": csrf.group(1), "name": "ada", "password": password}
+            assert web.post("/signup", data={**form, "confirm": password}).status_code == 303
+            # The studio lists it as ada's, and she may change it.
+            assert blobby in web.get("/characters").text
+            got = keyless.videos.get_character(blobby)  # keyless calls are ada's now
+            assert got.model_extra is not None and got.model_extra["access"] == "owner"
+            video = _create(keyless, "Blobby moving left on a blue background", blobby)
+            assert _wait(keyless, video.id).status == "completed"
+            # Its rights entity names ada (the portal), and she can still revoke it.
+            portal = web.get("/rights").text
+            assert "@ada" in portal and "local" not in portal.split('id="decisions"')[0]
+            revoked = keyless.post(f"/videos/characters/{blobby}/revoke", cast_to=httpx.Response)
+            assert revoked.json()["status"] == "revoked"
+    finally:
+        srv.stop()
