@@ -49,6 +49,8 @@ import cv2
 import numpy as np
 
 from mutoscope.media.video import decode_mp4, encode_mp4
+from mutoscope.provenance.colour import ciede2000, lab_of_linear
+from mutoscope.provenance.colour import linear as _linear
 from mutoscope.provenance.footage import natural_clip, shapes_clip
 from mutoscope.provenance.watermark import Watermarker, encode_bits
 
@@ -181,11 +183,6 @@ _SRGB_TO_LMS = np.array(
 """Linear sRGB to L, M, S cone excitation (a common Smith-Pokorny-based matrix)."""
 
 
-def _linear(rgb: np.ndarray) -> np.ndarray:
-    c = rgb.astype(np.float64) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
 def cone_contrast(marked: np.ndarray, clean: np.ndarray, sigma: float = 4.0) -> tuple[float, float]:
     """(display luminance contrast, S-cone contrast), 99th percentile over the first frame, in %.
 
@@ -204,11 +201,6 @@ def cone_contrast(marked: np.ndarray, clean: np.ndarray, sigma: float = 4.0) -> 
     return float(np.percentile(lum, 99) * 100), float(np.percentile(s_cone, 99) * 100)
 
 
-_SRGB_TO_XYZ = np.array(
-    [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], np.float64
-)
-_WHITE = _SRGB_TO_XYZ.sum(axis=1)
-"""D65 white (X, Y, Z) of the sRGB primaries."""
 EYE_SIGMA = 2.0
 """Blur (px) standing in for the eye before the colour difference: at 720p on a phone held at
 30-40 cm (~40-60 px/degree) it removes detail above ~5-8 cycles/degree (the dither) and keeps
@@ -218,52 +210,8 @@ the mark's ~40-px blocks."""
 def _lab(rgb: np.ndarray, sigma: float) -> np.ndarray:
     """CIELAB (D65) of an (H, W, 3) uint8 sRGB image blurred with ``sigma`` px in linear light."""
     lin = _linear(rgb)
-    lin = np.stack([cv2.GaussianBlur(lin[..., k], (0, 0), sigma) for k in range(3)], -1)
-    xyz = (lin @ _SRGB_TO_XYZ.T) / _WHITE
-    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.stack(
-        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1
-    )
-
-
-def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 colour difference (kL = kC = kH = 1) of (..., 3) CIELAB arrays."""
-    l1, a1, b1 = np.moveaxis(lab1, -1, 0)
-    l2, a2, b2 = np.moveaxis(lab2, -1, 0)
-    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
-    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
-    a1p, a2p = (1 + g) * a1, (1 + g) * a2
-    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
-    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
-    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
-    dl, dc = l2 - l1, c2p - c1p
-    dh = h2p - h1p
-    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
-    dh = np.where(c1p * c2p == 0, 0.0, dh)
-    d_hp = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
-    l_bar, cp_bar = (l1 + l2) / 2, (c1p + c2p) / 2
-    hsum = h1p + h2p
-    h_bar = np.where(
-        c1p * c2p == 0,
-        hsum,
-        np.where(
-            np.abs(h1p - h2p) <= 180, hsum / 2, np.where(hsum < 360, hsum + 360, hsum - 360) / 2
-        ),
-    )
-    t = (
-        1
-        - 0.17 * np.cos(np.radians(h_bar - 30))
-        + 0.24 * np.cos(np.radians(2 * h_bar))
-        + 0.32 * np.cos(np.radians(3 * h_bar + 6))
-        - 0.20 * np.cos(np.radians(4 * h_bar - 63))
-    )
-    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
-    s_c = 1 + 0.045 * cp_bar
-    s_h = 1 + 0.015 * cp_bar * t
-    r_c = 2 * np.sqrt(cp_bar**7 / (cp_bar**7 + 25.0**7))
-    r_t = -np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))) * r_c
-    return np.sqrt(
-        (dl / s_l) ** 2 + (dc / s_c) ** 2 + (d_hp / s_h) ** 2 + r_t * (dc / s_c) * (d_hp / s_h)
+    return lab_of_linear(
+        np.stack([cv2.GaussianBlur(lin[..., k], (0, 0), sigma) for k in range(3)], -1)
     )
 
 

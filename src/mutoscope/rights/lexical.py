@@ -588,6 +588,9 @@ def someone_else(ws: list[Word], i: int, text: str) -> bool:
     before = {ws[k].text for k in range(max(0, i - 2), i)}
     if before & (PERSON_CUES | NAMING) or (i > 0 and ws[i - 1].text in TITLES):
         return True
+    if i > 1 and ws[i - 1].text in PETS and ws[i - 2].text in POSSESSIVES:
+        # "my cat Garfield", "our bulldog Bowser", "her hamster Kirby": an animal's name.
+        return True
     if i > 1 and ws[i - 2].text in TITLES and ws[i - 2].capitalized and ws[i - 1].capitalized:
         # "President James Garfield", "Sir Isaac Newton": a title and a given name make the
         # surname someone's.
@@ -617,6 +620,15 @@ PLAIN_ADJECTIVES = frozenset(
     big little small tiny giant hot cold iron wild dark happy mad old young""".split()  # noqa: SIM905
 )
 POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
+PETS = frozenset(
+    """dog dogs puppy pup cat cats kitten kitty bulldog terrier poodle labrador retriever
+    beagle spaniel collie pug dachshund chihuahua husky corgi hamster gerbil guinea rabbit
+    bunny parrot budgie canary goldfish fish turtle tortoise pony horse donkey goat pig
+    piglet cow lamb chicken hen rooster duck snake lizard iguana ferret mouse rat
+    hund katze kater perro perra gato gata chien chienne chat chatte cane gatto gatta
+    cachorro cachorra""".split()  # noqa: SIM905
+)
+"""Animals a name may follow in apposition ("my cat Garfield"): the name is the pet's."""
 STOP_AFTER_THE = frozenset({"first", "second", "third", "last", "great", "original"})
 PLACES = frozenset(
     """avenue street st road rd boulevard lane drive park station square bridge hotel hall
@@ -646,8 +658,8 @@ FUNCTION_WORDS = frozenset(
 
 
 NAMING = frozenset(
-    """named called nicknamed dubbed llamado llamada chiamato chiamata genannt nommé nommée
-    chamado chamada""".split()  # noqa: SIM905
+    """named called nicknamed dubbed llamado llamada chiamato chiamata genannt
+    nommé nommée chamado chamada""".split()  # noqa: SIM905
 )
 TITLES = frozenset(
     """god goddess saint st king queen prince princess lord lady sir dame mr mrs ms miss dr

@@ -139,6 +139,11 @@ DEF_MARGIN = 1.3
 """... this many times the specific mass of the next entity ..."""
 DEF_SCORE = 0.35
 """... and at least this static score against the description's closest facet."""
+SHARP_SPECIFIC = 2.0
+"""Specific attribute mass another entity needs to replace a relation's or key name's pick
+(``Screener._sharper``) ..."""
+SHARP_MARGIN = 2.0
+"""... and how many times the picked entity's own specific mass."""
 FULL_MAX = 1.001
 """Above any full-model cosine (unit vectors; float rounding): bounds a candidate's final
 score before the model is asked (``_outranked``)."""
@@ -590,10 +595,11 @@ class Screener:
             related = self._relation(hit, prompt, via)
             found[hit.entity] = self._name_match(prompt, hit, context)
             if related is not None:
-                found[related.entity_id_index] = related.match
-                first.append(related.entity_id_index)
-                if enough is not None and enough(related.match):
-                    return [related.match]
+                entity, match = self._sharper(prompt, related.entity_id_index, related.match, found)
+                found[entity] = match
+                first.append(entity)
+                if enough is not None and enough(match):
+                    return [match]
                 continue
             if self.targets[hit.entity].kind == "work" or (
                 brand and squash(_ENDS_POSSESSIVE.sub("", written)) in self._owner_keys
@@ -613,7 +619,7 @@ class Screener:
             # 1c. "Minnie's boyfriend", "Luke's father": a relation spoken with a first name.
             by_first = self._first_name_relation(prompt)
             if by_first is not None:
-                entity, match = by_first
+                entity, match = self._sharper(prompt, *by_first, found)
                 found.setdefault(entity, match)
                 first.append(entity)
                 if enough is not None and not works and enough(match):
@@ -623,6 +629,7 @@ class Screener:
         dprompt = gloss(prompt)
         named_by_key = self._key_named(prompt, dprompt, keyed)
         if named_by_key is not None:
+            named_by_key = self._sharper(prompt, *named_by_key, found)
             entity, match = named_by_key
             found.setdefault(entity, match)
             named = {
@@ -857,6 +864,47 @@ class Screener:
         text = prompt[window.start : window.end]
         return entity, self._description_match(
             entity, "description+role", score, score, window, traits.words, text, mass=traits.mass
+        )
+
+    def _sharper(
+        self, prompt: str, entity: int, match: Match, found: dict[int, Match]
+    ) -> tuple[int, Match]:
+        """The entity a relation or a key name picked, unless the prompt describes another
+        one far more specifically.
+
+        A relation or a name from a description is one word of evidence ("Harry" in
+        Hermione's description, "Leia's son"); when the rest of the prompt repeats another
+        entity's specific traits at least ``SHARP_MARGIN`` times as much (and at least
+        ``SHARP_SPECIFIC``), that entity is the one described: "the greasy-haired potions
+        master who always hated Harry" is Snape, not Hermione. Entities the prompt names
+        outright are not candidates (their own words are in the prompt)."""
+        if not self._specific:
+            return entity, match
+        dprompt = gloss(prompt)
+        pw = self.descriptions.prompt_words(dprompt)
+        named = {e for e, m in found.items() if m.method in NAME_METHODS}
+        best: tuple[float, int, Traits] | None = None
+        for e in self.descriptions.rare_candidates(pw):
+            if e == entity or e in named:
+                continue
+            t = self.descriptions.traits(e, pw)
+            if best is None or t.specific > best[0]:
+                best = (t.specific, e, t)
+        if best is None:
+            return entity, match
+        specific, other, traits = best
+        own = self.descriptions.traits(entity, pw).specific
+        if (
+            specific < SHARP_SPECIFIC
+            or specific < SHARP_MARGIN * own
+            or not self._grounded(traits.words)
+            or self.targets[other].kind != self.targets[entity].kind
+        ):
+            return entity, match
+        ((score, window),) = self.descriptions.scores_for(dprompt, [other], parts=True)
+        text = dprompt[window.start : window.end]
+        return other, self._description_match(
+            other, "traits+sharper", score, score, window, traits.words, text, mass=traits.mass
         )
 
     def _definite(

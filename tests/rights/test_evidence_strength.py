@@ -1,0 +1,55 @@
+"""Which entity the evidence points to: a description's specific traits against one word of
+relation or key name; a pet's name against a character's."""
+
+from __future__ import annotations
+
+import pytest
+
+from mutoscope.rights.lexical import someone_else
+from mutoscope.rights.normalize import words
+
+from .conftest import blocked_as
+
+
+def test_a_prompt_describing_one_entity_in_specific_traits_outweighs_a_key_name(
+    starter,  # type: ignore[no-untyped-def]
+) -> None:
+    # "Harry" is a name from other descriptions; the rest is Snape's alone.
+    d = starter.check_prompt(
+        "the greasy-haired potions master who hated Harry in black robes",
+        user_id="someone",
+        record=False,
+    )
+    assert d.decision == "block"
+    assert d.entity["id"] == "snape"
+    assert d.evidence["method"] == "traits+sharper"
+
+
+def test_a_relation_gives_way_to_the_entity_the_rest_describes(starter) -> None:  # type: ignore[no-untyped-def]
+    prompt = "Han and Leia's son with a crossguard red lightsaber and a black mask on a bridge"
+    assert blocked_as(starter, prompt) == "kylo-ren"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name"),
+    [
+        ("our bulldog Bowser chewing a slipper", "bowser"),
+        ("my cat Garfield staring at the fridge", "garfield"),
+        ("her hamster Kirby running in a wheel", "kirby"),
+    ],
+)
+def test_a_name_after_a_possessive_and_a_pet_is_the_pets(prompt: str, name: str) -> None:
+    ws = words(prompt)
+    i = next(k for k, w in enumerate(ws) if w.text == name)
+    assert someone_else(ws, i, prompt)
+
+
+def test_the_pet_rule_needs_a_possessive(starter) -> None:  # type: ignore[no-untyped-def]
+    ws = words("the cat Garfield eating lasagna")
+    assert not someone_else(ws, 2, "the cat Garfield eating lasagna")
+    assert blocked_as(starter, "our bulldog Bowser chewing a slipper") is None
+    # The character described around the pet's name is still the character.
+    assert (
+        blocked_as(starter, "my cat Garfield, the lasagna-loving orange tabby from the comics")
+        == "garfield"
+    )
