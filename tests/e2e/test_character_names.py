@@ -65,7 +65,8 @@ def test_people_may_share_a_character_name_without_blocking_each_other(
         _create(ada, "Zorp moving up on a blue background")
     msg = which.value.message
     assert which.value.body["code"] == "moderation_blocked"  # type: ignore[index]
-    assert "@ada" in msg and "@bob" in msg and ada_zorp in msg and bob_zorp in msg
+    assert "@ada" in msg and "@bob" in msg and ada_zorp in msg
+    assert bob_zorp not in msg  # another's character is named by its owner, not its id
     assert "you may use this one" in msg and "consent" in msg and "attaching" in msg
     # Likeness protection still holds: someone with neither Zorp's consent is refused, and
     # nobody may attach bob's Zorp without his permission.
@@ -91,9 +92,17 @@ def test_a_protected_entitys_name_is_refused_at_creation(names_server: Server) -
         body = refused.value.body
         assert body["param"] == "name" and body["code"] == "protected_name"  # type: ignore[index]
         assert "Choose an original name" in refused.value.message
-    assert ada.videos.create_character(name="Blobby McSquare", video=CLIP).name == (
-        "Blobby McSquare"
+    made = ada.videos.create_character(name="Blobby McSquare", video=CLIP)
+    assert made.name == "Blobby McSquare"
+    # Renaming it to a protected name is refused the same way.
+    renamed = httpx.post(
+        f"{names_server.url}/v1/videos/characters/{made.id}",
+        json={"name": "Mickey Mouse"},
+        headers={"Authorization": f"Bearer {ada.api_key}"},
     )
+    assert renamed.status_code == 400
+    assert renamed.json()["error"]["code"] == "protected_name"
+    assert ada.videos.get_character(made.id).name == "Blobby McSquare"
 
 
 def test_characters_made_before_the_first_sign_up_move_to_that_account(

@@ -19,6 +19,8 @@ from mutoscope.errors import InvalidRequest
 MIN_SECONDS, MAX_SECONDS = 2.0, 10.0
 REFERENCE_FRAMES = 4
 """Evenly spaced frames kept per character."""
+LOOK_FRAMES = 16
+"""Evenly spaced frames the look is read from (the detector's backdrop runs)."""
 MAX_SIDE = 512
 """Reference frames are scaled down to at most this many pixels on their longer side."""
 MAX_DECODED = 600
@@ -46,7 +48,9 @@ def read_character_video(data: bytes) -> CharacterVideo:
         )
     picks = np.linspace(0, len(frames) - 1, REFERENCE_FRAMES).round().astype(int)
     chosen = [frames[i] for i in dict.fromkeys(picks.tolist())]
-    return CharacterVideo([_small(f) for f in chosen], duration, read_look(np.stack(chosen)))
+    sampled = np.linspace(0, len(frames) - 1, LOOK_FRAMES).round().astype(int)
+    seen = np.stack([frames[i] for i in dict.fromkeys(sampled.tolist())])
+    return CharacterVideo([_small(f) for f in chosen], duration, read_look(seen))
 
 
 def _decode(data: bytes) -> tuple[list[np.ndarray], float]:
@@ -83,17 +87,48 @@ def _small(frame: np.ndarray) -> Image.Image:
 
 
 def read_look(frames: np.ndarray) -> dict[str, str]:
-    """The main subject's colour and shape and the backdrop, in the tiny model's words."""
+    """The main subject's colour and shape and the backdrop, in the tiny model's words.
+
+    The subject is judged over the whole clip, not against one backdrop: a clip whose
+    backdrop changes (an extension that moves from green to yellow) is read in runs of
+    frames that share a backdrop, and the subject seen in most frames wins (a changed
+    backdrop is otherwise taken for a huge foreground "square"). The backdrop reported is
+    the one behind the subject for most of the clip (the first on a tie)."""
     from mutoscope.models.tiny import detector
 
     # The embedded model draws on a centred square canvas and extends the backdrop to the
     # clip's aspect; squeezing a 720x1280 frame into the detector's 64x64 would stretch a
     # circle into a diamond. Its centre square keeps every shape's proportions.
-    found = detector.detect(_centre_square(frames), max_objects=1)
-    if not found.objects:
-        return {"background": found.background}
-    obj = found.objects[0]
-    return {"color": obj.color, "shape": obj.shape, "background": found.background}
+    square = _centre_square(frames)
+    votes: dict[tuple[str, str], int] = {}
+    backdrops: dict[str, int] = {}
+    for run in _backdrop_runs(square):
+        found = detector.detect(run, max_objects=1)
+        backdrops[found.background] = backdrops.get(found.background, 0) + len(run)
+        if found.objects:
+            key = (found.objects[0].color, found.objects[0].shape)
+            votes[key] = votes.get(key, 0) + len(run)
+    background = max(backdrops, key=lambda b: backdrops[b])  # dicts keep the first on ties
+    if not votes:
+        return {"background": background}
+    color, shape = max(votes, key=lambda k: votes[k])
+    return {"color": color, "shape": shape, "background": background}
+
+
+def _backdrop_runs(frames: np.ndarray) -> list[np.ndarray]:
+    """``frames`` split into runs of consecutive frames that share a backdrop (one run for
+    the usual clip)."""
+    from mutoscope.models.tiny import detector
+
+    if len(frames) > LOOK_FRAMES:
+        frames = frames[np.linspace(0, len(frames) - 1, LOOK_FRAMES).round().astype(int)]
+    each = [detector.detect(f[None], max_objects=0).background for f in frames]
+    runs, start = [], 0
+    for i in range(1, len(frames) + 1):
+        if i == len(frames) or each[i] != each[start]:
+            runs.append(frames[start:i])
+            start = i
+    return runs
 
 
 def _centre_square(frames: np.ndarray) -> np.ndarray:

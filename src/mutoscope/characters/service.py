@@ -209,13 +209,15 @@ class CharacterService:
         rules_text: str | list[str] | None = None,
     ) -> CharacterRecord:
         before = self.owned(user, character_id)
+        if name is not None:
+            name = check_name(name)
+            if _plain_name(name) != _plain_name(before.name):
+                self._refuse_protected_name(user, name)
         with self.sessions.begin() as s:
             row = s.get(CharacterRecord, character_id)
             assert row is not None
             if name is not None:
-                row.name = check_name(name)
-                if _plain_name(row.name) != _plain_name(before.name):
-                    self._refuse_protected_name(user, row.name)
+                row.name = name
             if kind is not None:
                 row.kind = check_kind(kind)
             if tier is not None:

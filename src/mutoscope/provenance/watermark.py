@@ -1086,17 +1086,18 @@ _WINDOW_PLANE = np.tile(_WINDOW_2D, (PLANE // BLOCK, PLANE // BLOCK)).astype(np.
 def _activity_weight(sample: np.ndarray, flat: float) -> np.ndarray:
     """(PLANE, PLANE) perceptual weight in [flat, 1] from (k, PLANE, PLANE) sample lumas.
 
-    Activity is the larger of local contrast (standard deviation over 3x3 cells, about
-    15x8 px at 1280x720) and motion (range over the samples) anywhere in the chunk: a mark
-    hides in texture, edges and movement and shows on flat areas (contrast masking)."""
+    Activity is local contrast (standard deviation over 3x3 cells, about 15x8 px at
+    1280x720) in EVERY sample frame: a mark hides in texture and edges and shows on flat
+    areas (contrast masking). The mark stays put for the whole chunk, so neither contrast in
+    one frame nor motion hides it: the path of a shape moving over a flat backdrop is flat
+    backdrop in most frames (weighting it as busy drew a visible trail of blocks there)."""
     low, high = ACTIVITY
-    contrast = np.zeros(sample.shape[1:], np.float32)
+    contrast = np.full(sample.shape[1:], np.inf, np.float32)
     for plane in sample:
         mean = cv2.blur(plane, (3, 3))
         var = cv2.blur(plane * plane, (3, 3)) - mean * mean
-        np.maximum(contrast, np.sqrt(np.maximum(var, 0.0)), out=contrast)
-    motion = sample.max(axis=0) - sample.min(axis=0)
-    active = np.clip((np.maximum(contrast, motion) - low) / (high - low), 0.0, 1.0)
+        np.minimum(contrast, np.sqrt(np.maximum(var, 0.0)), out=contrast)
+    active = np.clip((contrast - low) / (high - low), 0.0, 1.0)
     # widen and soften the textured areas a little, so the weight has no edges of its own
     active = cv2.blur(cv2.dilate(active, np.ones((3, 3), np.uint8)), (5, 5))
     return (flat + (1.0 - flat) * active).astype(np.float32)

@@ -555,11 +555,12 @@ class RightsService:
         said = original_words(prompt, str(evidence.get("text") or blocked.name))
         parts = []
         for e in namesakes:
+            # Only a character the caller may use is named by id (others may be private).
             why = problem_of(e.id)
-            parts.append(
-                f"{e.name} ({e.kind}, {e.owner}, {e.id}): "
-                + ("you may use this one" if why is None else why)
-            )
+            if why is None:
+                parts.append(f"{e.name} ({e.kind}, {e.owner}, {e.id}): you may use this one")
+            else:
+                parts.append(f"{e.name} ({e.kind}, {e.owner}): {why}")
         decision.reason = (
             f"'{said}' names {len(namesakes)} characters of different people: "
             + "; ".join(parts)

@@ -305,7 +305,27 @@
     if (first) observer.observe(first);
   }
 
+  // -- the main menu on a phone: one row that scrolls sideways ---------------------------
+  // The current page's item is brought into view, and an edge with more to scroll fades
+  // out (.more-left / .more-right), so a clipped item says the menu goes on.
+  function scrollingMenu() {
+    const nav = document.querySelector(".top nav");
+    if (!nav) return;
+    const current = nav.querySelector('[aria-current="page"]');
+    if (current && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = Math.max(0, current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2);
+    }
+    const edges = function () {
+      nav.classList.toggle("more-left", nav.scrollLeft > 2);
+      nav.classList.toggle("more-right", nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 2);
+    };
+    nav.addEventListener("scroll", edges, { passive: true });
+    window.addEventListener("resize", edges);
+    edges();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    scrollingMenu();
     watchProgress();
     createPage();
     provenance();
