@@ -68,10 +68,11 @@ def main() -> None:
     if model is not None:
         clips += [model[0][2], model[0][1]]
     plain, amplified = rows(clips)
-    cv2.imwrite(str(args.out), cv2.cvtColor(plain, cv2.COLOR_RGB2BGR))
+    png = [cv2.IMWRITE_PNG_COMPRESSION, 9]
+    cv2.imwrite(str(args.out), cv2.cvtColor(plain, cv2.COLOR_RGB2BGR), png)
     small = cv2.resize(amplified, (amplified.shape[1] // 2, amplified.shape[0] // 2))
     x8 = args.out.with_name(args.out.stem + "-x8" + args.out.suffix)
-    cv2.imwrite(str(x8), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(x8), cv2.cvtColor(small, cv2.COLOR_RGB2BGR), png)
     print(f"wrote {args.out} and {x8}")
 
 
