@@ -53,3 +53,22 @@ def test_the_pet_rule_needs_a_possessive(starter) -> None:  # type: ignore[no-un
         blocked_as(starter, "my cat Garfield, the lasagna-loving orange tabby from the comics")
         == "garfield"
     )
+
+
+def test_a_capital_after_a_german_article_is_a_noun_not_a_name(starter) -> None:  # type: ignore[no-untyped-def]
+    from mutoscope.rights.screening import _german_noun
+
+    prompt = "ein Puma schleicht durch den Wald"
+    assert _german_noun(prompt, prompt.index("Puma"))
+    assert not _german_noun("a Puma store on the corner", 2)
+    assert blocked_as(starter, "ein Puma liegt auf einem Felsen in der Sonne") is None
+    # The brand stays the brand where the German context says so.
+    assert blocked_as(starter, "Puma Turnschuhe mit dem Logo auf einem Regal") == "puma-brand"
+
+
+def test_an_unknown_or_unnamed_subject_is_declared_not_to_be_anyone_registered() -> None:
+    from mutoscope.rights.screening import declares_original
+
+    assert declares_original("a pop singer on a big stage, unknown artist")
+    assert declares_original("an unnamed knight in silver armour")
+    assert not declares_original("a pop singer on a big stage")

@@ -369,7 +369,8 @@ def _other_numeral(prompt: str, hit: NameHit) -> bool:
 
 
 ORIGINAL_WORDS = frozenset(
-    """original generic unbranded homemade fictional invented plain""".split()  # noqa: SIM905
+    """original generic unbranded homemade fictional invented plain unknown unnamed
+    anonymous""".split()  # noqa: SIM905
 )
 ORIGINAL_PAIRS = frozenset(
     [
@@ -388,6 +389,27 @@ ORIGINAL_PAIRS = frozenset(
         ("label", "removed"),
     ]
 )
+
+
+GERMAN_ARTICLES = frozenset(
+    "ein eine einen einem einer eines der die das den dem des kein keine keinen".split()  # noqa: SIM905
+)
+GERMAN_FUNCTION = frozenset(
+    """ein eine einen einem einer eines der die das den dem des und mit auf durch im am ist
+    sind von zum zur über unter nicht sich vom beim""".split()  # noqa: SIM905
+)
+"""German function words (with "die" and "den", which English has too: the article before
+the noun must be German as well)."""
+
+
+def _german_noun(prompt: str, start: int) -> bool:
+    """Is the word at ``start`` capitalised only as a German noun ("ein Puma jagt in den
+    Anden")? It follows a German article, in a prompt with at least two German function
+    words."""
+    before = words(prompt[:start])[-1:]
+    if not before or before[0].text not in GERMAN_ARTICLES:
+        return False
+    return len({w.text for w in words(prompt)} & GERMAN_FUNCTION) >= 2
 
 
 def declares_original(prompt: str) -> bool:
@@ -557,7 +579,15 @@ class Screener:
             common = squash(written) in COMMON_WORD_BRANDS or (
                 hit.ambiguous and " " in written.strip()
             )
-            lowercase = not written[:1].isupper() or starts_sentence(prompt, hit.start, hit.end)
+            german_noun = _german_noun(prompt, hit.start)
+            lowercase = (
+                not written[:1].isupper()
+                or starts_sentence(prompt, hit.start, hit.end)
+                or german_noun
+            )
+            if german_noun and hit.ambiguous:
+                # German capitalises every noun: "ein Puma jagt in den Anden" is an animal.
+                hit = replace(hit, as_name=False)
             brand_word = brand and lowercase and common and hit.method == "exact"
             if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
                 hit = replace(hit, as_name=True)
