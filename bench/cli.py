@@ -253,6 +253,9 @@ JOB_STEPS = (  # (module, attribute path, step) timed inside a warm job
 
 def job_split(runs: int) -> None:
     """Median wall and CPU time per step of a warm job (4 s, 1280x720, embedded model)."""
+    from mutoscope.cli import calm_openmp
+
+    calm_openmp()  # as ``mutoscope serve`` does before its worker loads torch
     from mutoscope.config import Settings
     from mutoscope.services import build_services
     from mutoscope.users import LOCAL_USER, UserService

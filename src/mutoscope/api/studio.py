@@ -174,7 +174,9 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
             characters=[c for c in form.getlist("characters") if isinstance(c, str) and c],
         )
         if _field(form, "anyway") != "true":
-            fit = await run_in_threadpool(_hopeless, services, user, body.prompt, body.model)
+            fit = await run_in_threadpool(
+                _hopeless, services, user, body.prompt, body.model, body.characters
+            )
             if fit is not None:  # as the CLI without --anyway: say so, make nothing yet
                 return v.render(
                     "create.html",
@@ -204,7 +206,11 @@ async def create(v: VisitDep, services: ServicesDep, videos: VideosDep) -> Respo
 
 
 def _hopeless(
-    services: Any, user: UserRecord, prompt: str, model: str | None
+    services: Any,
+    user: UserRecord,
+    prompt: str,
+    model: str | None,
+    characters: list[str] | None = None,
 ) -> dict[str, Any] | None:
     """The fit of a prompt the model cannot draw at all (after the rights check), else None.
 
@@ -213,7 +219,8 @@ def _hopeless(
     fit = pages.prompt_fit(services, prompt, name)
     if fit is None or fit["drawable"]:
         return None
-    pages.submission_screening(services, user, prompt, name)
+    names = _character_names(services, user, characters or [])
+    pages.submission_screening(services, user, prompt, name, names)
     return fit
 
 
@@ -230,6 +237,8 @@ def _form_seed(value: str) -> int | None:
 class CheckBody(BaseModel):
     prompt: str
     model: str | None = None
+    characters: list[str] = []
+    """Ids of the characters ticked on the form: the prompt's names stand for them."""
 
 
 @router.post("/studio/check")
@@ -242,7 +251,8 @@ def check(body: CheckBody, v: VisitDep, services: ServicesDep) -> JSONResponse:
         prompt = check_prompt(body.prompt)
         model = services.backends.get(body.model or None).name
         fit = pages.prompt_fit(services, prompt, model)
-        attributions = pages.preview_screening(services, user, prompt, model)
+        names = _character_names(services, user, body.characters[:10])
+        attributions = pages.preview_screening(services, user, prompt, model, names)
     except PromptRejected as exc:
         return JSONResponse({"allowed": False, "message": exc.message, **_fit(fit)})
     except InvalidRequest as exc:
@@ -629,6 +639,13 @@ def static(name: str) -> FileResponse:
 
 def _limits(v: Visit) -> RateLimits:
     return v.request.app.state.limits
+
+
+def _character_names(services: Any, user: UserRecord, ids: list[str]) -> tuple[str, ...]:
+    """Names of the chosen characters ``user`` may use (what the prompt's names mean)."""
+    from mutoscope.characters.service import usable_names
+
+    return usable_names(services.sessions, user.id, [i for i in ids if isinstance(i, str)])
 
 
 def _usable_characters(services: Any, user: UserRecord) -> list[Any]:

@@ -615,6 +615,16 @@ def may_use(s: Session, character: CharacterRecord, user_id: str) -> bool:
     return character.tier != "only_me" and row is not None and row.status == APPROVED
 
 
+def usable_names(sessions: Any, user_id: str, character_ids: list[str]) -> tuple[str, ...]:
+    """Names of those of ``character_ids`` that ``user_id`` may use now: what a prompt's
+    names stand for when they are attached (the studio's rights preview)."""
+    if not character_ids:
+        return ()
+    with sessions() as s:
+        rows = s.scalars(select(CharacterRecord).where(CharacterRecord.id.in_(character_ids)))
+        return tuple(c.name for c in rows if may_use(s, c, user_id))
+
+
 def may_use_id(s: Session, character_id: str, user_id: str) -> bool | None:
     """``may_use`` by id; ``None`` when ``character_id`` is not a character."""
     character = s.get(CharacterRecord, character_id)

@@ -57,7 +57,11 @@ def prompt_fit(services: Services, prompt: str, model: str | None) -> dict[str, 
 
 
 def preview_screening(
-    services: Services, user: UserRecord, prompt: str, model: str
+    services: Services,
+    user: UserRecord,
+    prompt: str,
+    model: str,
+    character_names: tuple[str, ...] = (),
 ) -> list[dict[str, str]]:
     """The rights decision for a prompt being typed: attributions, or ``PromptRejected``.
 
@@ -67,16 +71,23 @@ def preview_screening(
     """
     check = getattr(services.rights, "check_prompt", None)
     if check is None:
-        request = ScreenRequest(prompt=prompt, user_id=user.id, model=model)
+        request = ScreenRequest(
+            prompt=prompt, user_id=user.id, model=model, character_names=character_names
+        )
         return list(services.rights.screen_request(request).attributions)
-    decision = check(prompt, user_id=user.id, record=False)
+    names = {"character_names": character_names} if character_names else {}
+    decision = check(prompt, user_id=user.id, record=False, **names)
     if decision.decision == "block":
         raise PromptRejected(blocked_message(decision), param="prompt", decision=decision)
     return list(decision.attributions)
 
 
 def submission_screening(
-    services: Services, user: UserRecord, prompt: str, model: str
+    services: Services,
+    user: UserRecord,
+    prompt: str,
+    model: str,
+    character_names: tuple[str, ...] = (),
 ) -> list[dict[str, str]]:
     """The rights decision for a prompt being submitted, checked before the model's fit is
     judged (the studio's create form, ``mutoscope generate``).
@@ -85,12 +96,13 @@ def submission_screening(
     screen the prompt again. An allow is not: creating the video screens and records it, so
     each submitted decision is recorded exactly once."""
     try:
-        return preview_screening(services, user, prompt, model)
+        return preview_screening(services, user, prompt, model, character_names)
     except PromptRejected:
         check = getattr(services.rights, "check_prompt", None)
         if check is None:
             raise  # the gate seam's screen_request has recorded it
-        decision = check(prompt, user_id=user.id, record=True)
+        names = {"character_names": character_names} if character_names else {}
+        decision = check(prompt, user_id=user.id, record=True, **names)
         if decision.decision == "block":
             raise PromptRejected(
                 blocked_message(decision), param="prompt", decision=decision

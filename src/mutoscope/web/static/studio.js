@@ -121,7 +121,11 @@
     const submitted = prompt.value.trim(); // the prompt a server-side answer (banner) is about
     async function check() {
       const text = prompt.value.trim();
-      const key = model.value + "\n" + text;
+      // Ticked characters: the prompt's names stand for them (not for namesakes).
+      const characters = Array.from(
+        document.querySelectorAll('input[name="characters"]:checked')
+      ).map((box) => box.value);
+      const key = model.value + "\n" + text + "\n" + characters.join(",");
       if (key === lastKey) return; // unchanged: keep the answer (and the layout) as it is
       lastKey = key;
       if (!text) { box.textContent = ""; box.className = "rights-check"; return; }
@@ -132,7 +136,7 @@
       }
       box.setAttribute("aria-busy", "true");
       try {
-        const response = await post("/studio/check", { prompt: text, model: model.value });
+        const response = await post("/studio/check", { prompt: text, model: model.value, characters: characters });
         const result = await response.json();
         if (mine !== seq) return;
         // After a rights block, the block is the whole answer: no drawing advice with it.
@@ -207,6 +211,9 @@
       if (event.relatedTarget && event.relatedTarget.type === "submit") return;
       clearTimeout(timer);
       check();
+    });
+    form.querySelectorAll('input[name="characters"]').forEach(function (box) {
+      box.addEventListener("change", check);
     });
     if (prompt.value.trim()) check();
     form.addEventListener("submit", function () {

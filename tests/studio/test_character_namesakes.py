@@ -1,0 +1,49 @@
+"""The studio with two people's characters of one name, with the real rights layer: the
+create page's rights preview and its submission read a ticked character's name as that
+character, not as the other person's namesake."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+
+from mutoscope.characters.service import CharacterService
+from mutoscope.users import UserService
+from tests.characters.clips import character_clip
+from tests.studio.conftest import Browser
+from tests.studio.test_rights_portal import rights_app  # noqa: F401  (the fixture)
+
+pytest.importorskip("mutoscope.rights.service", reason="the rights layer is not installed")
+
+
+def test_a_ticked_character_is_what_its_name_means_on_the_create_page(
+    rights_app: FastAPI,  # noqa: F811
+) -> None:
+    services = rights_app.state.services
+    ada = Browser(rights_app, "ada")
+    Browser(rights_app, "bob")
+    users = UserService(services.sessions)
+    chars = CharacterService(services)
+    clip = character_clip("red", "circle")
+    mine = chars.create(users.by_name("ada"), "Zorp", clip)  # type: ignore[arg-type]
+    chars.create(users.by_name("bob"), "Zorp", clip)  # type: ignore[arg-type]
+    headers = {"x-csrf-token": ada.csrf}
+    prompt = "Zorp moving up on a blue background"
+
+    def preview(characters: list[str]) -> dict:  # type: ignore[type-arg]
+        body = {"prompt": prompt, "model": "mutoscope-test", "characters": characters}
+        return ada.client.post("/studio/check", json=body, headers=headers).json()
+
+    unticked = preview([])
+    assert unticked["allowed"] is False and "@bob" in unticked["message"]
+    assert preview([mine.id])["allowed"] is True
+    # Submitting with it ticked makes the video.
+    made = ada.post(
+        "/create",
+        prompt=prompt,
+        model="mutoscope-test",
+        size="256x256",
+        seconds="4",
+        characters=mine.id,
+    )
+    assert made.status_code == 303, made.text
