@@ -17,6 +17,7 @@ from .conftest import blocked_as
         ("a video of the masked commander on a bridge", True),
         ("el caballero oscuro de Gotham", True),
         ("der dunkle Ritter auf einem Dach", True),
+        ("l'homme de fer au-dessus de Paris", True),
         ("a snowman with a carrot nose", False),
         ("two kids building a snowman", False),
         ("there is the old lighthouse", False),

@@ -124,8 +124,8 @@ SPECIFIC_RANK = 0.1
 """Weight of the specific attribute mass (``Traits.specific``) against the static score when
 description candidates are ordered: two rare traits only this entity's description holds
 (≈2) outweigh a 0.1 lead in static score."""
-DEFINITE = frozenset("the el la los las le les il lo gli der die das".split())  # noqa: SIM905
-"""Definite articles a prompt's subject may open with (English, es, fr, it, de)."""
+DEFINITE = frozenset("the el la los las le les l il lo gli der die das".split())  # noqa: SIM905
+"""Definite articles a prompt's subject may open with (English, es, fr, it, de; "l" of "l'")."""
 _MEDIUM = re.compile(
     r"^(?:an?\s+)?(?:photo|picture|video|clip|film|painting|drawing|portrait|shot|scene|"
     r"sketch|close-?up|cartoon|illustration|animation)\s+of\s+",
