@@ -72,3 +72,22 @@ def test_an_unknown_or_unnamed_subject_is_declared_not_to_be_anyone_registered()
     assert declares_original("a pop singer on a big stage, unknown artist")
     assert declares_original("an unnamed knight in silver armour")
     assert not declares_original("a pop singer on a big stage")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "brand", "cue"),
+    [
+        ("a silver bmw x5 parked outside a school", "bmw", "x5"),
+        ("a yellow porsche gt3 on a track day", "porsche", "gt3"),
+        ("crocs 4x4 in the mud", "crocs", None),
+        ("a shell 2 inches wide on the sand", "shell", None),
+    ],
+)
+def test_a_model_designation_after_a_lowercase_brand_is_product_use(
+    prompt: str, brand: str, cue: str | None
+) -> None:
+    from mutoscope.rights.facts import brand_cue
+
+    cars = (frozenset({"driving"}), frozenset({"car"}))
+    start = prompt.index(brand)
+    assert brand_cue(prompt, start, start + len(brand), cars) == cue

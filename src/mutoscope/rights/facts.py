@@ -265,6 +265,9 @@ _CATEGORIES: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...] =
         ),
     )
 )
+_MODEL_CODE = re.compile(r"(?!\d+x\d+$)(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{2,6}")
+"""Letters and digits together ("f40", "x5", "gt3"): a product's model, not a quantity or
+a size ("4x4", "2x4")."""
 _LOCATIVES = frozenset(
     "on in at onto under near by beside behind past through inside outside over".split()  # noqa: SIM905
 )
@@ -312,6 +315,12 @@ def brand_cue(
         return None  # "a puma mask", "a jaguar print": the animal
     if last + 1 < len(ws) and ws[last + 1].text in after:
         return ws[last + 1].text
+    if last + 1 < len(ws):
+        # A model designation: "a ferrari f40", "a bmw x5" (as typed: ``words`` reads
+        # digits as look-alike letters).
+        code = prompt[ws[last + 1].start : ws[last + 1].end].lower()
+        if _MODEL_CODE.fullmatch(code):
+            return code
     for k in range(first - 1, max(-1, first - 5), -1):
         if ws[k].text in before:
             return ws[k].text
