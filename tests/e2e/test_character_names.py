@@ -59,21 +59,23 @@ def test_people_may_share_a_character_name_without_blocking_each_other(
     theirs = _create(bob, "Zorp moving left on a blue background", bob_zorp)
     assert _wait(ada, mine.id).status == "completed"
     assert _wait(bob, theirs.id).status == "completed"
-    # A prompt that names Zorp without attaching one is ambiguous: the message names both
-    # owners and says which one the caller may use.
+    # A prompt that names Zorp without attaching one is ambiguous: the message names the
+    # caller's own and says there is another, private one (never whose, nor its id).
     with pytest.raises(openai.BadRequestError) as which:
         _create(ada, "Zorp moving up on a blue background")
     msg = which.value.message
     assert which.value.body["code"] == "moderation_blocked"  # type: ignore[index]
-    assert "@ada" in msg and "@bob" in msg and ada_zorp in msg
-    assert bob_zorp not in msg  # another's character is named by its owner, not its id
-    assert "you may use this one" in msg and "consent" in msg and "attaching" in msg
-    # Likeness protection still holds: someone with neither Zorp's consent is refused, and
-    # nobody may attach bob's Zorp without his permission.
+    assert "@ada" in msg and ada_zorp in msg and "and 1 private character" in msg
+    assert "@bob" not in msg and bob_zorp not in msg
+    assert "you may use this one" in msg and "attaching" in msg
+    # Likeness protection still holds: someone with neither Zorp's consent is refused
+    # (without learning whose they are), and nobody may attach bob's Zorp without his
+    # permission.
     with pytest.raises(openai.BadRequestError) as neither:
         _create(cat, "Zorp waving on a green background")
     assert "you may use this one" not in neither.value.message
-    assert "@ada" in neither.value.message and "@bob" in neither.value.message
+    assert "2 private characters" in neither.value.message
+    assert "@ada" not in neither.value.message and "@bob" not in neither.value.message
     with pytest.raises(openai.NotFoundError):
         _create(ada, "Zorp moving up", bob_zorp)
     with httpx.Client(
@@ -82,6 +84,41 @@ def test_people_may_share_a_character_name_without_blocking_each_other(
         assert b.post(f"/videos/characters/{bob_zorp}", json={"permission": "approved"})
     with pytest.raises(openai.PermissionDeniedError):
         _create(ada, "Zorp moving up", bob_zorp)
+
+
+def test_private_characters_stay_private_from_a_third_user(names_server: Server) -> None:
+    dee, eve, fay = (names_server.sdk(n) for n in ("dee", "eve", "fay"))
+    dee_quib = dee.videos.create_character(name="Quib", video=CLIP).id
+    eve_quib = eve.videos.create_character(name="Quib", video=CLIP).id
+    private = {dee_quib, eve_quib}
+
+    def api(client: openai.OpenAI, method: str, path: str, **kw: object) -> httpx.Response:
+        auth = {"Authorization": f"Bearer {client.api_key}"}
+        return httpx.request(method, f"{names_server.url}/v1{path}", headers=auth, **kw)  # type: ignore[arg-type]
+
+    # The check still blocks fay (a private person's likeness is protected) but names no
+    # id and no owner: not the deciding entity, the evidence nor the matches.
+    checked = api(fay, "POST", "/rights/check", json={"prompt": "Quib dancing"}).json()
+    assert checked["decision"] == "block"
+    assert "2 private characters" in checked["reason"]
+    shown = str(checked)
+    assert not any(i in shown for i in private) and "@dee" not in shown and "@eve" not in shown
+    assert checked["entity"]["private"] is True and checked["entity"]["owner"] is None
+    # Nor does the registry list them, or answer for them by id.
+    listed = {e["id"] for e in api(fay, "GET", "/rights/entities").json()["data"]}
+    assert not listed & private
+    for i in private:
+        assert api(fay, "GET", f"/rights/entities/{i}").status_code == 404
+        assert api(fay, "DELETE", f"/rights/entities/{i}").status_code == 404
+    # Their owners still see their own (and only their own).
+    dees = {e["id"] for e in api(dee, "GET", "/rights/entities").json()["data"]}
+    assert dee_quib in dees and eve_quib not in dees
+    assert api(dee, "GET", f"/rights/entities/{dee_quib}").json()["owner"] == "@dee"
+    # Once eve offers hers to everyone, fay may see and use it: it is named, with its id.
+    assert api(eve, "POST", f"/videos/characters/{eve_quib}", json={"permission": "everyone"})
+    checked = api(fay, "POST", "/rights/check", json={"prompt": "Quib dancing"}).json()
+    assert eve_quib in checked["reason"] and "@eve" in checked["reason"]
+    assert "and 1 private character" in checked["reason"] and dee_quib not in str(checked)
 
 
 def test_a_protected_entitys_name_is_refused_at_creation(names_server: Server) -> None:

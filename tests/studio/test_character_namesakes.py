@@ -20,8 +20,10 @@ def test_a_ticked_character_is_what_its_name_means_on_the_create_page(
     rights_app: FastAPI,  # noqa: F811
 ) -> None:
     services = rights_app.state.services
+    Browser(rights_app, "root")  # the first sign-up is the admin, who sees every character
     ada = Browser(rights_app, "ada")
     Browser(rights_app, "bob")
+    cat = Browser(rights_app, "cat")
     users = UserService(services.sessions)
     chars = CharacterService(services)
     clip = character_clip("red", "circle")
@@ -35,7 +37,14 @@ def test_a_ticked_character_is_what_its_name_means_on_the_create_page(
         return ada.client.post("/studio/check", json=body, headers=headers).json()
 
     unticked = preview([])
-    assert unticked["allowed"] is False and "@bob" in unticked["message"]
+    assert unticked["allowed"] is False and "and 1 private character" in unticked["message"]
+    assert "@bob" not in unticked["message"]  # bob's Zorp is his alone: not named
+    # A third person is refused too, and learns neither whose they are nor their ids.
+    body = {"prompt": prompt, "model": "mutoscope-test", "characters": []}
+    theirs = cat.client.post("/studio/check", json=body, headers={"x-csrf-token": cat.csrf})
+    message = theirs.json()["message"]
+    assert theirs.json()["allowed"] is False and "2 private characters" in message
+    assert "@ada" not in message and "@bob" not in message and mine.id not in message
     assert preview([mine.id])["allowed"] is True
     # Submitting with it ticked makes the video.
     made = ada.post(

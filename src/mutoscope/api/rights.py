@@ -59,6 +59,25 @@ def _entity(row: Any, user: Any = None, ownership: Ownership | None = None) -> d
     return body
 
 
+def _hidden(services: Any, user: Any, ids: list[str]) -> set[str]:
+    """Other people's private characters: not listed, and answered as not found."""
+    from mutoscope.characters.service import hidden_characters
+
+    with services.sessions() as s:
+        return hidden_characters(s, user, ids)
+
+
+def _visible(services: Any, user: Any, entity_id: str) -> Any:
+    rights = _rights(services)
+    if _hidden(services, user, [entity_id]):
+        # The same answer as for an id that does not exist: its existence is private.
+        raise NotFound(
+            f"No rights entity with id '{entity_id}'. List them with GET /v1/rights/entities.",
+            param="entity_id",
+        )
+    return rights.get_entity(entity_id)
+
+
 def _existing(rights: RightsService, entity_id: str) -> Any:
     try:
         return rights.get_entity(entity_id)
@@ -69,8 +88,10 @@ def _existing(rights: RightsService, entity_id: str) -> Any:
 @router.get("/entities")
 def list_entities(services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
     rows = _rights(services).list_entities()
+    hidden = _hidden(services, user, [r.id for r in rows])
     ownership = Ownership(services.sessions)
-    return {"object": "list", "data": [_entity(r, user, ownership) for r in rows]}
+    data = [_entity(r, user, ownership) for r in rows if r.id not in hidden]
+    return {"object": "list", "data": data}
 
 
 @router.post("/entities")
@@ -105,13 +126,13 @@ def _import_registry(
 
 @router.get("/entities/{entity_id}")
 def get_entity(entity_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
-    return _entity(_rights(services).get_entity(entity_id), user, Ownership(services.sessions))
+    return _entity(_visible(services, user, entity_id), user, Ownership(services.sessions))
 
 
 @router.delete("/entities/{entity_id}")
 def delete_entity(entity_id: str, services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
     rights = _rights(services)
-    Ownership(services.sessions).require_manage(user, rights.get_entity(entity_id))
+    Ownership(services.sessions).require_manage(user, _visible(services, user, entity_id))
     rights.remove_entity(entity_id)
     return {"object": "rights.entity.deleted", "id": entity_id, "deleted": True}
 
@@ -121,7 +142,7 @@ def grant_consent(
     entity_id: str, body: ConsentBody, services: ServicesDep, user: CurrentUser
 ) -> dict[str, Any]:
     rights = _rights(services)
-    Ownership(services.sessions).require_manage(user, rights.get_entity(entity_id))
+    Ownership(services.sessions).require_manage(user, _visible(services, user, entity_id))
     rights.grant_consent(entity_id, body.user_id)
     return {
         "object": "rights.consent",
@@ -136,7 +157,7 @@ def revoke_consent(
     entity_id: str, user_id: str, services: ServicesDep, user: CurrentUser
 ) -> dict[str, Any]:
     rights = _rights(services)
-    Ownership(services.sessions).require_manage(user, rights.get_entity(entity_id))
+    Ownership(services.sessions).require_manage(user, _visible(services, user, entity_id))
     rights.revoke_consent(entity_id, user_id)
     return {
         "object": "rights.consent",

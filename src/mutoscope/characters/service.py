@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -613,6 +614,26 @@ def may_use(s: Session, character: CharacterRecord, user_id: str) -> bool:
     if character.tier == "mutual" and social.is_mutual_follow(s, character.owner_id, user_id):
         return True
     return character.tier != "only_me" and row is not None and row.status == APPROVED
+
+
+def hidden_characters(
+    s: Session, viewer: UserRecord | None, entity_ids: Collection[str]
+) -> set[str]:
+    """Those of ``entity_ids`` that are characters ``viewer`` may not see: another
+    person's ``only_me`` (or deleted) character. The registry neither lists these for
+    ``viewer`` nor names them, their ids or their owners (their likeness still blocks).
+    Admins see them all (they manage the registry)."""
+    ids = [i for i in entity_ids if i.startswith("char_")]
+    if not ids or (viewer is not None and viewer.is_admin):
+        return set()
+    viewer_id = viewer.id if viewer is not None else None
+    c = CharacterRecord.__table__.c
+    rows = s.execute(select(c.id, c.owner_id, c.tier, c.deleted_at).where(c.id.in_(ids))).all()
+    return {
+        cid
+        for cid, owner_id, tier, deleted_at in rows
+        if owner_id != viewer_id and (tier == "only_me" or deleted_at is not None)
+    }
 
 
 def usable_names(sessions: Any, user_id: str, character_ids: list[str]) -> tuple[str, ...]:

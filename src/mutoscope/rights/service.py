@@ -479,15 +479,27 @@ class RightsService:
         for m in matches:
             if m.entity_id in named_away and m.method.startswith("description"):
                 problems[m.entity_id] = self._policy_problem(entities[m.entity_id], user, prompt)
-        decision = self._decide(prompt, matches, problem, entities)
+        hidden = self._hidden(user, {m.entity_id for m in matches} | _namesakes(matches, entities))
+        decision = self._decide(prompt, matches, problem, entities, hidden)
         if decision.decision == "block":
-            self._name_namesakes(decision, entities, problem, prompt)
+            self._name_namesakes(decision, entities, problem, prompt, hidden)
         decision.registry_version, decision.screened_entities = snap.version, len(entities)
         if not entities:
             decision.note = EMPTY_NOTE
         if record:
             self._record("prompt", decision, user_id, subject_id, prompt_hash(prompt), audit_into)
+        _hide(decision, hidden)  # after the audit row, which keeps the ids for their owners
         return decision
+
+    def _hidden(self, user: UserRecord | None, ids: set[str]) -> set[str]:
+        """Characters among ``ids`` that ``user`` may not see (none for the operator's CLI,
+        which screens without a user)."""
+        if user is None or not any(i.startswith("char_") for i in ids):
+            return set()
+        from mutoscope.characters.service import hidden_characters
+
+        with self.sessions() as s:
+            return hidden_characters(s, user, ids)
 
     def _decide(
         self,
@@ -495,6 +507,7 @@ class RightsService:
         matches: list[Match],
         problem_of: Callable[[str], str | None],
         entities: dict[str, EntityRecord],
+        hidden: Collection[str] = (),
     ) -> Decision:
         attributions = []
         for m in matches:
@@ -503,7 +516,7 @@ class RightsService:
             if problem is not None:
                 return Decision(
                     "block",
-                    _reason(m, entity, problem, prompt),
+                    _reason(m, entity, problem, prompt, private=entity.id in hidden),
                     _entity_dict(entity),
                     _evidence(m),
                     [_evidence(x) for x in matches],
@@ -537,6 +550,7 @@ class RightsService:
         entities: dict[str, EntityRecord],
         problem_of: Callable[[str], str | None],
         prompt: str,
+        hidden: set[str],
     ) -> None:
         """A block on a character's name that other people's characters share asks which
         one the prompt means, naming them all (never only the one the index found first)."""
@@ -555,12 +569,21 @@ class RightsService:
         said = original_words(prompt, str(evidence.get("text") or blocked.name))
         parts = []
         for e in namesakes:
-            # Only a character the caller may use is named by id (others may be private).
+            if e.id in hidden:
+                continue  # never named: that it exists, and whose it is, is private
+            # Only a character the caller may use is named by id.
             why = problem_of(e.id)
             if why is None:
                 parts.append(f"{e.name} ({e.kind}, {e.owner}, {e.id}): you may use this one")
             else:
                 parts.append(f"{e.name} ({e.kind}, {e.owner}): {why}")
+        private = sum(e.id in hidden for e in namesakes)
+        if private:
+            some = f"{private} private character{'s' if private > 1 else ''}"
+            parts.append(
+                f"{'and ' if parts else ''}{some} whose owner{'s' if private > 1 else ''} "
+                "did not give you permission"
+            )
         decision.reason = (
             f"'{said}' names {len(namesakes)} characters of different people: "
             + "; ".join(parts)
@@ -929,6 +952,30 @@ def _entity_dict(e: EntityRecord) -> dict[str, Any]:
     }
 
 
+def _namesakes(matches: list[Match], entities: dict[str, EntityRecord]) -> set[str]:
+    """Ids of the characters that share a name with a matched character."""
+    keys = {
+        _plain(entities[m.entity_id].name) for m in matches if _is_character(entities[m.entity_id])
+    }
+    if not keys:
+        return set()
+    return {e.id for e in entities.values() if _is_character(e) and _plain(e.name) in keys}
+
+
+def _hide(decision: Decision, hidden: set[str]) -> None:
+    """Drop the ids and owners of characters the caller may not see from what they are
+    shown: the block (and its reason) stands, the private character stays unnamed."""
+    if not hidden:
+        return
+    entity = decision.entity
+    if entity is not None and entity.get("id") in hidden:
+        decision.entity = {**entity, "id": None, "owner": None, "private": True}
+    for item in [decision.evidence, *decision.matches]:
+        if item is not None and item.get("entity_id") in hidden:
+            item["entity_id"] = None
+            item["private"] = True
+
+
 def _evidence(m: Match) -> dict[str, Any]:
     return {
         "entity_id": m.entity_id,
@@ -940,10 +987,12 @@ def _evidence(m: Match) -> dict[str, Any]:
     }
 
 
-def _reason(m: Match, e: EntityRecord, problem: str, prompt: str = "") -> str:
+def _reason(
+    m: Match, e: EntityRecord, problem: str, prompt: str = "", *, private: bool = False
+) -> str:
     from mutoscope.rights.messages import original_words
 
-    who = f"{e.name} ({e.kind}, {e.owner})"
+    who = f"a private {e.kind} character" if private else f"{e.name} ({e.kind}, {e.owner})"
     said = original_words(prompt, m.text) if prompt else m.text  # the user's own words
     if m.method.startswith("description"):
         return f"'{said}' describes {who}, {problem}. Describe an original subject instead."
