@@ -56,6 +56,19 @@ def test_abandoning_stops_the_encoder(tmp_path: Path):
     assert not encoder._thread.is_alive()  # this encoder's (other tests may run their own)
 
 
+def _run_a_job(core_services) -> VideoRecord:  # type: ignore[no-untyped-def]
+    """Create a small video and run its job in this thread; returns the created record."""
+    user = UserService(core_services.sessions).get_or_create("ada")
+    record = VideoService(core_services).create(
+        user, VideoCreate(prompt="a red circle", size="320x180")
+    )
+    worker = Worker(core_services)
+    job = core_services.queue.claim(worker.worker_id, video_id=record.id)
+    assert job is not None
+    worker.run_one(job)
+    return record
+
+
 class SilentStamper:
     """A stamper that marks nothing and never reports runs of frames."""
 
@@ -70,14 +83,7 @@ class SilentStamper:
 def test_a_job_stores_a_whole_clip_whether_or_not_the_stamper_reports_runs(core_services, stamper):
     if stamper == "silent":
         core_services.provenance = SilentStamper()
-    user = UserService(core_services.sessions).get_or_create("ada")
-    record = VideoService(core_services).create(
-        user, VideoCreate(prompt="a red circle", size="320x180")
-    )
-    worker = Worker(core_services)
-    job = core_services.queue.claim(worker.worker_id, video_id=record.id)
-    assert job is not None
-    worker.run_one(job)
+    record = _run_a_job(core_services)
     with core_services.sessions() as s:
         row = s.get(VideoRecord, record.id)
         assert row is not None and row.status == "completed", row.error_message
@@ -109,12 +115,5 @@ def test_a_job_cancelled_after_the_watermark_stops_its_encoder(core_services, mo
         real_set(self, percent)
 
     monkeypatch.setattr(run.Progress, "set", set_then_cancel)
-    user = UserService(core_services.sessions).get_or_create("ada")
-    record = VideoService(core_services).create(
-        user, VideoCreate(prompt="a red circle", size="320x180")
-    )
-    worker = Worker(core_services)
-    job = core_services.queue.claim(worker.worker_id, video_id=record.id)
-    assert job is not None
-    worker.run_one(job)
+    _run_a_job(core_services)
     assert started and not started[0]._thread.is_alive()
