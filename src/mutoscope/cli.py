@@ -219,6 +219,8 @@ def _open_image(path: Path) -> Any:
         return Image.open(path).convert("RGB")
     except FileNotFoundError:
         raise InvalidRequest(f"no such file: {path}", param="input_reference") from None
+    except PermissionError:
+        raise InvalidRequest(f"no permission to read {path}", param="input_reference") from None
     except (UnidentifiedImageError, IsADirectoryError, OSError) as exc:
         raise InvalidRequest(
             f"{path} is not an image PIL can read ({type(exc).__name__})",
@@ -385,10 +387,11 @@ def _check_can_listen(host: str, port: int) -> None:
     import socket
 
     try:
-        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        with socket.socket(family, kind) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-            probe.bind(address)
+        # the family and options uvicorn binds with
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
     except OSError as exc:
         hint = (
             "another server is using it; stop it or choose another --port"
@@ -450,6 +453,7 @@ def keys_create(
             sole = sole_account(services.sessions)
             user = sole.name if sole is not None else LOCAL_USER
         users = UserService(services.sessions)
+        user = user.strip()  # as the user is looked up and created
         is_new = users.by_name(user) is None
         new = users.create_key(user, name)
     finally:

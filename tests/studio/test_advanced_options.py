@@ -52,5 +52,6 @@ def test_a_refused_option_keeps_the_form_and_opens_the_panel(app: FastAPI) -> No
     assert "cannot apply LoRAs" in r.text
     assert '<details class="advanced" id="advanced" open>' in r.text
     assert 'value="film-grain:0.5"' in r.text and 'name="steps"' in r.text
-    bad_seed = alice.post("/create", **form, seed="-1")
-    assert bad_seed.status_code == 400 and "seed must be a whole number" in bad_seed.text
+    for seed in ("-1", "²", "2147483648"):  # "²" is a digit to str.isdigit, not to int()
+        bad_seed = alice.post("/create", **form, seed=seed)
+        assert bad_seed.status_code == 400 and "seed must be a whole number" in bad_seed.text

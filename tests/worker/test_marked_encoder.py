@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +53,20 @@ def test_abandoning_stops_the_encoder(tmp_path: Path):
     encoder = MarkedEncoder(tmp_path / "video.mp4", fps=24)
     encoder.write(_clip(4))
     encoder.abandon()
-    assert not any(t.name == "mutoscope-encode" and t.is_alive() for t in threading.enumerate())
+    assert not encoder._thread.is_alive()  # this encoder's (other tests may run their own)
+
+
+def _run_a_job(core_services) -> VideoRecord:  # type: ignore[no-untyped-def]
+    """Create a small video and run its job in this thread; returns the created record."""
+    user = UserService(core_services.sessions).get_or_create("ada")
+    record = VideoService(core_services).create(
+        user, VideoCreate(prompt="a red circle", size="320x180")
+    )
+    worker = Worker(core_services)
+    job = core_services.queue.claim(worker.worker_id, video_id=record.id)
+    assert job is not None
+    worker.run_one(job)
+    return record
 
 
 class SilentStamper:
@@ -71,14 +83,7 @@ class SilentStamper:
 def test_a_job_stores_a_whole_clip_whether_or_not_the_stamper_reports_runs(core_services, stamper):
     if stamper == "silent":
         core_services.provenance = SilentStamper()
-    user = UserService(core_services.sessions).get_or_create("ada")
-    record = VideoService(core_services).create(
-        user, VideoCreate(prompt="a red circle", size="320x180")
-    )
-    worker = Worker(core_services)
-    job = core_services.queue.claim(worker.worker_id, video_id=record.id)
-    assert job is not None
-    worker.run_one(job)
+    record = _run_a_job(core_services)
     with core_services.sessions() as s:
         row = s.get(VideoRecord, record.id)
         assert row is not None and row.status == "completed", row.error_message
@@ -86,3 +91,29 @@ def test_a_job_stores_a_whole_clip_whether_or_not_the_stamper_reports_runs(core_
     path = core_services.files.path(record.id, "video")
     assert probe(path).frame_count == frame_count
     assert len(decode_mp4(path)) == frame_count
+
+
+def test_a_job_cancelled_after_the_watermark_stops_its_encoder(core_services, monkeypatch):
+    """The job stops between the watermark and the encode (deleted, taken over): the
+    encoder started for it must not wait for frames forever."""
+    from mutoscope.errors import JobCancelled
+    from mutoscope.worker import run
+
+    started: list[MarkedEncoder] = []
+
+    class Recorded(MarkedEncoder):
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(run, "MarkedEncoder", Recorded)
+    real_set = run.Progress.set
+
+    def set_then_cancel(self, percent: int) -> None:  # type: ignore[no-untyped-def]
+        if started and started[0].count:  # the first report after frames were marked
+            raise JobCancelled("the video was deleted")
+        real_set(self, percent)
+
+    monkeypatch.setattr(run.Progress, "set", set_then_cancel)
+    _run_a_job(core_services)
+    assert started and not started[0]._thread.is_alive()

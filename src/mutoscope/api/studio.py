@@ -231,7 +231,11 @@ ADVANCED = ("seed", "steps", "guidance", "negative_prompt", "lora", "preset", "a
 def _form_seed(value: str) -> int | None:
     if not value.strip():
         return None
-    return check_seed(int(value) if value.strip().isdigit() else -1, value)
+    try:
+        seed = int(value)
+    except ValueError:  # "abc", and digits int() does not read ("²")
+        seed = -1
+    return check_seed(seed, value)
 
 
 class CheckBody(BaseModel):

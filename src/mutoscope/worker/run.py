@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,6 +112,18 @@ def run_job(services: Services, job: ClaimedJob, worker_id: str) -> None:
         _run_steps(services, job, worker_id, lease)
 
 
+@contextmanager
+def _stopped_on_error(early: list[tuple[MarkedEncoder, dict[str, Path]]]) -> Iterator[None]:
+    """Stop the early encoders' threads if the job stops before ``encode_and_sign`` takes
+    them over; else a thread waits for frames forever, holding the clip and an open file."""
+    try:
+        yield
+    except BaseException:
+        for encoder, _ in early:
+            encoder.abandon()
+        raise
+
+
 def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLease) -> None:
     # 1. Load the record and mark it in progress
     with services.sessions.begin() as s:
@@ -170,15 +184,11 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
     if stitch is None:
         first = _staged(services, record.id)
         early.append((MarkedEncoder(first["video"], fps=result.fps, audio=audio), first))
-    try:
+    with _stopped_on_error(early):
         frames, payload = services.provenance.watermark(
             frames, video_id=record.id, on_marked=early[0][0].write if early else None
         )
-    except BaseException:
-        for encoder, _ in early:
-            encoder.abandon()
-        raise
-    progress.set(after[1])
+        progress.set(after[1])  # may find the job cancelled or taken over
 
     # 5. Encode the MP4, thumbnail and spritesheet into a private staging folder
     # 6. Sign the MP4 with C2PA Content Credentials (both again from the frames after a fault)
@@ -232,7 +242,10 @@ def _run_steps(services: Services, job: ClaimedJob, worker_id: str, lease: JobLe
         )
         return staged
 
-    staged = policy.run(encode_and_sign, what=f"{record.id}: encode and sign", check=lease.check)
+    with _stopped_on_error(early):  # the lease check before the first attempt may raise
+        staged = policy.run(
+            encode_and_sign, what=f"{record.id}: encode and sign", check=lease.check
+        )
     progress.set(95)
 
     # 7. Move files into place, then complete the record and the job together (fenced)
