@@ -5,6 +5,7 @@ first sign-up belong to that account afterwards."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -169,5 +170,77 @@ def test_characters_made_before_the_first_sign_up_move_to_that_account(
             assert "@ada" in portal and "local" not in portal.split('id="decisions"')[0]
             revoked = keyless.post(f"/videos/characters/{blobby}/revoke", cast_to=httpx.Response)
             assert revoked.json()["status"] == "revoked"
+    finally:
+        srv.stop()
+
+
+def _sign_up(url: str, name: str) -> httpx.Client:
+    web = httpx.Client(base_url=url, follow_redirects=False)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', web.get("/signup").text)
+    assert csrf is not None
+    password = f"{name} password 9"
+    form = {"csrf": csrf.group(1), "name": name, "password": password, "confirm": password}
+    assert web.post("/signup", data=form).status_code == 303
+    return web
+
+
+def test_a_strangers_sign_up_on_a_key_server_takes_nothing_of_the_local_users(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    home = tmp_path_factory.mktemp("stranger")
+    srv = make_server(home)
+    srv.start()
+    try:
+        # A server used through API keys: the operator's own (local) key and ada's.
+        local = openai.OpenAI(base_url=f"{srv.url}/v1", api_key=srv.cli("keys", "create"))
+        ada = srv.sdk("ada")
+
+        def api(client: openai.OpenAI, method: str, path: str, **kw: object) -> httpx.Response:
+            auth = {"Authorization": f"Bearer {client.api_key}"}
+            return httpx.request(method, f"{srv.url}/v1{path}", headers=auth, **kw)  # type: ignore[arg-type]
+
+        local_id = api(local, "GET", "/users/me").json()["id"]
+        blobby = local.videos.create_character(name="Blobby Local", video=CLIP).id
+        # ada lets the local user use her character: an approval and a consent.
+        adas = ada.videos.create_character(name="Adalind", video=CLIP).id
+        assert api(ada, "POST", f"/videos/characters/{adas}", json={"permission": "approved"})
+        assert api(local, "POST", f"/videos/characters/{adas}/requests", json={}).is_success
+        decided = api(
+            ada,
+            "POST",
+            f"/videos/characters/{adas}/decisions",
+            json={"user_id": local_id, "approve": True},
+        )
+        assert decided.is_success
+        consent = api(ada, "POST", f"/rights/entities/{adas}/consents", json={"user_id": local_id})
+        assert consent.is_success
+        made = srv.cli("generate", "a red circle moving up", "-o", str(home / "one.mp4"), "--json")
+        first = json.loads(made)["id"]
+        # A stranger signs up (the only account with a password), then the operator generates.
+        _sign_up(srv.url, "zed").close()
+        zed = srv.sdk("zed")
+        srv.cli("generate", "a red circle moving left", "-o", str(home / "two.mp4"))
+        # Nothing likeness-related moved: the local user still owns Blobby and its entity,
+        # and still holds ada's approval and consent; the stranger holds none of it.
+        got = api(local, "GET", f"/videos/characters/{blobby}").json()
+        assert got["access"] == "owner"
+        assert api(zed, "GET", f"/videos/characters/{blobby}").status_code == 404
+        entity = api(local, "GET", f"/rights/entities/{blobby}").json()
+        assert entity["subject_user_id"] == local_id
+        assert (
+            api(local, "POST", "/rights/check", json={"prompt": "Adalind waving"}).json()[
+                "decision"
+            ]
+            == "allow"
+        )
+        assert api(local, "GET", f"/videos/characters/{adas}").json()["access"] == "allowed"
+        assert (
+            api(zed, "POST", "/rights/check", json={"prompt": "Adalind waving"}).json()["decision"]
+            == "block"
+        )
+        assert api(zed, "GET", f"/videos/characters/{adas}").json()["access"] == "none"
+        # Nor did the local user's earlier video move to the stranger.
+        assert first not in {v["id"] for v in api(zed, "GET", "/videos").json()["data"]}
+        assert api(local, "GET", f"/videos/{first}").is_success
     finally:
         srv.stop()

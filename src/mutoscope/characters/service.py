@@ -727,9 +727,12 @@ def offered_by(sessions: Any, owner_id: str) -> list[CharacterRecord]:
 def adopt_characters(s: Session, from_user_id: str, to_user: UserRecord) -> int:
     """Move ``from_user_id``'s characters to ``to_user``, in the caller's transaction: the
     characters (their frames are keyed by character, so they stay where they are), the
-    co-ownership of the videos that use them, the access requests either made, and each
-    person character's rights entity and consents, so the new owner can revoke, delete
-    and use them and the registry names them. Returns how many characters moved."""
+    co-ownership of the videos that use them, and each person character's rights entity
+    (with the consents and requests others hold for it), so the new owner can revoke,
+    delete and use them and the registry names them. Permissions other people gave
+    ``from_user_id`` (approved access to their characters, consents to their likeness)
+    stay with it: they were given to that account, not to ``to_user``, who asks again.
+    Returns how many characters moved."""
     moved = list(
         s.scalars(select(CharacterRecord.id).where(CharacterRecord.owner_id == from_user_id))
     )
@@ -751,17 +754,6 @@ def adopt_characters(s: Session, from_user_id: str, to_user: UserRecord) -> int:
         .where(VideoCharacterRecord.character_owner_id == from_user_id)
         .values(character_owner_id=to_user.id)
     )
-    mine = select(CharacterAccessRecord.character_id).where(
-        CharacterAccessRecord.user_id == to_user.id
-    )
-    s.execute(
-        update(CharacterAccessRecord)
-        .where(
-            CharacterAccessRecord.user_id == from_user_id,
-            CharacterAccessRecord.character_id.not_in(mine),
-        )
-        .values(user_id=to_user.id)
-    )
     _adopt_entities(s, from_user_id, to_user)
     return len(moved)
 
@@ -769,7 +761,7 @@ def adopt_characters(s: Session, from_user_id: str, to_user: UserRecord) -> int:
 def _adopt_entities(s: Session, from_user_id: str, to_user: UserRecord) -> None:
     try:
         from mutoscope.rights import live
-        from mutoscope.rights.records import ConsentRecord, EntityRecord
+        from mutoscope.rights.records import EntityRecord
     except ImportError:
         return  # a build without the rights layer has no entities to move
     label = owner_label(s, to_user)
@@ -779,14 +771,7 @@ def _adopt_entities(s: Session, from_user_id: str, to_user: UserRecord) -> None:
         .where(entities.subject_user_id == from_user_id, entities.id.like("char\\_%", "\\"))
         .values(subject_user_id=to_user.id, owner_user_id=to_user.id, owner=label)
     )
-    consents = ConsentRecord.__table__.c
-    mine = select(consents.entity_id).where(consents.grantee_user_id == to_user.id)
-    granted: Any = s.execute(
-        update(ConsentRecord)
-        .where(consents.grantee_user_id == from_user_id, consents.entity_id.not_in(mine))
-        .values(grantee_user_id=to_user.id)
-    )
-    if changed.rowcount or granted.rowcount:
+    if changed.rowcount:
         live.bump(s)  # every process re-reads the registry: the names and consents moved
 
 

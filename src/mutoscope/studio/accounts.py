@@ -115,34 +115,45 @@ def _create(
         # also saw a fresh install fails here and retries as a creator.
         if fresh or (user.is_admin and s.get(TrustStateRecord, FIRST_ADMIN) is None):
             s.add(TrustStateRecord(name=FIRST_ADMIN, value=user.id, created_at=now()))
+            # The install's first account (a fresh install, or the operator's CLI admin) is
+            # the local user's own: it takes their work, characters included.
             _adopt_local_videos(s, user)
+            _adopt_characters(s, user)
         s.flush()
         return user
 
 
-def _adopt_local_videos(s: Session, user: UserRecord) -> None:
-    """The install's first account takes the work made before it existed.
-
-    Until then videos and characters belong to the local user (``mutoscope generate``, the
-    quickstart, keyless calls on loopback): the same person, who would otherwise find the
-    studio empty after signing up, and their characters stranded (nobody could use, revoke
-    or delete them). Videos move, and characters with everything that hangs on them (the
-    rights entity of a person character, consents, access requests, cameo co-ownership);
-    the local user keeps no privileges and gains none."""
+def _local(s: Session, user: UserRecord) -> UserRecord | None:
     local = s.scalar(select(UserRecord).where(UserRecord.name == LOCAL_USER))
-    if local is not None and local.id != user.id:
+    return local if local is not None and local.id != user.id else None
+
+
+def _adopt_local_videos(s: Session, user: UserRecord) -> None:
+    """Move the local user's videos (``mutoscope generate``, the quickstart, keyless calls
+    on loopback) to ``user``, the same person, who would otherwise find the studio empty."""
+    local = _local(s, user)
+    if local is not None:
         s.execute(
             update(VideoRecord).where(VideoRecord.owner_id == local.id).values(owner_id=user.id)
         )
-        _adopt_characters(s, local.id, user)
 
 
-def _adopt_characters(s: Session, from_user_id: str, user: UserRecord) -> None:
+def _adopt_characters(s: Session, user: UserRecord) -> None:
+    """Move the local user's characters, with their rights entities (the likeness), to
+    ``user``. Only the sign-up known to be the local user's calls this: the install's
+    first account, claimed in the same transaction. Never ``single_user_owner``: on a
+    server used through API keys the only account with a password may be a stranger.
+    Permissions other people gave the local user (consents, approved access) stay with
+    the local user: they were given to whoever held the port, not to this account, which
+    asks again."""
+    local = _local(s, user)
+    if local is None:
+        return
     try:
         from mutoscope.characters.service import adopt_characters
     except ImportError:
         return  # a build without characters
-    adopt_characters(s, from_user_id, user)
+    adopt_characters(s, local.id, user)
 
 
 def sole_account(sessions: sessionmaker) -> UserRecord | None:
@@ -160,26 +171,23 @@ def single_user_owner(sessions: sessionmaker) -> UserRecord | None:
     ``mutoscope generate``, the quickstart and keyless API calls on loopback are the same
     person as that account, so their videos are its videos (the studio, ``videos.list()``
     and the rights log agree). Videos the local user made before (the first sign-up adopts
-    those; older installs made more after it) move to the account here (characters too), in
-    UPDATEs that find nothing once done. With several accounts keyless work stays the local
-    user's."""
+    those; older installs made more after it) move here only to the install's first account,
+    the one known to be the local user's; never characters, likenesses or consents (see
+    ``_adopt_characters``). With several accounts keyless work stays the local user's."""
     sole = sole_account(sessions)
     if sole is not None and _local_has_videos(sessions):  # a read first: writes are rare
         with sessions.begin() as s:
-            _adopt_local_videos(s, sole)
+            first = s.get(TrustStateRecord, FIRST_ADMIN)
+            if first is not None and first.value == sole.id:
+                _adopt_local_videos(s, sole)
     return sole
 
 
 def _local_has_videos(sessions: sessionmaker) -> bool:
-    """Whether the local user still owns videos or characters (something to adopt)."""
+    """Whether the local user still owns videos (something to adopt)."""
     with sessions() as s:
         local = select(UserRecord.id).where(UserRecord.name == LOCAL_USER).scalar_subquery()
         found = s.scalar(select(VideoRecord.id).where(VideoRecord.owner_id == local).limit(1))
-        if found is None:
-            from mutoscope.characters.records import CharacterRecord
-
-            owned = select(CharacterRecord.id).where(CharacterRecord.owner_id == local)
-            found = s.scalar(owned.limit(1))
     return found is not None
 
 
