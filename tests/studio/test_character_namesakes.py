@@ -56,3 +56,23 @@ def test_a_ticked_character_is_what_its_name_means_on_the_create_page(
         characters=mine.id,
     )
     assert made.status_code == 303, made.text
+
+
+def test_a_characters_owner_label_names_a_handle_that_is_the_owners_own(
+    rights_app: FastAPI,  # noqa: F811
+) -> None:
+    from mutoscope.studio.social import ensure_profiles
+
+    services = rights_app.state.services
+    Browser(rights_app, "root")  # the first sign-up (the admin)
+    Browser(rights_app, "amy")
+    users = UserService(services.sessions)
+    amy_id = users.by_name("amy").id  # type: ignore[union-attr]
+    with services.sessions.begin() as s:  # amy takes the handle @zed
+        profile = ensure_profiles(s, [amy_id])[amy_id]
+        profile.handle, profile.handle_key = "zed", "zed"
+    # A user named zed who has no profile yet (an API-key user) makes a person character.
+    zed = users.get_or_create("zed")
+    made = CharacterService(services).create(zed, "Quux Zed", character_clip("red", "circle"))
+    owner = services.rights.get_entity(made.id).owner
+    assert owner != "@zed" and "@zed2" in owner  # never amy's handle

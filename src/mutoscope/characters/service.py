@@ -564,7 +564,7 @@ class CharacterService:
         importer([spec], owner_user_id=owner.id)
 
     def _owner_label(self, owner: UserRecord) -> str:
-        with self.sessions() as s:
+        with self.sessions.begin() as s:  # may create the owner's profile (their handle)
             return owner_label(s, owner)
 
     def _refuse_protected_name(self, user: UserRecord, name: str) -> None:
@@ -777,9 +777,10 @@ def _adopt_entities(s: Session, from_user_id: str, to_user: UserRecord) -> None:
 
 def owner_label(s: Session, owner: UserRecord) -> str:
     """How the registry names a character's owner: with their ``@handle``, which tells
-    apart people's characters that share a name (``Zorp (person, @bob)``)."""
+    apart people's characters that share a name (``Zorp (person, @bob)``). The registry
+    keeps it, so the owner's profile is made first (their handle is then theirs alone)."""
     display = owner.display_name or owner.name
-    handle = social.handle_of(s, owner.id)
+    handle = social.own_handle(s, owner.id)
     if not handle:
         return display
     return f"@{handle}" if handle.lower() == display.lower() else f"{display} @{handle}"

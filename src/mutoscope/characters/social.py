@@ -54,6 +54,18 @@ def handle_of(s: Session, user_id: str) -> str | None:
     return user.name if user is not None else None
 
 
+def own_handle(s: Session, user_id: str) -> str | None:
+    """The ``@handle`` ``user_id`` holds, creating their profile (and so claiming a free
+    handle) when they have none yet: a label stored for good must name a handle that is
+    theirs, never one their user name would become but another user already holds.
+    Flushes, so the caller's transaction must commit."""
+    social = _social()
+    if social is not None and hasattr(social, "ensure_profiles"):
+        profile = social.ensure_profiles(s, [user_id]).get(user_id)
+        return str(profile.handle) if profile is not None else None
+    return handle_of(s, user_id)
+
+
 def notify(s: Session, user_id: str, kind: str, **data: Any) -> None:
     """Tell ``user_id`` about ``kind`` (a notification never stops the action it reports)."""
     social = _social()
