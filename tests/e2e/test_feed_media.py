@@ -59,9 +59,12 @@ def test_published_videos_are_readable_through_the_api_and_drafts_are_not(
     feed = httpx.get(f"{server.url}/v1/feed/following", headers=auth).json()["data"]
     item = next(i for i in feed if i["id"] == shown.id)
     assert draft.id not in [i["id"] for i in feed]
-    video = httpx.get(item["content_url"], headers=auth)
+    # Server-relative paths (never a host from the request's Host header).
+    assert item["content_url"] == f"/v1/videos/{shown.id}/content"
+    assert item["thumbnail_url"].startswith("/v1/videos/")
+    video = httpx.get(server.url + item["content_url"], headers=auth)
     assert video.status_code == 200 and decode_mp4(video.content).shape[0] > 10
-    thumb = httpx.get(item["thumbnail_url"], headers=auth)
+    thumb = httpx.get(server.url + item["thumbnail_url"], headers=auth)
     assert thumb.status_code == 200 and thumb.headers["content-type"].startswith("image/")
     # The SDK reads it as an OpenAI Video, and downloads each variant.
     got = bob.videos.retrieve(shown.id)

@@ -265,14 +265,14 @@ def api_for_you(
     request: Request, user: OptionalUser, cursor: CursorQuery = None, limit: Limit = 24
 ) -> dict[str, Any]:
     """For You, ranked (see docs/studio.md); pass ``next_cursor`` back as ``cursor``."""
-    return _page_json(get_studio(request).feeds.for_you(user, cursor, limit=limit), request)
+    return _page_json(get_studio(request).feeds.for_you(user, cursor, limit=limit))
 
 
 @api.get("/feed/following")
 def api_following(
     request: Request, user: CurrentUser, cursor: CursorQuery = None, limit: Limit = 24
 ) -> dict[str, Any]:
-    return _page_json(get_studio(request).feeds.following(user, cursor, limit=limit), request)
+    return _page_json(get_studio(request).feeds.following(user, cursor, limit=limit))
 
 
 @api.get("/users/{handle}")
@@ -385,11 +385,12 @@ def _user(s: Any, handle: str) -> UserRecord:
     return other
 
 
-def _page_json(page: Page, request: Request) -> dict[str, Any]:
+def _page_json(page: Page) -> dict[str, Any]:
     """A feed page; each item's ``content_url`` and ``thumbnail_url`` are the OpenAI-shaped
     ``GET /v1/videos/{id}/content`` (with the caller's key) that any signed-in user may
-    read for a published video."""
-    base = str(request.base_url).rstrip("/")
+    read for a published video. The paths are relative to the server (resolve them
+    against the URL the feed was fetched from): a page that may be cached and served to
+    others must not carry a host taken from one request's ``Host`` header."""
     return {
         "object": "list",
         "data": [
@@ -405,8 +406,8 @@ def _page_json(page: Page, request: Request) -> dict[str, Any]:
                 "liked": c.liked,
                 "remixes": c.remixes,
                 "remixed_from_video_id": c.video.remixed_from_video_id,
-                "content_url": f"{base}/v1/videos/{c.video.id}/content",
-                "thumbnail_url": f"{base}/v1/videos/{c.video.id}/content?variant=thumbnail",
+                "content_url": f"/v1/videos/{c.video.id}/content",
+                "thumbnail_url": f"/v1/videos/{c.video.id}/content?variant=thumbnail",
             }
             for c in page.cards
         ],
