@@ -187,7 +187,7 @@ class World:
         """A fresh character of the creator's, with the given permission tier."""
         return self.characters.create(
             self.records["creator"],  # type: ignore[arg-type]
-            f"Matrixie {next(self.fresh)}",
+            f"Tessellon {next(self.fresh)}",  # unlike the entities: not a protected name
             self.clip,
             kind="object",
             tier=tier,
@@ -288,7 +288,7 @@ class World:
             "consent": {"json": {"user_id": self.user_id("creator")}},
             "character": {
                 "files": {"video": ("c.mp4", self.clip, "video/mp4")},
-                "data": {"name": f"Madeling {n}"},
+                "data": {"name": f"Tessellon Made {n}", "kind": "object"},
             },
             "tier": {"json": {"permission": "everyone"}},
             "decision": {"json": {"user_id": self.user_id("other"), "approve": True}},
