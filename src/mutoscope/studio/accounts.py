@@ -166,20 +166,27 @@ def sole_account(sessions: sessionmaker) -> UserRecord | None:
 
 
 def single_user_owner(sessions: sessionmaker) -> UserRecord | None:
-    """Whom keyless work belongs to in single-user mode: the only account, else ``None``.
+    """Whom keyless work belongs to in single-user mode: the only account, when it is the
+    install's first (the one that took the local user's work, so known to be theirs), else
+    ``None``.
 
     ``mutoscope generate``, the quickstart and keyless API calls on loopback are the same
     person as that account, so their videos are its videos (the studio, ``videos.list()``
     and the rights log agree). Videos the local user made before (the first sign-up adopts
-    those; older installs made more after it) move here only to the install's first account,
-    the one known to be the local user's; never characters, likenesses or consents (see
-    ``_adopt_characters``). With several accounts keyless work stays the local user's."""
+    those; older installs made more after it) move to it here; never characters,
+    likenesses or consents (see ``_adopt_characters``). An only account that is not the
+    first (a stranger who signed up on a server used through API keys) gets nothing, and
+    with several accounts keyless work stays the local user's."""
     sole = sole_account(sessions)
-    if sole is not None and _local_has_videos(sessions):  # a read first: writes are rare
+    if sole is None:
+        return None
+    with sessions() as s:
+        first = s.get(TrustStateRecord, FIRST_ADMIN)
+        if first is None or first.value != sole.id:
+            return None
+    if _local_has_videos(sessions):  # a read first: writes are rare
         with sessions.begin() as s:
-            first = s.get(TrustStateRecord, FIRST_ADMIN)
-            if first is not None and first.value == sole.id:
-                _adopt_local_videos(s, sole)
+            _adopt_local_videos(s, sole)
     return sole
 
 
