@@ -17,6 +17,17 @@ import openai
 import pytest
 
 
+def wait_video(client: openai.OpenAI, video_id: str, timeout: float = 60) -> openai.types.Video:
+    """Poll ``video_id`` until it completes or fails (the SDK's ``poll`` has no deadline)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        video = client.videos.retrieve(video_id)
+        if video.status in ("completed", "failed"):
+            return video
+        time.sleep(0.1)
+    raise AssertionError(f"{video_id} did not finish in {timeout:.0f} s")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +15,7 @@ import pytest
 
 from tests.characters.clips import character_clip
 
-from .conftest import Server, make_server
+from .conftest import Server, make_server, wait_video
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")]
 CLIP = ("zorp.mp4", character_clip("red", "circle"), "video/mp4")
@@ -39,16 +38,6 @@ def _create(client: openai.OpenAI, prompt: str, *characters: str) -> openai.type
     )
 
 
-def _wait(client: openai.OpenAI, video_id: str, timeout: float = 60) -> openai.types.Video:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        video = client.videos.retrieve(video_id)
-        if video.status in ("completed", "failed"):
-            return video
-        time.sleep(0.1)
-    raise AssertionError(f"{video_id} did not finish")
-
-
 def test_people_may_share_a_character_name_without_blocking_each_other(
     names_server: Server,
 ) -> None:
@@ -58,8 +47,8 @@ def test_people_may_share_a_character_name_without_blocking_each_other(
     # Each one's attached Zorp is theirs: the other's namesake does not block it.
     mine = _create(ada, "Zorp moving up on a blue background", ada_zorp)
     theirs = _create(bob, "Zorp moving left on a blue background", bob_zorp)
-    assert _wait(ada, mine.id).status == "completed"
-    assert _wait(bob, theirs.id).status == "completed"
+    assert wait_video(ada, mine.id).status == "completed"
+    assert wait_video(bob, theirs.id).status == "completed"
     # A prompt that names Zorp without attaching one is ambiguous: the message names the
     # caller's own and says there is another, private one (never whose, nor its id).
     with pytest.raises(openai.BadRequestError) as which:
@@ -164,7 +153,7 @@ def test_characters_made_before_the_first_sign_up_move_to_that_account(
             got = keyless.videos.get_character(blobby)  # keyless calls are ada's now
             assert got.model_extra is not None and got.model_extra["access"] == "owner"
             video = _create(keyless, "Blobby moving left on a blue background", blobby)
-            assert _wait(keyless, video.id).status == "completed"
+            assert wait_video(keyless, video.id).status == "completed"
             # Its rights entity names ada (the portal), and she can still revoke it.
             portal = web.get("/rights").text
             assert "@ada" in portal and "local" not in portal.split('id="decisions"')[0]

@@ -4,7 +4,6 @@ for a user without permission, access requests, and revocation failing a queued 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 from mutoscope.media import decode_mp4
 from tests.characters.clips import character_clip
 
-from .conftest import Server, make_server
+from .conftest import Server, make_server, wait_video
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")]
 
@@ -44,16 +43,6 @@ def _http(client: openai.OpenAI) -> httpx.Client:
         headers={"Authorization": f"Bearer {client.api_key}"},
         timeout=30,
     )
-
-
-def _wait(client: openai.OpenAI, video_id: str, timeout: float = 60) -> openai.types.Video:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        video = client.videos.retrieve(video_id)
-        if video.status in ("completed", "failed"):
-            return video
-        time.sleep(0.1)
-    raise AssertionError(f"{video_id} did not finish")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +88,7 @@ def test_create_with_extra_body_characters_keeps_the_look_and_signs_it(
         size="256x256",
         extra_body={"characters": [{"id": blobby}]},
     )
-    done = _wait(alice, video.id)
+    done = wait_video(alice, video.id)
     assert done.status == "completed", done.error
     content = alice.videos.download_content(video.id).read()
     frames = decode_mp4(content)
@@ -171,7 +160,7 @@ def test_use_without_permission_is_a_403_until_the_owner_approves(
     with _http(alice) as a:
         cameos = a.get("/videos/characters", params={"scope": "mine"}).json()["data"]
         assert cameos[0]["id"] == blobby
-    assert _wait(bob, video.id).status == "completed"
+    assert wait_video(bob, video.id).status == "completed"
 
 
 def test_revoking_fails_queued_jobs_with_character_revoked(
@@ -192,10 +181,10 @@ def test_revoking_fails_queued_jobs_with_character_revoked(
     )
     with _http(alice) as a:
         assert a.post(f"/videos/characters/{made.id}/revoke").json()["status"] == "revoked"
-    failed = _wait(bob, second.id)
+    failed = wait_video(bob, second.id)
     assert failed.status == "failed"
     assert failed.error is not None and failed.error.code == "character_revoked"
-    assert _wait(bob, first.id).status == "completed"
+    assert wait_video(bob, first.id).status == "completed"
     with pytest.raises(openai.PermissionDeniedError) as again:
         bob.videos.create(
             prompt="Squarey jumping",

@@ -5,7 +5,6 @@ feed item's URLs); an unpublished video stays its owner's (404 for everyone else
 from __future__ import annotations
 
 import re
-import time
 
 import httpx
 import openai
@@ -13,18 +12,9 @@ import pytest
 
 from mutoscope.media import decode_mp4
 
-from .conftest import Server
+from .conftest import Server, wait_video
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")]
-
-
-def _wait(client: openai.OpenAI, video_id: str, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if client.videos.retrieve(video_id).status == "completed":
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{video_id} did not complete")
 
 
 def _signed_in(server: Server, name: str, password: str) -> httpx.Client:
@@ -48,8 +38,8 @@ def test_published_videos_are_readable_through_the_api_and_drafts_are_not(
     ada, bob = server.sdk("feedada"), server.sdk("feedbob")
     shown = ada.videos.create(prompt="a red circle on blue", model="sora-2", size="256x256")
     draft = ada.videos.create(prompt="a green square on blue", model="sora-2", size="256x256")
-    _wait(ada, shown.id)
-    _wait(ada, draft.id)
+    assert wait_video(ada, shown.id).status == "completed"
+    assert wait_video(ada, draft.id).status == "completed"
     csrf = _csrf(web.get(f"/v/{shown.id}").text)
     published = web.post(f"/v/{shown.id}/publish", data={"csrf": csrf, "published": "1"})
     assert published.status_code == 303

@@ -35,6 +35,7 @@ PATTERNS = (
 EXAMPLES: dict[str, tuple[list[tuple[str, str, str]], str | None]] = {
     "a red circle moving left": ([("red", "circle", "left")], None),
     "a red circle moving left on a yellow background": ([("red", "circle", "left")], "yellow"),
+    "a red circle moving left on a blue background": ([("red", "circle", "left")], "blue"),
     "a red circle moving right on a yellow background": ([("red", "circle", "right")], "yellow"),
     "a red circle moving up on a yellow background": ([("red", "circle", "up")], "yellow"),
     "a blue square moving up": ([("blue", "square", "up")], None),
@@ -57,6 +58,8 @@ NOT_FOR_THE_TINY_MODEL = {
     "Mickey Mouse dancing": "a rights example: refused before anything is generated",
     "a red fox running through snow": "shown with an open-weight model (--model wan...)",
     "…": "a placeholder for any prompt in prose",
+    "Zorp moving up": "a character example (docs/characters.md): Zorp's look comes from its "
+    "owner's clip",
     "Blobby crossing a quiet street": "a character example: Blobby's look comes from its own "
     "clip (tests/characters/test_tiny_character.py checks that the clip shows it)",
 }
