@@ -5,7 +5,8 @@ order, so the two need not wait for each other: :class:`MarkedEncoder` codes eac
 own thread as soon as the watermark hands it over (PyAV releases the interpreter while x264
 works). On the embedded model's 4-s 720p clip this took the mark-then-encode-then-pictures
 stretch from 1.41 to 1.10 s wall (median of 6, load 7 on 2 cores) for the same CPU time, and
-the file is byte for byte the one ``encode_mp4`` writes from the marked clip.
+the file is the one ``encode_mp4`` writes from the marked clip, with the same settings (usually
+byte for byte; once, on a loaded machine, x264 coded a frame a few bytes differently).
 """
 
 from __future__ import annotations
