@@ -2,7 +2,8 @@
 
     python bench/rights_prompts.py [--prompts bench/data/rights_prompts.jsonl]
         [--registry bench/data/rights_registry.yaml] [--scale 10000] [--passes 1]
-    python bench/rights_prompts.py --split dev|test|dev2|dev3|dev3b|dev4 [--scale 10000] [--no-old]
+    python bench/rights_prompts.py --split dev|test|dev2|dev3|dev3b|dev4|dev5
+        [--scale 10000] [--no-old]
 
 ``--split`` screens one half of the generalisation set (``rights_starter_{dev,test}.jsonl``)
 against the shipped starter registry and prints recall, false blocks and recall per kind and
@@ -280,17 +281,21 @@ DECISIONS: Path | None = None
 """``--decisions DIR``: every decision of each run, one JSON line per prompt."""
 
 
-SEPARATE_SETS = ("test2", "dev2", "dev3", "dev3b", "dev4", "test4")
+SEPARATE_SETS = ("test2", "dev2", "dev3", "dev3b", "dev4", "test4", "dev5", "test5")
 """Sets written on their own (not halves of the first set split by hash); dev3 and dev3b
 were written independently of the screener's tuning, before anyone tuned on them; dev4 and
-test4 are the two halves of a fourth set, split by entity (docs/benchmarks/rights.md)."""
+test4 are the two halves of a fourth set, and dev5 and test5 of a fifth (written by someone
+who had not read the screener or the earlier sets), each split by entity
+(docs/benchmarks/rights.md)."""
 
-HELD_OUT = ("test2", "test4")
+HELD_OUT = ("test2", "test4", "test5")
 """Held-out sets: reported, never read for misses (the benchmark does not list them)."""
 
 SHA256 = {
     "dev4": "e312b38f032184210ba123129305454214125628b2419d2f8759d96dea0a3639",
     "test4": "6b4056ece03da9cd913c6397da9dd78533fcef42d1c00de7a4fb5cecbb1eb347",
+    "dev5": "5d6627ca9accd5dcf3cdf67c8c53b371eeae04afe7509f22aa603084c2a69a56",
+    "test5": "1331f560ac28f34b7d2e6d91777bc2ef5ddb987af9e23d7aaa13c44094781322",
 }
 """SHA-256 of the files as committed before anyone ran the screener on them: an edited set
 would no longer measure what its recorded figures say."""
@@ -358,7 +363,7 @@ def main() -> None:
         "--split",
         choices=["dev", "test", "test2", *SEPARATE_SETS[1:]],
         help="screen this half of the generalisation set against the starter registry "
-        "(test2, test4: held-out sets, reported without their misses)",
+        "(test2, test4, test5: held-out sets, reported without their misses)",
     )
     ap.add_argument(
         "--no-old", action="store_true", help="with --split: skip the original labelled set"
