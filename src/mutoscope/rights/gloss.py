@@ -251,6 +251,8 @@ shark: tiburón requin hai squalo tubarão
 gorilla: gorila gorille
 panda: panda
 tiger: tigre tiger tigre
+panther: pantera panthère panter
+iron: hierro fer eisen ferro
 angry: enfadado enojado furioso fâché wütend arrabbiato bravo zangado
 happy: feliz heureux heureuse glücklich felice
 tall: alto alta grande groß alto
@@ -318,6 +320,11 @@ def is_foreign(text: str) -> bool:
     ws = [w.lower() for w in _SPLIT.findall(text)]
     foreign = sum(w in _FOREIGN_FUNCTION for w in ws)
     return foreign > 0 and foreign > sum(w in _ENGLISH_FUNCTION for w in ws)
+
+
+def gloss_word(word: str) -> str:
+    """One word in English, if the gloss knows it ("hermana" -> "sister"); else the word."""
+    return _word(word) or word
 
 
 @lru_cache(maxsize=1024)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
-from mutoscope.rights.gloss import gloss
+from mutoscope.rights.gloss import gloss, gloss_word
 from mutoscope.rights.lexical import (
     NAMING,
     NameHit,
@@ -57,8 +57,10 @@ from mutoscope.rights.semantic import (
     StaticEmbedder,
     Traits,
     Window,
+    content_words,
     facets,
     rarity,
+    stem_key,
 )
 
 DESC_SURE = 0.80
@@ -178,6 +180,21 @@ KEY_REST_PHRASE = 1.0
 about one more rare trait than a name needs."""
 KEY_MARGIN = 1.3
 """How much more than any other entity holding the same name the chosen one must repeat."""
+FACT_RARE = 0.5
+"""Rarity a prompt word needs to count as evidence for the entity whose facts hold it
+("narrator", "neuralyzer"; not "looking", "family")."""
+FACT_ROLE = 0.5
+"""Attribute mass of a person's role ("actor", "star", "singer") beside a several-word or
+coined name from a person's or human character's facts: with the name, enough
+(``KEY_REST``)."""
+FACT_ROLES = frozenset(
+    """actor actress actors star starring played plays playing portrayed voiced narrator
+    singer rapper musician band frontman drummer guitarist footballer player striker
+    midfielder goalkeeper captain athlete champion sprinter swimmer golfer boxer driver
+    director filmmaker comedian host presenter author writer billionaire founder ceo
+    president minister king queen prince princess celebrity icon legend""".split()  # noqa: SIM905
+)
+"""Words that give a human role: with a name from a person's facts, the person is meant."""
 RELATION_MASS = 0.8
 """Attribute mass the rest of a possessive prompt needs to pick a related entity."""
 RELATION_BARE_MASS = 2.0
@@ -294,12 +311,21 @@ def _relation_of(prompt: str, start: int) -> str | None:
     """The relation word whose object is the name at ``prompt[start:]`` ("the founder of
     Amazon", "the co-founder of Microsoft", "the creator of the Simpsons"), if any."""
     texts = [w.text for w in words(prompt[:start])[-4:]]
-    if "of" not in texts:
+    ofs = [k for k, t in enumerate(texts) if t in OF]
+    if not ofs:
         return None
-    k = len(texts) - 1 - texts[::-1].index("of")
-    if k == 0 or any(t not in ("the", "a") for t in texts[k + 1 :]):
+    k = ofs[-1]
+    if k == 0 or any(t not in ARTICLES_BEFORE_NAME for t in texts[k + 1 :]):
         return None
-    return texts[k - 1] if texts[k - 1] in RELATIONS else None
+    if texts[k] == "of":
+        return texts[k - 1] if texts[k - 1] in RELATIONS else None
+    # Spanish, French, Italian, Portuguese, German: "la hermana pequeña de Elsa", "le fils
+    # de Mufasa", "die Schwester von Elsa": the noun (glossed) may have an adjective after it.
+    for t in texts[max(0, k - 2) : k][::-1]:
+        relation = gloss_word(t)
+        if relation in RELATIONS:
+            return relation
+    return None
 
 
 def _acted(prompt: str, start: int, end: int) -> str | None:
@@ -358,6 +384,11 @@ def _lowercase_phrase(written: str, hit: NameHit) -> bool:
         and not any(w.disguised for w in words(written))
     )
 
+
+OF = frozenset("of de di du da do von des del della dello".split())  # noqa: SIM905
+""""Of" in English and the languages ``gloss`` reads: a relation word before it points to
+the name after it."""
+ARTICLES_BEFORE_NAME = frozenset("the a la le el il lo der die das dem".split())  # noqa: SIM905
 
 _NUMERAL = re.compile(r"^[\s,]*([IVX]{1,4})\b")
 
@@ -441,6 +472,8 @@ class Target:
     owner: str
     aliases: tuple[str, ...]
     description: str
+    facts: tuple[str, ...] = ()
+    """What the entity is known for (``EntitySpec.facts``): names in them are key names."""
 
 
 @dataclass
@@ -480,7 +513,10 @@ class Screener:
         self._mentions: dict[int, list[int]] = {}
         """Entity -> the entities its description names (an actor's roles)."""
         for j, t in enumerate(targets):
-            for i in self.names.mentions(t.description) - {j}:
+            # A fact names relatives, partners and roles as a description does ("married to
+            # Victoria Beckham").
+            knowledge = " ; ".join((t.description, *t.facts)) if t.facts else t.description
+            for i in self.names.mentions(knowledge) - {j}:
                 self._mentioned_by.setdefault(i, []).append(j)
                 self._mentions.setdefault(j, []).append(i)
         self._related_pool = set(self._mentioned_by) | set(self._mentions)
@@ -518,7 +554,15 @@ class Screener:
             ((j, t.description, t.owner, (t.name, *t.aliases)) for j, t in enumerate(targets)),
             frequent_words(),
             _memo(lambda w: rarity(w, self.descriptions.vocab)),
+            facts=((j, t.facts) for j, t in enumerate(targets) if t.facts),
         )
+        self._fact_stems = {
+            j: frozenset(stem_key(w) for w in content_words(" ".join(t.facts)))
+            for j, t in enumerate(targets)
+            if t.facts
+        }
+        """Entity -> the word stems of its facts: what a prompt repeats of them is evidence
+        besides a key name, as its description's words are."""
         self._brand_cues = {
             j: brand_cues(t.description) for j, t in enumerate(targets) if t.kind == "brand"
         }
@@ -668,6 +712,7 @@ class Screener:
                 if m.method in NAME_METHODS
                 and self.targets[e].kind in ("character", "person")
                 and m.score >= match.score
+                and not self._title_of(e, m, entity, match, dprompt)
             }
             if not named or entity in named:
                 # More precise than a brand or a franchise named on the way ("the Amazon
@@ -988,7 +1033,7 @@ class Screener:
         pw = self.descriptions.prompt_words(dprompt)
         for hit in hits:
             scored = sorted(
-                ((self.descriptions.attributes(e, pw, ignore=hit.words), e) for e in hit.entities),
+                (self._known_attributes(e, pw, hit) for e in hit.entities),
                 key=lambda x: -x[0][0],
             )
             (mass, attrs), entity = scored[0]
@@ -1004,6 +1049,8 @@ class Screener:
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
             if hit.key in self.keys.phrases:
                 need = KEY_REST_PHRASE
+            elif hit.key in self.keys.words:
+                need = KEY_REST_WORD  # "a footlong sandwich at a deli counter"
             if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
                 # "the founder of SpaceX", "Mufasa's son": the relation is the evidence.
                 need = 0.0 if len(scored) == 1 else 1e-6
@@ -1032,6 +1079,60 @@ class Screener:
             },
         )
 
+    def _title_of(self, named: int, m: Match, entity: int, key: Match, dprompt: str) -> bool:
+        """Was ``named`` found by a title its entry holds besides its name ("Monsters Inc"
+        for Sulley), or by its name beside a name from ``entity``'s facts, where
+        ``entity``'s knowledge names it too and the rest of the prompt describes ``entity``
+        far more ("the one-eyed green monster from Monsters Inc")? Then the name says
+        where or whose the key name's entity is, not who is meant."""
+        alias = str(m.details.get("alias", ""))
+        if named not in self._mentions.get(entity, ()):
+            return False
+        if squash(alias) == squash(self.targets[named].name) and not self.keys.facts.get(
+            str(key.details.get("key", "")), ()
+        ):
+            # Named outright: only a name from the entity's facts says the prompt is about
+            # the entity and the named one is its relative ("the Fight Club actor who was
+            # married to Angelina Jolie").
+            return False
+        pw = self.descriptions.prompt_words(dprompt)
+        spelt = frozenset(w.text for w in words(f"{alias} {key.text}"))
+        own, _ = self.descriptions.attributes(named, pw, ignore=spelt)
+        return float(key.details.get("attribute_mass", 0.0)) >= SHARP_MARGIN * max(own, 0.5)
+
+    def _known_attributes(
+        self, entity: int, pw: PromptWords, hit: KeyHit
+    ) -> tuple[tuple[float, list[str]], int]:
+        """What the rest of a prompt repeats of an entity besides a key name: its
+        description's words (``DescriptionIndex.attributes``), then its facts' words, each
+        by its rarity ("the Shawshank Redemption narrator": "narrator"); and a role a
+        person or a human character is given beside a name from its facts ("the actor
+        who played God in Bruce Almighty": an actor) counts as one rare word
+        (``FACT_ROLE``)."""
+        mass, attrs = self.descriptions.attributes(entity, pw, ignore=hit.words)
+        stems = self._fact_stems.get(entity)
+        if not stems:
+            return (mass, attrs), entity
+        taken = set(attrs) | hit.words
+        extra = [
+            (w, r)
+            for w, st, r in zip(pw.words, pw.stems, pw.rarity.tolist(), strict=True)
+            if st in stems and w not in taken and r >= FACT_RARE
+        ]
+        mass += sum(r for _, r in extra)
+        attrs = attrs + [w for w, _ in extra]
+        if (
+            entity in self.keys.facts.get(hit.key, ())
+            and (hit.coined or len(hit.words) > 1)
+            and hit.key not in self.keys.words
+            and _human_entity(self.targets[entity])
+        ):
+            role = next((w for w in pw.words if w in FACT_ROLES and w not in taken), None)
+            if role is not None and role not in attrs:
+                mass += FACT_ROLE
+                attrs = [*attrs, role]
+        return (mass, attrs), entity
+
     def _relation(self, hit: NameHit, prompt: str, via: str | None) -> _Related | None:
         """The entity a possessive points to ("Mario's taller brother" -> Luigi): among the
         entities whose descriptions name the hit's entity, the one whose description the
@@ -1049,19 +1150,25 @@ class Screener:
         pw = self.descriptions.prompt_words(rest)
         # The traits few of the related entities' descriptions share decide between them
         # ("harry potter's red haired best friend": both best friends, one red-haired).
-        best = max(
-            ((self.descriptions.traits(e, pw), e) for e in pool),
-            key=lambda x: (x[0].specific, x[0].mass),
-        )
-        traits, entity = best
+        scored = [(self.descriptions.traits(e, pw), e) for e in pool]
+        traits, entity = max(scored, key=lambda x: (x[0].specific, x[0].mass))
         mass, attrs = traits.mass, traits.words
+        # The relation said as only one related entity's description says it ("the sister
+        # of Elsa": Anna's alone says "sister"; a franchise's entry tells of all of them)
+        # names that one, however common the word.
+        sole = (
+            via not in ACTING
+            and via in attrs
+            and [e for tr, e in scored if via in tr.words and self.targets[e].kind != "work"]
+            == [entity]
+        )
         if via is None:
             # No relation word: only a prompt that describes the other entity far more than
             # the named one ("the green dinosaur Mario rides") points to it.
             own, _ = self.descriptions.attributes(hit.entity, pw)
             if mass < RELATION_BARE_MASS or mass <= RELATION_BARE_MARGIN * own:
                 return None
-        elif mass < RELATION_MASS and not (via in attrs and mass >= RELATION_OF_MASS):
+        elif mass < RELATION_MASS and not sole and not (via in attrs and mass >= RELATION_OF_MASS):
             actors = [e for e in self._mentioned_by.get(hit.entity, []) if _is_person(self, e)]
             if not (via in ACTING and actors == [entity] and ACTORS & set(pw.words)):
                 return None
