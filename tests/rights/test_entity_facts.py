@@ -155,6 +155,7 @@ def test_operator_entities_keep_their_facts(service: RightsService) -> None:
     [
         ("the one-eyed green monster from Monsters Inc doing the paperwork", "mike-wazowski"),
         ("la hermana pequeña de Elsa patinando sobre un lago helado", "anna-frozen"),
+        ("Bugs Bunny, le lapin des Looney Tunes, mange une carotte", "bugs-bunny"),
         ("el comecocos amarillo comiendo puntos en el laberinto", "pac-man"),
         ("o Sr. Incrível levantando um carro com a família", "mr-incredible"),
         ("the hobbit who carries the One Ring to Mount Doom", "frodo"),
@@ -172,6 +173,9 @@ def test_the_starter_knowledge_points_to_its_entities(starter, prompt: str, enti
         "a tourist taking a selfie with a green monster statue",
         "a librarian reading a fairy tale to children",
         "a man in a grey cloak walking with a staff through the rain",
+        # Someone's nickname, and a woman dressed like a doll, are not the character.
+        "a bus driver everyone calls Chucky eating lunch in his cab",
+        "a blonde woman in a pink dress and pink heels walking a small white dog",
     ],
 )
 def test_the_starter_knowledge_leaves_ordinary_scenes_alone(starter, prompt: str) -> None:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mutoscope.rights.lexical import compound, is_everyday, known_words
+from mutoscope.rights.lexical import compound, foreign_words, is_everyday, known_words
 from mutoscope.rights.normalize import Word, words
 from mutoscope.rights.semantic import STOPWORDS
 
@@ -98,10 +98,22 @@ class KeyNames:
         def add(entity: int, segments: list[list[str]], text: str, fact: bool) -> None:
             for segment in segments:
                 for parts in _keys_of(segment, rare):
+                    # A rare word taken out of a longer name ("Frosted" of "Frosted Flakes")
+                    # is a name alone only if it is no English word ("Gotham", "Mufasa").
+                    part_word = len(parts) == 1 and len(segment) > 1
                     key = "".join(parts)
                     if key in skips[entity] or len(key) < 4:
                         continue
-                    everyday = all(is_everyday(p, known) for p in parts)
+                    # A fact's name may be a rarer English word ("Frosted Flakes") or
+                    # another language's ("Boca Raton"): "frosted" and "raton" (a Spanish
+                    # mouse) alone are words, not names.
+                    dictionary = fact or part_word
+                    everyday = all(
+                        is_everyday(p, known)
+                        or (dictionary and is_everyday(p, known_words()))
+                        or (fact and p in foreign_words())
+                        for p in parts
+                    )
                     if fact and everyday and len(parts) == 1:
                         # "Paris", "Red": a fact's one everyday word says too little (a
                         # description's still counts, with more of its words besides).

@@ -281,6 +281,20 @@ def _human_entity(t: Target) -> bool:
     return t.kind == "person" or _human(t.description)
 
 
+FIGURES = frozenset("doll dolls puppet puppets toy toys figurine action-figure".split())  # noqa: SIM905
+"""What a character may be made as rather than born as: a person in a prompt is not one."""
+
+
+def _figure_of_text(text: str) -> bool:
+    return any(w.text in FIGURES for w in words(text))
+
+
+def _figure_of(t: Target) -> bool:
+    """Is the entity, by its description's subject, a doll, puppet or toy ("Mattel's
+    blonde fashion doll")?"""
+    return t.kind != "person" and _figure_of_text(_subject(t.description))
+
+
 def _coined(alias: str) -> bool:
     """Spelt as no ordinary word is: inner capitals, all capitals, digits or '&'."""
     letters = alias.replace("'", "")
@@ -701,7 +715,12 @@ class Screener:
         # 2. A name from an entity's description (a place, a relative, a ship) and a role
         # described: "the captain of the Black Pearl", "Marlin's missing son".
         dprompt = gloss(prompt)
-        named_by_key = self._key_named(prompt, dprompt, keyed)
+        # The words of names the prompt spells out are those entities', not traits of the
+        # one a key name points to ("Bugs Bunny ... Looney Tunes" is no rabbit of Daffy's).
+        spelt = frozenset(
+            x for a, b in exact for w in words(prompt[a:b]) for x in (w.text, gloss_word(w.text))
+        )
+        named_by_key = self._key_named(prompt, dprompt, keyed, spelt)
         if named_by_key is not None:
             named_by_key = self._sharper(prompt, *named_by_key, found)
             entity, match = named_by_key
@@ -773,6 +792,9 @@ class Screener:
                 continue
             if score < DESC_SURE:
                 if mass < ATTR_FEW and score < DESC_CLOSE:
+                    continue
+                if _figure_of(t) and _human(_subject(prompt)) and not _figure_of_text(prompt):
+                    # "a tall blonde woman in a pink dress" is a woman, not a fashion doll.
                     continue
                 if score < DESC_LIKELY or mass < ATTR_MANY:
                     lean = score + LEAN_MASS * mass
@@ -1023,17 +1045,20 @@ class Screener:
             entity, "definite+traits", score, score, window, traits.words, text, mass=traits.mass
         )
 
-    def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
+    def _key_named(
+        self, prompt: str, dprompt: str, hits: list[KeyHit], spelt: frozenset[str] = frozenset()
+    ) -> tuple[int, Match] | None:
         """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
         and whose description the rest of the prompt repeats, clearly more than any other
-        entity holding that name."""
-        best: tuple[float, int, list[str], KeyHit] | None = None
+        entity holding that name. ``spelt``: words of registered names the prompt spells
+        out (not counted)."""
+        best: tuple[float, int, list[str], KeyHit, float] | None = None
         if not hits:
             return None
         pw = self.descriptions.prompt_words(dprompt)
         for hit in hits:
             scored = sorted(
-                (self._known_attributes(e, pw, hit) for e in hit.entities),
+                (self._known_attributes(e, pw, hit, spelt) for e in hit.entities),
                 key=lambda x: -x[0][0],
             )
             (mass, attrs), entity = scored[0]
@@ -1054,13 +1079,16 @@ class Screener:
             if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
                 # "the founder of SpaceX", "Mufasa's son": the relation is the evidence.
                 need = 0.0 if len(scored) == 1 else 1e-6
-            if mass < need or mass < KEY_MARGIN * second:
+            # A franchise the prompt names counts toward what the rest must repeat ("the
+            # one-eyed green monster from Monsters Inc"), not between its members.
+            whole = self._known_attributes(entity, pw, hit)[0][0] if spelt else mass
+            if whole < need or mass < KEY_MARGIN * second:
                 continue
             if best is None or mass > best[0]:
-                best = (mass, entity, attrs, hit)
+                best = (mass, entity, attrs, hit, whole)
         if best is None:
             return None
-        mass, entity, attrs, hit = best
+        _, entity, attrs, hit, mass = best
         hit_text = prompt[hit.start : hit.end]
         t = self.targets[entity]
         return entity, Match(
@@ -1088,20 +1116,21 @@ class Screener:
         alias = str(m.details.get("alias", ""))
         if named not in self._mentions.get(entity, ()):
             return False
-        if squash(alias) == squash(self.targets[named].name) and not self.keys.facts.get(
-            str(key.details.get("key", "")), ()
-        ):
+        if squash(alias) == squash(self.targets[named].name):
             # Named outright: only a name from the entity's facts says the prompt is about
             # the entity and the named one is its relative ("the Fight Club actor who was
             # married to Angelina Jolie").
-            return False
+            if not self.keys.facts.get(str(key.details.get("key", "")), ()):
+                return False
+        elif squash(self.targets[named].name) in squash(dprompt):
+            return False  # "Bugs Bunny, the rabbit of the Looney Tunes": named outright too
         pw = self.descriptions.prompt_words(dprompt)
         spelt = frozenset(w.text for w in words(f"{alias} {key.text}"))
         own, _ = self.descriptions.attributes(named, pw, ignore=spelt)
         return float(key.details.get("attribute_mass", 0.0)) >= SHARP_MARGIN * max(own, 0.5)
 
     def _known_attributes(
-        self, entity: int, pw: PromptWords, hit: KeyHit
+        self, entity: int, pw: PromptWords, hit: KeyHit, spelt: frozenset[str] = frozenset()
     ) -> tuple[tuple[float, list[str]], int]:
         """What the rest of a prompt repeats of an entity besides a key name: its
         description's words (``DescriptionIndex.attributes``), then its facts' words, each
@@ -1109,11 +1138,11 @@ class Screener:
         person or a human character is given beside a name from its facts ("the actor
         who played God in Bruce Almighty": an actor) counts as one rare word
         (``FACT_ROLE``)."""
-        mass, attrs = self.descriptions.attributes(entity, pw, ignore=hit.words)
+        mass, attrs = self.descriptions.attributes(entity, pw, ignore=hit.words | spelt)
         stems = self._fact_stems.get(entity)
         if not stems:
             return (mass, attrs), entity
-        taken = set(attrs) | hit.words
+        taken = set(attrs) | hit.words | spelt
         extra = [
             (w, r)
             for w, st, r in zip(pw.words, pw.stems, pw.rarity.tolist(), strict=True)
