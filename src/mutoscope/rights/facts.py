@@ -98,9 +98,10 @@ class KeyNames:
         def add(entity: int, segments: list[list[str]], text: str, fact: bool) -> None:
             for segment in segments:
                 for parts in _keys_of(segment, rare):
-                    # A rare word taken out of a longer name ("Frosted" of "Frosted Flakes")
-                    # is a name alone only if it is no English word ("Gotham", "Mufasa").
-                    part_word = len(parts) == 1 and len(segment) > 1
+                    # A rare word taken out of a longer name is a name alone ("Gotham",
+                    # "Mufasa", "Parr"), unless it is an inflected English word ("Frosted"
+                    # of "Frosted Flakes").
+                    part_word = len(parts) == 1 and len(segment) > 1 and _inflected(parts[0])
                     key = "".join(parts)
                     if key in skips[entity] or len(key) < 4:
                         continue
@@ -184,6 +185,11 @@ class KeyNames:
 
 
 _LOWER_WORD = re.compile(r"(?<![\w'’-])([a-z][a-z-]{5,})(?![\w'’])")
+
+
+def _inflected(word: str) -> bool:
+    """An inflection of an English dictionary word ("frosted", "flying", "kings")."""
+    return any(is_everyday(s, known_words()) for s in _stems(word)[1:])
 
 
 def _stems(word: str) -> list[str]:

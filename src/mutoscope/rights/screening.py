@@ -624,6 +624,8 @@ class Screener:
             k
             for k in self.keys.find(prompt)
             if not any(a <= k.start and k.end <= b and (a, b) != (k.start, k.end) for a, b in exact)
+            # German capitalises every noun: "mit dem Einen Ring" names no ring.
+            and (k.coined or len(k.words) > 1 or not _german_noun(prompt, k.start))
         ]
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
@@ -733,11 +735,14 @@ class Screener:
                 and m.score >= match.score
                 and not self._title_of(e, m, entity, match, dprompt)
             }
-            if not named or entity in named:
+            word = match.details.get("key") in self.keys.words
+            if (not named or entity in named) and not (word and works):
                 # More precise than a brand or a franchise named on the way ("the Amazon
                 # princess from Themyscira"); a character named outright stays first, but
                 # not a look-alike spelling weaker than the key name ("master Shifu" is
-                # not a misspelt Master Chief when the rest is Kung Fu Panda's).
+                # not a misspelt Master Chief when the rest is Kung Fu Panda's). A fact's
+                # coined lowercase word is weaker than a franchise named outright ("der
+                # Herr der Ringe: ein Hobbit mit dem Einen Ring").
                 first.append(entity)
         if enough is not None and not works:
             # What a name found, when no franchise asks for a more precise answer.
