@@ -90,6 +90,8 @@ class KeyNames:
         """Keys that are phrases of a description rather than names in it."""
         self.facts: dict[str, set[int]] = {}
         """Key -> the entities whose facts (not only descriptions) hold it."""
+        self.lone: set[str] = set()
+        """Keys that are one word of a fact ("Gullwing", "Wimbledon")."""
         registered: set[str] = set()
         """Names of entities are found by the name index (and its relations) already."""
         skips: dict[int, set[str]] = {}
@@ -124,6 +126,8 @@ class KeyNames:
                     self.everyday[key] = self.everyday.get(key, True) and everyday
                     if fact:
                         self.facts.setdefault(key, set()).add(entity)
+                        if len(parts) == 1:
+                            self.lone.add(key)
             for key in _phrases(text, rare):
                 if key in by_key and key not in self.phrases:
                     continue  # a name ("Glass Harbour Nights"): it counts as one

@@ -731,8 +731,13 @@ class Screener:
                 e
                 for e, m in found.items()
                 if m.method in NAME_METHODS
-                and self.targets[e].kind in ("character", "person")
                 and m.score >= match.score
+                and (
+                    self.targets[e].kind in ("character", "person")
+                    # A work named outright that the key name's entity has nothing to do
+                    # with ("Evangerion ... Tōkyō" is not Godzilla's Tokyo).
+                    or (self.targets[e].kind == "work" and not self._related(entity, e))
+                )
                 and not self._title_of(e, m, entity, match, dprompt)
             }
             word = match.details.get("key") in self.keys.words
@@ -1068,12 +1073,14 @@ class Screener:
             )
             (mass, attrs), entity = scored[0]
             t = self.targets[entity]
-            if hit.key in self.keys.phrases and (
+            lone_fact = hit.key in self.keys.lone and entity in self.keys.facts.get(hit.key, ())
+            if (hit.key in self.keys.phrases or hit.key in self.keys.words or lone_fact) and (
                 (t.kind == "brand" and not _names_a_mark(prompt))
                 or (_human(prompt) and not _human_entity(t))
             ):
                 # "stacked potato crisps" is the product, not the brand's mark; "a man in a
-                # purple top hat" is not the mouse mascot in one.
+                # purple top hat" is not the mouse mascot in one; a model a brand's facts
+                # name ("a silver Gullwing sports car") is a car unless a mark is named.
                 continue
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
@@ -1110,6 +1117,16 @@ class Screener:
                 "attributes": [w.text for w in words(hit_text) if w.text not in STOPWORDS] + attrs,
                 "attribute_mass": round(mass, 2),
             },
+        )
+
+    def _related(self, entity: int, work: int) -> bool:
+        """Does the entity belong to the work (its description or the work's names the
+        other, or they have one owner)?"""
+        return (
+            entity == work
+            or entity in self._mentioned_by.get(work, ())
+            or work in self._mentioned_by.get(entity, ())
+            or self.targets[entity].owner == self.targets[work].owner
         )
 
     def _title_of(self, named: int, m: Match, entity: int, key: Match, dprompt: str) -> bool:
