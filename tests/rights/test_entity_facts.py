@@ -41,7 +41,7 @@ entities:
 
 KNOWLEDGE = """
 duck-hero:
-  aliases: [Capitaine Canard, クワックマン]
+  aliases: [Capitaine Canard, クワックマン, Pato Blanco]
   facts:
     - captain of the paddle steamer Mallard Queen
     - rides a zoomquacker scooter
@@ -80,10 +80,10 @@ def test_a_knowledge_file_adds_aliases_and_facts_by_id() -> None:
     specs = parse_registry(REGISTRY)
     merge_facts(specs, KNOWLEDGE)
     duck = next(s for s in specs if s.id == "duck-hero")
-    assert duck.aliases == ["Quackman", "Capitaine Canard", "クワックマン"]
+    assert duck.aliases == ["Quackman", "Capitaine Canard", "クワックマン", "Pato Blanco"]
     assert duck.facts[0] == "captain of the paddle steamer Mallard Queen"
     merge_facts(specs, KNOWLEDGE)  # nothing is repeated
-    assert len(duck.facts) == 2 and len(duck.aliases) == 3
+    assert len(duck.facts) == 2 and len(duck.aliases) == 4
     with pytest.raises(InvalidRequest, match="not an entity"):
         merge_facts(specs, "duck-heroo:\n  facts: [a typo]\n")
     with pytest.raises(InvalidRequest, match="list of strings"):
@@ -140,6 +140,13 @@ def test_a_name_from_a_persons_facts_and_a_role_blocks_and_the_name_alone_does_n
 def test_a_fact_names_a_place_of_a_character(service: RightsService) -> None:
     assert blocked_as(service, "the duck captain of the Mallard Queen") == "duck-hero"
     assert blocked_as(service, "a duck swimming past a paddle steamer") is None
+
+
+def test_a_name_of_everyday_words_of_another_language_is_a_name_only_written_as_one(
+    service: RightsService,
+) -> None:
+    assert blocked_as(service, "Pato Blanco bailando en el muelle") == "duck-hero"
+    assert blocked_as(service, "un pato blanco en el estanque del parque") is None
 
 
 def test_operator_entities_keep_their_facts(service: RightsService) -> None:

@@ -394,9 +394,17 @@ def _lowercase_phrase(written: str, hit: NameHit) -> bool:
         hit.method == "exact"
         and written == written.lower()
         and len(words(written)) <= 2
-        and everyday_phrase(written)
+        and (everyday_phrase(written) or _foreign_phrase(written))
         and not any(w.disguised for w in words(written))
     )
+
+
+def _foreign_phrase(written: str) -> bool:
+    """Two everyday words of Spanish, French, German, Italian or Portuguese ("gato
+    silvestre", "pantera negra"): a name registered in another language may be as plain
+    there as "iron man" is in English."""
+    ws = [w.text for w in words(written)]
+    return len(ws) > 1 and all(w in foreign_words() for w in ws)
 
 
 OF = frozenset("of de di du da do von des del della dello".split())  # noqa: SIM905
@@ -657,7 +665,8 @@ class Screener:
                 # flying over the city") or with the context of the entity they still count.
                 # Its own "the" is the determiner of a common noun phrase ("the matrix of
                 # a circuit board").
-                hit = replace(hit, ambiguous=True, as_name=hit.as_name and written[:4] != "the ")
+                as_name = hit.as_name and written[:4] != "the " and not _foreign_phrase(written)
+                hit = replace(hit, ambiguous=True, as_name=as_name)
             if self.targets[hit.entity].kind == "person" and _other_numeral(prompt, hit):
                 continue  # "King Charles II" is not King Charles III
             if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
