@@ -44,6 +44,7 @@ def _entity(row: Any, user: Any = None, ownership: Ownership | None = None) -> d
         "org_id": row.org_id,
         "aliases": row.aliases,
         "description": row.description,
+        "facts": row.facts or [],
         "policy": row.policy,
         "license": row.license,
         "references": row.references,

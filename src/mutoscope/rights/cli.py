@@ -79,6 +79,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                         "owner": r.owner,
                         "policy": r.policy,
                         "aliases": r.aliases,
+                        "facts": r.facts or [],
                         "source": r.source,
                         "enabled": r.enabled,
                     }

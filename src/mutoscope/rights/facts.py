@@ -7,6 +7,12 @@ Two kinds of evidence for prompts that never name an entity, or name it as a com
   prompt that uses one of those names ("the captain of the Black Pearl", "Marlin's missing
   son") points to the few entities whose descriptions hold it; the one whose description
   the rest of the prompt repeats is the answer (``KeyNames``).
+- **Facts.** What an entity is known for, written one short phrase each beside its
+  description (``facts:``: "played God in Bruce Almighty", "headquartered in Mountain
+  View"): every capitalised name in a fact is a key name of the entity, wherever it stands
+  in the phrase (a fact is no sentence whose first word is capitalised only as its start),
+  and so are its rare three-word phrases. Which entity a key name picks is then decided as
+  for a description's (``Screener._key_named``).
 - **Brand categories.** A brand whose name is also an everyday word ("coke", "nikes",
   "a harley", "monopoly") is the brand in lowercase when a word of what the brand sells is
   next to it: a verb of use before it ("drinking a coke", "riding a harley", "lacing up
@@ -17,17 +23,20 @@ Two kinds of evidence for prompts that never name an entity, or name it as a com
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mutoscope.rights.lexical import is_everyday
+from mutoscope.rights.lexical import compound, foreign_words, is_everyday, known_words
 from mutoscope.rights.normalize import Word, words
 from mutoscope.rights.semantic import STOPWORDS
 
 KEY_POOL = 6
 """A name held by more descriptions than this (a city, a country) says little."""
 KEY_WORDS = 4
+KEY_WORDS_MAX = 7
+"""The longest title a fact may name as one key ("Once Upon a Time in Hollywood")."""
 KEY_RARE = 0.6
 PHRASE_RARE = 1.1
 """Rarity a description's three-word phrase needs to be a key ("shall not pass")."""
@@ -36,6 +45,14 @@ PHRASE_RARE = 1.1
 _CAPITALISED_RUN = re.compile(
     r"(?<![.!?;:]\s)(?<!^)\b([A-Z][\w'’-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?[A-Z][\w'’-]*)*)"
 )
+_CAPITALISED_ANY = re.compile(
+    r"\b([A-Z][\w'’-]*(?:\s+(?:(?:of|the|in|on|at|to|for|with|a|an|from|is|de|la|le)\s+)*"
+    r"[A-Z0-9][\w'’-]*)*)"
+)
+"""A title or name in a fact, lowercase inner words included ("Men in Black", "Once Upon
+a Time in Hollywood", "Jennifer Aniston"): the whole run and each of its
+capitalised parts are keys."""
+_CONNECTOR = re.compile(r"\s+(?:(?:in|on|at|to|for|with|a|an|from|is|de|la|le)\s+)+")
 _GENERIC = frozenset(
     """the a an he she his her it its they their this one two three four five formula
     mr mrs ms dr st""".split()  # noqa: SIM905
@@ -62,35 +79,88 @@ class KeyNames:
         descriptions: Iterable[tuple[int, str, str, Iterable[str]]],
         known: frozenset[str],
         rare: Callable[[str], float],
+        facts: Iterable[tuple[int, Iterable[str]]] = (),
     ):
         """``descriptions``: (entity index, description, owner, the entity's own names);
-        ``known``: everyday words; ``rare``: a word's rarity (0 common, 1 rare)."""
+        ``known``: everyday words; ``rare``: a word's rarity (0 common, 1 rare);
+        ``facts``: (entity index, its facts)."""
         by_key: dict[str, set[int]] = {}
         self.everyday: dict[str, bool] = {}
         self.phrases: set[str] = set()
         """Keys that are phrases of a description rather than names in it."""
+        self.facts: dict[str, set[int]] = {}
+        """Key -> the entities whose facts (not only descriptions) hold it."""
+        self.lone: set[str] = set()
+        """Keys that are one word of a fact ("Gullwing", "Wimbledon")."""
         registered: set[str] = set()
         """Names of entities are found by the name index (and its relations) already."""
-        for entity, text, owner, names in descriptions:
-            registered.update(_squash(n) for n in names)
-            skip = {_squash(w) for w in owner.split()}
-            for segment in _names_in(text):
+        skips: dict[int, set[str]] = {}
+        longest = [KEY_WORDS]
+
+        def add(entity: int, segments: list[list[str]], text: str, fact: bool) -> None:
+            for segment in segments:
                 for parts in _keys_of(segment, rare):
+                    # A rare word taken out of a longer name is a name alone ("Gotham",
+                    # "Mufasa", "Parr"), unless it is an inflected English word ("Frosted"
+                    # of "Frosted Flakes").
+                    part_word = len(parts) == 1 and len(segment) > 1 and _inflected(parts[0])
                     key = "".join(parts)
-                    if key in skip or len(key) < 4:
+                    if key in skips[entity] or len(key) < 4:
+                        continue
+                    # A fact's name may be a rarer English word ("Frosted Flakes") or
+                    # another language's ("Boca Raton"): "frosted" and "raton" (a Spanish
+                    # mouse) alone are words, not names.
+                    dictionary = fact or part_word
+                    everyday = all(
+                        is_everyday(p, known)
+                        or (dictionary and is_everyday(p, known_words()))
+                        or (fact and p in foreign_words())
+                        for p in parts
+                    )
+                    if fact and everyday and len(parts) == 1:
+                        # "Paris", "Red": a fact's one everyday word says too little (a
+                        # description's still counts, with more of its words besides).
                         continue
                     by_key.setdefault(key, set()).add(entity)
-                    self.everyday[key] = all(is_everyday(p, known) for p in parts)
+                    longest[0] = max(longest[0], len(parts))
+                    self.everyday[key] = self.everyday.get(key, True) and everyday
+                    if fact:
+                        self.facts.setdefault(key, set()).add(entity)
+                        if len(parts) == 1:
+                            self.lone.add(key)
             for key in _phrases(text, rare):
+                if key in by_key and key not in self.phrases:
+                    continue  # a name ("Glass Harbour Nights"): it counts as one
                 by_key.setdefault(key, set()).add(entity)
                 self.everyday[key] = False
                 self.phrases.add(key)
+                if fact:
+                    self.facts.setdefault(key, set()).add(entity)
+
+        for entity, text, owner, names in descriptions:
+            registered.update(_squash(n) for n in names)
+            skips[entity] = {_squash(w) for w in owner.split()}
+            add(entity, _names_in(text), text, False)
+        self.words: set[str] = set()
+        """Keys that are one coined word a fact writes in lowercase ("neuralyzer",
+        "footlong", "kryptonite"): strong, but a product or an object anyone may name, so
+        they ask as much of the rest of a prompt as one capitalised everyday word."""
+        for entity, held in facts:
+            for fact in held:
+                add(entity, _names_in(fact, anywhere=True), fact, True)
+                for w in _coined_words(fact, known_words()):
+                    if w in skips[entity] or (w in self.everyday and w not in self.words):
+                        continue  # the owner's name, or a key already (a name's word)
+                    by_key.setdefault(w, set()).add(entity)
+                    self.everyday[w] = False
+                    self.facts.setdefault(w, set()).add(entity)
+                    self.words.add(w)
         self.entities = {
             k: tuple(sorted(v))
             for k, v in by_key.items()
             if len(v) <= KEY_POOL and k not in registered
         }
-        self.longest = KEY_WORDS
+        self.longest = min(KEY_WORDS_MAX, max(KEY_WORDS, longest[0]))
 
     def find(self, prompt: str) -> list[KeyHit]:
         """Key names in the prompt, longest first at each place. A name made of everyday
@@ -116,6 +186,39 @@ class KeyNames:
                     taken = j - 1
                     break
         return out
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])([a-z][a-z-]{5,})(?![\w'’])")
+
+
+def _inflected(word: str) -> bool:
+    """An inflection of an English dictionary word ("frosted", "flying", "kings")."""
+    return any(is_everyday(s, known_words()) for s in _stems(word)[1:])
+
+
+def _stems(word: str) -> list[str]:
+    """The word and what it may be an inflection of ("katanas", "crafting", "blackest")."""
+    out = [word]
+    for ending in ("ing", "est", "ed", "es", "s", "er"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            stem = word[: -len(ending)]
+            out += [stem, stem + "e"]
+    return out
+
+
+def _coined_words(fact: str, known: frozenset[str]) -> list[str]:
+    """Lowercase words of a fact that are no everyday word ("neuralyzer", "footlong")."""
+    out = []
+    for m in _LOWER_WORD.finditer(fact):
+        parts = m.group(1).split("-")
+        if all(is_everyday(p, known) or p in STOPWORDS for p in parts):
+            continue  # "red-haired", "one-eyed": everyday words joined
+        w = "".join(parts)
+        if len(w) < 6 or compound(w, known):
+            continue  # "motorbike", "spacesuit": everyday words run together
+        if not any(is_everyday(s, known) for s in _stems(w)):
+            out.append(w)
+    return out
 
 
 def _capitalised(ws: list[Word], i: int, j: int) -> bool:
@@ -187,11 +290,26 @@ def _keys_of(segment: list[str], rare: Callable[[str], float]) -> list[list[str]
     return out
 
 
-def _names_in(text: str) -> list[list[str]]:
+def _names_in(text: str, *, anywhere: bool = False) -> list[list[str]]:
     """Capitalised runs inside sentences ("Black Pearl", "Mushroom Kingdom", "Marlin") as
     squashed keys with the words that make them; a possessive ends a name ("Pixar's
-    Finding Nemo" gives "pixar" and "findingnemo")."""
+    Finding Nemo" gives "pixar" and "findingnemo"). ``anywhere``: a fact's, whose words are
+    capitalised only as names ("Red in The Shawshank Redemption")."""
     out = []
+    if anywhere:
+        for m in _CAPITALISED_ANY.finditer(text):
+            run = m.group(1)
+            out += _names_in(f"x {run}")
+            cuts = [(c.start(), c.end()) for c in _CONNECTOR.finditer(run)]
+            starts = [0, *(b for _, b in cuts)]
+            ends = [*(a for a, _ in cuts), len(run)]
+            for i, j in itertools.combinations(range(len(starts)), 2):
+                whole = _plain(run[starts[i] : ends[j]])
+                while whole and whole[0] in _GENERIC:
+                    whole = whole[1:]
+                if "s" not in whole and 1 < len(whole) <= KEY_WORDS_MAX:
+                    out.append(whole)
+        return out
     for m in _CAPITALISED_RUN.finditer(text):
         segment: list[str] = []
         for w in [*_plain(m.group(1)), None]:

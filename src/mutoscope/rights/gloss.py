@@ -251,6 +251,30 @@ shark: tiburón requin hai squalo tubarão
 gorilla: gorila gorille
 panda: panda
 tiger: tigre tiger tigre
+panther: pantera panthère panter
+swiss: suizo suiza suisse schweizer schweizerin svizzero svizzera suíço suíça
+german: alemán alemana allemand allemande deutscher deutsche tedesco tedesca alemão alemã
+french: francés francesa français française französisch französische francese
+spanish: español española espagnol espagnole spanisch spanische spagnolo spagnola espanhol espanhola
+italian: italiano italiana italien italienne italienisch italienische
+english: inglés inglesa anglais anglaise englisch englische inglese
+british: británico británica britannique britisch britische britannico britannica britânico
+american: estadounidense americano americana américain américaine
+american: amerikanisch amerikanische amerikaner
+argentine: argentino argentina argentin argentine argentinisch argentinier
+brazilian: brasileño brasileña brésilien brésilienne brasilianisch
+brazilian: brasiliano brasiliana brasileiro brasileira
+portuguese: portugués portuguesa portugais portugaise portugiesisch portoghese português
+japanese: japonés japonesa japonais japonaise japanisch japanische giapponese japonês japonesa
+tennis: tenis tennista tenista tennisspieler
+football: fútbol futbol fußball fussball calcio futebol
+actress: actriz actrice schauspielerin attrice atriz
+title: título titre titel titolo
+steel: acero acier stahl acciaio aço
+bean: alubia judía frijol haricot bohne fagiolo feijão
+monogram: monograma monogramme monogramm monogramma
+backhand: revés revers rückhand rovescio
+iron: hierro fer eisen ferro
 angry: enfadado enojado furioso fâché wütend arrabbiato bravo zangado
 happy: feliz heureux heureuse glücklich felice
 tall: alto alta grande groß alto
@@ -318,6 +342,11 @@ def is_foreign(text: str) -> bool:
     ws = [w.lower() for w in _SPLIT.findall(text)]
     foreign = sum(w in _FOREIGN_FUNCTION for w in ws)
     return foreign > 0 and foreign > sum(w in _ENGLISH_FUNCTION for w in ws)
+
+
+def gloss_word(word: str) -> str:
+    """One word in English, if the gloss knows it ("hermana" -> "sister"); else the word."""
+    return _word(word) or word
 
 
 @lru_cache(maxsize=1024)

@@ -658,7 +658,7 @@ FUNCTION_WORDS = frozenset(
 
 
 NAMING = frozenset(
-    """named called nicknamed dubbed llamado llamada chiamato chiamata genannt
+    """named called calls call nicknamed dubbed llamado llamada chiamato chiamata genannt
     nommé nommée chamado chamada""".split()  # noqa: SIM905
 )
 TITLES = frozenset(

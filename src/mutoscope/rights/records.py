@@ -39,6 +39,8 @@ class EntityRecord(Base):
     """For a person's own likeness: their account (they manage it and may use it)."""
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
+    facts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """What the entity is known for (``EntitySpec.facts``)."""
     policy: Mapped[str] = mapped_column(String(16))
     license: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     references: Mapped[list[str]] = mapped_column(JSON, default=list)

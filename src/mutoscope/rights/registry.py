@@ -39,6 +39,10 @@ class EntitySpec(BaseModel):
     """For a person's likeness: the account of that person (they manage it)."""
     aliases: list[str] = Field(default_factory=list)
     description: str = ""
+    facts: list[str] = Field(default_factory=list)
+    """What the entity is known for, one short phrase each ("played God in Bruce Almighty",
+    "headquartered in Mountain View"): the works, roles, places, relatives and marks a
+    prompt may name instead of the entity (``facts.KeyNames``)."""
     policy: Policy = "block"
     license: License | None = None
     references: list[str] = Field(default_factory=list)
@@ -101,7 +105,47 @@ def parse_registry(text: str, *, base: Path | None = None) -> list[EntitySpec]:
     return specs
 
 
+def facts_files(path: Path) -> list[Path]:
+    """Knowledge files beside a registry file: ``NAME_facts_*.yaml`` for ``NAME.yaml``."""
+    return sorted(path.parent.glob(f"{path.stem}_facts_*.yaml"))
+
+
+def merge_facts(specs: list[EntitySpec], text: str, *, where: str = "facts file") -> None:
+    """Add a knowledge file's aliases and facts to the entities it names by id.
+
+    The file maps ids to ``aliases:`` and ``facts:`` lists (``{id: {aliases: [...], facts:
+    [...]}}``); what an entity already holds is not repeated. An id the registry does not
+    hold is an error (a typo would otherwise drop its knowledge silently)."""
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidRequest(f"{where} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest(f"{where} must map entity ids to 'aliases:' and 'facts:' lists")
+    by_id = {s.id: s for s in specs}
+    for entity_id, extra in data.items():
+        spec = by_id.get(str(entity_id))
+        if spec is None:
+            raise InvalidRequest(f"{where}: {entity_id!r} is not an entity of the registry")
+        if not isinstance(extra, dict) or set(extra) - {"aliases", "facts"}:
+            raise InvalidRequest(f"{where}: {entity_id}: give 'aliases:' and/or 'facts:' lists")
+        for key in ("aliases", "facts"):
+            items = extra.get(key) or []
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise InvalidRequest(f"{where}: {entity_id}.{key} must be a list of strings")
+            held: list[str] = getattr(spec, key)
+            seen = {i.casefold() for i in held}
+            for item in (i.strip() for i in items):
+                if item and item.casefold() not in seen:
+                    held.append(item)
+                    seen.add(item.casefold())
+
+
 def load_registry(path: Path) -> list[EntitySpec]:
+    """A registry file, with the knowledge files beside it merged in (``facts_files``)."""
     if not path.is_file():
         raise InvalidRequest(f"registry file not found: {path}")
-    return parse_registry(path.read_text(encoding="utf-8"), base=path.parent)
+    specs = parse_registry(path.read_text(encoding="utf-8"), base=path.parent)
+    for extra in facts_files(path):
+        merge_facts(specs, extra.read_text(encoding="utf-8"), where=extra.name)
+    return specs

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from mutoscope.rights.facts import KeyHit, KeyNames, brand_cue, brand_cues
-from mutoscope.rights.gloss import gloss
+from mutoscope.rights.gloss import gloss, gloss_word
 from mutoscope.rights.lexical import (
     NAMING,
     NameHit,
@@ -57,8 +57,10 @@ from mutoscope.rights.semantic import (
     StaticEmbedder,
     Traits,
     Window,
+    content_words,
     facets,
     rarity,
+    stem_key,
 )
 
 DESC_SURE = 0.80
@@ -178,6 +180,21 @@ KEY_REST_PHRASE = 1.0
 about one more rare trait than a name needs."""
 KEY_MARGIN = 1.3
 """How much more than any other entity holding the same name the chosen one must repeat."""
+FACT_RARE = 0.5
+"""Rarity a prompt word needs to count as evidence for the entity whose facts hold it
+("narrator", "neuralyzer"; not "looking", "family")."""
+FACT_ROLE = 0.5
+"""Attribute mass of a person's role ("actor", "star", "singer") beside a several-word or
+coined name from a person's or human character's facts: with the name, enough
+(``KEY_REST``)."""
+FACT_ROLES = frozenset(
+    """actor actress actors star starring played plays playing portrayed voiced narrator
+    singer rapper musician band frontman drummer guitarist footballer player striker
+    midfielder goalkeeper captain athlete champion sprinter swimmer golfer boxer driver
+    director filmmaker comedian host presenter author writer billionaire founder ceo
+    president minister king queen prince princess celebrity icon legend""".split()  # noqa: SIM905
+)
+"""Words that give a human role: with a name from a person's facts, the person is meant."""
 RELATION_MASS = 0.8
 """Attribute mass the rest of a possessive prompt needs to pick a related entity."""
 RELATION_BARE_MASS = 2.0
@@ -264,6 +281,20 @@ def _human_entity(t: Target) -> bool:
     return t.kind == "person" or _human(t.description)
 
 
+FIGURES = frozenset("doll dolls puppet puppets toy toys figurine action-figure".split())  # noqa: SIM905
+"""What a character may be made as rather than born as: a person in a prompt is not one."""
+
+
+def _figure_of_text(text: str) -> bool:
+    return any(w.text in FIGURES for w in words(text))
+
+
+def _figure_of(t: Target) -> bool:
+    """Is the entity, by its description's subject, a doll, puppet or toy ("Mattel's
+    blonde fashion doll")?"""
+    return t.kind != "person" and _figure_of_text(_subject(t.description))
+
+
 def _coined(alias: str) -> bool:
     """Spelt as no ordinary word is: inner capitals, all capitals, digits or '&'."""
     letters = alias.replace("'", "")
@@ -294,12 +325,21 @@ def _relation_of(prompt: str, start: int) -> str | None:
     """The relation word whose object is the name at ``prompt[start:]`` ("the founder of
     Amazon", "the co-founder of Microsoft", "the creator of the Simpsons"), if any."""
     texts = [w.text for w in words(prompt[:start])[-4:]]
-    if "of" not in texts:
+    ofs = [k for k, t in enumerate(texts) if t in OF]
+    if not ofs:
         return None
-    k = len(texts) - 1 - texts[::-1].index("of")
-    if k == 0 or any(t not in ("the", "a") for t in texts[k + 1 :]):
+    k = ofs[-1]
+    if k == 0 or any(t not in ARTICLES_BEFORE_NAME for t in texts[k + 1 :]):
         return None
-    return texts[k - 1] if texts[k - 1] in RELATIONS else None
+    if texts[k] == "of":
+        return texts[k - 1] if texts[k - 1] in RELATIONS else None
+    # Spanish, French, Italian, Portuguese, German: "la hermana pequeña de Elsa", "le fils
+    # de Mufasa", "die Schwester von Elsa": the noun (glossed) may have an adjective after it.
+    for t in texts[max(0, k - 2) : k][::-1]:
+        relation = gloss_word(t)
+        if relation in RELATIONS:
+            return relation
+    return None
 
 
 def _acted(prompt: str, start: int, end: int) -> str | None:
@@ -354,10 +394,23 @@ def _lowercase_phrase(written: str, hit: NameHit) -> bool:
         hit.method == "exact"
         and written == written.lower()
         and len(words(written)) <= 2
-        and everyday_phrase(written)
+        and (everyday_phrase(written) or _foreign_phrase(written))
         and not any(w.disguised for w in words(written))
     )
 
+
+def _foreign_phrase(written: str) -> bool:
+    """Two everyday words of Spanish, French, German, Italian or Portuguese ("gato
+    silvestre", "pantera negra"): a name registered in another language may be as plain
+    there as "iron man" is in English."""
+    ws = [w.text for w in words(written)]
+    return len(ws) > 1 and all(w in foreign_words() for w in ws)
+
+
+OF = frozenset("of de di du da do von des del della dello".split())  # noqa: SIM905
+""""Of" in English and the languages ``gloss`` reads: a relation word before it points to
+the name after it."""
+ARTICLES_BEFORE_NAME = frozenset("the a la le el il lo der die das dem".split())  # noqa: SIM905
 
 _NUMERAL = re.compile(r"^[\s,]*([IVX]{1,4})\b")
 
@@ -441,6 +494,8 @@ class Target:
     owner: str
     aliases: tuple[str, ...]
     description: str
+    facts: tuple[str, ...] = ()
+    """What the entity is known for (``EntitySpec.facts``): names in them are key names."""
 
 
 @dataclass
@@ -480,7 +535,10 @@ class Screener:
         self._mentions: dict[int, list[int]] = {}
         """Entity -> the entities its description names (an actor's roles)."""
         for j, t in enumerate(targets):
-            for i in self.names.mentions(t.description) - {j}:
+            # A fact names relatives, partners and roles as a description does ("married to
+            # Victoria Beckham").
+            knowledge = " ; ".join((t.description, *t.facts)) if t.facts else t.description
+            for i in self.names.mentions(knowledge) - {j}:
                 self._mentioned_by.setdefault(i, []).append(j)
                 self._mentions.setdefault(j, []).append(i)
         self._related_pool = set(self._mentioned_by) | set(self._mentions)
@@ -518,7 +576,15 @@ class Screener:
             ((j, t.description, t.owner, (t.name, *t.aliases)) for j, t in enumerate(targets)),
             frequent_words(),
             _memo(lambda w: rarity(w, self.descriptions.vocab)),
+            facts=((j, t.facts) for j, t in enumerate(targets) if t.facts),
         )
+        self._fact_stems = {
+            j: frozenset(stem_key(w) for w in content_words(" ".join(t.facts)))
+            for j, t in enumerate(targets)
+            if t.facts
+        }
+        """Entity -> the word stems of its facts: what a prompt repeats of them is evidence
+        besides a key name, as its description's words are."""
         self._brand_cues = {
             j: brand_cues(t.description) for j, t in enumerate(targets) if t.kind == "brand"
         }
@@ -566,6 +632,8 @@ class Screener:
             k
             for k in self.keys.find(prompt)
             if not any(a <= k.start and k.end <= b and (a, b) != (k.start, k.end) for a, b in exact)
+            # German capitalises every noun: "mit dem Einen Ring" names no ring.
+            and (k.coined or len(k.words) > 1 or not _german_noun(prompt, k.start))
         ]
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
@@ -597,7 +665,8 @@ class Screener:
                 # flying over the city") or with the context of the entity they still count.
                 # Its own "the" is the determiner of a common noun phrase ("the matrix of
                 # a circuit board").
-                hit = replace(hit, ambiguous=True, as_name=hit.as_name and written[:4] != "the ")
+                as_name = hit.as_name and written[:4] != "the " and not _foreign_phrase(written)
+                hit = replace(hit, ambiguous=True, as_name=as_name)
             if self.targets[hit.entity].kind == "person" and _other_numeral(prompt, hit):
                 continue  # "King Charles II" is not King Charles III
             if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
@@ -657,7 +726,12 @@ class Screener:
         # 2. A name from an entity's description (a place, a relative, a ship) and a role
         # described: "the captain of the Black Pearl", "Marlin's missing son".
         dprompt = gloss(prompt)
-        named_by_key = self._key_named(prompt, dprompt, keyed)
+        # The words of names the prompt spells out are those entities', not traits of the
+        # one a key name points to ("Bugs Bunny ... Looney Tunes" is no rabbit of Daffy's).
+        spelt = frozenset(
+            x for a, b in exact for w in words(prompt[a:b]) for x in (w.text, gloss_word(w.text))
+        )
+        named_by_key = self._key_named(prompt, dprompt, keyed, spelt)
         if named_by_key is not None:
             named_by_key = self._sharper(prompt, *named_by_key, found)
             entity, match = named_by_key
@@ -666,14 +740,23 @@ class Screener:
                 e
                 for e, m in found.items()
                 if m.method in NAME_METHODS
-                and self.targets[e].kind in ("character", "person")
                 and m.score >= match.score
+                and (
+                    self.targets[e].kind in ("character", "person")
+                    # A work named outright that the key name's entity has nothing to do
+                    # with ("Evangerion ... Tōkyō" is not Godzilla's Tokyo).
+                    or (self.targets[e].kind == "work" and not self._related(entity, e))
+                )
+                and not self._title_of(e, m, entity, match, dprompt)
             }
-            if not named or entity in named:
+            word = match.details.get("key") in self.keys.words
+            if (not named or entity in named) and not (word and works):
                 # More precise than a brand or a franchise named on the way ("the Amazon
                 # princess from Themyscira"); a character named outright stays first, but
                 # not a look-alike spelling weaker than the key name ("master Shifu" is
-                # not a misspelt Master Chief when the rest is Kung Fu Panda's).
+                # not a misspelt Master Chief when the rest is Kung Fu Panda's). A fact's
+                # coined lowercase word is weaker than a franchise named outright ("der
+                # Herr der Ringe: ein Hobbit mit dem Einen Ring").
                 first.append(entity)
         if enough is not None and not works:
             # What a name found, when no franchise asks for a more precise answer.
@@ -728,6 +811,9 @@ class Screener:
                 continue
             if score < DESC_SURE:
                 if mass < ATTR_FEW and score < DESC_CLOSE:
+                    continue
+                if _figure_of(t) and _human(_subject(prompt)) and not _figure_of_text(prompt):
+                    # "a tall blonde woman in a pink dress" is a woman, not a fashion doll.
                     continue
                 if score < DESC_LIKELY or mass < ATTR_MANY:
                     lean = score + LEAN_MASS * mass
@@ -978,42 +1064,52 @@ class Screener:
             entity, "definite+traits", score, score, window, traits.words, text, mass=traits.mass
         )
 
-    def _key_named(self, prompt: str, dprompt: str, hits: list[KeyHit]) -> tuple[int, Match] | None:
+    def _key_named(
+        self, prompt: str, dprompt: str, hits: list[KeyHit], spelt: frozenset[str] = frozenset()
+    ) -> tuple[int, Match] | None:
         """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
         and whose description the rest of the prompt repeats, clearly more than any other
-        entity holding that name."""
-        best: tuple[float, int, list[str], KeyHit] | None = None
+        entity holding that name. ``spelt``: words of registered names the prompt spells
+        out (not counted)."""
+        best: tuple[float, int, list[str], KeyHit, float] | None = None
         if not hits:
             return None
         pw = self.descriptions.prompt_words(dprompt)
         for hit in hits:
             scored = sorted(
-                ((self.descriptions.attributes(e, pw, ignore=hit.words), e) for e in hit.entities),
+                (self._known_attributes(e, pw, hit, spelt) for e in hit.entities),
                 key=lambda x: -x[0][0],
             )
             (mass, attrs), entity = scored[0]
             t = self.targets[entity]
-            if hit.key in self.keys.phrases and (
+            lone_fact = hit.key in self.keys.lone and entity in self.keys.facts.get(hit.key, ())
+            if (hit.key in self.keys.phrases or hit.key in self.keys.words or lone_fact) and (
                 (t.kind == "brand" and not _names_a_mark(prompt))
                 or (_human(prompt) and not _human_entity(t))
             ):
                 # "stacked potato crisps" is the product, not the brand's mark; "a man in a
-                # purple top hat" is not the mouse mascot in one.
+                # purple top hat" is not the mouse mascot in one; a model a brand's facts
+                # name ("a silver Gullwing sports car") is a car unless a mark is named.
                 continue
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
             if hit.key in self.keys.phrases:
                 need = KEY_REST_PHRASE
+            elif hit.key in self.keys.words:
+                need = KEY_REST_WORD  # "a footlong sandwich at a deli counter"
             if hit.coined and (_relation_of(prompt, hit.start) or _possessive(prompt, hit.end)):
                 # "the founder of SpaceX", "Mufasa's son": the relation is the evidence.
                 need = 0.0 if len(scored) == 1 else 1e-6
-            if mass < need or mass < KEY_MARGIN * second:
+            # A franchise the prompt names counts toward what the rest must repeat ("the
+            # one-eyed green monster from Monsters Inc"), not between its members.
+            whole = self._known_attributes(entity, pw, hit)[0][0] if spelt else mass
+            if whole < need or mass < KEY_MARGIN * second:
                 continue
             if best is None or mass > best[0]:
-                best = (mass, entity, attrs, hit)
+                best = (mass, entity, attrs, hit, whole)
         if best is None:
             return None
-        mass, entity, attrs, hit = best
+        _, entity, attrs, hit, mass = best
         hit_text = prompt[hit.start : hit.end]
         t = self.targets[entity]
         return entity, Match(
@@ -1032,6 +1128,71 @@ class Screener:
             },
         )
 
+    def _related(self, entity: int, work: int) -> bool:
+        """Does the entity belong to the work (its description or the work's names the
+        other, or they have one owner)?"""
+        return (
+            entity == work
+            or entity in self._mentioned_by.get(work, ())
+            or work in self._mentioned_by.get(entity, ())
+            or self.targets[entity].owner == self.targets[work].owner
+        )
+
+    def _title_of(self, named: int, m: Match, entity: int, key: Match, dprompt: str) -> bool:
+        """Was ``named`` found by a title its entry holds besides its name ("Monsters Inc"
+        for Sulley), or by its name beside a name from ``entity``'s facts, where
+        ``entity``'s knowledge names it too and the rest of the prompt describes ``entity``
+        far more ("the one-eyed green monster from Monsters Inc")? Then the name says
+        where or whose the key name's entity is, not who is meant."""
+        alias = str(m.details.get("alias", ""))
+        if named not in self._mentions.get(entity, ()):
+            return False
+        if squash(alias) == squash(self.targets[named].name):
+            # Named outright: only a name from the entity's facts says the prompt is about
+            # the entity and the named one is its relative ("the Fight Club actor who was
+            # married to Angelina Jolie").
+            if not self.keys.facts.get(str(key.details.get("key", "")), ()):
+                return False
+        elif squash(self.targets[named].name) in squash(dprompt):
+            return False  # "Bugs Bunny, the rabbit of the Looney Tunes": named outright too
+        pw = self.descriptions.prompt_words(dprompt)
+        spelt = frozenset(w.text for w in words(f"{alias} {key.text}"))
+        own, _ = self.descriptions.attributes(named, pw, ignore=spelt)
+        return float(key.details.get("attribute_mass", 0.0)) >= SHARP_MARGIN * max(own, 0.5)
+
+    def _known_attributes(
+        self, entity: int, pw: PromptWords, hit: KeyHit, spelt: frozenset[str] = frozenset()
+    ) -> tuple[tuple[float, list[str]], int]:
+        """What the rest of a prompt repeats of an entity besides a key name: its
+        description's words (``DescriptionIndex.attributes``), then its facts' words, each
+        by its rarity ("the Shawshank Redemption narrator": "narrator"); and a role a
+        person or a human character is given beside a name from its facts ("the actor
+        who played God in Bruce Almighty": an actor) counts as one rare word
+        (``FACT_ROLE``)."""
+        mass, attrs = self.descriptions.attributes(entity, pw, ignore=hit.words | spelt)
+        stems = self._fact_stems.get(entity)
+        if not stems:
+            return (mass, attrs), entity
+        taken = set(attrs) | hit.words | spelt
+        extra = [
+            (w, r)
+            for w, st, r in zip(pw.words, pw.stems, pw.rarity.tolist(), strict=True)
+            if st in stems and w not in taken and r >= FACT_RARE
+        ]
+        mass += sum(r for _, r in extra)
+        attrs = attrs + [w for w, _ in extra]
+        if (
+            entity in self.keys.facts.get(hit.key, ())
+            and (hit.coined or len(hit.words) > 1)
+            and hit.key not in self.keys.words
+            and _human_entity(self.targets[entity])
+        ):
+            role = next((w for w in pw.words if w in FACT_ROLES and w not in taken), None)
+            if role is not None and role not in attrs:
+                mass += FACT_ROLE
+                attrs = [*attrs, role]
+        return (mass, attrs), entity
+
     def _relation(self, hit: NameHit, prompt: str, via: str | None) -> _Related | None:
         """The entity a possessive points to ("Mario's taller brother" -> Luigi): among the
         entities whose descriptions name the hit's entity, the one whose description the
@@ -1049,19 +1210,25 @@ class Screener:
         pw = self.descriptions.prompt_words(rest)
         # The traits few of the related entities' descriptions share decide between them
         # ("harry potter's red haired best friend": both best friends, one red-haired).
-        best = max(
-            ((self.descriptions.traits(e, pw), e) for e in pool),
-            key=lambda x: (x[0].specific, x[0].mass),
-        )
-        traits, entity = best
+        scored = [(self.descriptions.traits(e, pw), e) for e in pool]
+        traits, entity = max(scored, key=lambda x: (x[0].specific, x[0].mass))
         mass, attrs = traits.mass, traits.words
+        # The relation said as only one related entity's description says it ("the sister
+        # of Elsa": Anna's alone says "sister"; a franchise's entry tells of all of them)
+        # names that one, however common the word.
+        sole = (
+            via not in ACTING
+            and via in attrs
+            and [e for tr, e in scored if via in tr.words and self.targets[e].kind != "work"]
+            == [entity]
+        )
         if via is None:
             # No relation word: only a prompt that describes the other entity far more than
             # the named one ("the green dinosaur Mario rides") points to it.
             own, _ = self.descriptions.attributes(hit.entity, pw)
             if mass < RELATION_BARE_MASS or mass <= RELATION_BARE_MARGIN * own:
                 return None
-        elif mass < RELATION_MASS and not (via in attrs and mass >= RELATION_OF_MASS):
+        elif mass < RELATION_MASS and not sole and not (via in attrs and mass >= RELATION_OF_MASS):
             actors = [e for e in self._mentioned_by.get(hit.entity, []) if _is_person(self, e)]
             if not (via in ACTING and actors == [entity] and ACTORS & set(pw.words)):
                 return None

@@ -166,6 +166,7 @@ class RightsService:
                     spec.description,
                     spec.policy,
                 )
+                row.facts = spec.facts
                 row.license = spec.license.model_dump() if spec.license else None
                 row.references, row.updated_at = spec.references, now()
                 # Registered here: an operator's entry replaces a starter entry of the same id.

@@ -17,19 +17,34 @@ from mutoscope.rights.records import EntityRecord
 from mutoscope.rights.screening import Match, Screener, Target
 from mutoscope.rights.semantic import MiniLMEncoder, StaticEmbedder
 
-Fingerprint = tuple[str, str, str, tuple[str, ...], str]
+Fingerprint = tuple[str, str, str, tuple[str, ...], str, tuple[str, ...]]
 
 
 def fingerprint(row: EntityRecord) -> Fingerprint:
     """What the index reads from an entity (a policy or licence change needs no re-index)."""
-    return (row.name, row.kind, row.owner, tuple(row.aliases or ()), row.description or "")
+    return (
+        row.name,
+        row.kind,
+        row.owner,
+        tuple(row.aliases or ()),
+        row.description or "",
+        tuple(row.facts or ()),
+    )
 
 
 def build_screener(
     rows: Iterable[EntityRecord], embedder: StaticEmbedder, encoder: MiniLMEncoder
 ) -> Screener:
     targets = [
-        Target(r.id, r.name, r.kind, r.owner, tuple(r.aliases or ()), r.description or "")
+        Target(
+            r.id,
+            r.name,
+            r.kind,
+            r.owner,
+            tuple(r.aliases or ()),
+            r.description or "",
+            tuple(r.facts or ()),
+        )
         for r in rows
     ]
     return Screener(targets, embedder, encoder)

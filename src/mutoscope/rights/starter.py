@@ -34,7 +34,7 @@ from mutoscope.rights.records import (
     FrameHashRecord,
     StarterStateRecord,
 )
-from mutoscope.rights.registry import parse_registry
+from mutoscope.rights.registry import EntitySpec, facts_files, merge_facts, parse_registry
 from mutoscope.storage.records import now
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,15 @@ class StarterFile:
     version: str
     """The file's ``version:`` key, else a ``starter.version`` file beside it, else its digest."""
     digest: str
+    """Of the file and its knowledge files (``registry.facts_files``)."""
+    facts: tuple[tuple[str, str], ...] = ()
+    """(name, text) of each knowledge file beside it."""
+
+    def specs(self) -> list[EntitySpec]:
+        specs = parse_registry(self.text)
+        for name, text in self.facts:
+            merge_facts(specs, text, where=name)
+        return specs
 
 
 @dataclass(frozen=True)
@@ -74,9 +83,13 @@ def read_file(path: Path) -> StarterFile | None:
     if not path.is_file():
         return None
     text = path.read_text(encoding="utf-8")
+    facts = tuple((p.name, p.read_text(encoding="utf-8")) for p in facts_files(path))
     version = _version_of(path, text)
-    digest = hashlib.sha256(f"{version}\n{text}".encode()).hexdigest()
-    return StarterFile(path, text, version or f"sha256:{digest[:12]}", digest)
+    sha = hashlib.sha256(f"{version}\n{text}".encode())
+    for name, extra in facts:
+        sha.update(f"\n{name}\n{extra}".encode())
+    digest = sha.hexdigest()
+    return StarterFile(path, text, version or f"sha256:{digest[:12]}", digest, facts)
 
 
 def _version_of(path: Path, text: str) -> str:
@@ -117,7 +130,7 @@ class StarterRegistry:
             state = s.get(StarterStateRecord, 1)
             if state is not None and state.digest == starter.digest:
                 return False
-            specs = parse_registry(starter.text)
+            specs = starter.specs()
             ids = {spec.id for spec in specs}
             rows = {
                 r.id: r
@@ -141,6 +154,7 @@ class StarterRegistry:
                     spec.description,
                     spec.policy,
                 )
+                row.facts = spec.facts
                 row.license = spec.license.model_dump() if spec.license else None
                 # Reference media are an operator's: the starter screens prompts only.
                 row.references, row.updated_at = [], stamp
