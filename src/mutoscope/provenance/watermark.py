@@ -81,6 +81,14 @@ Design (why each part is there):
   removes the local mean (brightness changes, low-frequency content), correlates, and hands the
   soft bits to RS(16, 6) with erasures on the least reliable bytes. Only a clean decode counts,
   and the verify layer then requires the payload to exist in our database.
+* **Cheap to say "not found" (round 7).** A clip without a mark (most files people check) runs
+  every reader and the whole crop search; that took ~7 s of CPU for 4 s at 1280x720, now about
+  1.7 s, the crop searches two at a time on two cores. The same readings for less: each plane
+  is resized once for all readers (``_ClipPlanes``, ``_Planes``: two separable passes, the
+  first shared by a width's scales), the sync energy is two shifted window sums per bit instead
+  of 128 FFTs, and v4's block values come from one window filter for every grid offset. One
+  change to what is read: the crop search reads in full only the FINE_READS best-ranked scales
+  of each fine grid (ranked on the mean frame, or on v4's probe frames).
 """
 
 from __future__ import annotations
@@ -410,12 +418,18 @@ class _Pattern:
         known: Callable[[bytes], bool] | None,
         stop: threading.Event | None = None,
     ) -> list[Detection]:
-        """Try crops (the input covering 78-100 % of the original per axis); stops at a find,
-        or between hypotheses once ``stop`` is set."""
+        """Try crops (the input covering 78-100 % of the original per axis): the sync energy's
+        strength on the mean frame ranks a coarse grid of scales, then the fine grid around the
+        two best; stops at a find, or between hypotheses once ``stop`` is set."""
         coarse = [self.score(clip.mean, fx, fy) for fx in _COARSE for fy in _COARSE]
         coarse.sort(key=lambda c: -c[0])
         tried: list[Detection] = []
-        for fx, fy in _fine_scales([(fx, fy) for _, fx, fy in coarse[:2]]):
+        fine = []
+        for _, fx, fy in coarse[:2]:
+            near = [self.score(clip.mean, x, y) for x, y in _fine_scales([(fx, fy)])]
+            near.sort(key=lambda c: -c[0])
+            fine += [(x, y) for _, x, y in near[:FINE_READS]]
+        for fx, fy in dict.fromkeys(fine):
             if stop is not None and stop.is_set():
                 break
             tried.append(self.read(clip.sample, fx, fy, peaks=2, known=known))
@@ -671,7 +685,16 @@ class _Qim:
                 best, _, _ = self.best_offset(hp, self.step, range(0, BLOCK, 2))
                 ranked.append((best, fx, fy))
         ranked.sort(reverse=True)
-        for fx, fy in _fine_scales([(fx, fy) for _, fx, fy in ranked[:2]]):
+        fine = []
+        for _, fx, fy in ranked[:2]:
+            near = []
+            for x, y in _fine_scales([(fx, fy)]):
+                w, h = max(TILE, math.ceil(PLANE * x)), max(TILE, math.ceil(PLANE * y))
+                hp = _highpass(probe.resized(w, h), self.scheme.highpass)
+                near.append((self.best_offset(hp, self.step, range(BLOCK))[0], x, y))
+            near.sort(reverse=True)
+            fine += [(x, y) for _, x, y in near[:FINE_READS]]
+        for fx, fy in dict.fromkeys(fine):
             if stop is not None and stop.is_set():
                 break
             tried.append(self.read(sample, fx, fy, known=known))
@@ -1112,6 +1135,13 @@ def _combine(per_frame: np.ndarray, rounds: int = 3, *, seed: int | None = None)
     return np.asarray(weights @ per_frame)
 
 
+FINE_READS = 3
+"""Crop search: of the 3x3 fine grid around each of the two best coarse scales, the scales read
+in full, best ranked first (the others are only ranked: sync energy of the mean frame, or v4's
+fit on its probe frames, ~10x cheaper than a read). On 28 cropped copies of the embedded
+model's clips (80-97 % per axis, one after a 50 % downscale) it finds the same 25 payloads as
+reading all nine did, at scales nearer the true crop; the bench's 10 % crop reads 99.8 % of
+bits (98.4 % before)."""
 _COARSE = np.round(np.arange(0.80, 1.0001, 0.04), 3).tolist()
 _FINE = (-0.015, 0.0, 0.015)
 
