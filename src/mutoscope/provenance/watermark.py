@@ -1144,8 +1144,8 @@ FINE_READS = 3
 in full, best ranked first (the others are only ranked: sync energy of the mean frame, or v4's
 fit on its probe frames, ~10x cheaper than a read). On 28 cropped copies of the embedded
 model's clips (80-97 % per axis, one after a 50 % downscale) it finds the same 25 payloads as
-reading all nine did, at scales nearer the true crop; the bench's 10 % crop reads 99.8 % of
-bits (98.4 % before)."""
+reading all nine did, at scales nearer the true crop (80 x 80 % read at 0.800 x 0.800, before
+at 0.785 x 0.785)."""
 _COARSE = np.round(np.arange(0.80, 1.0001, 0.04), 3).tolist()
 _FINE = (-0.015, 0.0, 0.015)
 
