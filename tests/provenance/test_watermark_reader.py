@@ -15,6 +15,7 @@ from mutoscope.provenance.watermark import (
     N_BITS,
     PLANE,
     QIM_STEP,
+    SEARCH_SIDE,
     TILE,
     V2,
     V3,
@@ -28,6 +29,7 @@ from mutoscope.provenance.watermark import (
     _probe_frames,
     _Qim,
     _sample_frames,
+    _search_size,
 )
 
 
@@ -78,12 +80,15 @@ def test_clip_planes_hold_what_the_whole_stack_gives() -> None:
         [_luma(cv2.resize(f, (side, side), interpolation=cv2.INTER_AREA)) for f in frames]
     )
 
+    search = np.stack([_search_size(p) for p in stack])
+
     clip = _ClipPlanes.of(frames, _luma)
 
     np.testing.assert_array_equal(clip.whole.array, _Planes(stack).resized(PLANE, PLANE))
-    np.testing.assert_allclose(clip.mean.array[0], stack.mean(axis=0), atol=1e-3)
-    np.testing.assert_array_equal(clip.sample.array, stack[_sample_frames(len(frames))])
-    np.testing.assert_array_equal(clip.probe.array, stack[_probe_frames(len(frames))])
+    np.testing.assert_allclose(clip.mean.array[0], _search_size(stack.mean(axis=0)), atol=1e-3)
+    np.testing.assert_array_equal(clip.sample.array, search[_sample_frames(len(frames))])
+    np.testing.assert_array_equal(clip.probe.array, search[_probe_frames(len(frames))])
+    assert clip.sample.array.shape[1:] == (SEARCH_SIDE, SEARCH_SIDE)
 
 
 def _reading(found: bool, score: float) -> Detection:
