@@ -83,12 +83,13 @@ Design (why each part is there):
   and the verify layer then requires the payload to exist in our database.
 * **Cheap to say "not found" (round 7).** A clip without a mark (most files people check) runs
   every reader and the whole crop search; that took ~7 s of CPU for 4 s at 1280x720, now about
-  1.7 s, the crop searches two at a time on two cores. The same readings for less: each plane
+  1.5 s, the crop searches two at a time on two cores. The same readings for less: each plane
   is resized once for all readers (``_ClipPlanes``, ``_Planes``: two separable passes, the
   first shared by a width's scales), the sync energy is two shifted window sums per bit instead
-  of 128 FFTs, and v4's block values come from one window filter for every grid offset. One
-  change to what is read: the crop search reads in full only the FINE_READS best-ranked scales
-  of each fine grid (ranked on the mean frame, or on v4's probe frames).
+  of 128 FFTs, and v4's block values come from one window filter for every grid offset. Two
+  changes to what is read, each checked on cropped copies: the crop search reads in full only
+  the FINE_READS best-ranked scales of each fine grid (ranked on the mean frame, or on v4's
+  probe frames), and resizes from SEARCH_SIDE-px planes.
 """
 
 from __future__ import annotations
