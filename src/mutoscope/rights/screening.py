@@ -488,6 +488,8 @@ CLOTHES = frozenset(
     bowtie tie jacket suit cape overalls sweater hoodie scarf vest skirt glasses""".split()  # noqa: SIM905
 )
 """Clothes on an animal make it a character ("a hedgehog in red sneakers")."""
+PERSONAL = frozenset("he him his himself she her hers herself".split())  # noqa: SIM905
+"""... and so does a personal pronoun ("a fat tabby cat stuffing himself with lasagna")."""
 PLAIN_TRAITS = 5
 """Traits a description-only match of an everyday scene needs besides its subject: several
 at once ("a round furious red bird with a black unibrow flying into a tower of wood")."""
@@ -512,7 +514,7 @@ def plain_scene(prompt: str, attrs: list[str], *, named: bool = False) -> bool:
     if _definite_subject(prompt):  # "the icelandic chess champion walking a dog" is one
         return False
     animal = not (subject & HUMANS) and "mermaid" not in subject
-    if animal and texts & CLOTHES:
+    if animal and texts & (CLOTHES | PERSONAL):
         return False
     if any(prompt[w.start : w.start + 1].isupper() for w in ws[1:]) or any(
         ch.isdigit() for ch in prompt
@@ -889,7 +891,9 @@ class Screener:
             x for a, b in exact for w in words(prompt[a:b]) for x in (w.text, gloss_word(w.text))
         )
         # Does the prompt name any registered entity or owner (a frame for ``plain_scene``)?
-        any_named = bool(found) or any(w.text in self._owner_keys for w in words(prompt))
+        any_named = bool(found) or any(
+            len(w.text) >= 4 and w.text in self._owner_keys for w in words(prompt)
+        )
         named_by_key = self._key_named(prompt, dprompt, keyed, spelt, framed=any_named)
         if named_by_key is not None:
             named_by_key = self._sharper(prompt, *named_by_key, found)
@@ -1263,10 +1267,13 @@ class Screener:
                 # purple top hat" is not the mouse mascot in one; a model a brand's facts
                 # name ("a silver Gullwing sports car") is a car unless a mark is named.
                 continue
-            if hit.key in self.keys.phrases and plain_scene(
+            written = prompt[hit.start : hit.end]
+            if (hit.key in self.keys.phrases or written == written.lower()) and plain_scene(
                 dprompt, [*(w.text for w in words(hit.key)), *attrs], named=framed
             ):
-                continue  # "a grey rabbit chewing a carrot in a vegetable garden"
+                # "a grey rabbit chewing a carrot in a vegetable garden", "a tennis player
+                # hitting a one-handed backhand": a description's phrase, plainly written.
+                continue
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
             if hit.key in self.keys.phrases:
