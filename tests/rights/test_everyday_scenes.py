@@ -53,6 +53,8 @@ def test_everyday_scenes_and_uses_are_allowed(starter: RightsService, prompt: st
         ("the Road Runner outrunning the coyote across the desert", "road-runner"),
         ("Mega Man firing his arm cannon at a robot master", "mega-man"),
         ("Elsa, the Snow Queen of Disney's Frozen, building an ice palace", "elsa"),
+        # A myth retold by a maker named is that maker's.
+        ("Kratos from the Sony game fighting Zeus in greek mythology", "kratos"),
     ],
 )
 def test_the_same_words_framed_as_the_entity_still_block(

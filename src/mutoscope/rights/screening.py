@@ -556,11 +556,12 @@ CLASSIC_FRAMES = frozenset(
 "nursery rhyme")."""
 
 
-def everyday_use(prompt: str, hit: NameHit, kind: str) -> str | None:
+def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False) -> str | None:
     """Why a name in the prompt is read in an everyday sense, if it is: a place named
     after it ("Paddington station"), a species ("common nighthawks"), a surname after a
     title ("la signora Ferrari"), a look-alike spelt across a function word ("migas en",
-    "in Kipling's"), or a public-domain tale or myth ("Andersen's Snow Queen")."""
+    "in Kipling's"), or, with ``classic``, a public-domain tale or myth ("Andersen's Snow
+    Queen")."""
     written = prompt[hit.start : hit.end]
     spelt = [w.text for w in words(written)]
     if (
@@ -597,7 +598,7 @@ def everyday_use(prompt: str, hit: NameHit, kind: str) -> str | None:
         and before[0].text not in known_words()
     ):
         return "surname"  # "Nikola Tesla in his lab in 1899"
-    return "public-domain tale" if classic_frame(prompt) else None
+    return "public-domain tale" if classic else None
 
 
 def classic_frame(prompt: str) -> bool:
@@ -789,8 +790,16 @@ class Screener:
             # German capitalises every noun: "mit dem Einen Ring" names no ring.
             and (k.coined or len(k.words) > 1 or not _german_noun(prompt, k.start))
         ]
-        if keyed and classic_frame(prompt):
-            keyed = []  # "Andersen's Snow Queen" is the tale's, whoever retold it since
+        # A tale or myth in the public domain ("Andersen's Snow Queen", "greek myth") names
+        # its own figures, unless a maker or a second registered name says whose retelling
+        # is meant ("Kratos from God of War in greek mythology").
+        classic = (
+            classic_frame(prompt)
+            and len({h.entity for h in hits}) <= 1
+            and not any(len(w.text) >= 4 and w.text in self._owner_keys for w in words(prompt))
+        )
+        if keyed and classic:
+            keyed = []
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
@@ -825,7 +834,7 @@ class Screener:
                 hit = replace(hit, ambiguous=True, as_name=as_name)
             if self.targets[hit.entity].kind == "person" and _other_numeral(prompt, hit):
                 continue  # "King Charles II" is not King Charles III
-            if everyday_use(prompt, hit, self.targets[hit.entity].kind) is not None:
+            if everyday_use(prompt, hit, self.targets[hit.entity].kind, classic=classic):
                 # "Paddington station", "common nighthawks", "la signora Ferrari"
                 continue
             if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
