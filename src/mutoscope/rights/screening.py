@@ -469,7 +469,7 @@ ORDINARY = frozenset(
     """cat cats kitten kittens dog dogs puppy puppies pig pigs piglet rabbit rabbits bunny
     bunnies hare mouse mice rat rats bird birds duck ducks chicken hen rooster owl fox bear
     bears cub lion lions tiger horse pony cow cows sheep goat frog fish dolphin whale shark
-    snake turtle squirrel raccoon deer monkey elephant penguin parrot beagle puppy tabby
+    snake turtle squirrel raccoon deer monkey elephant penguin parrot beagle tabby
     mermaid girl girls boy boys man men woman women kid kids child children teenager teen
     lady guy person people baby grandmother grandfather dad mum mom father mother scientist
     singer player dancer chef doctor nurse teacher student farmer worker tourist climber
@@ -498,11 +498,11 @@ at once ("a round furious red bird with a black unibrow flying into a tower of w
 def plain_scene(prompt: str, attrs: list[str], *, named: bool = False) -> bool:
     """Is the prompt an everyday scene that resembles a description only in ordinary traits?
 
-    Its subject, opened by no definite article, is a real animal or an ordinary person
-    ("a pink pig wallowing in a mud
-    puddle", "a pop singer in a sparkly stage outfit"), nothing frames it as a character (a
-    cartoon, a costume, an animal in clothes, a proper name after the first word), and it
-    repeats fewer than ``PLAIN_TRAITS`` of the description's words besides the subject.
+    Its subject, opened by no definite article, is a real animal or an ordinary person ("a
+    pink pig wallowing in a mud puddle", "a pop singer in a sparkly stage outfit"), nothing
+    frames it as a character (a cartoon, a costume, an animal in clothes or called "he", a
+    proper name after the first word, a number), and it repeats fewer than
+    ``PLAIN_TRAITS`` of the description's words besides the subject.
     ``named``: the prompt names a registered entity or owner, however written ("sanrio's
     famous kitten"), which frames it too.
     """
@@ -588,16 +588,6 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
         return "species"
     if before and before[0].text in TITLES:
         return "title"
-    if (
-        kind == "brand"
-        and len(spelt) == 1
-        and written[:1].isupper()
-        and before
-        and before[0].capitalized
-        and before[0].end >= hit.start - 1
-        and before[0].text not in known_words()
-    ):
-        return "surname"  # "Nikola Tesla in his lab in 1899"
     return "public-domain tale" if classic else None
 
 
@@ -792,7 +782,7 @@ class Screener:
         ]
         # A tale or myth in the public domain ("Andersen's Snow Queen", "greek myth") names
         # its own figures, unless a maker or a second registered name says whose retelling
-        # is meant ("Kratos from God of War in greek mythology").
+        # is meant ("Kratos from the Sony game in greek mythology").
         classic = (
             classic_frame(prompt)
             and len({h.entity for h in hits}) <= 1
