@@ -465,6 +465,151 @@ def _german_noun(prompt: str, start: int) -> bool:
     return len({w.text for w in words(prompt)} & GERMAN_FUNCTION) >= 2
 
 
+ORDINARY = frozenset(
+    """cat cats kitten kittens dog dogs puppy puppies pig pigs piglet rabbit rabbits bunny
+    bunnies hare mouse mice rat rats bird birds duck ducks chicken hen rooster owl fox bear
+    bears cub lion lions tiger horse pony cow cows sheep goat frog fish dolphin whale shark
+    snake turtle squirrel raccoon deer monkey elephant penguin parrot beagle tabby
+    mermaid girl girls boy boys man men woman women kid kids child children teenager teen
+    lady guy person people baby grandmother grandfather dad mum mom father mother scientist
+    singer player dancer chef doctor nurse teacher student farmer worker tourist climber
+    hiker runner swimmer skater surfer""".split()  # noqa: SIM905
+)
+"""Subjects of everyday scenes: real animals and ordinary people (and the stock mermaid)."""
+FRAMES = frozenset(
+    """cartoon cartoons cartoonish animated animation anime manga comic comics mascot
+    character characters plush plushie toy figurine emoji sticker superhero hero villain
+    supervillain sidekick cosplay costume movie film show series episode game videogame
+    talking talks speaking anthropomorphic""".split()  # noqa: SIM905
+)
+"""Words that make a scene a character's: the cartoon or fiction frame."""
+CLOTHES = frozenset(
+    """dress shirt t-shirt tshirt shorts pants trousers gloves sneakers shoes boots hat cap
+    bowtie tie jacket suit cape overalls sweater hoodie scarf vest skirt glasses""".split()  # noqa: SIM905
+)
+"""Clothes on an animal make it a character ("a hedgehog in red sneakers")."""
+PERSONAL = frozenset("he him his himself she her hers herself".split())  # noqa: SIM905
+"""... and so does a personal pronoun ("a fat tabby cat stuffing himself with lasagna")."""
+PLAIN_TRAITS = 5
+"""Traits a description-only match of an everyday scene needs besides its subject: several
+at once ("a round furious red bird with a black unibrow flying into a tower of wood")."""
+
+
+def plain_scene(prompt: str, attrs: list[str], *, named: bool = False) -> bool:
+    """Is the prompt an everyday scene that resembles a description only in ordinary traits?
+
+    Its subject, opened by no definite article, is a real animal or an ordinary person ("a
+    pink pig wallowing in a mud puddle", "a pop singer in a sparkly stage outfit"), nothing
+    frames it as a character (a cartoon, a costume, an animal in clothes or called "he", a
+    proper name after the first word, a number), and it repeats fewer than
+    ``PLAIN_TRAITS`` of the description's words besides the subject.
+    ``named``: the prompt names a registered entity or owner, however written ("sanrio's
+    famous kitten"), which frames it too.
+    """
+    ws = words(prompt)
+    texts = {w.text for w in ws}
+    subject = {w.text for w in words(_subject(prompt))} & ORDINARY
+    if named or not subject or texts & FRAMES or _ANY_POSSESSIVE.search(prompt):
+        return False
+    if _definite_subject(prompt):  # "the icelandic chess champion walking a dog" is one
+        return False
+    animal = not (subject & HUMANS) and "mermaid" not in subject
+    if animal and texts & (CLOTHES | PERSONAL):
+        return False
+    if any(prompt[w.start : w.start + 1].isupper() for w in ws[1:]) or any(
+        ch.isdigit() for ch in prompt
+    ):
+        return False
+    return len([a for a in attrs if a not in subject]) < PLAIN_TRAITS
+
+
+PLACES = frozenset(
+    """station stations castle palace street streets st square plaza bridge bridges
+    whirlpool whirlpools strait town city village harbour harbor port airport avenue road
+    lane boulevard cathedral abbey church chapel tower park lake river bay island falls
+    valley district quarter""".split()  # noqa: SIM905
+)
+"""Nouns that make the name before them a place ("Paddington station", "Lichtenstein
+Castle", "the naruto whirlpools", "the guernica town square")."""
+LANDFORM_PARTS = frozenset("face wall ridge peak summit flank slope col".split())  # noqa: SIM905
+"""A name ending in one of these, then "of", is part of a mountain ("the north face of the
+Eiger")."""
+SPECIES = frozenset(
+    """common greater lesser great northern southern eastern western american european
+    african asian wild""".split()  # noqa: SIM905
+)
+"""Adjectives of species names: "common nighthawks", "a greater roadrunner"."""
+TITLES = frozenset(
+    """mr mrs ms miss dr signora signor signore signorina señora senora señor senor sra sr
+    srta madame monsieur mme mlle herr frau sir dame""".split()  # noqa: SIM905
+)
+"""Courtesy titles: the name after one is someone's surname ("la signora Ferrari")."""
+CLASSIC_AUTHORS = frozenset(
+    """andersen kipling grimm grimms perrault carroll baum barrie collodi aesop homer ovid
+    shakespeare dickens hugo dumas verne twain stevenson stoker shelley poe""".split()  # noqa: SIM905
+)
+"""Authors whose works are public domain: "Andersen's Snow Queen" is the tale itself."""
+CLASSIC_FRAMES = frozenset(
+    """myth myths mythology mythological fable fairytale folktale rhyme""".split()  # noqa: SIM905
+)
+"""Words that set a prompt in public-domain myth and folklore ("greek myth vase painting",
+"nursery rhyme")."""
+
+
+def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False) -> str | None:
+    """Why a name in the prompt is read in an everyday sense, if it is: a place named
+    after it ("Paddington station"), a species ("common nighthawks"), a surname after a
+    title ("la signora Ferrari"), a look-alike spelt across a function word ("migas en",
+    "in Kipling's"), or, with ``classic``, a public-domain tale or myth ("Andersen's Snow
+    Queen")."""
+    written = prompt[hit.start : hit.end]
+    spelt = [w.text for w in words(written)]
+    if (
+        hit.method != "exact"
+        and len(spelt) > 1
+        and written.isascii()
+        and any(len(w) > 1 and w in FUNCTION for w in spelt)
+        and not any(w.text in FUNCTION for w in words(hit.alias, transliterate=True))
+    ):
+        return "look-alike across a function word"
+    after = [w.text for w in words(prompt[hit.end :])[:3]]
+    if (
+        kind != "brand"  # "a shell station" is the brand's
+        and not _POSSESSIVE.match(prompt[hit.end :])
+        and ((after[:1] and after[0] in PLACES) or after[1:2] == ["square"])
+    ):
+        return "place"
+    name_words = words(written)
+    if name_words and name_words[-1].text in LANDFORM_PARTS and after[:1] == ["of"]:
+        return "landform"
+    before = words(prompt[: hit.start])[-1:]
+    lower = written == written.lower()
+    if before and before[0].text in SPECIES and lower:
+        return "species"
+    if before and before[0].text in TITLES:
+        return "title"
+    return "public-domain tale" if classic else None
+
+
+def classic_frame(prompt: str) -> bool:
+    """Is the prompt set in a public-domain tale or myth: a classic author's possessive
+    ("Hans Christian Andersen's Snow Queen") or a myth, fable or rhyme?"""
+    texts = [w.text for w in words(prompt)]
+    return any(t in CLASSIC_FRAMES for t in texts) or any(
+        texts[k] in CLASSIC_AUTHORS and texts[k + 1 : k + 2] == ["s"] for k in range(len(texts))
+    )
+
+
+FUNCTION = (
+    STOPWORDS
+    | ARTICLES
+    | frozenset(
+        "en y et und e con per por para sur dans im al del".split()  # noqa: SIM905
+    )
+)
+"""Function words of English and the languages ``gloss`` reads."""
+
+
 def declares_original(prompt: str) -> bool:
     """Does the prompt say its subject is its own design or a generic, unbranded one
     ("original character", "my own logo idea", "store brand soda", "no label")?"""
@@ -635,6 +780,16 @@ class Screener:
             # German capitalises every noun: "mit dem Einen Ring" names no ring.
             and (k.coined or len(k.words) > 1 or not _german_noun(prompt, k.start))
         ]
+        # A tale or myth in the public domain ("Andersen's Snow Queen", "greek myth") names
+        # its own figures, unless a maker or a second registered name says whose retelling
+        # is meant ("Kratos from the Sony game in greek mythology").
+        classic = (
+            classic_frame(prompt)
+            and len({h.entity for h in hits}) <= 1
+            and not any(len(w.text) >= 4 and w.text in self._owner_keys for w in words(prompt))
+        )
+        if keyed and classic:
+            keyed = []
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
@@ -669,6 +824,9 @@ class Screener:
                 hit = replace(hit, ambiguous=True, as_name=as_name)
             if self.targets[hit.entity].kind == "person" and _other_numeral(prompt, hit):
                 continue  # "King Charles II" is not King Charles III
+            if everyday_use(prompt, hit, self.targets[hit.entity].kind, classic=classic):
+                # "Paddington station", "common nighthawks", "la signora Ferrari"
+                continue
             if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
                 # "a row of vans") is the brand only if the context says so ("drinking a
@@ -731,7 +889,11 @@ class Screener:
         spelt = frozenset(
             x for a, b in exact for w in words(prompt[a:b]) for x in (w.text, gloss_word(w.text))
         )
-        named_by_key = self._key_named(prompt, dprompt, keyed, spelt)
+        # Does the prompt name any registered entity or owner (a frame for ``plain_scene``)?
+        any_named = bool(found) or any(
+            len(w.text) >= 4 and w.text in self._owner_keys for w in words(prompt)
+        )
+        named_by_key = self._key_named(prompt, dprompt, keyed, spelt, framed=any_named)
         if named_by_key is not None:
             named_by_key = self._sharper(prompt, *named_by_key, found)
             entity, match = named_by_key
@@ -788,6 +950,9 @@ class Screener:
             mass, attrs = traits.mass, traits.words
             if not self._grounded(attrs):
                 continue
+            if score < DESC_CLOSE and plain_scene(dprompt, attrs, named=any_named):
+                # "a pink pig wallowing in a mud puddle on a farm" is a pig, not Peppa.
+                continue
             if original and score < DESC_SURE and (score < DESC_LIKELY or mass < ATTR_MANY):
                 # "a cyborg assassin with a glowing eye, original sci-fi", "store brand
                 # orange soda from a plain can": a look-alike the prompt says is not the
@@ -837,8 +1002,8 @@ class Screener:
         trait = (
             None
             if original
-            else self._rare_traits(dprompt, found, encoded, outranked)
-            or self._person_role(dprompt, found)
+            else self._rare_traits(dprompt, found, encoded, outranked, framed=any_named)
+            or self._person_role(dprompt, found, framed=any_named)
             or self._definite(prompt, dprompt, found)
         )
         if trait is not None:
@@ -890,6 +1055,8 @@ class Screener:
         found: dict[int, Match],
         encoded: dict[str, np.ndarray],
         outranked: Callable[[int, float], bool] = lambda entity, score: False,
+        *,
+        framed: bool = False,
     ) -> tuple[int, Match] | None:
         """The entity whose description the prompt repeats most, by rare traits, when that
         is clearly more than any other entity's (``TRAITS_MANY``) and the full model agrees
@@ -910,7 +1077,7 @@ class Screener:
             return None
         if len(scored) > 1 and scored[1][0].mass * TRAITS_MARGIN > mass:
             return None
-        if not self._grounded(attrs):
+        if not self._grounded(attrs) or plain_scene(prompt, attrs, named=framed):
             return None
         t = self.targets[entity]
         if t.kind == "brand" and mass < BRAND_ATTR and not _names_a_mark(prompt):
@@ -948,7 +1115,9 @@ class Screener:
         vocab = self.descriptions.vocab
         return any(a in vocab for a in attrs)
 
-    def _person_role(self, prompt: str, found: dict[int, Match]) -> tuple[int, Match] | None:
+    def _person_role(
+        self, prompt: str, found: dict[int, Match], *, framed: bool = False
+    ) -> tuple[int, Match] | None:
         """The living person whose role the prompt gives ("the French president at the
         Élysée Palace", "the Serbian tennis champion at Wimbledon"): the words of it that
         few descriptions share (``PERSON_SPECIFIC``), at least twice what any other
@@ -975,8 +1144,8 @@ class Screener:
         ):
             return None
         ((score, window),) = self.descriptions.scores_for(prompt, [entity])
-        if score < TRAITS_SURE:
-            return None
+        if score < TRAITS_SURE or plain_scene(prompt, traits.words, named=framed):
+            return None  # "a tennis player hitting a one-handed backhand on a clay court"
         text = prompt[window.start : window.end]
         return entity, self._description_match(
             entity, "description+role", score, score, window, traits.words, text, mass=traits.mass
@@ -1065,7 +1234,13 @@ class Screener:
         )
 
     def _key_named(
-        self, prompt: str, dprompt: str, hits: list[KeyHit], spelt: frozenset[str] = frozenset()
+        self,
+        prompt: str,
+        dprompt: str,
+        hits: list[KeyHit],
+        spelt: frozenset[str] = frozenset(),
+        *,
+        framed: bool = False,
     ) -> tuple[int, Match] | None:
         """The entity whose description holds a name the prompt uses (``facts.KeyNames``)
         and whose description the rest of the prompt repeats, clearly more than any other
@@ -1090,6 +1265,13 @@ class Screener:
                 # "stacked potato crisps" is the product, not the brand's mark; "a man in a
                 # purple top hat" is not the mouse mascot in one; a model a brand's facts
                 # name ("a silver Gullwing sports car") is a car unless a mark is named.
+                continue
+            written = prompt[hit.start : hit.end]
+            if (hit.key in self.keys.phrases or written == written.lower()) and plain_scene(
+                dprompt, [*(w.text for w in words(hit.key)), *attrs], named=framed
+            ):
+                # "a grey rabbit chewing a carrot in a vegetable garden", "a tennis player
+                # hitting a one-handed backhand": a description's phrase, plainly written.
                 continue
             second = scored[1][0][0] if len(scored) > 1 else 0.0
             need = KEY_REST if hit.coined or len(hit.words) > 1 else KEY_REST_WORD
