@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -145,7 +146,15 @@ def load_registry(path: Path) -> list[EntitySpec]:
     """A registry file, with the knowledge files beside it merged in (``facts_files``)."""
     if not path.is_file():
         raise InvalidRequest(f"registry file not found: {path}")
-    specs = parse_registry(path.read_text(encoding="utf-8"), base=path.parent)
-    for extra in facts_files(path):
-        merge_facts(specs, extra.read_text(encoding="utf-8"), where=extra.name)
+    knowledge = [(p.name, p.read_text(encoding="utf-8")) for p in facts_files(path)]
+    return parse_with_facts(path.read_text(encoding="utf-8"), knowledge, base=path.parent)
+
+
+def parse_with_facts(
+    text: str, knowledge: Iterable[tuple[str, str]], *, base: Path | None = None
+) -> list[EntitySpec]:
+    """A registry's text with knowledge files' ``(name, text)`` merged in (``merge_facts``)."""
+    specs = parse_registry(text, base=base)
+    for name, extra in knowledge:
+        merge_facts(specs, extra, where=name)
     return specs

@@ -780,14 +780,12 @@ class Screener:
             # German capitalises every noun: "mit dem Einen Ring" names no ring.
             and (k.coined or len(k.words) > 1 or not _german_noun(prompt, k.start))
         ]
+        # Does the prompt name a maker (an owner of registered entities)?
+        names_owner = any(len(w.text) >= 4 and w.text in self._owner_keys for w in words(prompt))
         # A tale or myth in the public domain ("Andersen's Snow Queen", "greek myth") names
         # its own figures, unless a maker or a second registered name says whose retelling
         # is meant ("Kratos from the Sony game in greek mythology").
-        classic = (
-            classic_frame(prompt)
-            and len({h.entity for h in hits}) <= 1
-            and not any(len(w.text) >= 4 and w.text in self._owner_keys for w in words(prompt))
-        )
+        classic = classic_frame(prompt) and len({h.entity for h in hits}) <= 1 and not names_owner
         if keyed and classic:
             keyed = []
         for hit in hits:
@@ -890,9 +888,7 @@ class Screener:
             x for a, b in exact for w in words(prompt[a:b]) for x in (w.text, gloss_word(w.text))
         )
         # Does the prompt name any registered entity or owner (a frame for ``plain_scene``)?
-        any_named = bool(found) or any(
-            len(w.text) >= 4 and w.text in self._owner_keys for w in words(prompt)
-        )
+        any_named = bool(found) or names_owner
         named_by_key = self._key_named(prompt, dprompt, keyed, spelt, framed=any_named)
         if named_by_key is not None:
             named_by_key = self._sharper(prompt, *named_by_key, found)

@@ -34,7 +34,7 @@ from mutoscope.rights.records import (
     FrameHashRecord,
     StarterStateRecord,
 )
-from mutoscope.rights.registry import EntitySpec, facts_files, merge_facts, parse_registry
+from mutoscope.rights.registry import EntitySpec, facts_files, parse_with_facts
 from mutoscope.storage.records import now
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,7 @@ class StarterFile:
     """(name, text) of each knowledge file beside it."""
 
     def specs(self) -> list[EntitySpec]:
-        specs = parse_registry(self.text)
-        for name, text in self.facts:
-            merge_facts(specs, text, where=name)
-        return specs
+        return parse_with_facts(self.text, self.facts)
 
 
 @dataclass(frozen=True)
