@@ -63,6 +63,22 @@ def test_names_in_unspaced_scripts_are_found_inside_a_run_of_that_script() -> No
     assert not [h for h in index.search("老鼠在厨房里") if h.entity == 0]
 
 
+def test_a_middle_dot_between_the_parts_of_a_foreign_name_is_read_through() -> None:
+    """Chinese and Japanese join a foreign name's parts with a middle dot ("哈利·波特",
+    "ミッキー・マウス"); an alias is the same name with or without it."""
+    index = NameIndex([(0, "哈利波特"), (1, "ミッキー・マウス"), (2, "猫王")])
+    for prompt, entity, span in [
+        ("哈利·波特骑着扫帚在魁地奇比赛中抓金色飞贼", 0, "哈利·波特"),
+        ("哈利波特骑着扫帚", 0, "哈利波特"),
+        ("ミッキーマウスが踊る", 1, "ミッキーマウス"),
+        ("ミッキー・マウスが踊る", 1, "ミッキー・マウス"),
+    ]:
+        hits = [h for h in index.search(prompt) if h.entity == entity]
+        assert hits and prompt[hits[0].start : hits[0].end] == span, prompt
+    # A dot that joins no name's parts joins nothing else: "猫·王" is still two words.
+    assert not [h for h in index.search("一只猫，王在花园里") if h.entity == 2]
+
+
 def test_a_chinese_alias_is_not_read_back_as_pinyin() -> None:
     # 死侍 reads "sishi" in pinyin: that must not make "sushi" a misspelt Deadpool.
     index = NameIndex([(0, "死侍"), (1, "Deadpool")])

@@ -20,6 +20,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from mutoscope.rights.normalize import (
+    NAME_DOTS,
     SKELETON_MIN,
     Word,
     fold,
@@ -261,7 +262,7 @@ class NameIndex:
             self.skeletons.setdefault(skel, []).append(n)
 
     def _add_written(self, entity: int, alias: str) -> None:
-        written = fold(alias).replace("・", "").replace("·", "").replace(" ", "")
+        written = "".join(ch for ch in fold(alias) if ch not in NAME_DOTS and ch != " ")
         if len(written) < WRITTEN_MIN or not all(is_unspaced(ch) for ch in written):
             return
         entries = self.written.setdefault(written[0], [])
@@ -270,15 +271,25 @@ class NameIndex:
 
     def _search_written(self, prompt: str) -> list[NameHit]:
         """Aliases written in an unspaced script, found as substrings of the prompt."""
-        text = fold(prompt)
-        if len(text) != len(prompt):
+        folded = fold(prompt)
+        if len(folded) != len(prompt):
             return []  # offsets would not point into the prompt; the word search still runs
+        # Aliases are held without the middle dots that join a foreign name's parts
+        # ("哈利·波特"): read the prompt without them too, keeping each letter's offset.
+        at = [
+            k
+            for k, ch in enumerate(folded)
+            if ch not in NAME_DOTS
+            or not (0 < k < len(folded) - 1 and is_unspaced(folded[k - 1]))
+            or not is_unspaced(folded[k + 1])
+        ]
+        text = "".join(folded[k] for k in at)
         out = []
         for k, ch in enumerate(text):
             for written, entity, alias in self.written.get(ch, ()):
                 if text.startswith(written, k):
-                    end = k + len(written)
-                    out.append(NameHit(entity, alias, "exact", 1.0, k, end, False, True))
+                    start, end = at[k], at[k + len(written) - 1] + 1
+                    out.append(NameHit(entity, alias, "exact", 1.0, start, end, False, True))
         return out
 
     def _build_trigrams(self) -> None:

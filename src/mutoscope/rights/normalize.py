@@ -170,6 +170,8 @@ def _script_runs(raw: str, offset: int) -> list[tuple[str, int, int, str]]:
     runs: list[tuple[str, int, int, str]] = []
     start = 0
     for k in range(1, len(raw) + 1):
+        if k < len(raw) and raw[k] == "\x00":
+            continue  # a dropped middle dot or format character: the run goes on
         if k == len(raw) or _script_of(raw[k]) != _script_of(raw[start]):
             runs.append((raw[start:k], offset + start, offset + k, _script_of(raw[start])))
             start = k
@@ -210,6 +212,8 @@ def _normalise(raw: str, transliterate: bool) -> str:
 
 
 HOMOGLYPHS_SET = {chr(c) for c in HOMOGLYPHS}
+NAME_DOTS = frozenset("\u00b7\u30fb\u2027\uff65\u2022")
+"""Middle dots that join the parts of a foreign name in Chinese and Japanese."""
 
 
 def _fold_keep_offsets(text: str) -> str:
@@ -217,9 +221,19 @@ def _fold_keep_offsets(text: str) -> str:
     if text.isascii():
         return text  # NFKC leaves ASCII as it is and it has no format characters
     out = []
-    for ch in text:
+    for k, ch in enumerate(text):
         if unicodedata.category(ch) == "Cf":
             out.append("\x00")  # removed inside words below
+            continue
+        if (
+            ch in NAME_DOTS
+            and 0 < k < len(text) - 1
+            and _script_of(text[k - 1])
+            and _script_of(text[k + 1])
+        ):
+            # Chinese and Japanese write a foreign name's parts with a middle dot
+            # ("哈利·波特", "ミッキー・マウス"); the name is one word with or without it.
+            out.append("\x00")
             continue
         f = unicodedata.normalize("NFKC", ch)
         out.append(f[:1] if f else " ")
