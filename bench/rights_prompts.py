@@ -2,7 +2,7 @@
 
     python bench/rights_prompts.py [--prompts bench/data/rights_prompts.jsonl]
         [--registry bench/data/rights_registry.yaml] [--scale 10000] [--passes 1]
-    python bench/rights_prompts.py --split dev|test|dev2|dev3|dev3b|dev4|dev5
+    python bench/rights_prompts.py --split dev|test|dev2|dev3|dev3b|dev4|dev5|dev6|dev6n|...
         [--scale 10000] [--no-old]
 
 ``--split`` screens one half of the generalisation set (``rights_starter_{dev,test}.jsonl``)
@@ -281,14 +281,28 @@ DECISIONS: Path | None = None
 """``--decisions DIR``: every decision of each run, one JSON line per prompt."""
 
 
-SEPARATE_SETS = ("test2", "dev2", "dev3", "dev3b", "dev4", "test4", "dev5", "test5")
+SEPARATE_SETS = (
+    "test2",
+    "dev2",
+    "dev3",
+    "dev3b",
+    "dev4",
+    "test4",
+    "dev5",
+    "test5",
+    "dev6",
+    "test6",
+    "dev6n",
+    "test6n",
+)
 """Sets written on their own (not halves of the first set split by hash); dev3 and dev3b
 were written independently of the screener's tuning, before anyone tuned on them; dev4 and
 test4 are the two halves of a fourth set, and dev5 and test5 of a fifth (written by someone
 who had not read the screener or the earlier sets), each split by entity
-(docs/benchmarks/rights.md)."""
+(docs/benchmarks/rights.md). dev6 and test6 are a sixth set, and dev6n and test6n pools of
+innocent prompts only, one for each half's entities (``--split test6+test6n``)."""
 
-HELD_OUT = ("test2", "test4", "test5")
+HELD_OUT = ("test2", "test4", "test5", "test6", "test6n")
 """Held-out sets: reported, never read for misses (the benchmark does not list them)."""
 
 SHA256 = {
@@ -361,9 +375,10 @@ def main() -> None:
     )
     ap.add_argument(
         "--split",
-        choices=["dev", "test", "test2", *SEPARATE_SETS[1:]],
-        help="screen this half of the generalisation set against the starter registry "
-        "(test2, test4, test5: held-out sets, reported without their misses)",
+        help="screen this half of the generalisation set against the starter registry: "
+        f"one of {', '.join(['dev', 'test', *SEPARATE_SETS])}, or several joined by '+' "
+        "(test6+test6n); held-out sets (test2, test4, test5, test6, test6n) are reported "
+        "without their misses",
     )
     ap.add_argument(
         "--no-old", action="store_true", help="with --split: skip the original labelled set"
@@ -378,8 +393,12 @@ def main() -> None:
     DECISIONS = args.decisions
     if args.split:
         global HIDE_MISSES
-        HIDE_MISSES = args.split in HELD_OUT
-        rows = load_split(args.split)
+        parts = args.split.split("+")
+        unknown = [x for x in parts if x not in ("dev", "test", *SEPARATE_SETS)]
+        if unknown:
+            ap.error(f"--split: unknown set(s) {', '.join(unknown)}")
+        HIDE_MISSES = any(x in HELD_OUT for x in parts)
+        rows = [r for x in parts for r in load_split(x)]
         specs = load_registry(STARTER)
         with tempfile.TemporaryDirectory() as tmp:
             run(service(Path(tmp) / "a", specs), rows, f"starter registry, {args.split} half")

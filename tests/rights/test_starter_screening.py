@@ -61,6 +61,8 @@ def test_other_languages(starter: RightsService, prompt: str, entity: str) -> No
         ("a dad checking the score on his iphone", "apple"),
         ("two kids sharing a big bag of doritos on the sofa", "doritos"),
         ("a courier racing through town on a harley davidson", "harley-davidson"),
+        # A brand name no dictionary holds is the brand however it is written.
+        ("an old samsung fridge humming in a dim kitchen", "samsung"),
     ],
 )
 def test_lowercase_trademarks_in_brand_clear_context(

@@ -39,6 +39,7 @@ from mutoscope.rights.lexical import (
     NAMING,
     NameHit,
     NameIndex,
+    dictionary_word,
     everyday_phrase,
     foreign_words,
     frequent_words,
@@ -544,6 +545,8 @@ TITLES = frozenset(
     srta madame monsieur mme mlle herr frau sir dame""".split()  # noqa: SIM905
 )
 """Courtesy titles: the name after one is someone's surname ("la signora Ferrari")."""
+DEITIES = frozenset("god goddess gott gottin dieu deesse dios diosa dio dea deus deusa".split())  # noqa: SIM905
+"""A name right after "goddess" or "god" is the figure of a myth, not a brand named after it."""
 CLASSIC_AUTHORS = frozenset(
     """andersen kipling grimm grimms perrault carroll baum barrie collodi aesop homer ovid
     shakespeare dickens hugo dumas verne twain stevenson stoker shelley poe""".split()  # noqa: SIM905
@@ -588,6 +591,8 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
         return "species"
     if before and before[0].text in TITLES:
         return "title"
+    if before and before[0].text in DEITIES:
+        return "deity"  # "the goddess nike", "the Norse god Thor": the myth's figure
     return "public-domain tale" if classic else None
 
 
@@ -810,7 +815,23 @@ class Screener:
                 # German capitalises every noun: "ein Puma jagt in den Anden" is an animal.
                 hit = replace(hit, as_name=False)
             brand_word = brand and lowercase and common and hit.method == "exact"
-            if hit.ambiguous and brand and _coined(hit.alias) and hit.method == "exact":
+            if (
+                hit.ambiguous
+                and brand
+                and hit.method == "exact"
+                and not common
+                and (
+                    _coined(hit.alias)
+                    or (
+                        not written[:1].isupper()
+                        and not any(dictionary_word(w.text) for w in words(written))
+                    )
+                )
+            ):
+                # A brand name that no dictionary holds, written in lowercase ("a samsung
+                # tv", "a netflix binge"), is the brand: MiniLM's vocabulary knows the word
+                # only because the brand is common. Capitalised at the start of a sentence,
+                # it may still be the goddess ("Nike, the winged goddess of victory").
                 hit = replace(hit, as_name=True)
             if not brand and not hit.ambiguous and _lowercase_phrase(written, hit):
                 # "an iron man triathlete", "the matrix of a circuit board", "a bad bunny
