@@ -201,3 +201,11 @@ def test_key_names_and_brand_words_alone_are_not_enough(
     starter: RightsService, prompt: str
 ) -> None:
     assert blocked_as(starter, prompt) is None
+
+
+def test_a_title_the_entity_holds_keeps_the_name_its_own(starter: RightsService) -> None:
+    """A name after a title is someone else's ("Captain Nemo" is Verne's), unless the
+    entity's own texts give it that title ("President Macron", "le président Macron")."""
+    assert blocked_as(starter, "President Macron shaking hands with a farmer") == "emmanuel-macron"
+    assert blocked_as(starter, "le président Macron serre la main d'un paysan") == "emmanuel-macron"
+    assert blocked_as(starter, "Captain Nemo steering his submarine under the ice") is None

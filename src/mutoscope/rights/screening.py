@@ -47,6 +47,7 @@ from mutoscope.rights.lexical import (
     someone_else,
     starts_sentence,
 )
+from mutoscope.rights.lexical import TITLES as TITLE_WORDS
 from mutoscope.rights.normalize import squash, words
 from mutoscope.rights.semantic import (
     FACET_WEIGHT,
@@ -738,6 +739,21 @@ class Screener:
         self._brand_cues = {
             j: brand_cues(t.description) for j, t in enumerate(targets) if t.kind == "brand"
         }
+        self._own_titles = {
+            j: titles
+            for j, t in enumerate(targets)
+            if (
+                titles := TITLE_WORDS
+                & {
+                    gloss_word(w.text)
+                    for text in (t.description, *t.facts, *t.aliases)
+                    for w in words(text)
+                }
+            )
+        }
+        """Entity -> the titles its own texts give it ("President", "Queen", "Princess"): a
+        name after one of them is the entity's ("President Macron", "Queen Elsa"), after
+        another title someone else's ("Captain Nemo")."""
 
     def __getstate__(self) -> dict[str, Any]:
         # Stored by ``index_cache`` without the process's model: ``attach`` gives it back.
@@ -811,6 +827,8 @@ class Screener:
                 or starts_sentence(prompt, hit.start, hit.end)
                 or german_noun
             )
+            if hit.ambiguous and not hit.as_name and self._titled(prompt, hit):
+                hit = replace(hit, as_name=True)
             if german_noun and hit.ambiguous:
                 # German capitalises every noun: "ein Puma jagt in den Anden" is an animal.
                 hit = replace(hit, as_name=False)
@@ -1044,6 +1062,15 @@ class Screener:
                 if enough(m):
                     return [m]
         return ranked
+
+    def _titled(self, prompt: str, hit: NameHit) -> bool:
+        """Is the name written after a title its own texts give it ("President Macron",
+        "la reine Elsa")?"""
+        own = self._own_titles.get(hit.entity)
+        if not own:
+            return False
+        before = words(prompt[: hit.start])[-1:]
+        return bool(before) and gloss_word(before[0].text) in own
 
     def _by_evidence(
         self, candidates: list[tuple[int, float, Window]], prompt_words: dict[str, PromptWords]
