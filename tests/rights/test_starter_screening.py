@@ -209,3 +209,10 @@ def test_a_title_the_entity_holds_keeps_the_name_its_own(starter: RightsService)
     assert blocked_as(starter, "President Macron shaking hands with a farmer") == "emmanuel-macron"
     assert blocked_as(starter, "le président Macron serre la main d'un paysan") == "emmanuel-macron"
     assert blocked_as(starter, "Captain Nemo steering his submarine under the ice") is None
+
+
+def test_a_place_both_hold_does_not_move_a_named_character_to_its_relative(
+    starter: RightsService,
+) -> None:
+    """Arendelle is in Anna's facts and in Elsa's: "Elsa ... fra Arendelle" is Elsa."""
+    assert blocked_as(starter, "Elsa, snødronningen fra Arendelle, danser på isen") == "elsa"

@@ -1373,6 +1373,10 @@ class Screener:
         alias = str(m.details.get("alias", ""))
         if named not in self._mentions.get(entity, ()):
             return False
+        if named in self.keys.entities.get(str(key.details.get("key", "")), ()):
+            # The named one holds the key name too ("Elsa ... of Arendelle"): it says
+            # nothing of whose the name is.
+            return False
         if squash(alias) == squash(self.targets[named].name):
             # Named outright: only a name from the entity's facts says the prompt is about
             # the entity and the named one is its relative ("the Fight Club actor who was
