@@ -42,6 +42,15 @@ EXTRA = [
         "yellow nose and a red bow on her left ear.",
         policy="block",
     ),
+    EntitySpec(
+        id="dela",
+        name="Dela",
+        kind="character",
+        owner="Example Studio",
+        aliases=["Dela"],
+        description="A cartoon heron in a yellow raincoat who runs a lighthouse.",
+        policy="block",
+    ),
 ]
 
 
@@ -60,6 +69,8 @@ def screening(service: RightsService) -> RightsService:
         "a white kitten playing with a red ribbon",
         "a sonic boom as a jet breaks the sound barrier",
         "the sonic signature of a jet engine",
+        # Function words that spell a one-word name between them: "de la" is no "Dela".
+        "un puma camina entre las rocas de la Patagonia",
     ],
 )
 def test_everyday_words_and_common_attributes_are_allowed(

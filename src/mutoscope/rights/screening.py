@@ -568,13 +568,15 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
     Queen")."""
     written = prompt[hit.start : hit.end]
     spelt = [w.text for w in words(written)]
+    alias_words = words(hit.alias, transliterate=True)
     if (
-        hit.method != "exact"
+        (hit.method != "exact" or (len(alias_words) == 1 and all(w in FUNCTION for w in spelt)))
         and len(spelt) > 1
         and written.isascii()
         and any(len(w) > 1 and w in FUNCTION for w in spelt)
-        and not any(w.text in FUNCTION for w in words(hit.alias, transliterate=True))
+        and not any(w.text in FUNCTION for w in alias_words)
     ):
+        # Also a one-word name spelt exactly by function words ("de la" is no "Dela").
         return "look-alike across a function word"
     after = [w.text for w in words(prompt[hit.end :])[:3]]
     if (
@@ -609,6 +611,7 @@ def classic_frame(prompt: str) -> bool:
 FUNCTION = (
     STOPWORDS
     | ARTICLES
+    | OF
     | frozenset(
         "en y et und e con per por para sur dans im al del".split()  # noqa: SIM905
     )
