@@ -311,6 +311,8 @@ SHA256 = {
     "dev5": "5d6627ca9accd5dcf3cdf67c8c53b371eeae04afe7509f22aa603084c2a69a56",
     "test5": "1331f560ac28f34b7d2e6d91777bc2ef5ddb987af9e23d7aaa13c44094781322",
     "test6n": "ec4cd158f2f7fba10050cb47088039bc3e7bebbfd6f8a3377c9ec09c54dd19f2",
+    "test6": "41c13352a6a34376dc35ecd6a82ad51470ab503401c7236ca62b9d48326c7924",
+    "dev6": "1a8459b41497ea92f77373a09f41b6fe338297b609b5932b77e15625f3f8ac58",
 }
 """SHA-256 of the files as committed before anyone ran the screener on them: an edited set
 would no longer measure what its recorded figures say."""
