@@ -63,6 +63,8 @@ def test_other_languages(starter: RightsService, prompt: str, entity: str) -> No
         ("a courier racing through town on a harley davidson", "harley-davidson"),
         # A brand name no dictionary holds is the brand however it is written.
         ("an old samsung fridge humming in a dim kitchen", "samsung"),
+        # ... and so are its forms as a verb.
+        ("a grandmother googling a recipe on her tablet", "google"),
     ],
 )
 def test_lowercase_trademarks_in_brand_clear_context(

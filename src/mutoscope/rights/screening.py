@@ -287,6 +287,21 @@ FIGURES = frozenset("doll dolls puppet puppets toy toys figurine action-figure".
 """What a character may be made as rather than born as: a person in a prompt is not one."""
 
 
+def _brand_verbs(t: Target) -> list[str]:
+    """A brand's name used as a verb ("googling", "googled"): a coined one-word name that
+    no dictionary holds, so neither do its forms."""
+    if t.kind != "brand":
+        return []
+    out = []
+    for alias in dict.fromkeys((t.name, *t.aliases)):
+        a = alias.lower()
+        if not (a.isascii() and a.isalpha() and len(a) >= 4) or dictionary_word(a):
+            continue
+        stem = a[:-1] if a.endswith("e") else a
+        out += [f"{stem}ing", f"{stem}ed" if stem != a else f"{a}d"]
+    return [v for v in out if not dictionary_word(v)]
+
+
 def _figure_of_text(text: str) -> bool:
     return any(w.text in FIGURES for w in words(text))
 
@@ -679,7 +694,9 @@ class Screener:
         self.full_calls = 0
         """How many prompt texts went through the full model (for benchmarks)."""
         self.names = NameIndex(
-            (i, alias) for i, t in enumerate(targets) for alias in (t.name, *t.aliases)
+            (i, alias)
+            for i, t in enumerate(targets)
+            for alias in (t.name, *t.aliases, *_brand_verbs(t))
         )
         self.descriptions = DescriptionIndex(embedder, [t.description for t in targets])
         self._specific = len(targets) >= SPECIFIC_ENTITIES
