@@ -124,6 +124,10 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         "老鼠在厨房里偷奶酪",
         "a barge's rusting hulk moored in an estuary",
         "two whiskies on the rocks at a hotel bar",
+        # A dictionary word taken out of a longer name ("Tom Nook", "T-visor") is a key
+        # name only when capitalised.
+        "a cozy reading nook by a rainy window",
+        "a welder lowering the dark visor of his helmet",
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:

@@ -101,9 +101,10 @@ class KeyNames:
             for segment in segments:
                 for parts in _keys_of(segment, rare):
                     # A rare word taken out of a longer name is a name alone ("Gotham",
-                    # "Mufasa", "Parr"), unless it is an inflected English word ("Frosted"
-                    # of "Frosted Flakes").
-                    part_word = len(parts) == 1 and len(segment) > 1 and _inflected(parts[0])
+                    # "Mufasa"), unless it is a word of the dictionary, inflected or not
+                    # ("Frosted" of "Frosted Flakes", "Nook" of "Tom Nook", "visor" of
+                    # "T-visor"): then only capitalised.
+                    part_word = len(parts) == 1 and len(segment) > 1
                     key = "".join(parts)
                     if key in skips[entity] or len(key) < 4:
                         continue
