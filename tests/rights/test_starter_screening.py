@@ -65,6 +65,7 @@ def test_other_languages(starter: RightsService, prompt: str, entity: str) -> No
         ("an old samsung fridge humming in a dim kitchen", "samsung"),
         # ... and so are its forms as a verb.
         ("a grandmother googling a recipe on her tablet", "google"),
+        ("a biker gang on chrome harleys riding into the sunset", "harley-davidson"),
     ],
 )
 def test_lowercase_trademarks_in_brand_clear_context(
@@ -128,6 +129,16 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         # name only when capitalised.
         "a cozy reading nook by a rainy window",
         "a welder lowering the dark visor of his helmet",
+        # Plain plurals, counts, idioms, myths and made-up look-alikes.
+        "two street fighters trading punches behind a noodle bar",
+        "a magnet rated at three teslas in a physics lab",
+        "a fox with three tails sleeping under a maple tree",
+        "my grandfather calls my sister the apple of his eye",
+        "a relief of Nike, goddess of victory, on a temple frieze",
+        "the Norse god Thor fighting the Midgard Serpent in a storm",
+        "a cartoon bear mascot for a made-up honey cereal",
+        "la petite Chanel joue dans le jardin de sa grand-mère",
+        "mormor Karin läser en bok i soffan",
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:

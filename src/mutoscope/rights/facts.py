@@ -432,8 +432,12 @@ def brand_cue(
     first, last = inside[0], inside[-1]
     if last + 1 < len(ws) and ws[last + 1].text in _LIKENESS:
         return None  # "a puma mask", "a jaguar print": the animal
+    if last + 1 < len(ws) and ws[last + 1].text == "of":
+        return None  # "the apple of her eye", "a shell of a house": a noun and its complement
     if last + 1 < len(ws) and ws[last + 1].text in after:
         return ws[last + 1].text
+    if last + 1 < len(ws) and ws[last + 1].text in before and ws[last + 1].text.endswith("ing"):
+        return ws[last + 1].text  # "chrome harleys riding through the desert"
     if last + 1 < len(ws):
         # A model designation: "a ferrari f40", "a bmw x5" (as typed: ``words`` reads
         # digits as look-alike letters).

@@ -655,7 +655,9 @@ PERSON_CUES = frozenset(
     abuelo abuela tio tia tío tía vecino vecina amigo amiga primo prima pescador pescadora
     avo avó avô vizinho vizinha
     opa oma onkel tante nachbar nachbarin freund freundin
-    papi mamie oncle tata voisin voisine ami amie cousin cousine""".split()  # noqa: SIM905
+    papi mamie oncle tata voisin voisine ami amie cousin cousine petite petit
+    mormor morfar farmor farfar mamma pappa bror syster moster faster morbror farbror
+    oma opa tante oom buurman buurvrouw babcia dziadek ciocia wujek babushka""".split()  # noqa: SIM905
 )
 FUNCTION_WORDS = frozenset(
     """der die das den dem des ein eine einen einem einer eines und oder mit auf aus bei
@@ -701,6 +703,20 @@ DETERMINERS = frozenset(
         "our",
         "their",
         "its",
+        # A count opens a noun phrase too: "three tails", "two transformers".
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "dozen",
+        "several",
+        "many",
+        "few",
     ]
 )
 

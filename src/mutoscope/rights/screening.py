@@ -287,6 +287,16 @@ FIGURES = frozenset("doll dolls puppet puppets toy toys figurine action-figure".
 """What a character may be made as rather than born as: a person in a prompt is not one."""
 
 
+def _common_plural(written: str, hit: NameHit) -> bool:
+    """Is a name written in lowercase as the plural of an everyday word it is not ("street
+    fighters" for Street Fighter, "teslas" for Tesla)?"""
+    if hit.method != "exact" or written != written.lower():
+        return False
+    key, alias = squash(written), squash(hit.alias)
+    last = words(written)[-1].text if words(written) else ""
+    return key in (alias + "s", alias + "es") and dictionary_word(last)
+
+
 def _brand_verbs(t: Target) -> list[str]:
     """A brand's name used as a verb ("googling", "googled"): a coined one-word name that
     no dictionary holds, so neither do its forms."""
@@ -445,6 +455,7 @@ ORIGINAL_WORDS = frozenset(
 ORIGINAL_PAIRS = frozenset(
     [
         ("my", "own"),
+        ("made", "up"),
         ("our", "own"),
         ("store", "brand"),
         ("own", "brand"),
@@ -569,7 +580,7 @@ CLASSIC_AUTHORS = frozenset(
 )
 """Authors whose works are public domain: "Andersen's Snow Queen" is the tale itself."""
 CLASSIC_FRAMES = frozenset(
-    """myth myths mythology mythological fable fairytale folktale rhyme""".split()  # noqa: SIM905
+    """myth myths mythology mythological fable fairytale folktale rhyme norse""".split()  # noqa: SIM905
 )
 """Words that set a prompt in public-domain myth and folklore ("greek myth vase painting",
 "nursery rhyme")."""
@@ -584,6 +595,15 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
     written = prompt[hit.start : hit.end]
     spelt = [w.text for w in words(written)]
     alias_words = words(hit.alias, transliterate=True)
+    if (
+        hit.method in ("fuzzy", "phonetic")
+        and written.isascii()
+        and written == written.lower()
+        and _foreign(prompt)
+    ):
+        # A misspelling is read in English: in a Swedish or Dutch prompt "mormor" and
+        # "kök på" are words of that language, not a misspelt "Mordor" or "Koopa".
+        return "word of another language"
     if (
         (hit.method != "exact" or (len(alias_words) == 1 and all(w in FUNCTION for w in spelt)))
         and len(spelt) > 1
@@ -611,7 +631,19 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
         return "title"
     if before and before[0].text in DEITIES:
         return "deity"  # "the goddess nike", "the Norse god Thor": the myth's figure
+    if after[:1] and (
+        after[0] in DEITIES or (after[0] == "the" and after[1:2] and after[1] in DEITIES)
+    ):
+        return "deity"  # "a priestess of Nike, goddess of victory"
     return "public-domain tale" if classic else None
+
+
+def _foreign(prompt: str) -> bool:
+    """Is the prompt mostly in another language: fewer than half its words of three or
+    more letters English ones?"""
+    ws = [w.text for w in words(prompt) if len(w.text) >= 3 and not w.script]
+    known = known_words()
+    return bool(ws) and sum(w in known for w in ws) * 2 < len(ws)
 
 
 def classic_frame(prompt: str) -> bool:
@@ -838,8 +870,11 @@ class Screener:
             # A brand whose name is also an ordinary word ("apple", "shell", "crocs") is the
             # brand in lowercase only if the context says so; a coined one, registered as
             # "iPhone", "BMW", "YouTube", "M&M's", is the brand however it is written.
-            common = squash(written) in COMMON_WORD_BRANDS or (
-                hit.ambiguous and " " in written.strip()
+            key = squash(written)
+            common = (
+                key in COMMON_WORD_BRANDS
+                or (key.endswith("s") and key[:-1] in COMMON_WORD_BRANDS)
+                or (hit.ambiguous and " " in written.strip())
             )
             german_noun = _german_noun(prompt, hit.start)
             lowercase = (
@@ -849,6 +884,10 @@ class Screener:
             )
             if hit.ambiguous and not hit.as_name and self._titled(prompt, hit):
                 hit = replace(hit, as_name=True)
+            if not brand and _common_plural(written, hit):
+                # "street fighters squaring off", "humming electrical transformers" are
+                # plain plurals; a name is not pluralised (the context may still say so).
+                hit = replace(hit, ambiguous=True, as_name=False)
             if german_noun and hit.ambiguous:
                 # German capitalises every noun: "ein Puma jagt in den Anden" is an animal.
                 hit = replace(hit, as_name=False)
