@@ -66,6 +66,7 @@ def test_other_languages(starter: RightsService, prompt: str, entity: str) -> No
         # ... and so are its forms as a verb.
         ("a grandmother googling a recipe on her tablet", "google"),
         ("a biker gang on chrome harleys riding into the sunset", "harley-davidson"),
+        ("two boys swapping shiny pokemon cards on the bus", "pokemon"),
     ],
 )
 def test_lowercase_trademarks_in_brand_clear_context(
@@ -96,6 +97,7 @@ def test_paraphrased_descriptions(starter: RightsService, prompt: str, entity: s
     [
         ("ホーマーシンプソンがビールを飲む", "homer-simpson"),  # no katakana alias registered
         ("スーパーマンが街を守る", "superman"),
+        ("クロミちゃんが夜の街でウインクする", "kuromi"),  # "-chan" is a fan's, not someone's
         ("피카츄가 웃는다", "pikachu"),
         ("一个蝙蝠侠玩偶站在窗台上", "batman"),  # inside a run of Chinese text
         ("ο Σπάιντερμαν σκαρφαλώνει σε έναν τοίχο", "spider-man"),
@@ -139,6 +141,15 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         "a cartoon bear mascot for a made-up honey cereal",
         "la petite Chanel joue dans le jardin de sa grand-mère",
         "mormor Karin läser en bok i soffan",
+        # Words of the prompt's own language, breeds, modifiers, surnames, honorifics.
+        "mijn vader repareert de fiets in de schuur",
+        "een groot feest in de tuin met lampjes",
+        "une maman lit une histoire à son fils avant de dormir",
+        "a King Charles spaniel asleep on a rug by the fire",
+        "a bag of frozen peas on a bruised knee",
+        "Elsa Lindqvist, en sjuksköterska, cyklar till jobbet",
+        "花屋で働くミクさんが花束を作る",
+        "Andersen's Snow Queen: a girl searching a frozen palace for her friend Kai",
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:

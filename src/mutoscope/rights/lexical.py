@@ -114,6 +114,11 @@ def _read_dictionary() -> frozenset[str]:
     return frozenset(w for w in web2 if len(w) >= 2 and w.islower())
 
 
+def dictionary_words() -> frozenset[str]:
+    """The lowercase (common-word) entries of Webster's web2 list."""
+    return _dictionary()
+
+
 def dictionary_word(word: str) -> bool:
     """A word of a dictionary (English, or common in es/fr/de/it/pt), not merely a token
     MiniLM knows: "store", "heeler", "iron" are; "mikey" is not."""
@@ -134,7 +139,7 @@ def is_everyday(word: str, known: frozenset[str]) -> bool:
 _INFLECTIONS = ("ings", "ing", "ies", "ie", "ed", "es", "s", "y")
 
 
-FOREIGN_LANGUAGES = ("es", "fr", "de", "it", "pt")
+FOREIGN_LANGUAGES = ("es", "fr", "de", "it", "pt", "nl")
 FOREIGN_MIN_COUNT = 100
 """Occurrences (in ``pyspellchecker``'s subtitle-corpus counts) from which a word of another
 language is common: below it the lists hold rare spellings and a few names."""

@@ -40,6 +40,7 @@ from mutoscope.rights.lexical import (
     NameHit,
     NameIndex,
     dictionary_word,
+    dictionary_words,
     everyday_phrase,
     foreign_words,
     frequent_words,
@@ -285,6 +286,63 @@ def _human_entity(t: Target) -> bool:
 
 FIGURES = frozenset("doll dolls puppet puppets toy toys figurine action-figure".split())  # noqa: SIM905
 """What a character may be made as rather than born as: a person in a prompt is not one."""
+
+
+def _foreign_word(prompt: str, hit: NameHit) -> bool:
+    """Is a one-word name a common word of the other language the prompt is written in
+    ("maman", "vader", "groot")?"""
+    written = prompt[hit.start : hit.end]
+    ws = words(written)
+    return (
+        len(ws) == 1
+        and " " not in hit.alias.strip()
+        and ws[0].text in foreign_words()
+        and not ws[0].script
+        and _foreign(prompt)
+    )
+
+
+def _modifier(prompt: str, hit: NameHit) -> bool:
+    """Is a lowercase one-word name followed by a lowercase noun it modifies ("frozen peas",
+    "sonic boom"), not by what it does ("batman eating noodles")?"""
+    written = prompt[hit.start : hit.end]
+    if hit.method != "exact" or written != written.lower() or " " in written.strip():
+        return False
+    after = words(prompt[hit.end :])[:1]
+    if not after or after[0].capitalized or prompt[hit.end : hit.end + after[0].start].strip():
+        return False
+    nxt = after[0].text
+    return (
+        len(nxt) >= 3
+        and dictionary_word(squash(written))
+        and nxt not in FUNCTION
+        and not nxt.endswith(("ing", "ed"))
+        and dictionary_word(nxt)
+        and nxt in known_words()
+    )
+
+
+_HONORIFICS = ("さん", "様", "씨", "님")
+"""Honorifics for people one addresses (not "-chan", which fans give characters)."""
+
+
+def _named_someone(prompt: str, hit: NameHit, names: NameIndex) -> bool:
+    """Does a one-word name carry a surname that is no part of a registered name ("Elsa
+    Johansson"), or an honorific that makes it someone addressed ("ミクさん")?"""
+    if hit.method != "exact" or " " in hit.alias.strip():
+        return False
+    if prompt[hit.end :].startswith(_HONORIFICS):
+        return True
+    after = words(prompt[hit.end :])[:1]
+    if not after or not after[0].capitalized or prompt[hit.end : hit.end + after[0].start].strip():
+        return False
+    if not prompt[hit.start : hit.end][:1].isupper():
+        return False
+    nxt = after[0]
+    if dictionary_word(nxt.text) or nxt.script:
+        return False  # "Elsa Frozen", "Mario Kart", "Sonic Adventure": a title, not a surname
+    around = prompt[hit.start : hit.end + nxt.end]
+    return not any(h.end > hit.end - hit.start for h in names.search(around))
 
 
 def _common_plural(written: str, hit: NameHit) -> bool:
@@ -572,6 +630,10 @@ TITLES = frozenset(
     srta madame monsieur mme mlle herr frau sir dame""".split()  # noqa: SIM905
 )
 """Courtesy titles: the name after one is someone's surname ("la signora Ferrari")."""
+BREEDS = frozenset(
+    "spaniel spaniels terrier terriers retriever retrievers hound hounds setter setters".split()  # noqa: SIM905
+)
+"""Dog breeds named after people ("a King Charles spaniel")."""
 DEITIES = frozenset("god goddess gott gottin dieu deesse dios diosa dio dea deus deusa".split())  # noqa: SIM905
 """A name right after "goddess" or "god" is the figure of a myth, not a brand named after it."""
 CLASSIC_AUTHORS = frozenset(
@@ -620,6 +682,8 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
         and ((after[:1] and after[0] in PLACES) or after[1:2] == ["square"])
     ):
         return "place"
+    if after[:1] and after[0] in BREEDS:
+        return "breed"  # "a King Charles spaniel", "a Jack Russell terrier"
     name_words = words(written)
     if name_words and name_words[-1].text in LANDFORM_PARTS and after[:1] == ["of"]:
         return "landform"
@@ -642,8 +706,17 @@ def _foreign(prompt: str) -> bool:
     """Is the prompt mostly in another language: fewer than half its words of three or
     more letters English ones?"""
     ws = [w.text for w in words(prompt) if len(w.text) >= 3 and not w.script]
+    if not ws:
+        return False
     known = known_words()
-    return bool(ws) and sum(w in known for w in ws) * 2 < len(ws)
+    if sum(w in known for w in ws) * 2 < len(ws):
+        return True  # mostly words no English list holds (Swedish, Polish, Dutch...)
+    # MiniLM's vocabulary holds many French, Spanish or German words: count the words only
+    # another language has against those only English has.
+    foreign, english = foreign_words(), dictionary_words()
+    only_foreign = sum(w in foreign and w not in english for w in ws)
+    only_english = sum(w in english and w not in foreign for w in ws)
+    return only_foreign > only_english
 
 
 def classic_frame(prompt: str) -> bool:
@@ -861,6 +934,9 @@ class Screener:
         classic = classic_frame(prompt) and len({h.entity for h in hits}) <= 1 and not names_owner
         if keyed and classic:
             keyed = []
+        tale = classic and any(w.text in CLASSIC_AUTHORS for w in words(prompt))
+        """Was a name read as a figure of a public-domain tale ("Andersen's Snow Queen")?
+        Then the traits it shares with a registered entity are the tale's too."""
         for hit in hits:
             if hit.entity in found and found[hit.entity].score >= hit.score:
                 continue
@@ -884,6 +960,17 @@ class Screener:
             )
             if hit.ambiguous and not hit.as_name and self._titled(prompt, hit):
                 hit = replace(hit, as_name=True)
+            if hit.method == "exact" and not written[:1].isupper() and _foreign_word(prompt, hit):
+                # "ma maman prépare une tarte", "mijn vader en ik": a common word of the
+                # prompt's language; only the context can make it the name.
+                hit = replace(hit, ambiguous=True, as_name=False)
+            if hit.ambiguous and hit.as_name and not brand and _modifier(prompt, hit):
+                # "a bag of frozen peas": an everyday word in lowercase before a noun.
+                hit = replace(hit, as_name=False)
+            if _named_someone(prompt, hit, self.names):
+                # "Elsa Johansson, en lärare", "パン屋で働くミクさん": a first name with a
+                # surname or an honorific of its own is someone's.
+                hit = replace(hit, ambiguous=True, as_name=False)
             if not brand and _common_plural(written, hit):
                 # "street fighters squaring off", "humming electrical transformers" are
                 # plain plurals; a name is not pluralised (the context may still say so).
@@ -920,8 +1007,10 @@ class Screener:
                 hit = replace(hit, ambiguous=True, as_name=as_name)
             if self.targets[hit.entity].kind == "person" and _other_numeral(prompt, hit):
                 continue  # "King Charles II" is not King Charles III
-            if everyday_use(prompt, hit, self.targets[hit.entity].kind, classic=classic):
+            use = everyday_use(prompt, hit, self.targets[hit.entity].kind, classic=classic)
+            if use:
                 # "Paddington station", "common nighthawks", "la signora Ferrari"
+                tale = tale or use == "public-domain tale"
                 continue
             if brand_word or (hit.ambiguous and not hit.as_name) or _article_noun(prompt, hit):
                 # A lowercase brand that is also a word ("crocs sunbathing on a riverbank",
@@ -1095,7 +1184,7 @@ class Screener:
                 return [found[entity]]
         trait = (
             None
-            if original
+            if original or tale
             else self._rare_traits(dprompt, found, encoded, outranked, framed=any_named)
             or self._person_role(dprompt, found, framed=any_named)
             or self._definite(prompt, dprompt, found)
