@@ -4,7 +4,7 @@ import pytest
 
 from mutoscope.errors import InvalidRequest
 from mutoscope.rights.normalize import squash, words
-from mutoscope.rights.registry import parse_registry
+from mutoscope.rights.registry import merge_facts, parse_registry
 
 
 def test_the_documented_registry_shape_is_accepted() -> None:
@@ -60,3 +60,21 @@ def test_normalisation_undoes_common_evasions() -> None:
     assert squash("Spo\u200bnge-Bob") == "spongebob"
     assert squash("Ｍａｒｉｏ") == "mario"  # full-width
     assert [w.text for w in words("Микки Маус", transliterate=True)] == ["mikki", "maus"]
+
+
+def test_a_knowledge_file_gives_no_alias_that_names_another_entity_or_someone_addressed() -> None:
+    specs = parse_registry(
+        """
+entities:
+  - {id: sully, name: Sully, kind: character, owner: Studio, description: a big blue monster}
+  - {id: monster-works, name: Monster Works, kind: work, owner: Studio, description: a film}
+  - {id: mika, name: Mika, kind: character, owner: Label, description: a virtual singer}
+"""
+    )
+    merge_facts(
+        specs,
+        "sully: {aliases: [Monster Works, Sulli]}\nmika: {aliases: [ミカさん, ミカ]}",
+    )
+    by_id = {s.id: s for s in specs}
+    assert by_id["sully"].aliases == ["Sulli"]
+    assert by_id["mika"].aliases == ["ミカ"]

@@ -150,6 +150,9 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         "Elsa Lindqvist, en sjuksköterska, cyklar till jobbet",
         "花屋で働くミクさんが花束を作る",
         "Andersen's Snow Queen: a girl searching a frozen palace for her friend Kai",
+        "公園で遊ぶ子どもたち、夕焼けの空",  # hiragana is grammar, not a misspelt name
+        "Sun Wukong leaping over clouds in Journey to the West, ink painting",
+        "a rocket launching at dawn, thousands of fireflies over the field",
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:
@@ -244,3 +247,12 @@ def test_a_place_both_hold_does_not_move_a_named_character_to_its_relative(
 ) -> None:
     """Arendelle is in Anna's facts and in Elsa's: "Elsa ... fra Arendelle" is Elsa."""
     assert blocked_as(starter, "Elsa, snødronningen fra Arendelle, danser på isen") == "elsa"
+
+
+def test_a_brand_relates_to_what_its_description_names_not_its_sponsorships(
+    starter: RightsService,
+) -> None:
+    """Facts name the games a console sells and the athletes a brand sponsors; a prompt
+    about the console is the console's, and an actor named by a role is that actor."""
+    assert blocked_as(starter, "a kid playing his ps5 on the sofa") == "playstation"
+    assert blocked_as(starter, "the Fresh Prince actor dancing at a wedding") == "will-smith"

@@ -59,6 +59,12 @@ _GENERIC = frozenset(
 )
 
 
+_SOURCE = re.compile(
+    r"\b(?:inspired by|based on|modell?ed on|named after|adapted from|derived from)\b", re.I
+)
+"""A fact that tells what an entity was drawn from names its source's names."""
+
+
 @dataclass(frozen=True)
 class KeyHit:
     key: str
@@ -114,6 +120,7 @@ class KeyNames:
                     dictionary = fact or part_word
                     everyday = all(
                         is_everyday(p, known)
+                        or compound(p, known)
                         or (dictionary and is_everyday(p, known_words()))
                         or (fact and p in foreign_words())
                         for p in parts
@@ -148,6 +155,10 @@ class KeyNames:
         they ask as much of the rest of a prompt as one capitalised everyday word."""
         for entity, held in facts:
             for fact in held:
+                if _SOURCE.search(fact):
+                    # "inspired by Sun Wukong of Journey to the West", "based on Hans
+                    # Christian Andersen": the names are the source's, not the entity's.
+                    continue
                 add(entity, _names_in(fact, anywhere=True), fact, True)
                 for w in _coined_words(fact, known_words()):
                     if w in skips[entity] or (w in self.everyday and w not in self.words):

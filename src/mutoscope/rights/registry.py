@@ -124,6 +124,11 @@ def merge_facts(specs: list[EntitySpec], text: str, *, where: str = "facts file"
     if not isinstance(data, dict):
         raise InvalidRequest(f"{where} must map entity ids to 'aliases:' and 'facts:' lists")
     by_id = {s.id: s for s in specs}
+    owners: dict[str, set[str]] = {}
+    """A name as written (casefolded) -> the entities of the registry that hold it."""
+    for s in specs:
+        for n in (s.name, *s.aliases):
+            owners.setdefault(n.casefold(), set()).add(s.id)
     for entity_id, extra in data.items():
         spec = by_id.get(str(entity_id))
         if spec is None:
@@ -137,9 +142,24 @@ def merge_facts(specs: list[EntitySpec], text: str, *, where: str = "facts file"
             held: list[str] = getattr(spec, key)
             seen = {i.casefold() for i in held}
             for item in (i.strip() for i in items):
+                if key == "aliases" and not _own_alias(item, spec.id, owners):
+                    continue
                 if item and item.casefold() not in seen:
                     held.append(item)
                     seen.add(item.casefold())
+
+
+_HONORIFIC_ENDINGS = ("さん", "様", "씨", "님")
+
+
+def _own_alias(alias: str, entity_id: str, owners: dict[str, set[str]]) -> bool:
+    """May a knowledge file give ``alias`` to ``entity_id``? Not another entity's name
+    ("Monsters Inc" for Sulley: the film is an entity of its own), nor a name with an
+    honorific for someone addressed ("ミクさん"), which ordinary people share."""
+    held = owners.get(alias.casefold(), set())
+    if held - {entity_id}:
+        return False
+    return not alias.endswith(_HONORIFIC_ENDINGS)
 
 
 def load_registry(path: Path) -> list[EntitySpec]:

@@ -322,6 +322,7 @@ def _modifier(prompt: str, hit: NameHit) -> bool:
     )
 
 
+_HIRAGANA_ONLY = re.compile(r"[\u3040-\u309f]+")
 _HONORIFICS = ("さん", "様", "씨", "님")
 """Honorifics for people one addresses (not "-chan", which fans give characters)."""
 
@@ -642,7 +643,8 @@ CLASSIC_AUTHORS = frozenset(
 )
 """Authors whose works are public domain: "Andersen's Snow Queen" is the tale itself."""
 CLASSIC_FRAMES = frozenset(
-    """myth myths mythology mythological fable fairytale folktale rhyme norse""".split()  # noqa: SIM905
+    """myth myths mythology mythological fable fairytale folktale rhyme norse myte myten
+    myter myt mytologi mythe mythen mythos mythologie mito mitos mitologia""".split()  # noqa: SIM905
 )
 """Words that set a prompt in public-domain myth and folklore ("greek myth vase painting",
 "nursery rhyme")."""
@@ -657,6 +659,8 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
     written = prompt[hit.start : hit.end]
     spelt = [w.text for w in words(written)]
     alias_words = words(hit.alias, transliterate=True)
+    if hit.method != "exact" and _HIRAGANA_ONLY.fullmatch(written):
+        return "hiragana"  # grammar ("たち", "から"); Japanese writes names in kana or kanji
     if (
         hit.method in ("fuzzy", "phonetic")
         and written.isascii()
@@ -817,6 +821,17 @@ class Screener:
             for i in self.names.mentions(knowledge) - {j}:
                 self._mentioned_by.setdefault(i, []).append(j)
                 self._mentions.setdefault(j, []).append(i)
+        self._described_by: dict[int, list[int]] = {}
+        """Brand -> the entities whose descriptions (not only facts) name it: its founders
+        and mascots, not the athletes its facts or theirs say it sponsors."""
+        self._describes: dict[int, list[int]] = {}
+        """Brand -> the entities its description (not its facts) names."""
+        for j, t in enumerate(targets):
+            for i in self.names.mentions(t.description) - {j}:
+                if targets[i].kind == "brand":
+                    self._described_by.setdefault(i, []).append(j)
+                if t.kind == "brand":
+                    self._describes.setdefault(j, []).append(i)
         self._related_pool = set(self._mentioned_by) | set(self._mentions)
         self._first_words: dict[str, list[int]] = {}
         """First word of a several-word name -> its entities ("minnie" -> Minnie Mouse), for
@@ -1521,9 +1536,11 @@ class Screener:
         alias = str(m.details.get("alias", ""))
         if named not in self._mentions.get(entity, ()):
             return False
-        if named in self.keys.entities.get(str(key.details.get("key", "")), ()):
-            # The named one holds the key name too ("Elsa ... of Arendelle"): it says
-            # nothing of whose the name is.
+        if squash(alias) == squash(self.targets[named].name) and named in self.keys.entities.get(
+            str(key.details.get("key", "")), ()
+        ):
+            # Named outright, the named one holds the key name too ("Elsa ... of
+            # Arendelle"): it says nothing of whose the name is.
             return False
         if squash(alias) == squash(self.targets[named].name):
             # Named outright: only a name from the entity's facts says the prompt is about
@@ -1571,17 +1588,29 @@ class Screener:
                 attrs = [*attrs, role]
         return (mass, attrs), entity
 
+    def _related_to(self, entity: int) -> list[int]:
+        """The entities whose knowledge names ``entity``; for a brand, whose descriptions do
+        (a sponsorship in a fact relates no athlete to a brand's products)."""
+        if self.targets[entity].kind == "brand":
+            return self._described_by.get(entity, [])
+        return self._mentioned_by.get(entity, [])
+
     def _relation(self, hit: NameHit, prompt: str, via: str | None) -> _Related | None:
         """The entity a possessive points to ("Mario's taller brother" -> Luigi): among the
         entities whose descriptions name the hit's entity, the one whose description the
         rest of the prompt repeats most (the relation word counts: "brother"). The relation
         word ``via`` repeated by the description is enough ("the founder of Facebook",
         "Amazon's founder": ``RELATION_OF_MASS``)."""
-        pool = self._mentioned_by.get(hit.entity, [])
+        if via in ACTORS and self.targets[hit.entity].kind == "person":
+            return None  # "the Fresh Prince actor" is the actor named, not a co-star
+        pool = self._related_to(hit.entity)
         if via in ACTING or via in OWNED:
             # "the actress who played Hermione", "the hitman Keanu plays": the role names
             # the actor or the actor's description names the role.
-            pool = [*pool, *(e for e in self._mentions.get(hit.entity, []) if e not in pool)]
+            mentions = (
+                self._describes if self.targets[hit.entity].kind == "brand" else self._mentions
+            )
+            pool = [*pool, *(e for e in mentions.get(hit.entity, []) if e not in pool)]
         if not pool:
             return None
         rest = gloss(prompt[: hit.start] + " " + prompt[hit.end :])
@@ -1689,7 +1718,7 @@ class Screener:
         pool: set[int] = set()
         named: list[str] = []
         for w in works:
-            pool.update(self._mentioned_by.get(w, ()))
+            pool.update(self._related_to(w))
             if self.targets[w].kind == "work":
                 # "the angry green giant from the Avengers": the franchise's owner's
                 # characters, whose descriptions need not name the franchise.
