@@ -153,6 +153,8 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         "公園で遊ぶ子どもたち、夕焼けの空",  # hiragana is grammar, not a misspelt name
         "Sun Wukong leaping over clouds in Journey to the West, ink painting",
         "a rocket launching at dawn, thousands of fireflies over the field",
+        "Nikola Tesla sketching a motor in his notebook by lamplight",
+        "ein Gewitter am Abend über dem Bodensee",
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:

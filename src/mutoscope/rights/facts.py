@@ -404,7 +404,8 @@ _LOCATIVES = frozenset(
 
 
 _LIKENESS = frozenset(
-    "mask masks costume costumes onesie print pattern tattoo plush statue shaped".split()  # noqa: SIM905
+    """mask masks costume costumes onesie print pattern tattoo plush statue shaped coloured
+    colored style styled""".split()  # noqa: SIM905
 )
 _BOARDING = frozenset(
     "getting got gets hopping hopped hops climbing climbed jumping jumped piling".split()  # noqa: SIM905

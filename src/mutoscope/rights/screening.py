@@ -49,7 +49,7 @@ from mutoscope.rights.lexical import (
     starts_sentence,
 )
 from mutoscope.rights.lexical import TITLES as TITLE_WORDS
-from mutoscope.rights.normalize import squash, words
+from mutoscope.rights.normalize import Word, squash, words
 from mutoscope.rights.semantic import (
     FACET_WEIGHT,
     STOPWORDS,
@@ -367,7 +367,7 @@ def _brand_verbs(t: Target) -> list[str]:
         if not (a.isascii() and a.isalpha() and len(a) >= 4) or dictionary_word(a):
             continue
         stem = a[:-1] if a.endswith("e") else a
-        out += [f"{stem}ing", f"{stem}ed" if stem != a else f"{a}d"]
+        out += [f"{stem}ing", f"{stem}ed"]
     return [v for v in out if not dictionary_word(v)]
 
 
@@ -699,6 +699,8 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
         return "title"
     if before and before[0].text in DEITIES:
         return "deity"  # "the goddess nike", "the Norse god Thor": the myth's figure
+    if kind == "brand" and before and _given_name(prompt, before[0], hit):
+        return "person"  # "Nikola Tesla", "Enzo Ferrari": the person the brand is named after
     if after[:1] and (
         after[0] in DEITIES or (after[0] == "the" and after[1:2] and after[1] in DEITIES)
     ):
@@ -721,6 +723,22 @@ def _foreign(prompt: str) -> bool:
     only_foreign = sum(w in foreign and w not in english for w in ws)
     only_english = sum(w in english and w not in foreign for w in ws)
     return only_foreign > only_english
+
+
+def _given_name(prompt: str, before: Word, hit: NameHit) -> bool:
+    """Is ``before`` a given name right before the name ("Nikola Tesla", "Walt Disney"):
+    capitalised, no dictionary word, and joined to it by a space only?"""
+    written = prompt[hit.start : hit.end]
+    return (
+        before.capitalized
+        and written[:1].isupper()
+        and " " not in written.strip()
+        and before.text.isalpha()
+        and len(before.text) >= 3
+        and prompt[before.end : hit.start] == " "
+        and not dictionary_word(before.text)
+        and before.text not in FUNCTION
+    )
 
 
 def classic_frame(prompt: str) -> bool:
@@ -964,6 +982,7 @@ class Screener:
             key = squash(written)
             common = (
                 key in COMMON_WORD_BRANDS
+                or (brand and key in foreign_words() and _foreign(prompt))
                 or (key.endswith("s") and key[:-1] in COMMON_WORD_BRANDS)
                 or (hit.ambiguous and " " in written.strip())
             )
