@@ -194,6 +194,12 @@ def run(svc: RightsService, rows: list[dict], label: str, passes: int = 1) -> No
     print("recall by kind:")
     for c, n in sorted(per_class.items()):
         print(f"  {c:<12} {_ci(caught[c], n)}")
+    innocent = Counter(_kind(r) for r in rows if r["label"] != "block")
+    if len(innocent) > 1:
+        blocked = Counter(_kind(r) for r, _ in false_blocks)
+        print("false blocks by kind:")
+        for c, n in sorted(innocent.items()):
+            print(f"  {c:<17} {_ci(blocked[c], n)}")
     if any("lang" in r for r in rows):
         _by_language(rows, caught_rows, false_blocks)
     if HIDE_MISSES:  # a held-out set is reported, never read for misses (tuning would follow)
