@@ -155,6 +155,9 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         "a rocket launching at dawn, thousands of fireflies over the field",
         "Nikola Tesla sketching a motor in his notebook by lamplight",
         "ein Gewitter am Abend über dem Bodensee",
+        "Puss in Boots bowing to the king in the Perrault story, old engraving",
+        "a hitman waiting in a parked car at night, original thriller",
+        "Michelangelo's Creation of Adam, two fingers nearly touching, fresco detail",
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:
@@ -258,3 +261,12 @@ def test_a_brand_relates_to_what_its_description_names_not_its_sponsorships(
     about the console is the console's, and an actor named by a role is that actor."""
     assert blocked_as(starter, "a kid playing his ps5 on the sofa") == "playstation"
     assert blocked_as(starter, "the Fresh Prince actor dancing at a wedding") == "will-smith"
+
+
+def test_a_relation_word_on_a_prompt_that_describes_the_named_one_stays_its_own(
+    starter: RightsService,
+) -> None:
+    """Kuromi is registered with her Sanrio friends' names; "My Melody's rival" in a black
+    jester hood is Kuromi, not whichever friend's facts name My Melody too."""
+    prompt = "My Melody's mischievous rival, the Sanrio bunny in a black jester hood"
+    assert blocked_as(starter, prompt) == "kuromi"

@@ -60,9 +60,12 @@ _GENERIC = frozenset(
 
 
 _SOURCE = re.compile(
-    r"\b(?:inspired by|based on|modell?ed on|named after|adapted from|derived from)\b", re.I
+    r"\b(?:inspired by|based on|modell?ed on|named after|adapted from|derived from|"
+    r"homage to|parod(?:y|ies) of|echo(?:es|ing)?|spoof of)\b",
+    re.I,
 )
-"""A fact that tells what an entity was drawn from names its source's names."""
+"""A fact that tells what an entity was drawn from, or which older work it echoes, names
+its source's names ("poster of touching fingers echoes The Creation of Adam")."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class KeyNames:
                         is_everyday(p, known)
                         or compound(p, known)
                         or (dictionary and is_everyday(p, known_words()))
-                        or (fact and p in foreign_words())
+                        or (dictionary and p in foreign_words())
                         for p in parts
                     )
                     if fact and everyday and len(parts) == 1:

@@ -39,6 +39,7 @@ from mutoscope.rights.lexical import (
     NAMING,
     NameHit,
     NameIndex,
+    compound,
     dictionary_word,
     dictionary_words,
     everyday_phrase,
@@ -322,6 +323,7 @@ def _modifier(prompt: str, hit: NameHit) -> bool:
     )
 
 
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 _HIRAGANA_ONLY = re.compile(r"[\u3040-\u309f]+")
 _HONORIFICS = ("さん", "様", "씨", "님")
 """Honorifics for people one addresses (not "-chan", which fans give characters)."""
@@ -648,6 +650,10 @@ CLASSIC_FRAMES = frozenset(
 )
 """Words that set a prompt in public-domain myth and folklore ("greek myth vase painting",
 "nursery rhyme")."""
+TALE_WORDS = frozenset(
+    """story stories tale tales version cuento conte marchen fiaba""".split()  # noqa: SIM905
+)
+"""Words that, beside a classic author's name, say the prompt is set in that author's tale."""
 
 
 def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False) -> str | None:
@@ -659,6 +665,19 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
     written = prompt[hit.start : hit.end]
     spelt = [w.text for w in words(written)]
     alias_words = words(hit.alias, transliterate=True)
+    if (
+        hit.method != "exact"
+        and written.isascii()
+        and not _LATIN_LETTER.search(hit.alias)
+        and (
+            written == written.lower()
+            or all(w in known_words() or compound(w, known_words()) for w in spelt)
+        )
+    ):
+        # "hitman" is no misspelt "ヒーマン": a lowercase or English word is not a name
+        # written in another script and read back (capitalised romaji still is:
+        # "Evangerion").
+        return "another script's name"
     if hit.method != "exact" and _HIRAGANA_ONLY.fullmatch(written):
         return "hiragana"  # grammar ("たち", "から"); Japanese writes names in kana or kanji
     if (
@@ -745,8 +764,13 @@ def classic_frame(prompt: str) -> bool:
     """Is the prompt set in a public-domain tale or myth: a classic author's possessive
     ("Hans Christian Andersen's Snow Queen") or a myth, fable or rhyme?"""
     texts = [w.text for w in words(prompt)]
-    return any(t in CLASSIC_FRAMES for t in texts) or any(
-        texts[k] in CLASSIC_AUTHORS and texts[k + 1 : k + 2] == ["s"] for k in range(len(texts))
+    return (
+        any(t in CLASSIC_FRAMES for t in texts)
+        or any(
+            texts[k] in CLASSIC_AUTHORS and texts[k + 1 : k + 2] == ["s"] for k in range(len(texts))
+        )
+        # "in the Perrault story", "the Grimm brothers' tale"
+        or (bool(CLASSIC_AUTHORS.intersection(texts)) and bool(TALE_WORDS.intersection(texts)))
     )
 
 
@@ -1648,12 +1672,17 @@ class Screener:
             and [e for tr, e in scored if via in tr.words and self.targets[e].kind != "work"]
             == [entity]
         )
+        own, _ = self.descriptions.attributes(hit.entity, pw)
         if via is None:
             # No relation word: only a prompt that describes the other entity far more than
             # the named one ("the green dinosaur Mario rides") points to it.
-            own, _ = self.descriptions.attributes(hit.entity, pw)
             if mass < RELATION_BARE_MASS or mass <= RELATION_BARE_MARGIN * own:
                 return None
+        elif own > mass and not sole:
+            # The rest describes the named one more than any related one: the relation word
+            # is its own ("My Melody's mischievous rival, a bunny in a black jester hood"
+            # is Kuromi, registered with her Sanrio friends' names).
+            return None
         elif mass < RELATION_MASS and not sole and not (via in attrs and mass >= RELATION_OF_MASS):
             actors = [e for e in self._mentioned_by.get(hit.entity, []) if _is_person(self, e)]
             if not (via in ACTING and actors == [entity] and ACTORS & set(pw.words)):
