@@ -98,6 +98,7 @@ def test_paraphrased_descriptions(starter: RightsService, prompt: str, entity: s
         ("ホーマーシンプソンがビールを飲む", "homer-simpson"),  # no katakana alias registered
         ("スーパーマンが街を守る", "superman"),
         ("クロミちゃんが夜の街でウインクする", "kuromi"),  # "-chan" is a fan's, not someone's
+        ("피카추가 풀밭에서 뛰어논다", "pikachu"),  # hangul spelling variants stay names
         ("피카츄가 웃는다", "pikachu"),
         ("一个蝙蝠侠玩偶站在窗台上", "batman"),  # inside a run of Chinese text
         ("ο Σπάιντερμαν σκαρφαλώνει σε έναν τοίχο", "spider-man"),
@@ -158,6 +159,8 @@ def test_other_scripts(starter: RightsService, prompt: str, entity: str) -> None
         "Puss in Boots bowing to the king in the Perrault story, old engraving",
         "a hitman waiting in a parked car at night, original thriller",
         "Michelangelo's Creation of Adam, two fingers nearly touching, fresco detail",
+        "夜空の天の川と流れ星、山の上のタイムラプス",  # kanji read as pinyin is no misspelt name
+        "할머니가 다리를 건너 시장에 간다",  # Korean 다리 (a bridge) is no katakana ダリ (Dalí)
     ],
 )
 def test_hard_innocent_prompts_are_allowed(starter: RightsService, prompt: str) -> None:

@@ -50,7 +50,7 @@ from mutoscope.rights.lexical import (
     starts_sentence,
 )
 from mutoscope.rights.lexical import TITLES as TITLE_WORDS
-from mutoscope.rights.normalize import Word, squash, words
+from mutoscope.rights.normalize import Word, is_unspaced, squash, words
 from mutoscope.rights.semantic import (
     FACET_WEIGHT,
     STOPWORDS,
@@ -324,6 +324,7 @@ def _modifier(prompt: str, hit: NameHit) -> bool:
 
 
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
 _HIRAGANA_ONLY = re.compile(r"[\u3040-\u309f]+")
 _HONORIFICS = ("さん", "様", "씨", "님")
 """Honorifics for people one addresses (not "-chan", which fans give characters)."""
@@ -678,6 +679,23 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
         # written in another script and read back (capitalised romaji still is:
         # "Evangerion").
         return "another script's name"
+    if hit.method in ("fuzzy", "phonetic") and any(
+        is_unspaced(ch) and not _HANGUL.match(ch) for ch in written
+    ):
+        # A misspelling of a Chinese or Japanese reading ("川と" read "chuan to" is no
+        # "Chuck 70"): names in those scripts match as written, or katakana as read back.
+        # (Hangul spells a name by sound, and its variants are misspellings: "피카추".)
+        return "look-alike reading"
+    if (
+        _HANGUL.search(written)
+        and not _HANGUL.search(hit.alias)
+        and (
+            any(is_unspaced(ch) for ch in hit.alias)
+            or (hit.method != "exact" and not _LATIN_LETTER.search(hit.alias))
+        )
+    ):
+        # Korean "다리" (a leg) is no katakana "ダリ" (Dalí), nor "간다" a misspelt "Гандам".
+        return "another script's reading"
     if hit.method != "exact" and _HIRAGANA_ONLY.fullmatch(written):
         return "hiragana"  # grammar ("たち", "から"); Japanese writes names in kana or kanji
     if (
