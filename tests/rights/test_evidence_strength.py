@@ -72,6 +72,20 @@ def test_an_unknown_or_unnamed_subject_is_declared_not_to_be_anyone_registered()
     assert declares_original("a pop singer on a big stage, unknown artist")
     assert declares_original("an unnamed knight in silver armour")
     assert not declares_original("a pop singer on a big stage")
+    # ... in other languages too ("invented", "made up by me").
+    assert declares_original("una mascota inventada: un cactus con sombrero")
+    assert declares_original("wymyślony przeze mnie robot z czajnika")
+
+
+def test_a_prompt_in_another_script_is_not_read_against_english_descriptions() -> None:
+    """Descriptions are English (and read word for word in five Latin-script languages): a
+    Korean or Japanese sentence shares only sub-word fragments with them."""
+    from mutoscope.rights.screening import _unread_script
+
+    assert _unread_script("내가 만든 캐릭터, 분홍색 구름 고양이가 하늘을 떠다닌다")
+    assert _unread_script("オリジナルの白いウサギのキャラクター")
+    assert not _unread_script("un gato naranja que duerme sobre una pila de libros")
+    assert not _unread_script("Pikachu ピカチュウ in a Tokyo street at night")
 
 
 @pytest.mark.parametrize(

@@ -512,7 +512,9 @@ def _other_numeral(prompt: str, hit: NameHit) -> bool:
 
 ORIGINAL_WORDS = frozenset(
     """original generic unbranded homemade fictional invented plain unknown unnamed
-    anonymous""".split()  # noqa: SIM905
+    anonymous inventado inventada inventato inventata invente inventee erfunden erfundene
+    erfundener erfundenes originale originales originali wymyslony wymyslona wymyslone
+    inventado inventada ficticio ficticia fittizio fittizia fictif fictive""".split()  # noqa: SIM905
 )
 ORIGINAL_PAIRS = frozenset(
     [
@@ -760,6 +762,13 @@ def _foreign(prompt: str) -> bool:
     only_foreign = sum(w in foreign and w not in english for w in ws)
     only_english = sum(w in english and w not in foreign for w in ws)
     return only_foreign > only_english
+
+
+def _unread_script(prompt: str) -> bool:
+    """Is the prompt written mostly in a script other than Latin (fewer than a third of
+    its letters Latin)?"""
+    letters = [ch for ch in prompt if ch.isalpha()]
+    return bool(letters) and sum(ch.isascii() for ch in letters) * 3 < len(letters)
 
 
 def _given_name(prompt: str, before: Word, hit: NameHit) -> bool:
@@ -1199,8 +1208,16 @@ class Screener:
                 return False
             return _outranked(found, enough, score)
 
-        candidates = self._by_evidence(
-            self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE), prompt_words
+        # Descriptions are English, read in five other languages word for word (``gloss``);
+        # a prompt in another script shares no words with them, only sub-word fragments
+        # that resemble by chance (a Korean sentence "describing" an invented mascot).
+        unread = _unread_script(prompt)
+        candidates = (
+            []
+            if unread
+            else self._by_evidence(
+                self.descriptions.search(dprompt, k=16, floor=DESC_MAYBE), prompt_words
+            )
         )
         original = declares_original(prompt)
         for entity, score, window, traits in candidates:
@@ -1260,7 +1277,7 @@ class Screener:
                 return [found[entity]]
         trait = (
             None
-            if original or tale
+            if original or tale or unread
             else self._rare_traits(dprompt, found, encoded, outranked, framed=any_named)
             or self._person_role(dprompt, found, framed=any_named)
             or self._definite(prompt, dprompt, found)
