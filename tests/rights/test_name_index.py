@@ -51,15 +51,23 @@ def test_a_common_noun_alias_in_a_long_prompt_is_judged_on_the_words_around_it()
     assert _around(short, NameHit(0, "Minion", "exact", 1.0, 2, 8, True, False)) == short
 
 
-def test_names_in_unspaced_scripts_are_found_inside_a_run_of_that_script() -> None:
-    index = NameIndex([(0, "米老鼠"), (1, "アイアンマン"), (2, "스파이더맨"), (3, "Mickey")])
-    for prompt, entity, span in [
-        ("一只米老鼠玩偶放在桌子上", 0, "米老鼠"),
-        ("アイアンマンとドラゴン", 1, "アイアンマン"),
-        ("스파이더맨과 고양이", 2, "스파이더맨"),
-    ]:
+def _assert_found(index: NameIndex, cases: list[tuple[str, int, str]]) -> None:
+    """Each prompt holds its entity's name, found at exactly the span written."""
+    for prompt, entity, span in cases:
         hits = [h for h in index.search(prompt) if h.entity == entity]
         assert hits and prompt[hits[0].start : hits[0].end] == span, prompt
+
+
+def test_names_in_unspaced_scripts_are_found_inside_a_run_of_that_script() -> None:
+    index = NameIndex([(0, "米老鼠"), (1, "アイアンマン"), (2, "스파이더맨"), (3, "Mickey")])
+    _assert_found(
+        index,
+        [
+            ("一只米老鼠玩偶放在桌子上", 0, "米老鼠"),
+            ("アイアンマンとドラゴン", 1, "アイアンマン"),
+            ("스파이더맨과 고양이", 2, "스파이더맨"),
+        ],
+    )
     assert not [h for h in index.search("老鼠在厨房里") if h.entity == 0]
 
 
@@ -67,15 +75,16 @@ def test_a_middle_dot_between_the_parts_of_a_foreign_name_is_read_through() -> N
     """Chinese and Japanese join a foreign name's parts with a middle dot ("哈利·波特",
     "ミッキー・マウス"); an alias is the same name with or without it."""
     index = NameIndex([(0, "哈利波特"), (1, "ミッキー・マウス"), (2, "猫王")])
-    for prompt, entity, span in [
-        ("哈利·波特骑着扫帚在魁地奇比赛中抓金色飞贼", 0, "哈利·波特"),
-        ("哈利波特骑着扫帚", 0, "哈利波特"),
-        ("ミッキーマウスが踊る", 1, "ミッキーマウス"),
-        ("ミッキー・マウスが踊る", 1, "ミッキー・マウス"),
-    ]:
-        hits = [h for h in index.search(prompt) if h.entity == entity]
-        assert hits and prompt[hits[0].start : hits[0].end] == span, prompt
-    # A dot that joins no name's parts joins nothing else: "猫·王" is still two words.
+    _assert_found(
+        index,
+        [
+            ("哈利·波特骑着扫帚在魁地奇比赛中抓金色飞贼", 0, "哈利·波特"),
+            ("哈利波特骑着扫帚", 0, "哈利波特"),
+            ("ミッキーマウスが踊る", 1, "ミッキーマウス"),
+            ("ミッキー・マウスが踊る", 1, "ミッキー・マウス"),
+        ],
+    )
+    # Other punctuation still splits: "猫，王" is two words, not the alias "猫王".
     assert not [h for h in index.search("一只猫，王在花园里") if h.entity == 2]
 
 

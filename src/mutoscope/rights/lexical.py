@@ -24,6 +24,7 @@ from mutoscope.rights.normalize import (
     SKELETON_MIN,
     Word,
     fold,
+    fold_keep_offsets,
     is_unspaced,
     phonetic,
     skeleton,
@@ -276,18 +277,11 @@ class NameIndex:
 
     def _search_written(self, prompt: str) -> list[NameHit]:
         """Aliases written in an unspaced script, found as substrings of the prompt."""
-        folded = fold(prompt)
-        if len(folded) != len(prompt):
-            return []  # offsets would not point into the prompt; the word search still runs
         # Aliases are held without the middle dots that join a foreign name's parts
-        # ("哈利·波特"): read the prompt without them too, keeping each letter's offset.
-        at = [
-            k
-            for k, ch in enumerate(folded)
-            if ch not in NAME_DOTS
-            or not (0 < k < len(folded) - 1 and is_unspaced(folded[k - 1]))
-            or not is_unspaced(folded[k + 1])
-        ]
+        # ("哈利·波特"); the offset-keeping fold marks those (and format characters) "\x00":
+        # read the prompt without them, keeping each letter's offset.
+        folded = fold_keep_offsets(prompt)
+        at = [k for k, ch in enumerate(folded) if ch != "\x00"]
         text = "".join(folded[k] for k in at)
         out = []
         for k, ch in enumerate(text):

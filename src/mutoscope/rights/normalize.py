@@ -109,7 +109,7 @@ def words(text: str, *, transliterate: bool = False) -> list[Word]:
 @lru_cache(maxsize=1024)
 def _words(text: str, transliterate: bool) -> tuple[Word, ...]:
     out: list[Word] = []
-    folded = _fold_keep_offsets(text)
+    folded = fold_keep_offsets(text)
     for m in _WORD.finditer(folded):
         for raw, start, end, script in _script_runs(m.group(), m.start()):
             word = _normalise(raw, transliterate)
@@ -145,10 +145,11 @@ _HANGUL_PARTICLES = tuple("에서 으로 이 가 은 는 을 를 의 에 와 과
 def is_unspaced(ch: str) -> bool:
     """Is ``ch`` a letter of a script written without spaces between words (Han, kana) or
     with particles glued to nouns (hangul)?"""
-    return _script_of(ch) != ""
+    return script_of(ch) != ""
 
 
-def _script_of(ch: str) -> str:
+def script_of(ch: str) -> str:
+    """``kana``, ``hiragana``, ``cjk`` (Han), ``hangul``, or "" for any other script."""
     if _KANA.match(ch):
         return "kana"
     if _HIRAGANA.match(ch):
@@ -162,7 +163,7 @@ def _script_of(ch: str) -> str:
 
 def _script_runs(raw: str, offset: int) -> list[tuple[str, int, int, str]]:
     """Split a regex word into runs of one East Asian script (others stay whole)."""
-    if raw.isascii() or not any(_script_of(ch) for ch in raw):
+    if raw.isascii() or not any(script_of(ch) for ch in raw):
         script = ""
         if not _LATIN.search(raw):
             script = "cyrillic" if _CYRILLIC.search(raw) else "greek" if _GREEK.search(raw) else ""
@@ -172,8 +173,8 @@ def _script_runs(raw: str, offset: int) -> list[tuple[str, int, int, str]]:
     for k in range(1, len(raw) + 1):
         if k < len(raw) and raw[k] == "\x00":
             continue  # a dropped middle dot or format character: the run goes on
-        if k == len(raw) or _script_of(raw[k]) != _script_of(raw[start]):
-            runs.append((raw[start:k], offset + start, offset + k, _script_of(raw[start])))
+        if k == len(raw) or script_of(raw[k]) != script_of(raw[start]):
+            runs.append((raw[start:k], offset + start, offset + k, script_of(raw[start])))
             start = k
     out = []
     for text, a, b, script in runs:
@@ -214,9 +215,12 @@ def _normalise(raw: str, transliterate: bool) -> str:
 HOMOGLYPHS_SET = {chr(c) for c in HOMOGLYPHS}
 NAME_DOTS = frozenset("\u00b7\u30fb\u2027\uff65\u2022")
 """Middle dots that join the parts of a foreign name in Chinese and Japanese."""
+HONORIFICS = ("さん", "様", "씨", "님")
+"""Honorifics after the name of someone addressed (not "-chan", which fans give characters):
+"ミクさん" is a person called Miku."""
 
 
-def _fold_keep_offsets(text: str) -> str:
+def fold_keep_offsets(text: str) -> str:
     """Fold character by character so offsets keep pointing into the original text."""
     if text.isascii():
         return text  # NFKC leaves ASCII as it is and it has no format characters
@@ -228,8 +232,8 @@ def _fold_keep_offsets(text: str) -> str:
         if (
             ch in NAME_DOTS
             and 0 < k < len(text) - 1
-            and _script_of(text[k - 1])
-            and _script_of(text[k + 1])
+            and script_of(text[k - 1])
+            and script_of(text[k + 1])
         ):
             # Chinese and Japanese write a foreign name's parts with a middle dot
             # ("哈利·波特", "ミッキー・マウス"); the name is one word with or without it.

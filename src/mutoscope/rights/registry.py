@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from mutoscope.errors import InvalidRequest
+from mutoscope.rights.normalize import HONORIFICS
 
 Kind = Literal["character", "brand", "work", "person"]
 Policy = Literal["block", "license", "consent"]
@@ -149,9 +150,6 @@ def merge_facts(specs: list[EntitySpec], text: str, *, where: str = "facts file"
                     seen.add(item.casefold())
 
 
-_HONORIFIC_ENDINGS = ("さん", "様", "씨", "님")
-
-
 def _own_alias(alias: str, entity_id: str, owners: dict[str, set[str]]) -> bool:
     """May a knowledge file give ``alias`` to ``entity_id``? Not another entity's name
     ("Monsters Inc" for Sulley: the film is an entity of its own), nor a name with an
@@ -159,7 +157,7 @@ def _own_alias(alias: str, entity_id: str, owners: dict[str, set[str]]) -> bool:
     held = owners.get(alias.casefold(), set())
     if held - {entity_id}:
         return False
-    return not alias.endswith(_HONORIFIC_ENDINGS)
+    return not alias.endswith(HONORIFICS)
 
 
 def load_registry(path: Path) -> list[EntitySpec]:

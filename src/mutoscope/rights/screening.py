@@ -50,7 +50,7 @@ from mutoscope.rights.lexical import (
     starts_sentence,
 )
 from mutoscope.rights.lexical import TITLES as TITLE_WORDS
-from mutoscope.rights.normalize import Word, is_unspaced, squash, words
+from mutoscope.rights.normalize import HONORIFICS, Word, is_unspaced, script_of, squash, words
 from mutoscope.rights.semantic import (
     FACET_WEIGHT,
     STOPWORDS,
@@ -324,10 +324,6 @@ def _modifier(prompt: str, hit: NameHit) -> bool:
 
 
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
-_HIRAGANA_ONLY = re.compile(r"[\u3040-\u309f]+")
-_HONORIFICS = ("さん", "様", "씨", "님")
-"""Honorifics for people one addresses (not "-chan", which fans give characters)."""
 
 
 def _named_someone(prompt: str, hit: NameHit, names: NameIndex) -> bool:
@@ -335,7 +331,7 @@ def _named_someone(prompt: str, hit: NameHit, names: NameIndex) -> bool:
     Johansson"), or an honorific that makes it someone addressed ("ミクさん")?"""
     if hit.method != "exact" or " " in hit.alias.strip():
         return False
-    if prompt[hit.end :].startswith(_HONORIFICS):
+    if prompt[hit.end :].startswith(HONORIFICS):
         return True
     after = words(prompt[hit.end :])[:1]
     if not after or not after[0].capitalized or prompt[hit.end : hit.end + after[0].start].strip():
@@ -355,8 +351,8 @@ def _common_plural(written: str, hit: NameHit) -> bool:
     if hit.method != "exact" or written != written.lower():
         return False
     key, alias = squash(written), squash(hit.alias)
-    last = words(written)[-1].text if words(written) else ""
-    return key in (alias + "s", alias + "es") and dictionary_word(last)
+    ws = words(written)
+    return key in (alias + "s", alias + "es") and bool(ws) and dictionary_word(ws[-1].text)
 
 
 def _brand_verbs(t: Target) -> list[str]:
@@ -682,15 +678,15 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
         # "Evangerion").
         return "another script's name"
     if hit.method in ("fuzzy", "phonetic") and any(
-        is_unspaced(ch) and not _HANGUL.match(ch) for ch in written
+        script_of(ch) not in ("", "hangul") for ch in written
     ):
         # A misspelling of a Chinese or Japanese reading ("川と" read "chuan to" is no
         # "Chuck 70"): names in those scripts match as written, or katakana as read back.
         # (Hangul spells a name by sound, and its variants are misspellings: "피카추".)
         return "look-alike reading"
     if (
-        _HANGUL.search(written)
-        and not _HANGUL.search(hit.alias)
+        any(script_of(ch) == "hangul" for ch in written)
+        and not any(script_of(ch) == "hangul" for ch in hit.alias)
         and (
             any(is_unspaced(ch) for ch in hit.alias)
             or (hit.method != "exact" and not _LATIN_LETTER.search(hit.alias))
@@ -698,7 +694,7 @@ def everyday_use(prompt: str, hit: NameHit, kind: str, *, classic: bool = False)
     ):
         # Korean "다리" (a leg) is no katakana "ダリ" (Dalí), nor "간다" a misspelt "Гандам".
         return "another script's reading"
-    if hit.method != "exact" and _HIRAGANA_ONLY.fullmatch(written):
+    if hit.method != "exact" and all(script_of(ch) == "hiragana" for ch in written):
         return "hiragana"  # grammar ("たち", "から"); Japanese writes names in kana or kanji
     if (
         hit.method in ("fuzzy", "phonetic")
@@ -883,20 +879,19 @@ class Screener:
         """Entity -> the entities whose descriptions name it (relations, franchises)."""
         self._mentions: dict[int, list[int]] = {}
         """Entity -> the entities its description names (an actor's roles)."""
+        self._described_by: dict[int, list[int]] = {}
+        self._describes: dict[int, list[int]] = {}
+        """The same from descriptions alone (a brand's relations: its founders and mascots,
+        not the athletes and games its facts or theirs say it sponsors or sells)."""
         for j, t in enumerate(targets):
+            described = self.names.mentions(t.description) - {j}
             # A fact names relatives, partners and roles as a description does ("married to
             # Victoria Beckham").
-            knowledge = " ; ".join((t.description, *t.facts)) if t.facts else t.description
-            for i in self.names.mentions(knowledge) - {j}:
+            in_facts = self.names.mentions(" ; ".join(t.facts)) - {j} if t.facts else set()
+            for i in described | in_facts:
                 self._mentioned_by.setdefault(i, []).append(j)
                 self._mentions.setdefault(j, []).append(i)
-        self._described_by: dict[int, list[int]] = {}
-        """Brand -> the entities whose descriptions (not only facts) name it: its founders
-        and mascots, not the athletes its facts or theirs say it sponsors."""
-        self._describes: dict[int, list[int]] = {}
-        """Brand -> the entities its description (not its facts) names."""
-        for j, t in enumerate(targets):
-            for i in self.names.mentions(t.description) - {j}:
+            for i in described:
                 if targets[i].kind == "brand":
                     self._described_by.setdefault(i, []).append(j)
                 if t.kind == "brand":
@@ -948,21 +943,10 @@ class Screener:
         self._brand_cues = {
             j: brand_cues(t.description) for j, t in enumerate(targets) if t.kind == "brand"
         }
-        self._own_titles = {
-            j: titles
-            for j, t in enumerate(targets)
-            if (
-                titles := TITLE_WORDS
-                & {
-                    gloss_word(w.text)
-                    for text in (t.description, *t.facts, *t.aliases)
-                    for w in words(text)
-                }
-            )
-        }
-        """Entity -> the titles its own texts give it ("President", "Queen", "Princess"): a
-        name after one of them is the entity's ("President Macron", "Queen Elsa"), after
-        another title someone else's ("Captain Nemo")."""
+        self._own_titles: dict[int, frozenset[str]] = {}
+        """Entity -> the titles its own texts give it ("President", "Queen", "Princess"),
+        read when first asked: a name after one of them is the entity's ("President
+        Macron", "Queen Elsa"), after another title someone else's ("Captain Nemo")."""
 
     def __getstate__(self) -> dict[str, Any]:
         # Stored by ``index_cache`` without the process's model: ``attach`` gives it back.
@@ -1307,11 +1291,18 @@ class Screener:
     def _titled(self, prompt: str, hit: NameHit) -> bool:
         """Is the name written after a title its own texts give it ("President Macron",
         "la reine Elsa")?"""
-        own = self._own_titles.get(hit.entity)
-        if not own:
-            return False
         before = words(prompt[: hit.start])[-1:]
-        return bool(before) and gloss_word(before[0].text) in own
+        if not before or gloss_word(before[0].text) not in TITLE_WORDS:
+            return False
+        own = self._own_titles.get(hit.entity)
+        if own is None:
+            t = self.targets[hit.entity]
+            own = self._own_titles[hit.entity] = TITLE_WORDS & {
+                gloss_word(w.text)
+                for text in (t.description, *t.facts, *t.aliases)
+                for w in words(text)
+            }
+        return gloss_word(before[0].text) in own
 
     def _by_evidence(
         self, candidates: list[tuple[int, float, Window]], prompt_words: dict[str, PromptWords]
@@ -1614,17 +1605,15 @@ class Screener:
         alias = str(m.details.get("alias", ""))
         if named not in self._mentions.get(entity, ()):
             return False
-        if squash(alias) == squash(self.targets[named].name) and named in self.keys.entities.get(
-            str(key.details.get("key", "")), ()
-        ):
-            # Named outright, the named one holds the key name too ("Elsa ... of
-            # Arendelle"): it says nothing of whose the name is.
-            return False
+        key_name = str(key.details.get("key", ""))
         if squash(alias) == squash(self.targets[named].name):
             # Named outright: only a name from the entity's facts says the prompt is about
             # the entity and the named one is its relative ("the Fight Club actor who was
-            # married to Angelina Jolie").
-            if not self.keys.facts.get(str(key.details.get("key", "")), ()):
+            # married to Angelina Jolie"), and not one the named one holds too ("Elsa ...
+            # of Arendelle": it says nothing of whose the name is).
+            if not self.keys.facts.get(key_name, ()) or named in self.keys.entities.get(
+                key_name, ()
+            ):
                 return False
         elif squash(self.targets[named].name) in squash(dprompt):
             return False  # "Bugs Bunny, the rabbit of the Looney Tunes": named outright too
@@ -1669,9 +1658,13 @@ class Screener:
     def _related_to(self, entity: int) -> list[int]:
         """The entities whose knowledge names ``entity``; for a brand, whose descriptions do
         (a sponsorship in a fact relates no athlete to a brand's products)."""
-        if self.targets[entity].kind == "brand":
-            return self._described_by.get(entity, [])
-        return self._mentioned_by.get(entity, [])
+        by = self._described_by if self.targets[entity].kind == "brand" else self._mentioned_by
+        return by.get(entity, [])
+
+    def _relates(self, entity: int) -> list[int]:
+        """The entities ``entity``'s knowledge names; a brand's, its description's."""
+        of = self._describes if self.targets[entity].kind == "brand" else self._mentions
+        return of.get(entity, [])
 
     def _relation(self, hit: NameHit, prompt: str, via: str | None) -> _Related | None:
         """The entity a possessive points to ("Mario's taller brother" -> Luigi): among the
@@ -1685,10 +1678,7 @@ class Screener:
         if via in ACTING or via in OWNED:
             # "the actress who played Hermione", "the hitman Keanu plays": the role names
             # the actor or the actor's description names the role.
-            mentions = (
-                self._describes if self.targets[hit.entity].kind == "brand" else self._mentions
-            )
-            pool = [*pool, *(e for e in mentions.get(hit.entity, []) if e not in pool)]
+            pool = [*pool, *(e for e in self._relates(hit.entity) if e not in pool)]
         if not pool:
             return None
         rest = gloss(prompt[: hit.start] + " " + prompt[hit.end :])
